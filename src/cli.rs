@@ -1,0 +1,1 @@
+//! keepalived-compatible command line options (getopts). Filled by the CLI work.

@@ -1,0 +1,1 @@
+//! `--dump-conf`: the resolved model as stable text.

@@ -1,0 +1,1 @@
+//! Lexing keepalived.conf: comments, quoting, includes, conditionals, defines, ~SEQ.

@@ -1,0 +1,17 @@
+//! keepalived-rs: a keepalived-compatible high-availability daemon.
+//!
+//! The crate is split as `../docs/DESIGN.md` describes: a pure engine (`config`, `sched`,
+//! `vrrp`, `check`, `ipvs`, `engine`) driven by events and answering with actions, and two
+//! worlds that execute those actions: `sys` (real Linux, one mio loop) and `sim` (a
+//! deterministic simulated network of many routers in one process).
+
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod ipvs;
+pub mod logging;
+pub mod sched;
+pub mod sim;
+pub mod sys;
+pub mod vrrp;

@@ -1,0 +1,1 @@
+//! `vrrp_sync_group`: members move together (filled by the engine work).

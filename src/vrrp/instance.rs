@@ -1,0 +1,1 @@
+//! The RFC state machine of one virtual router (filled by the engine work).

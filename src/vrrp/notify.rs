@@ -1,0 +1,1 @@
+//! Notify script arguments and notify_fifo lines (filled by the engine work).
