@@ -9,3 +9,11 @@ pub fn load(path: &Path, _opts: &LoadOptions) -> Loaded {
         missing_files: vec![path.to_path_buf()],
     }
 }
+
+pub fn load_str(_text: &str, origin: &Path, _opts: &LoadOptions) -> Loaded {
+    Loaded {
+        config: super::model::Config::default(),
+        diagnostics: Vec::new(),
+        missing_files: vec![origin.to_path_buf()],
+    }
+}

@@ -86,3 +86,9 @@ impl Loaded {
 pub fn load(path: &Path, opts: &LoadOptions) -> Loaded {
     build::load(path, opts)
 }
+
+/// As [`load`], for configuration text held in memory (the simulator's inline configs,
+/// tests). `origin` names it in diagnostics; includes resolve relative to its directory.
+pub fn load_str(text: &str, origin: &Path, opts: &LoadOptions) -> Loaded {
+    build::load_str(text, origin, opts)
+}
