@@ -575,12 +575,26 @@ fn large_config_parses_fast() {
         ));
     }
     let n_lines = text.lines().count();
-    let start = std::time::Instant::now();
-    let p = parse_str(&text, Path::new("big.conf"), &opts());
-    let took = start.elapsed();
+    // Cold first parse (what a daemon start pays), then the best of three warm ones; each
+    // result is dropped outside the timed section. Figures are wall-clock on a shared
+    // machine; run with `--release -- --nocapture` to see them.
+    let mut times = Vec::new();
+    let mut results = Vec::new();
+    for _ in 0..4 {
+        let start = std::time::Instant::now();
+        let p = parse_str(&text, Path::new("big.conf"), &opts());
+        times.push(start.elapsed());
+        results.push(p);
+        if results.len() > 1 {
+            results.remove(0);
+        }
+    }
+    let p = results.pop().expect("a parse");
     println!(
-        "parsed {n_lines} lines, {} nodes in {took:?}",
-        p.nodes.len()
+        "parsed {n_lines} lines, {} nodes: cold {:?}, warm best {:?}",
+        p.nodes.len(),
+        times[0],
+        times[1..].iter().min().expect("times")
     );
     assert!(n_lines > 290_000);
     assert_eq!(p.nodes.len(), 10_001);

@@ -19,7 +19,7 @@
 //! (for substituted text: where the value was written).
 
 use super::lang_glob::{brace_expand, glob, has_wildcard};
-use super::lex::{is_space, strip_comment, tokenize, Locator, MapEntry, Tok};
+use super::lex::{is_space, strip_comment, tokenize, tokenize_physical, Locator, MapEntry, Tok};
 use super::tree::{Builder, Parsed};
 use super::{Diagnostic, LoadOptions, Severity, Span};
 use std::collections::BTreeMap;
@@ -299,6 +299,23 @@ impl<'o> Pre<'o> {
         self.open.push(canonical);
         let saved_collect = self.collect.take();
         for (no, raw) in text.split('\n').enumerate() {
+            let line_no = u32::try_from(no + 1).unwrap_or(u32::MAX);
+            if self.collect.is_none() {
+                // The fast path: a line that needs no preprocessing goes straight to the
+                // lexer (which also cuts its comment); `$` anywhere sends it the long way.
+                let lead = raw.bytes().position(|c| !is_space(c));
+                let Some(lead) = lead else { continue };
+                let first = raw.as_bytes()[lead];
+                if first != b'@'
+                    && first != b'$'
+                    && first != b'~'
+                    && !raw[lead..].starts_with("include")
+                    && tokenize_physical(raw, &file, line_no, &mut self.toks, &mut self.diags)
+                {
+                    self.builder.line(&mut self.toks, &mut self.diags);
+                    continue;
+                }
+            }
             let line = strip_comment(raw);
             let trimmed = line.trim_start_matches(|c: char| c.is_ascii_whitespace());
             let body = trimmed.trim_end_matches(|c: char| c.is_ascii_whitespace());
@@ -313,7 +330,7 @@ impl<'o> Pre<'o> {
             } as u32;
             let span = Span {
                 file: file.clone(),
-                line: u32::try_from(no + 1).unwrap_or(u32::MAX),
+                line: line_no,
                 col,
             };
             if let Some((_, lines)) = self.collect.as_mut() {
@@ -329,20 +346,8 @@ impl<'o> Pre<'o> {
                 }
                 continue;
             }
-            let first = body.as_bytes()[0];
-            if first != b'@'
-                && first != b'$'
-                && first != b'~'
-                && !body.contains('$')
-                && !body.starts_with("include")
-            {
-                // The plain fast path: straight to the lexer.
-                tokenize(body, &[(0, span)], &mut self.toks, &mut self.diags);
-                self.builder.line(&mut self.toks, &mut self.diags);
-            } else {
-                self.substs = 0;
-                self.process(LLine::new(body, span), 0, 0);
-            }
+            self.substs = 0;
+            self.process(LLine::new(body, span), 0, 0);
         }
         self.end_collect();
         self.collect = saved_collect;

@@ -8,6 +8,8 @@
 
 use super::tree::Word;
 use super::{Diagnostic, Severity, Span};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 /// One token of a logical line.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -114,9 +116,57 @@ impl<'a> Locator<'a> {
 /// is `C`. Outside quotes a backslash is an ordinary character. An unterminated quote is an
 /// error at the opening quote; the word then runs to the end of the line.
 pub fn tokenize(text: &str, map: &[MapEntry], out: &mut Vec<Tok>, diags: &mut Vec<Diagnostic>) {
+    let mut loc = Locator::new(text, map);
+    scan::<false, _>(text, &mut |off| loc.at(off), out, diags);
+}
+
+/// The fast path for a physical line that needs no preprocessing: tokenizes it up to its
+/// first unquoted `#` or `!` (the comment), with columns counted from 1 at the line start.
+/// Returns `false`, leaving `out` and `diags` as they were, when the line holds a `$` (it
+/// must go through substitution) — the caller then takes the general path.
+pub fn tokenize_physical(
+    line: &str,
+    file: &Arc<PathBuf>,
+    line_no: u32,
+    out: &mut Vec<Tok>,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let before = out.len();
+    let ok = if line.is_ascii() {
+        let mut at = |off: usize| Span {
+            file: file.clone(),
+            line: line_no,
+            col: u32::try_from(off + 1).unwrap_or(u32::MAX),
+        };
+        scan::<true, _>(line, &mut at, out, diags)
+    } else {
+        let map = [(
+            0,
+            Span {
+                file: file.clone(),
+                line: line_no,
+                col: 1,
+            },
+        )];
+        let mut loc = Locator::new(line, &map);
+        scan::<true, _>(line, &mut |off| loc.at(off), out, diags)
+    };
+    if !ok {
+        out.truncate(before);
+    }
+    ok
+}
+
+/// The scanner behind [`tokenize`] and [`tokenize_physical`]. With `PHYSICAL`, an unquoted
+/// `#`/`!` ends the line and a `$` anywhere aborts (returns false).
+fn scan<const PHYSICAL: bool, F: FnMut(usize) -> Span>(
+    text: &str,
+    at: &mut F,
+    out: &mut Vec<Tok>,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
     let b = text.as_bytes();
     let n = b.len();
-    let mut loc = Locator::new(text, map);
     let mut i = 0;
     while i < n {
         let c = b[i];
@@ -124,23 +174,37 @@ pub fn tokenize(text: &str, map: &[MapEntry], out: &mut Vec<Tok>, diags: &mut Ve
             i += 1;
             continue;
         }
-        if c == b'{' {
-            out.push(Tok::Open(loc.at(i)));
-            i += 1;
-            continue;
-        }
-        if c == b'}' {
-            out.push(Tok::Close(loc.at(i)));
-            i += 1;
-            continue;
+        match c {
+            b'{' => {
+                out.push(Tok::Open(at(i)));
+                i += 1;
+                continue;
+            }
+            b'}' => {
+                out.push(Tok::Close(at(i)));
+                i += 1;
+                continue;
+            }
+            b'#' | b'!' if PHYSICAL => return true,
+            _ => {}
         }
         let start = i;
-        let span = loc.at(start);
+        let span = at(start);
         let mut buf: Option<Vec<u8>> = None;
+        let mut end_of_line = false;
         while i < n {
             let c = b[i];
             if is_space(c) || c == b'{' || c == b'}' {
                 break;
+            }
+            if PHYSICAL {
+                if c == b'#' || c == b'!' {
+                    end_of_line = true;
+                    break;
+                }
+                if c == b'$' {
+                    return false;
+                }
             }
             if c == b'"' || c == b'\'' {
                 let v = buf.get_or_insert_with(|| b[start..i].to_vec());
@@ -154,6 +218,9 @@ pub fn tokenize(text: &str, map: &[MapEntry], out: &mut Vec<Tok>, diags: &mut Ve
                         closed = true;
                         break;
                     }
+                    if PHYSICAL && d == b'$' {
+                        return false;
+                    }
                     if d == b'\\' {
                         i = unescape(b, i + 1, v);
                         continue;
@@ -164,7 +231,7 @@ pub fn tokenize(text: &str, map: &[MapEntry], out: &mut Vec<Tok>, diags: &mut Ve
                 if !closed {
                     diags.push(Diagnostic {
                         severity: Severity::Error,
-                        span: loc.at(qpos),
+                        span: at(qpos),
                         message: format!(
                             "unterminated quoted string (missing closing {})",
                             c as char
@@ -189,7 +256,11 @@ pub fn tokenize(text: &str, map: &[MapEntry], out: &mut Vec<Tok>, diags: &mut Ve
             ),
         };
         out.push(Tok::Word(Word { text, span, quoted }));
+        if end_of_line {
+            return true;
+        }
     }
+    true
 }
 
 /// Decodes one escape sequence whose first character (after the backslash) is at `i`,
@@ -261,8 +332,6 @@ fn unescape(b: &[u8], i: usize, out: &mut Vec<u8>) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
-    use std::sync::Arc;
 
     fn toks(s: &str) -> (Vec<Tok>, Vec<Diagnostic>) {
         let span = Span {
