@@ -601,3 +601,80 @@ fn large_config_parses_fast() {
     assert!(p.diagnostics.is_empty());
     assert_eq!(p.nodes[10_000].children.as_ref().map(Vec::len), Some(14));
 }
+
+#[test]
+fn pathological_nesting_is_bounded() {
+    let deep = format!("{}{}", "a {\n".repeat(100_000), "}\n".repeat(100_000));
+    let p = parse_str(&deep, Path::new("d.conf"), &opts());
+    assert_eq!(
+        diags(&p),
+        ["d.conf:65:3: error: blocks nested more than 64 deep; this block is ignored"]
+    );
+    let mut depth = 0;
+    let mut n = &p.nodes;
+    while let Some(c) = n.first().and_then(|x| x.children.as_ref()) {
+        depth += 1;
+        n = c;
+    }
+    assert_eq!(depth, 64);
+    // Many conditionals on one line, many brace groups in an include.
+    let line = format!("{}kept\n", "@main ".repeat(50_000));
+    let p = parse_str(&line, Path::new("c.conf"), &opts());
+    assert_eq!(lines(&p), ["kept"]);
+    let inc = format!("include {}\n", "{a}".repeat(10_000));
+    let p = parse_str(
+        &inc,
+        Path::new("/nonexistent-keepalived-rs-test/i.conf"),
+        &opts(),
+    );
+    assert_eq!(p.diagnostics.len(), 1);
+}
+
+#[test]
+fn man_page_nested_seq_over_a_multi_line_define() {
+    // keepalived.conf(5)'s "~SEQ(IF,0,7) ~SEQ(NUM,0,31) ~SEQ(ID,1,254) $VI4", smaller.
+    let text = r#"$VI4= \
+track_file offset_instance_4.${IF}.${NUM}.${ID} { \
+    file "${_PWD}/679/track_files/4.${IF}.${NUM}.${ID}" \
+    weight -100 \
+} \
+vrrp_instance vrrp4.${IF}.${NUM}.${ID} { \
+    interface bond${IF}.${NUM} \
+    virtual_router_id ${ID} \
+    virtual_ipaddress { \
+        10.${IF}.${NUM}.${ID}/24 \
+    } \
+}
+~SEQ(IF,0,1) ~SEQ(NUM,0,3) ~SEQ(ID,1,254) $VI4
+"#;
+    let p = parse_str(text, Path::new("/etc/keepalived/seq.conf"), &opts());
+    assert_eq!(diags(&p), Vec::<String>::new());
+    assert_eq!(p.nodes.len(), 2 * 4 * 254 * 2);
+    let last = &p.nodes[p.nodes.len() - 1];
+    assert_eq!(
+        render(std::slice::from_ref(last)),
+        "vrrp_instance vrrp4.1.3.254 { interface bond1.3; virtual_router_id 254; virtual_ipaddress { 10.1.3.254/24 } }"
+    );
+    let tf = &p.nodes[0].children.as_ref().unwrap()[0];
+    assert_eq!(tf.args[0].text, "/etc/keepalived/679/track_files/4.0.0.1");
+    // The words of the expansion point into the definition.
+    assert_eq!(loc(&last.keyword), "6:1");
+}
+
+#[test]
+fn recursive_multi_line_defines_are_errors_but_reuse_is_not() {
+    let text = "$M= \\\n  m1 \\\n  m2\n$M $M\n$R= \\\n  r1 \\\n  $R \\\n  r3\n$R\n";
+    let p = parse_str(text, Path::new("r.conf"), &opts());
+    assert_eq!(
+        diags(&p),
+        ["r.conf:7:3: error: 'R' is used inside its own expansion; left as written"]
+    );
+    assert_eq!(lines(&p), ["m1", "m2 m1", "m2", "r1", "$R", "r3"]);
+    // Mutual recursion through a single-line name.
+    let text = "$A= \\\n a \\\n $B\n$B=$A\n$A\n";
+    let p = parse_str(text, Path::new("r.conf"), &opts());
+    assert_eq!(
+        diags(&p),
+        ["r.conf:4:4: error: 'A' is used inside its own expansion; left as written"]
+    );
+}

@@ -93,6 +93,11 @@ impl LLine {
 
     /// `text[off..]` with leading whitespace removed.
     fn tail(&self, off: usize) -> LLine {
+        self.tail_at(off).0
+    }
+
+    /// As [`LLine::tail`], also giving where the tail starts in `self`.
+    fn tail_at(&self, off: usize) -> (LLine, usize) {
         let b = self.text.as_bytes();
         let mut s = off.min(b.len());
         while s < b.len() && is_space(b[s]) {
@@ -100,7 +105,7 @@ impl LLine {
         }
         let mut out = LLine::default();
         out.push_range(self, s, b.len());
-        out
+        (out, s)
     }
 
     /// Removes trailing whitespace.
@@ -120,9 +125,29 @@ type Value = Rc<Vec<LLine>>;
 /// The outcome of substituting one line.
 enum Sub {
     One(LLine),
-    /// Several lines; the `usize` says up to where each is already substituted.
-    Many(Vec<(LLine, usize)>),
+    /// Several lines (a multi-line value was used); the `usize` says up to where each is
+    /// already substituted.
+    Many(Vec<(LLine, usize)>, Expansion),
 }
+
+/// Which multi-line value a [`Sub::Many`] expanded, and where, in its last line, the text
+/// from outside that value starts.
+#[derive(Clone, Copy)]
+struct Expansion {
+    value: *const Vec<LLine>,
+    rest_at: usize,
+}
+
+/// Where a line being processed stands in the expansions around it: text from `outside`
+/// on is not part of the innermost active expansion (see [`Pre::active`]).
+#[derive(Clone, Copy)]
+struct Guard {
+    outside: usize,
+}
+
+const NO_GUARD: Guard = Guard {
+    outside: usize::MAX,
+};
 
 /// One file being read.
 struct FileCtx {
@@ -146,6 +171,9 @@ struct Pre<'o> {
     open: Vec<PathBuf>,
     /// A multi-line definition being collected: its name and lines so far.
     collect: Option<(String, Vec<LLine>)>,
+    /// Multi-line values being expanded (innermost last): using one inside itself is an
+    /// endless recursion, reported instead of followed.
+    active: Vec<*const Vec<LLine>>,
     expanded: u64,
     expansion_reported: bool,
     substs: u32,
@@ -263,6 +291,7 @@ impl<'o> Pre<'o> {
             files: Vec::new(),
             open: Vec::new(),
             collect: None,
+            active: Vec::new(),
             expanded: 0,
             expansion_reported: false,
             substs: 0,
@@ -346,8 +375,7 @@ impl<'o> Pre<'o> {
                 }
                 continue;
             }
-            self.substs = 0;
-            self.process(LLine::new(body, span), 0, 0);
+            self.process(LLine::new(body, span), 0, 0, NO_GUARD);
         }
         self.end_collect();
         self.collect = saved_collect;
@@ -362,7 +390,7 @@ impl<'o> Pre<'o> {
     }
 
     /// Processes one logical line; `sf`: bytes before it are already substituted.
-    fn process(&mut self, mut line: LLine, depth: u32, mut sf: usize) {
+    fn process(&mut self, mut line: LLine, depth: u32, mut sf: usize, mut guard: Guard) {
         if depth > MAX_LINE_DEPTH {
             let span = line.pos(0);
             self.error(
@@ -383,7 +411,7 @@ impl<'o> Pre<'o> {
             }
             return;
         }
-        if !self.conditional(&mut line, &mut sf) {
+        if !self.conditional(&mut line, &mut sf, &mut guard) {
             return;
         }
         if let Some((name, off)) = parse_def(&line.text) {
@@ -413,19 +441,31 @@ impl<'o> Pre<'o> {
             return;
         }
         if line.text.get(sf..).is_some_and(|t| t.contains('$')) {
-            match self.subst(&line, sf, 0) {
+            // Each logical line has its own substitution budget.
+            self.substs = 0;
+            match self.subst(&line, sf, 0, guard) {
                 Sub::One(l) => {
                     let changed = l.text != line.text;
                     line = l;
                     sf = line.text.len();
-                    if changed && !self.conditional(&mut line, &mut sf) {
+                    if changed && !self.conditional(&mut line, &mut sf, &mut guard) {
                         return;
                     }
                 }
-                Sub::Many(lines) => {
-                    for (l, s) in lines {
-                        self.process(l, depth + 1, s);
+                Sub::Many(lines, exp) => {
+                    self.active.push(exp.value);
+                    let n = lines.len();
+                    for (k, (l, s)) in lines.into_iter().enumerate() {
+                        let g = if k + 1 == n {
+                            Guard {
+                                outside: exp.rest_at,
+                            }
+                        } else {
+                            NO_GUARD
+                        };
+                        self.process(l, depth + 1, s, g);
                     }
+                    self.active.pop();
                     return;
                 }
             }
@@ -449,36 +489,39 @@ impl<'o> Pre<'o> {
 
     /// Applies `@ID` / `@^ID`: false when the line is to be dropped; otherwise strips the
     /// prefix from `line`.
-    fn conditional(&mut self, line: &mut LLine, sf: &mut usize) -> bool {
-        let b = line.text.as_bytes();
-        if b.first() != Some(&b'@') {
-            return true;
+    fn conditional(&mut self, line: &mut LLine, sf: &mut usize, guard: &mut Guard) -> bool {
+        // A loop, not recursion: the rest of a kept line may be another conditional.
+        loop {
+            let b = line.text.as_bytes();
+            if b.first() != Some(&b'@') {
+                return true;
+            }
+            let neg = b.get(1) == Some(&b'^');
+            let start = if neg { 2 } else { 1 };
+            let mut end = start;
+            while end < b.len() && !is_space(b[end]) {
+                end += 1;
+            }
+            if end == start {
+                let span = line.pos(0);
+                self.error(
+                    span,
+                    format!(
+                        "'{}' must be followed by a config id; line ignored",
+                        &line.text[..start]
+                    ),
+                );
+                return false;
+            }
+            let selected = (line.text[start..end] == self.config_id) != neg;
+            if !selected {
+                return false;
+            }
+            let (rest, at) = line.tail_at(end);
+            *line = rest;
+            *sf = sf.saturating_sub(at);
+            guard.outside = guard.outside.saturating_sub(at);
         }
-        let neg = b.get(1) == Some(&b'^');
-        let start = if neg { 2 } else { 1 };
-        let mut end = start;
-        while end < b.len() && !is_space(b[end]) {
-            end += 1;
-        }
-        if end == start {
-            let span = line.pos(0);
-            self.error(
-                span,
-                format!(
-                    "'{}' must be followed by a config id; line ignored",
-                    &line.text[..start]
-                ),
-            );
-            return false;
-        }
-        let selected = (line.text[start..end] == self.config_id) != neg;
-        if selected {
-            *line = line.tail(end);
-            *sf = sf.saturating_sub(end);
-            // The rest is itself a line: it may be another conditional.
-            return self.conditional(line, sf);
-        }
-        false
     }
 
     /// `~SEQ(...)`, `~SEQx(...)`, `~LST(...)`: repeats the rest of the line.
@@ -523,9 +566,9 @@ impl<'o> Pre<'o> {
         let mut header_line = LLine::default();
         header_line.push_range(line, open + 1, close);
         let header = if header_line.text.contains('$') {
-            match self.subst(&header_line, 0, 0) {
+            match self.subst(&header_line, 0, 0, NO_GUARD) {
                 Sub::One(l) => l.text,
-                Sub::Many(_) => {
+                Sub::Many(..) => {
                     self.error(
                         span,
                         format!("{kind}(...) uses a multi-line definition; line ignored"),
@@ -556,7 +599,7 @@ impl<'o> Pre<'o> {
                 saved.push((var.clone(), self.defs.insert(var, v)));
             }
             if !rest.text.is_empty() {
-                self.process(rest.clone(), depth + 1, 0);
+                self.process(rest.clone(), depth + 1, 0, NO_GUARD);
             }
             for (var, old) in saved.into_iter().rev() {
                 match old {
@@ -729,8 +772,9 @@ impl<'o> Pre<'o> {
         })
     }
 
-    /// Substitutes `src.text[from..]`, `depth` levels inside other values.
-    fn subst(&mut self, src: &LLine, from: usize, depth: u32) -> Sub {
+    /// Substitutes `src.text[from..]`, `depth` levels inside other values. `guard` says
+    /// where (at depth 0) the text outside the innermost active expansion starts.
+    fn subst(&mut self, src: &LLine, from: usize, depth: u32, guard: Guard) -> Sub {
         let text = &src.text;
         let b = text.as_bytes();
         let mut out = LLine::default();
@@ -789,6 +833,24 @@ impl<'o> Pre<'o> {
                     }
                 },
             };
+            if value.len() >= 2 {
+                // Text outside the innermost expansion may use that value again.
+                let outside = depth == 0 && i >= guard.outside;
+                let active = if outside {
+                    &self.active[..self.active.len().saturating_sub(1)]
+                } else {
+                    &self.active[..]
+                };
+                if active.contains(&Rc::as_ptr(&value)) {
+                    let span = src.pos(i);
+                    self.error(
+                        span,
+                        format!("'{name}' is used inside its own expansion; left as written"),
+                    );
+                    i = end;
+                    continue;
+                }
+            }
             self.substs += 1;
             if depth >= MAX_SUBST_DEPTH
                 || self.substs > MAX_SUBSTS_PER_LINE
@@ -812,9 +874,9 @@ impl<'o> Pre<'o> {
             i = end;
             match value.len() {
                 0 => {}
-                1 => match self.subst(&value[0], 0, depth + 1) {
+                1 => match self.subst(&value[0], 0, depth + 1, NO_GUARD) {
                     Sub::One(l) => out.push_all(&l),
-                    Sub::Many(lines) => {
+                    Sub::Many(lines, exp) => {
                         let n = lines.len();
                         let mut result = Vec::with_capacity(n);
                         for (k, (l, s)) in lines.into_iter().enumerate() {
@@ -830,11 +892,12 @@ impl<'o> Pre<'o> {
                             }
                             result.push((cur, s));
                         }
-                        return Sub::Many(result);
+                        return Sub::Many(result, exp);
                     }
                 },
                 n => {
                     let mut result = Vec::with_capacity(n);
+                    let mut rest_at = 0;
                     for (k, l) in value.iter().enumerate() {
                         let mut cur = if k == 0 {
                             std::mem::take(&mut out)
@@ -844,11 +907,16 @@ impl<'o> Pre<'o> {
                         let s = cur.text.len();
                         cur.push_all(l);
                         if k + 1 == n {
+                            rest_at = cur.text.len();
                             cur.push_range(src, end, b.len());
                         }
                         result.push((cur, s));
                     }
-                    return Sub::Many(result);
+                    let exp = Expansion {
+                        value: Rc::as_ptr(&value),
+                        rest_at,
+                    };
+                    return Sub::Many(result, exp);
                 }
             }
         }

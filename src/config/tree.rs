@@ -63,6 +63,9 @@ pub fn parse_str(text: &str, origin: &Path, opts: &LoadOptions) -> Parsed {
     super::lang_pre::run_str(text, origin, opts)
 }
 
+/// The deepest block nesting kept (keepalived's own grammar needs about five).
+const MAX_DEPTH: usize = 64;
+
 /// An open block: its header statement, where its statements start in the shared node
 /// stack, and its opening brace.
 struct Frame {
@@ -132,14 +135,31 @@ impl Builder {
                             _ => None,
                         },
                     };
-                    if header.is_none() {
-                        diags.push(Diagnostic {
-                            severity: Severity::Error,
-                            span: span.clone(),
-                            message: "'{' without a keyword to open; its block is ignored"
-                                .to_string(),
-                        });
-                    }
+                    let outer_ignored = self.stack.len() > MAX_DEPTH;
+                    let header = if self.stack.len() >= MAX_DEPTH {
+                        // Too deep: the block is read (to keep braces balanced) but dropped,
+                        // which also keeps the tree's depth (and its recursive drop) bounded.
+                        if !outer_ignored {
+                            diags.push(Diagnostic {
+                                severity: Severity::Error,
+                                span: span.clone(),
+                                message: format!(
+                                    "blocks nested more than {MAX_DEPTH} deep; this block is ignored"
+                                ),
+                            });
+                        }
+                        None
+                    } else {
+                        if header.is_none() {
+                            diags.push(Diagnostic {
+                                severity: Severity::Error,
+                                span: span.clone(),
+                                message: "'{' without a keyword to open; its block is ignored"
+                                    .to_string(),
+                            });
+                        }
+                        header
+                    };
                     self.stack.push(Frame {
                         header,
                         start: self.nodes.len(),
