@@ -17,9 +17,16 @@
 //! Includes resolve relative to the including file's directory; include cycles are
 //! reported and not followed. Every produced word carries the position of its source text
 //! (for substituted text: where the value was written).
+//!
+//! Helpers: `lang_line` (source-mapped lines), `lang_repeat` (~SEQ/~LST values),
+//! `lang_include` (includes), `lang_glob` (patterns). Lines that need none of this (no
+//! leading `@`/`$`/`~`, no `$` anywhere, not an include) take a fast path straight to the
+//! lexer.
 
-use super::lang_glob::{brace_expand, glob, has_wildcard};
-use super::lex::{is_space, strip_comment, tokenize, tokenize_physical, Locator, MapEntry, Tok};
+use super::lang_include::include_kind;
+use super::lang_line::{first_word, is_name_char, parse_def, valid_name, LLine};
+use super::lang_repeat;
+use super::lex::{is_space, strip_comment, tokenize, tokenize_physical, Tok};
 use super::tree::{Builder, Parsed};
 use super::{Diagnostic, LoadOptions, Severity, Span};
 use std::collections::BTreeMap;
@@ -27,8 +34,6 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
-/// Deepest nesting of includes.
-const MAX_INCLUDE_DEPTH: usize = 32;
 /// Deepest nesting of line expansions (multi-line values, ~SEQ inside ~SEQ, ...).
 const MAX_LINE_DEPTH: u32 = 64;
 /// Deepest recursive substitution of one value inside another.
@@ -37,87 +42,8 @@ const MAX_SUBST_DEPTH: u32 = 32;
 const MAX_SUBSTS_PER_LINE: u32 = 100_000;
 /// Longest line substitution may produce.
 const MAX_LINE_LEN: usize = 1 << 20;
-/// Most values one `~SEQ`/`~LST` may produce.
-const MAX_REPEAT: i64 = 1_000_000;
 /// Most logical lines one parse may generate by expansion.
 const MAX_EXPANDED_LINES: u64 = 20_000_000;
-
-// include_check bits.
-const CHK_READABLE: u8 = 1;
-const CHK_MATCH: u8 = 2;
-const CHK_WILDCARD: u8 = 4;
-const CHK_BRACE: u8 = 8;
-const CHK_ALL: u8 = CHK_READABLE | CHK_MATCH | CHK_WILDCARD | CHK_BRACE;
-
-/// A logical line with its source map (see [`MapEntry`]).
-#[derive(Clone, Debug, Default)]
-struct LLine {
-    text: String,
-    map: Vec<MapEntry>,
-}
-
-impl LLine {
-    fn new(text: &str, span: Span) -> Self {
-        LLine {
-            text: text.to_string(),
-            map: vec![(0, span)],
-        }
-    }
-
-    /// The position of the character at byte `off`.
-    fn pos(&self, off: usize) -> Span {
-        Locator::new(&self.text, &self.map).at(off)
-    }
-
-    /// Appends `src.text[a..b]` with its map.
-    fn push_range(&mut self, src: &LLine, a: usize, b: usize) {
-        if a >= b {
-            return;
-        }
-        let Some(piece) = src.text.get(a..b) else {
-            return;
-        };
-        let base = self.text.len();
-        self.map.push((base, src.pos(a)));
-        for (off, span) in &src.map {
-            if *off > a && *off < b {
-                self.map.push((base + off - a, span.clone()));
-            }
-        }
-        self.text.push_str(piece);
-    }
-
-    fn push_all(&mut self, src: &LLine) {
-        self.push_range(src, 0, src.text.len());
-    }
-
-    /// `text[off..]` with leading whitespace removed.
-    fn tail(&self, off: usize) -> LLine {
-        self.tail_at(off).0
-    }
-
-    /// As [`LLine::tail`], also giving where the tail starts in `self`.
-    fn tail_at(&self, off: usize) -> (LLine, usize) {
-        let b = self.text.as_bytes();
-        let mut s = off.min(b.len());
-        while s < b.len() && is_space(b[s]) {
-            s += 1;
-        }
-        let mut out = LLine::default();
-        out.push_range(self, s, b.len());
-        (out, s)
-    }
-
-    /// Removes trailing whitespace.
-    fn trim_end(&mut self) {
-        let keep = self
-            .text
-            .trim_end_matches(|c: char| c.is_ascii_whitespace())
-            .len();
-        self.text.truncate(keep);
-        self.map.retain(|(o, _)| *o < keep || *o == 0);
-    }
-}
 
 /// A definition: one line, or several for a multi-line one.
 type Value = Rc<Vec<LLine>>;
@@ -150,25 +76,27 @@ const NO_GUARD: Guard = Guard {
 };
 
 /// One file being read.
-struct FileCtx {
+pub(super) struct FileCtx {
     /// The file's directory as written, for includes.
-    dir: PathBuf,
+    pub(super) dir: PathBuf,
     /// Its canonical directory, for `${_PWD}`.
     pwd: PathBuf,
-    check: u8,
+    /// The `include_check` level in force.
+    pub(super) check: u8,
 }
 
-struct Pre<'o> {
-    opts: &'o LoadOptions,
+/// The preprocessor's state for one parse.
+pub(super) struct Pre<'o> {
+    pub(super) opts: &'o LoadOptions,
     config_id: String,
     defs: BTreeMap<String, Value>,
-    diags: Vec<Diagnostic>,
-    missing: Vec<PathBuf>,
+    pub(super) diags: Vec<Diagnostic>,
+    pub(super) missing: Vec<PathBuf>,
     builder: Builder,
     toks: Vec<Tok>,
-    files: Vec<FileCtx>,
+    pub(super) files: Vec<FileCtx>,
     /// Canonical paths of the files being read, for cycle detection.
-    open: Vec<PathBuf>,
+    pub(super) open: Vec<PathBuf>,
     /// A multi-line definition being collected: its name and lines so far.
     collect: Option<(String, Vec<LLine>)>,
     /// Multi-line values being expanded (innermost last): using one inside itself is an
@@ -185,96 +113,6 @@ fn default_config_id() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     let host = host.trim();
     host.split('.').next().unwrap_or("").to_string()
-}
-
-fn is_name_start(c: u8) -> bool {
-    c.is_ascii_alphabetic() || c == b'_'
-}
-
-fn is_name_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_'
-}
-
-/// `$NAME=` at the start of `text`: the name and the offset after `=`.
-fn parse_def(text: &str) -> Option<(&str, usize)> {
-    let b = text.as_bytes();
-    if b.first() != Some(&b'$') || !b.get(1).copied().is_some_and(is_name_start) {
-        return None;
-    }
-    let mut i = 2;
-    while i < b.len() && is_name_char(b[i]) {
-        i += 1;
-    }
-    (b.get(i) == Some(&b'=')).then(|| (&text[1..i], i + 1))
-}
-
-/// The include keywords and the checks each adds.
-fn include_kind(word: &str) -> Option<u8> {
-    Some(match word {
-        "include" => 0,
-        "includer" => CHK_READABLE,
-        "includem" => CHK_MATCH | CHK_READABLE,
-        "includew" => CHK_WILDCARD | CHK_READABLE,
-        "includeb" => CHK_BRACE | CHK_READABLE,
-        "includea" | "includet" => CHK_ALL,
-        _ => return None,
-    })
-}
-
-fn first_word(text: &str) -> &str {
-    let end = text
-        .bytes()
-        .position(|c| is_space(c) || c == b'{' || c == b'}')
-        .unwrap_or(text.len());
-    &text[..end]
-}
-
-/// Parses an integer of a `~SEQ`: decimal or `0x` hex, optionally negative.
-fn parse_int(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let (neg, body) = match s.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    let v = if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        i64::from_str_radix(h, 16).ok()?
-    } else {
-        body.parse::<i64>().ok()?
-    };
-    Some(if neg { -v } else { v })
-}
-
-fn valid_name(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty() && is_name_start(b[0]) && b.iter().all(|&c| is_name_char(c))
-}
-
-/// Splits `s` at top-level commas (not inside `{...}`), trimming each part.
-fn split_args(s: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut depth = 0i32;
-    let mut start = 0;
-    for (i, c) in s.bytes().enumerate() {
-        match c {
-            b'{' => depth += 1,
-            b'}' => depth -= 1,
-            b',' if depth == 0 => {
-                out.push(s[start..i].trim());
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(s[start..].trim());
-    out
-}
-
-/// `{a, b}` → `["a", "b"]`; anything else → `[s]`.
-fn braced_list(s: &str) -> Vec<&str> {
-    match s.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
-        Some(inner) => inner.split(',').map(str::trim).collect(),
-        None => vec![s],
-    }
 }
 
 impl<'o> Pre<'o> {
@@ -298,7 +136,7 @@ impl<'o> Pre<'o> {
         }
     }
 
-    fn error(&mut self, span: Span, message: String) {
+    pub(super) fn error(&mut self, span: Span, message: String) {
         self.diags.push(Diagnostic {
             severity: Severity::Error,
             span,
@@ -306,7 +144,7 @@ impl<'o> Pre<'o> {
         });
     }
 
-    fn warn(&mut self, span: Span, message: String) {
+    pub(super) fn warn(&mut self, span: Span, message: String) {
         self.diags.push(Diagnostic {
             severity: Severity::Warning,
             span,
@@ -315,7 +153,7 @@ impl<'o> Pre<'o> {
     }
 
     /// Reads one file's text. `canonical` is its canonical path (for cycle detection).
-    fn run_text(&mut self, text: &str, file: Arc<PathBuf>, canonical: PathBuf) {
+    pub(super) fn run_text(&mut self, text: &str, file: Arc<PathBuf>, canonical: PathBuf) {
         // Includes resolve against the directory as written (so diagnostics show paths
         // the way the user wrote them); `${_PWD}` is the canonical directory.
         let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -580,16 +418,11 @@ impl<'o> Pre<'o> {
             header_line.text
         };
         let rest = line.tail(close + 1);
-        let args = split_args(&header);
-        let combos: Vec<Vec<(String, String)>> = if kind == "~LST" {
-            match self.lst_values(&args, &span) {
-                Some(c) => c,
-                None => return,
-            }
-        } else {
-            match self.seq_values(kind, &args, &span) {
-                Some(c) => c,
-                None => return,
+        let combos = match lang_repeat::values(kind, &header) {
+            Ok(c) => c,
+            Err(message) => {
+                self.error(span, message);
+                return;
             }
         };
         for combo in combos {
@@ -611,150 +444,6 @@ impl<'o> Pre<'o> {
                 break;
             }
         }
-    }
-
-    fn seq_values(
-        &mut self,
-        kind: &str,
-        args: &[&str],
-        span: &Span,
-    ) -> Option<Vec<Vec<(String, String)>>> {
-        let usage = format!("{kind}(var, [start,] [step,] end)");
-        if args.len() < 2 || args.len() > 4 {
-            self.error(
-                span.clone(),
-                format!(
-                    "{usage} takes 2 to 4 arguments, found {}; line ignored",
-                    args.len()
-                ),
-            );
-            return None;
-        }
-        let var = args[0];
-        if !valid_name(var) {
-            self.error(
-                span.clone(),
-                format!("{kind}: '{var}' is not a valid variable name; line ignored"),
-            );
-            return None;
-        }
-        let mut nums = Vec::new();
-        for a in &args[1..] {
-            match parse_int(a) {
-                Some(n) => nums.push(n),
-                None => {
-                    self.error(
-                        span.clone(),
-                        format!("{kind}: '{a}' is not an integer; line ignored"),
-                    );
-                    return None;
-                }
-            }
-        }
-        let (start, step, end) = match nums[..] {
-            [end] => (
-                match end {
-                    e if e > 0 => 1,
-                    e if e < 0 => -1,
-                    _ => 0,
-                },
-                None,
-                end,
-            ),
-            [start, end] => (start, None, end),
-            [start, step, end] => (start, Some(step), end),
-            _ => return None,
-        };
-        let step = step.unwrap_or(if end >= start { 1 } else { -1 });
-        if step == 0 {
-            self.error(
-                span.clone(),
-                format!("{kind}: step must not be 0; line ignored"),
-            );
-            return None;
-        }
-        let count = if (step > 0 && end < start) || (step < 0 && end > start) {
-            0
-        } else {
-            (i128::from(end) - i128::from(start)) / i128::from(step) + 1
-        };
-        if count > i128::from(MAX_REPEAT) {
-            self.error(
-                span.clone(),
-                format!(
-                    "{kind}: {count} values is more than the limit of {MAX_REPEAT}; line ignored"
-                ),
-            );
-            return None;
-        }
-        let hex = kind == "~SEQx";
-        let mut out = Vec::with_capacity(count as usize);
-        let mut v = start;
-        for _ in 0..count {
-            let s = if hex {
-                if v < 0 {
-                    format!("-{:x}", v.unsigned_abs())
-                } else {
-                    format!("{v:x}")
-                }
-            } else {
-                v.to_string()
-            };
-            out.push(vec![(var.to_string(), s)]);
-            v = v.saturating_add(step);
-        }
-        Some(out)
-    }
-
-    fn lst_values(&mut self, args: &[&str], span: &Span) -> Option<Vec<Vec<(String, String)>>> {
-        if args.len() < 2 {
-            self.error(
-                span.clone(),
-                "~LST(var, value, ...) needs at least one value; line ignored".into(),
-            );
-            return None;
-        }
-        let vars = braced_list(args[0]);
-        if let Some(bad) = vars.iter().find(|v| !valid_name(v)) {
-            self.error(
-                span.clone(),
-                format!("~LST: '{bad}' is not a valid variable name; line ignored"),
-            );
-            return None;
-        }
-        if args.len() as i64 - 1 > MAX_REPEAT {
-            self.error(
-                span.clone(),
-                format!("~LST: more than {MAX_REPEAT} values; line ignored"),
-            );
-            return None;
-        }
-        let mut out = Vec::new();
-        for a in &args[1..] {
-            let vals = if vars.len() == 1 && !a.starts_with('{') {
-                vec![*a]
-            } else {
-                braced_list(a)
-            };
-            if vals.len() != vars.len() {
-                self.error(
-                    span.clone(),
-                    format!(
-                        "~LST: value '{a}' has {} parts for {} variables; line ignored",
-                        vals.len(),
-                        vars.len()
-                    ),
-                );
-                return None;
-            }
-            out.push(
-                vars.iter()
-                    .zip(vals)
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-            );
-        }
-        Some(out)
     }
 
     /// The value of a predefined name.
@@ -922,186 +611,6 @@ impl<'o> Pre<'o> {
         }
         out.push_range(src, run, b.len());
         Sub::One(out)
-    }
-
-    /// `include_check [OPTIONS]`.
-    fn include_check(&mut self, rest: &LLine) {
-        let mut level = self.files.last().map(|f| f.check).unwrap_or(0);
-        let words: Vec<(usize, &str)> = rest
-            .text
-            .split_ascii_whitespace()
-            .map(|w| (w.as_ptr() as usize - rest.text.as_ptr() as usize, w))
-            .collect();
-        if words.is_empty() {
-            level = CHK_ALL;
-        } else if !words[0].1.starts_with(['+', '-']) {
-            level = 0;
-        }
-        let mut bad = Vec::new();
-        for (off, w) in &words {
-            let (add, name) = match w.strip_prefix('-') {
-                Some(n) => (false, n),
-                None => (true, w.strip_prefix('+').unwrap_or(w)),
-            };
-            let bits = match name {
-                "readable" => CHK_READABLE,
-                "match" => CHK_MATCH | CHK_READABLE,
-                "wildcard_match" => CHK_WILDCARD | CHK_READABLE,
-                "brace_match" => CHK_BRACE | CHK_READABLE,
-                _ => {
-                    bad.push((*off, name.to_string()));
-                    continue;
-                }
-            };
-            if add {
-                level |= bits;
-            } else {
-                // Removing one check leaves `readable` to the others that imply it.
-                let removed = if name == "readable" {
-                    CHK_READABLE
-                } else {
-                    bits & !CHK_READABLE
-                };
-                level &= !removed;
-            }
-        }
-        for (off, name) in bad {
-            let span = rest.pos(off);
-            self.warn(
-                span,
-                format!("unknown include_check option '{name}' (expected readable, match, wildcard_match or brace_match); ignored"),
-            );
-        }
-        if let Some(f) = self.files.last_mut() {
-            f.check = level;
-        }
-    }
-
-    /// An include line: `kw PATTERN`.
-    fn include(&mut self, kw: String, kind: u8, rest: LLine, span: Span) {
-        let Some(ctx) = self.files.last() else {
-            return;
-        };
-        let mut flags = ctx.check | kind;
-        if self.opts.all_config {
-            flags = CHK_ALL;
-        }
-        let dir = ctx.dir.clone();
-        // The pattern: the rest of the line; surrounding quotes are removed.
-        let raw = rest.text.trim();
-        let pattern = match raw.as_bytes().first() {
-            Some(&q @ (b'"' | b'\'')) if raw.len() >= 2 && raw.as_bytes()[raw.len() - 1] == q => {
-                &raw[1..raw.len() - 1]
-            }
-            _ => raw,
-        }
-        .to_string();
-        if pattern.is_empty() {
-            self.error(span, format!("'{kw}' without a file name"));
-            return;
-        }
-        let fatal = |bit: u8| {
-            if flags & bit != 0 {
-                Severity::Error
-            } else {
-                Severity::Warning
-            }
-        };
-        let Some(alts) = brace_expand(&pattern) else {
-            self.error(
-                span,
-                format!("'{pattern}': brace expansion gives too many names"),
-            );
-            return;
-        };
-        let braced = alts.len() > 1 || alts.first().is_some_and(|a| *a != pattern);
-        let mut brace_missing = false;
-        let mut any = false;
-        for alt in &alts {
-            let matches = glob(alt, &dir);
-            if matches.is_empty() {
-                if braced {
-                    brace_missing = true;
-                } else if !has_wildcard(alt) {
-                    let full = dir.join(alt);
-                    self.missing.push(full);
-                    self.diags.push(Diagnostic {
-                        severity: fatal(CHK_MATCH),
-                        span: span.clone(),
-                        message: format!("config file missing: '{pattern}'"),
-                    });
-                }
-            }
-            for m in matches {
-                any = true;
-                self.include_file(&m, &span, fatal(CHK_READABLE));
-            }
-        }
-        if braced && brace_missing && flags & CHK_BRACE != 0 {
-            self.missing.push(dir.join(&pattern));
-            self.error(
-                span.clone(),
-                format!("some config files missing: '{pattern}'"),
-            );
-        }
-        if !any && has_wildcard(&pattern) && flags & CHK_WILDCARD != 0 {
-            self.missing.push(dir.join(&pattern));
-            self.error(span, format!("no config files matched '{pattern}'"));
-        }
-    }
-
-    /// Reads an included file (one match of an include pattern).
-    fn include_file(&mut self, path: &Path, span: &Span, unreadable: Severity) {
-        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        if self.open.contains(&canonical) {
-            self.error(
-                span.clone(),
-                format!(
-                    "include cycle: '{}' is already being read; not included again",
-                    path.display()
-                ),
-            );
-            return;
-        }
-        if self.open.len() >= MAX_INCLUDE_DEPTH {
-            self.error(
-                span.clone(),
-                format!(
-                    "includes nested more than {MAX_INCLUDE_DEPTH} deep; '{}' not read",
-                    path.display()
-                ),
-            );
-            return;
-        }
-        // Only regular files: never a directory, a FIFO or a device like /dev/zero.
-        if let Ok(meta) = std::fs::metadata(path) {
-            if !meta.is_file() {
-                self.diags.push(Diagnostic {
-                    severity: unreadable,
-                    span: span.clone(),
-                    message: format!(
-                        "cannot read config file '{}': not a regular file",
-                        path.display()
-                    ),
-                });
-                self.missing.push(path.to_path_buf());
-                return;
-            }
-        }
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes);
-                self.run_text(&text, Arc::new(path.to_path_buf()), canonical);
-            }
-            Err(e) => {
-                self.diags.push(Diagnostic {
-                    severity: unreadable,
-                    span: span.clone(),
-                    message: format!("cannot read config file '{}': {e}", path.display()),
-                });
-                self.missing.push(path.to_path_buf());
-            }
-        }
     }
 
     fn finish(self) -> Parsed {
