@@ -678,3 +678,19 @@ fn recursive_multi_line_defines_are_errors_but_reuse_is_not() {
         ["r.conf:4:4: error: 'A' is used inside its own expansion; left as written"]
     );
 }
+
+#[test]
+fn crlf_bom_and_tabs() {
+    let p = parse_str(
+        "\u{feff}global_defs {\r\n\trouter_id\tr1\r\n}\r\n",
+        Path::new("w.conf"),
+        &opts(),
+    );
+    assert_eq!(diags(&p), Vec::<String>::new());
+    assert_eq!(lines(&p), ["global_defs { router_id r1 }"]);
+    let rid = &p.nodes[0].children.as_ref().unwrap()[0];
+    assert_eq!(
+        (loc(&rid.keyword), loc(&rid.args[0])),
+        ("2:2".into(), "2:12".into())
+    );
+}

@@ -165,6 +165,8 @@ impl<'o> Pre<'o> {
         self.files.push(FileCtx { dir, pwd, check });
         self.open.push(canonical);
         let saved_collect = self.collect.take();
+        // A UTF-8 byte order mark is not part of the first keyword.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         for (no, raw) in text.split('\n').enumerate() {
             let line_no = u32::try_from(no + 1).unwrap_or(u32::MAX);
             if self.collect.is_none() {
