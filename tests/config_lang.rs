@@ -694,3 +694,18 @@ fn crlf_bom_and_tabs() {
         ("2:2".into(), "2:12".into())
     );
 }
+
+#[test]
+fn including_a_directory_is_reported() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).expect("cd");
+    let p = parse_str(
+        "include inc/conf.d\n",
+        Path::new("tests/lang/x.conf"),
+        &opts(),
+    );
+    assert_eq!(
+        diags(&p),
+        ["tests/lang/x.conf:1:1: warning: cannot read config file 'tests/lang/inc/conf.d': not a regular file"]
+    );
+    assert_eq!(p.missing_files, [PathBuf::from("tests/lang/inc/conf.d")]);
+}

@@ -141,7 +141,13 @@ impl Pre<'_> {
                     });
                 }
             }
+            let wild = has_wildcard(alt);
             for m in matches {
+                // A wildcard also matches directories (`conf.d/*` with a subdirectory):
+                // those are skipped; a directory named outright is reported below.
+                if wild && m.is_dir() {
+                    continue;
+                }
                 any = true;
                 self.include_file(&m, &span, fatal(CHK_READABLE));
             }
