@@ -58,9 +58,8 @@ enum Sub {
 
 /// Which multi-line value a [`Sub::Many`] expanded, and where, in its last line, the text
 /// from outside that value starts.
-#[derive(Clone, Copy)]
 struct Expansion {
-    value: *const Vec<LLine>,
+    value: Value,
     rest_at: usize,
 }
 
@@ -101,7 +100,9 @@ pub(super) struct Pre<'o> {
     collect: Option<(String, Vec<LLine>)>,
     /// Multi-line values being expanded (innermost last): using one inside itself is an
     /// endless recursion, reported instead of followed.
-    active: Vec<*const Vec<LLine>>,
+    /// (Held, not just compared by address, so a redefinition during the expansion cannot
+    /// free one and let a new value reuse its address.)
+    active: Vec<Value>,
     expanded: u64,
     expansion_reported: bool,
     substs: u32,
@@ -293,7 +294,7 @@ impl<'o> Pre<'o> {
                     }
                 }
                 Sub::Many(lines, exp) => {
-                    self.active.push(exp.value);
+                    self.active.push(exp.value.clone());
                     let n = lines.len();
                     for (k, (l, s)) in lines.into_iter().enumerate() {
                         let g = if k + 1 == n {
@@ -532,7 +533,7 @@ impl<'o> Pre<'o> {
                 } else {
                     &self.active[..]
                 };
-                if active.contains(&Rc::as_ptr(&value)) {
+                if active.iter().any(|v| Rc::ptr_eq(v, &value)) {
                     let span = src.pos(i);
                     self.error(
                         span,
@@ -604,7 +605,7 @@ impl<'o> Pre<'o> {
                         result.push((cur, s));
                     }
                     let exp = Expansion {
-                        value: Rc::as_ptr(&value),
+                        value: value.clone(),
                         rest_at,
                     };
                     return Sub::Many(result, exp);
