@@ -268,11 +268,15 @@ fn conditional_lines_follow_the_config_id() {
             "1.2.3.6 }",
             "priority 240",
             "via_define 240",
+            "kept_empty_id",
         ]
     );
     assert_eq!(
         diags(&p),
-        ["tests/lang/cond.conf:17:1: error: '@' must be followed by a config id; line ignored"]
+        [
+            "tests/lang/cond.conf:17:1: warning: '@' followed by a space: the empty config id never matches",
+            "tests/lang/cond.conf:18:1: warning: '@^' followed by a space: the empty config id never matches",
+        ]
     );
     let o = LoadOptions {
         config_id: Some("backup".into()),
@@ -287,6 +291,7 @@ fn conditional_lines_follow_the_config_id() {
             "1.2.3.6 }",
             "priority 200",
             "dropped",
+            "kept_empty_id",
         ]
     );
     // The stripped line keeps its columns.

@@ -344,15 +344,14 @@ impl<'o> Pre<'o> {
                 end += 1;
             }
             if end == start {
+                // As keepalived: an empty id is compared like any other (so `@ x` is
+                // dropped and `@^ x` kept), but it is most likely a stray space.
                 let span = line.pos(0);
-                self.error(
+                let prefix = &line.text[..start];
+                self.warn(
                     span,
-                    format!(
-                        "'{}' must be followed by a config id; line ignored",
-                        &line.text[..start]
-                    ),
+                    format!("'{prefix}' followed by a space: the empty config id never matches"),
                 );
-                return false;
             }
             let selected = (line.text[start..end] == self.config_id) != neg;
             if !selected {
