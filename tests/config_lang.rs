@@ -498,6 +498,11 @@ impl Rng {
 
 #[test]
 fn random_and_mutated_inputs_never_panic() {
+    // 4000 rounds by default; CONFIG_LANG_FUZZ_ROUNDS=300000 for a longer run.
+    let rounds: usize = std::env::var("CONFIG_LANG_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4000);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lang");
     let mut corpus: Vec<String> = [
         "plain.conf",
@@ -522,7 +527,7 @@ fn random_and_mutated_inputs_never_panic() {
     let alphabet: &[u8] = b"{}\"'\\$@^~!#()=,. \n\tSEQxLST01_9aZ\xc3\xa9";
     let origin = Path::new("/nonexistent-keepalived-rs-fuzz/f.conf");
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    for round in 0..4000 {
+    for round in 0..rounds {
         let mut bytes: Vec<u8> = if round % 5 == 0 {
             (0..rng.below(300))
                 .map(|_| alphabet[rng.below(alphabet.len())])
@@ -650,15 +655,35 @@ vrrp_instance vrrp4.${IF}.${NUM}.${ID} { \
         10.${IF}.${NUM}.${ID}/24 \
     } \
 }
-~SEQ(IF,0,1) ~SEQ(NUM,0,3) ~SEQ(ID,1,254) $VI4
 "#;
-    let p = parse_str(text, Path::new("/etc/keepalived/seq.conf"), &opts());
+    // The full 65 024 instances in release builds (the man page's figure), fewer in debug.
+    let (ifs, nums) = if cfg!(debug_assertions) {
+        (2, 4)
+    } else {
+        (8, 32)
+    };
+    let text = format!(
+        "{text}~SEQ(IF,0,{}) ~SEQ(NUM,0,{}) ~SEQ(ID,1,254) $VI4\n",
+        ifs - 1,
+        nums - 1
+    );
+    let start = std::time::Instant::now();
+    let p = parse_str(&text, Path::new("/etc/keepalived/seq.conf"), &opts());
+    println!(
+        "~SEQ expansion: {} instances in {:?}",
+        p.nodes.len() / 2,
+        start.elapsed()
+    );
     assert_eq!(diags(&p), Vec::<String>::new());
-    assert_eq!(p.nodes.len(), 2 * 4 * 254 * 2);
+    assert_eq!(p.nodes.len(), ifs * nums * 254 * 2);
     let last = &p.nodes[p.nodes.len() - 1];
     assert_eq!(
         render(std::slice::from_ref(last)),
-        "vrrp_instance vrrp4.1.3.254 { interface bond1.3; virtual_router_id 254; virtual_ipaddress { 10.1.3.254/24 } }"
+        format!(
+            "vrrp_instance vrrp4.{i}.{n}.254 {{ interface bond{i}.{n}; virtual_router_id 254; virtual_ipaddress {{ 10.{i}.{n}.254/24 }} }}",
+            i = ifs - 1,
+            n = nums - 1
+        )
     );
     let tf = &p.nodes[0].children.as_ref().unwrap()[0];
     assert_eq!(tf.args[0].text, "/etc/keepalived/679/track_files/4.0.0.1");
