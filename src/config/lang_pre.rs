@@ -1,0 +1,667 @@
+//! The line preprocessor of keepalived.conf: reads files line by line, strips comments,
+//! and applies, in this order, to each logical line:
+//!
+//! 1. `@ID line` / `@^ID line` conditionals (config id: `LoadOptions::config_id`, else the
+//!    host name read from `/proc/sys/kernel/hostname` up to its first '.');
+//! 2. `$NAME=value` definitions (multi-line when the value ends with `\`);
+//! 3. `~SEQ(var, [start,] [step,] end)`, `~SEQx(...)`, `~LST(var, v, ...)` and
+//!    `~LST({a,b}, {1,2}, ...)` repeats of the rest of the line (nestable);
+//! 4. `$NAME` (followed by whitespace or the end of the line) and `${NAME}` substitution,
+//!    recursive, at use time; undefined names stay as written; a multi-line value turns the
+//!    line into several lines, each processed in turn (so definitions inside take effect
+//!    in order); `@ID` at the start of a substituted line is applied again;
+//! 5. `include`, `includer`, `includem`, `includew`, `includeb`, `includea` (and `includet`,
+//!    the same as `includea`) with the `include_check` level, and `include_check` itself;
+//! 6. everything else goes to the lexer and the tree builder.
+//!
+//! Includes resolve relative to the including file's directory; include cycles are
+//! reported and not followed. Every produced word carries the position of its source text
+//! (for substituted text: where the value was written).
+//!
+//! Helpers: `lang_line` (source-mapped lines), `lang_repeat` (~SEQ/~LST values),
+//! `lang_include` (includes), `lang_glob` (patterns). Lines that need none of this (no
+//! leading `@`/`$`/`~`, no `$` anywhere, not an include) take a fast path straight to the
+//! lexer.
+
+use super::lang_include::include_kind;
+use super::lang_line::{first_word, is_name_char, parse_def, valid_name, LLine};
+use super::lang_repeat;
+use super::lex::{is_space, strip_comment, tokenize, tokenize_physical, Tok};
+use super::tree::{Builder, Parsed};
+use super::{Diagnostic, LoadOptions, Severity, Span};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// Deepest nesting of line expansions (multi-line values, ~SEQ inside ~SEQ, ...).
+const MAX_LINE_DEPTH: u32 = 64;
+/// Deepest recursive substitution of one value inside another.
+const MAX_SUBST_DEPTH: u32 = 32;
+/// Most substitutions made for one logical line (guards against `$A=${B}${B}` chains).
+const MAX_SUBSTS_PER_LINE: u32 = 100_000;
+/// Longest line substitution may produce.
+const MAX_LINE_LEN: usize = 1 << 20;
+/// Most logical lines one parse may generate by expansion.
+const MAX_EXPANDED_LINES: u64 = 20_000_000;
+
+/// A definition: one line, or several for a multi-line one.
+type Value = Rc<Vec<LLine>>;
+
+/// The outcome of substituting one line.
+enum Sub {
+    One(LLine),
+    /// Several lines (a multi-line value was used); the `usize` says up to where each is
+    /// already substituted.
+    Many(Vec<(LLine, usize)>, Expansion),
+}
+
+/// Which multi-line value a [`Sub::Many`] expanded, and where, in its last line, the text
+/// from outside that value starts.
+struct Expansion {
+    value: Value,
+    rest_at: usize,
+}
+
+/// Where a line being processed stands in the expansions around it: text from `outside`
+/// on is not part of the innermost active expansion (see [`Pre::active`]).
+#[derive(Clone, Copy)]
+struct Guard {
+    outside: usize,
+}
+
+const NO_GUARD: Guard = Guard {
+    outside: usize::MAX,
+};
+
+/// One file being read.
+pub(super) struct FileCtx {
+    /// The file's directory as written, for includes.
+    pub(super) dir: PathBuf,
+    /// Its canonical directory, for `${_PWD}`.
+    pwd: PathBuf,
+    /// The `include_check` level in force.
+    pub(super) check: u8,
+}
+
+/// The preprocessor's state for one parse.
+pub(super) struct Pre<'o> {
+    pub(super) opts: &'o LoadOptions,
+    config_id: String,
+    defs: BTreeMap<String, Value>,
+    pub(super) diags: Vec<Diagnostic>,
+    pub(super) missing: Vec<PathBuf>,
+    builder: Builder,
+    toks: Vec<Tok>,
+    pub(super) files: Vec<FileCtx>,
+    /// Canonical paths of the files being read, for cycle detection.
+    pub(super) open: Vec<PathBuf>,
+    /// A multi-line definition being collected: its name and lines so far.
+    collect: Option<(String, Vec<LLine>)>,
+    /// Multi-line values being expanded (innermost last): using one inside itself is an
+    /// endless recursion, reported instead of followed.
+    /// (Held, not just compared by address, so a redefinition during the expansion cannot
+    /// free one and let a new value reuse its address.)
+    active: Vec<Value>,
+    expanded: u64,
+    expansion_reported: bool,
+    substs: u32,
+}
+
+/// The default config id: the host name up to its first '.', read from
+/// `/proc/sys/kernel/hostname` (the same as uname's node name, without a libc call).
+fn default_config_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let host = host.trim();
+    host.split('.').next().unwrap_or("").to_string()
+}
+
+impl<'o> Pre<'o> {
+    fn new(opts: &'o LoadOptions) -> Self {
+        let config_id = opts.config_id.clone().unwrap_or_else(default_config_id);
+        Pre {
+            opts,
+            config_id,
+            defs: BTreeMap::new(),
+            diags: Vec::new(),
+            missing: Vec::new(),
+            builder: Builder::default(),
+            toks: Vec::new(),
+            files: Vec::new(),
+            open: Vec::new(),
+            collect: None,
+            active: Vec::new(),
+            expanded: 0,
+            expansion_reported: false,
+            substs: 0,
+        }
+    }
+
+    pub(super) fn error(&mut self, span: Span, message: String) {
+        self.diags.push(Diagnostic {
+            severity: Severity::Error,
+            span,
+            message,
+        });
+    }
+
+    pub(super) fn warn(&mut self, span: Span, message: String) {
+        self.diags.push(Diagnostic {
+            severity: Severity::Warning,
+            span,
+            message,
+        });
+    }
+
+    /// Reads one file's text. `canonical` is its canonical path (for cycle detection).
+    pub(super) fn run_text(&mut self, text: &str, file: Arc<PathBuf>, canonical: PathBuf) {
+        // Includes resolve against the directory as written (so diagnostics show paths
+        // the way the user wrote them); `${_PWD}` is the canonical directory.
+        let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        let pwd = canonical
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| dir.clone());
+        let check = self.files.last().map(|f| f.check).unwrap_or(0);
+        self.files.push(FileCtx { dir, pwd, check });
+        self.open.push(canonical);
+        let saved_collect = self.collect.take();
+        // A UTF-8 byte order mark is not part of the first keyword.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        for (no, raw) in text.split('\n').enumerate() {
+            let line_no = u32::try_from(no + 1).unwrap_or(u32::MAX);
+            if self.collect.is_none() {
+                // The fast path: a line that needs no preprocessing goes straight to the
+                // lexer (which also cuts its comment); `$` anywhere sends it the long way.
+                let lead = raw.bytes().position(|c| !is_space(c));
+                let Some(lead) = lead else { continue };
+                let first = raw.as_bytes()[lead];
+                if first != b'@'
+                    && first != b'$'
+                    && first != b'~'
+                    && !raw[lead..].starts_with("include")
+                    && tokenize_physical(raw, &file, line_no, &mut self.toks, &mut self.diags)
+                {
+                    self.builder.line(&mut self.toks, &mut self.diags);
+                    continue;
+                }
+            }
+            let line = strip_comment(raw);
+            let trimmed = line.trim_start_matches(|c: char| c.is_ascii_whitespace());
+            let body = trimmed.trim_end_matches(|c: char| c.is_ascii_whitespace());
+            if body.is_empty() {
+                continue;
+            }
+            let lead = &line[..line.len() - trimmed.len()];
+            let col = 1 + if lead.is_ascii() {
+                lead.len()
+            } else {
+                lead.chars().count()
+            } as u32;
+            let span = Span {
+                file: file.clone(),
+                line: line_no,
+                col,
+            };
+            if let Some((_, lines)) = self.collect.as_mut() {
+                let (content, more) = match body.strip_suffix('\\') {
+                    Some(c) => (c.trim_end(), true),
+                    None => (body, false),
+                };
+                if !content.is_empty() {
+                    lines.push(LLine::new(content, span));
+                }
+                if !more {
+                    self.end_collect();
+                }
+                continue;
+            }
+            self.process(LLine::new(body, span), 0, 0, NO_GUARD);
+        }
+        self.end_collect();
+        self.collect = saved_collect;
+        self.open.pop();
+        self.files.pop();
+    }
+
+    fn end_collect(&mut self) {
+        if let Some((name, lines)) = self.collect.take() {
+            self.defs.insert(name, Rc::new(lines));
+        }
+    }
+
+    /// Processes one logical line; `sf`: bytes before it are already substituted.
+    fn process(&mut self, mut line: LLine, depth: u32, mut sf: usize, mut guard: Guard) {
+        if depth > MAX_LINE_DEPTH {
+            let span = line.pos(0);
+            self.error(
+                span,
+                format!("expansion nested more than {MAX_LINE_DEPTH} levels deep (a definition that uses itself?)"),
+            );
+            return;
+        }
+        self.expanded += 1;
+        if self.expanded > MAX_EXPANDED_LINES {
+            if !self.expansion_reported {
+                self.expansion_reported = true;
+                let span = line.pos(0);
+                self.error(
+                    span,
+                    format!("expansion produces more than {MAX_EXPANDED_LINES} lines; the rest is ignored"),
+                );
+            }
+            return;
+        }
+        if !self.conditional(&mut line, &mut sf, &mut guard) {
+            return;
+        }
+        if let Some((name, off)) = parse_def(&line.text) {
+            let name = name.to_string();
+            let mut value = line.tail(off);
+            value.trim_end();
+            if value.text.ends_with('\\') {
+                value.text.pop();
+                value.trim_end();
+                let lines = if value.text.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![value]
+                };
+                if depth == 0 {
+                    self.collect = Some((name, lines));
+                } else {
+                    self.defs.insert(name, Rc::new(lines));
+                }
+            } else {
+                self.defs.insert(name, Rc::new(vec![value]));
+            }
+            return;
+        }
+        if line.text.starts_with("~SEQ") || line.text.starts_with("~LST") {
+            self.repeat(&line, depth);
+            return;
+        }
+        if line.text.get(sf..).is_some_and(|t| t.contains('$')) {
+            // Each logical line has its own substitution budget.
+            self.substs = 0;
+            match self.subst(&line, sf, 0, guard) {
+                Sub::One(l) => {
+                    let changed = l.text != line.text;
+                    line = l;
+                    sf = line.text.len();
+                    if changed && !self.conditional(&mut line, &mut sf, &mut guard) {
+                        return;
+                    }
+                }
+                Sub::Many(lines, exp) => {
+                    self.active.push(exp.value.clone());
+                    let n = lines.len();
+                    for (k, (l, s)) in lines.into_iter().enumerate() {
+                        let g = if k + 1 == n {
+                            Guard {
+                                outside: exp.rest_at,
+                            }
+                        } else {
+                            NO_GUARD
+                        };
+                        self.process(l, depth + 1, s, g);
+                    }
+                    self.active.pop();
+                    return;
+                }
+            }
+        }
+        let kw = first_word(&line.text);
+        if let Some(kind) = include_kind(kw) {
+            let off = kw.len();
+            let span = line.pos(0);
+            let rest = line.tail(off);
+            self.include(kw.to_string(), kind, rest, span);
+            return;
+        }
+        if kw == "include_check" {
+            let rest = line.tail(kw.len());
+            self.include_check(&rest);
+            return;
+        }
+        tokenize(&line.text, &line.map, &mut self.toks, &mut self.diags);
+        self.builder.line(&mut self.toks, &mut self.diags);
+    }
+
+    /// Applies `@ID` / `@^ID`: false when the line is to be dropped; otherwise strips the
+    /// prefix from `line`.
+    fn conditional(&mut self, line: &mut LLine, sf: &mut usize, guard: &mut Guard) -> bool {
+        // A loop, not recursion: the rest of a kept line may be another conditional.
+        loop {
+            let b = line.text.as_bytes();
+            if b.first() != Some(&b'@') {
+                return true;
+            }
+            let neg = b.get(1) == Some(&b'^');
+            let start = if neg { 2 } else { 1 };
+            let mut end = start;
+            while end < b.len() && !is_space(b[end]) {
+                end += 1;
+            }
+            if end == start {
+                // As keepalived: an empty id is compared like any other (so `@ x` is
+                // dropped and `@^ x` kept), but it is most likely a stray space.
+                let span = line.pos(0);
+                let prefix = &line.text[..start];
+                self.warn(
+                    span,
+                    format!("'{prefix}' followed by a space: the empty config id never matches"),
+                );
+            }
+            let selected = (line.text[start..end] == self.config_id) != neg;
+            if !selected {
+                return false;
+            }
+            let (rest, at) = line.tail_at(end);
+            *line = rest;
+            *sf = sf.saturating_sub(at);
+            guard.outside = guard.outside.saturating_sub(at);
+        }
+    }
+
+    /// `~SEQ(...)`, `~SEQx(...)`, `~LST(...)`: repeats the rest of the line.
+    fn repeat(&mut self, line: &LLine, depth: u32) {
+        let text = &line.text;
+        let (kind, open) = if text.starts_with("~SEQx(") {
+            ("~SEQx", 5)
+        } else if text.starts_with("~SEQ(") {
+            ("~SEQ", 4)
+        } else if text.starts_with("~LST(") {
+            ("~LST", 4)
+        } else {
+            let span = line.pos(0);
+            let w = first_word(text).to_string();
+            self.error(
+                span,
+                format!("unknown repeat '{w}': expected ~SEQ(...), ~SEQx(...) or ~LST(...); line ignored"),
+            );
+            return;
+        };
+        // The closing parenthesis, outside braces.
+        let b = text.as_bytes();
+        let mut depth_b = 0i32;
+        let mut close = None;
+        for (i, &c) in b.iter().enumerate().skip(open + 1) {
+            match c {
+                b'{' => depth_b += 1,
+                b'}' => depth_b -= 1,
+                b')' if depth_b <= 0 => {
+                    close = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let span = line.pos(0);
+        let Some(close) = close else {
+            self.error(span, format!("{kind}( without a closing ')'; line ignored"));
+            return;
+        };
+        // Substitute inside the parentheses, so `~SEQ(X, 1, ${N})` works.
+        let mut header_line = LLine::default();
+        header_line.push_range(line, open + 1, close);
+        let header = if header_line.text.contains('$') {
+            match self.subst(&header_line, 0, 0, NO_GUARD) {
+                Sub::One(l) => l.text,
+                Sub::Many(..) => {
+                    self.error(
+                        span,
+                        format!("{kind}(...) uses a multi-line definition; line ignored"),
+                    );
+                    return;
+                }
+            }
+        } else {
+            header_line.text
+        };
+        let rest = line.tail(close + 1);
+        let combos = match lang_repeat::values(kind, &header) {
+            Ok(c) => c,
+            Err(message) => {
+                self.error(span, message);
+                return;
+            }
+        };
+        for combo in combos {
+            let mut saved = Vec::with_capacity(combo.len());
+            for (var, val) in combo {
+                let v = Rc::new(vec![LLine::new(&val, span.clone())]);
+                saved.push((var.clone(), self.defs.insert(var, v)));
+            }
+            if !rest.text.is_empty() {
+                self.process(rest.clone(), depth + 1, 0, NO_GUARD);
+            }
+            for (var, old) in saved.into_iter().rev() {
+                match old {
+                    Some(v) => self.defs.insert(var, v),
+                    None => self.defs.remove(&var),
+                };
+            }
+            if self.expansion_reported {
+                break;
+            }
+        }
+    }
+
+    /// The value of a predefined name.
+    fn predefined(&self, name: &str) -> Option<String> {
+        Some(match name {
+            "_PWD" => self
+                .files
+                .last()
+                .map(|f| f.pwd.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            "_INSTANCE" => self.config_id.clone(),
+            "_HASH" => "#".to_string(),
+            "_BANG" => "!".to_string(),
+            _ => return None,
+        })
+    }
+
+    /// Substitutes `src.text[from..]`, `depth` levels inside other values. `guard` says
+    /// where (at depth 0) the text outside the innermost active expansion starts.
+    fn subst(&mut self, src: &LLine, from: usize, depth: u32, guard: Guard) -> Sub {
+        let text = &src.text;
+        let b = text.as_bytes();
+        let mut out = LLine::default();
+        out.push_range(src, 0, from);
+        let mut run = from;
+        let mut i = from;
+        while i < b.len() {
+            if b[i] != b'$' {
+                i += 1;
+                continue;
+            }
+            // A reference: `${NAME}` or `$NAME` followed by whitespace or the end.
+            let (name, end) = if b.get(i + 1) == Some(&b'{') {
+                match text[i + 2..].find('}') {
+                    Some(rel) => {
+                        let inner = text[i + 2..i + 2 + rel].trim();
+                        (inner, i + 3 + rel)
+                    }
+                    None => {
+                        i += 1;
+                        continue;
+                    }
+                }
+            } else {
+                let mut j = i + 1;
+                while j < b.len() && is_name_char(b[j]) {
+                    j += 1;
+                }
+                if j == i + 1 || (j < b.len() && !is_space(b[j])) {
+                    i += 1;
+                    continue;
+                }
+                (&text[i + 1..j], j)
+            };
+            if name.starts_with("_RANDOM") {
+                let span = src.pos(i);
+                self.warn(
+                    span,
+                    "${_RANDOM} is not supported (configuration reading is deterministic); left as written".into(),
+                );
+                i = end;
+                continue;
+            }
+            if !valid_name(name) {
+                i += 1;
+                continue;
+            }
+            let value: Value = match self.defs.get(name) {
+                Some(v) => v.clone(),
+                None => match self.predefined(name) {
+                    Some(s) => Rc::new(vec![LLine::new(&s, src.pos(i))]),
+                    None => {
+                        // Undefined: left as written.
+                        i = end;
+                        continue;
+                    }
+                },
+            };
+            if value.len() >= 2 {
+                // Text outside the innermost expansion may use that value again.
+                let outside = depth == 0 && i >= guard.outside;
+                let active = if outside {
+                    &self.active[..self.active.len().saturating_sub(1)]
+                } else {
+                    &self.active[..]
+                };
+                if active.iter().any(|v| Rc::ptr_eq(v, &value)) {
+                    let span = src.pos(i);
+                    self.error(
+                        span,
+                        format!("'{name}' is used inside its own expansion; left as written"),
+                    );
+                    i = end;
+                    continue;
+                }
+            }
+            self.substs += 1;
+            if depth >= MAX_SUBST_DEPTH
+                || self.substs > MAX_SUBSTS_PER_LINE
+                || out.text.len() > MAX_LINE_LEN
+            {
+                let span = src.pos(i);
+                let why = if depth >= MAX_SUBST_DEPTH {
+                    format!("'{name}' is defined in terms of itself (substitution nested more than {MAX_SUBST_DEPTH} levels)")
+                } else {
+                    format!("substitution of '{name}' makes the line too large")
+                };
+                if self.substs <= MAX_SUBSTS_PER_LINE + 1 {
+                    self.error(span, format!("{why}; left as written"));
+                }
+                self.substs = MAX_SUBSTS_PER_LINE + 2;
+                i = end;
+                continue;
+            }
+            out.push_range(src, run, i);
+            run = end;
+            i = end;
+            match value.len() {
+                0 => {}
+                1 => match self.subst(&value[0], 0, depth + 1, NO_GUARD) {
+                    Sub::One(l) => out.push_all(&l),
+                    Sub::Many(lines, exp) => {
+                        let n = lines.len();
+                        let mut result = Vec::with_capacity(n);
+                        for (k, (l, s)) in lines.into_iter().enumerate() {
+                            let mut cur = if k == 0 {
+                                std::mem::take(&mut out)
+                            } else {
+                                LLine::default()
+                            };
+                            let s = cur.text.len() + s;
+                            cur.push_all(&l);
+                            if k + 1 == n {
+                                cur.push_range(src, end, b.len());
+                            }
+                            result.push((cur, s));
+                        }
+                        return Sub::Many(result, exp);
+                    }
+                },
+                n => {
+                    let mut result = Vec::with_capacity(n);
+                    let mut rest_at = 0;
+                    for (k, l) in value.iter().enumerate() {
+                        let mut cur = if k == 0 {
+                            std::mem::take(&mut out)
+                        } else {
+                            LLine::default()
+                        };
+                        let s = cur.text.len();
+                        cur.push_all(l);
+                        if k + 1 == n {
+                            rest_at = cur.text.len();
+                            cur.push_range(src, end, b.len());
+                        }
+                        result.push((cur, s));
+                    }
+                    let exp = Expansion {
+                        value: value.clone(),
+                        rest_at,
+                    };
+                    return Sub::Many(result, exp);
+                }
+            }
+        }
+        out.push_range(src, run, b.len());
+        Sub::One(out)
+    }
+
+    fn finish(self) -> Parsed {
+        let mut diags = self.diags;
+        let nodes = self.builder.finish(&mut diags);
+        Parsed {
+            nodes,
+            diagnostics: diags,
+            missing_files: self.missing,
+        }
+    }
+}
+
+/// The directory includes of `path` resolve against, and its canonical form.
+fn canonical_of(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+pub(crate) fn run_file(path: &Path, opts: &LoadOptions) -> Parsed {
+    let mut pre = Pre::new(opts);
+    let file = Arc::new(path.to_path_buf());
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            pre.run_text(&text, file, canonical_of(path));
+        }
+        Err(e) => {
+            pre.missing.push(path.to_path_buf());
+            pre.diags.push(Diagnostic {
+                severity: if opts.all_config {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
+                span: Span {
+                    file,
+                    line: 0,
+                    col: 0,
+                },
+                message: format!("config file missing: cannot read it: {e}"),
+            });
+        }
+    }
+    pre.finish()
+}
+
+pub(crate) fn run_str(text: &str, origin: &Path, opts: &LoadOptions) -> Parsed {
+    let mut pre = Pre::new(opts);
+    let file = Arc::new(origin.to_path_buf());
+    pre.run_text(text, file, canonical_of(origin));
+    pre.finish()
+}
