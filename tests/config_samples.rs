@@ -35,13 +35,24 @@ fn all_samples_build() {
         eprintln!("skipping: no samples under {SAMPLES}");
         return;
     }
-    assert_eq!(files.len(), 25, "expected the 25 samples of keepalived 2.2.7");
+    assert_eq!(
+        files.len(),
+        25,
+        "expected the 25 samples of keepalived 2.2.7"
+    );
     for f in &files {
         let loaded = config::load(f, &LoadOptions::default());
-        assert!(loaded.missing_files.is_empty(), "{}: missing files", f.display());
+        assert!(
+            loaded.missing_files.is_empty(),
+            "{}: missing files",
+            f.display()
+        );
         let c = &loaded.config;
-        let blocks = c.instances.len() + c.virtual_servers.len() + c.static_routes.len()
-            + c.static_addresses.len() + c.static_rules.len();
+        let blocks = c.instances.len()
+            + c.virtual_servers.len()
+            + c.static_routes.len()
+            + c.static_addresses.len()
+            + c.static_rules.len();
         assert!(blocks > 0, "{}: nothing built", f.display());
         for d in &loaded.diagnostics {
             eprintln!("{d}");
@@ -51,5 +62,8 @@ fn all_samples_build() {
 
 #[allow(dead_code)]
 fn name(p: &Path) -> String {
-    p.file_name().unwrap_or_default().to_string_lossy().into_owned()
+    p.file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned()
 }
