@@ -114,7 +114,7 @@ fn instances(ctx: &mut Ctx, drafts: &mut [Draft]) {
         }
         // Duplicate VRIDs on one interface and family (unicast instances whose peer sets
         // do not overlap may share a VRID, as may different multicast groups).
-        if ex.vrid.is_some() {
+        if ex.vrid.is_some() && inst.vrid != 0 {
             let key = (
                 inst.interface.clone().unwrap_or_default(),
                 fam,
