@@ -253,7 +253,7 @@ fn make_install_and_uninstall_into_destdir() {
     }
     let d = TempDir::new("install");
     let dest = d.path("root");
-    let common = vec![
+    let common = [
         "NOBUILD=1".to_string(),
         format!("BIN={BIN}"),
         format!("DESTDIR={}", dest.display()),

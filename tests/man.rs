@@ -118,7 +118,7 @@ fn pages_name_their_sections() {
             "keepalived-rs.conf.5 lacks {s}"
         );
     }
-    for lang in ["include", "~SEQ", "$NAME", "@^"] {
+    for lang in ["include", "~SEQ", ".SS Definitions", "@^"] {
         assert!(
             p5.contains(lang),
             "keepalived-rs.conf.5 does not explain {lang}"
