@@ -67,7 +67,6 @@ pub struct Syslog {
     path: PathBuf,
     ident: String,
     facility_code: u8,
-    pid: u32,
     sock: Mutex<Option<UnixDatagram>>,
 }
 
@@ -79,7 +78,6 @@ impl Syslog {
             path: path.to_path_buf(),
             ident: ident.to_string(),
             facility_code,
-            pid: std::process::id(),
             sock: Mutex::new(Some(sock)),
         })
     }
@@ -98,15 +96,10 @@ impl Syslog {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
+        // Read at each send: the daemon may have forked since connecting.
+        let pid = std::process::id();
         for line in msg.lines() {
-            let rec = format_record(
-                self.facility_code,
-                severity,
-                &time,
-                &self.ident,
-                self.pid,
-                line,
-            );
+            let rec = format_record(self.facility_code, severity, &time, &self.ident, pid, line);
             let mut sent = guard
                 .as_ref()
                 .map(|s| s.send(rec.as_bytes()).is_ok())
