@@ -6,6 +6,7 @@ use keepalived_rs::config::{self, LoadOptions};
 use std::path::{Path, PathBuf};
 
 const SAMPLES: &str = "/usr/share/doc/keepalived/samples";
+const BIN: &str = env!("CARGO_BIN_EXE_keepalived-rs");
 
 fn samples() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = match std::fs::read_dir(SAMPLES) {
@@ -224,8 +225,21 @@ fn verdicts_match_keepalived_in_a_namespace() {
             std::time::Duration::from_secs(30),
         )
         .expect("keepalived -t");
+        // Our binary's `-t`, in the same namespace (it reads the interfaces there).
+        let ours = exit_code(
+            "ip",
+            &["netns", "exec", &ns.name, BIN, "-t", "-f", &path],
+            std::time::Duration::from_secs(30),
+        )
+        .expect("keepalived-rs -t");
+        // The library, given the namespace's interfaces, must agree with the binary.
         let loaded = config::load(f, &opts);
-        let ours = config::config_test_status(&loaded);
+        assert_eq!(
+            config::config_test_status(&loaded),
+            ours,
+            "{}: library and binary disagree",
+            name(f)
+        );
         eprintln!("{:45} keepalived {theirs} ours {ours}", name(f));
         // Same verdict; on these samples keepalived 2.2.7's exact status is matched too.
         if (theirs == 0) != (ours == 0) || theirs != ours {
