@@ -119,7 +119,11 @@ fn checker_options_inherit_vs_rs_checker() {
     assert_eq!(vs.lvs_sched, "rr");
     assert_eq!(vs.lvs_method, LvsMethod::Dr);
     let rs = &vs.real_servers[0];
-    assert_eq!(rs.lvs_method, LvsMethod::Dr, "the VS method is the RS default");
+    assert_eq!(
+        rs.lvs_method,
+        LvsMethod::Dr,
+        "the VS method is the RS default"
+    );
     let http = &rs.checkers[0];
     assert_eq!(http.delay_loop, Duration::from_secs(10));
     assert_eq!(http.connect_timeout, Duration::from_secs(2));
@@ -132,7 +136,11 @@ fn checker_options_inherit_vs_rs_checker() {
     }
     let dns = &rs.checkers[1];
     assert_eq!(dns.retry, 9);
-    assert_eq!(dns.delay_before_retry, Duration::from_secs(10), "DNS: delay_loop");
+    assert_eq!(
+        dns.delay_before_retry,
+        Duration::from_secs(10),
+        "DNS: delay_loop"
+    );
     assert_eq!(
         dns.kind,
         CheckerKind::Dns {
@@ -168,13 +176,18 @@ fn sync_group_and_unicast() {
     assert_eq!(i.unicast_peers.len(), 2);
     assert_eq!(i.unicast_peers[0].min_ttl, Some(250));
     assert!(i.check_unicast_src, "a TTL bound turns the source check on");
-    assert_eq!(i.unicast_src_ip, Some("10.0.0.1".parse::<IpAddr>().unwrap()));
+    assert_eq!(
+        i.unicast_src_ip,
+        Some("10.0.0.1".parse::<IpAddr>().unwrap())
+    );
     assert_eq!(c.sync_groups[0].members, vec!["VI_1", "VI_2"]);
 }
 
 #[test]
 fn advert_int_rounding_reports_and_rounds() {
-    let l = load(&format!("{VI} advert_int 2.4\n virtual_ipaddress {{\n  10.0.0.1\n }}\n}}\n"));
+    let l = load(&format!(
+        "{VI} advert_int 2.4\n virtual_ipaddress {{\n  10.0.0.1\n }}\n}}\n"
+    ));
     assert_eq!(l.config.instances[0].advert_int, Duration::from_secs(2));
     assert_eq!(l.diagnostics.len(), 1);
     let l = load(&format!(
