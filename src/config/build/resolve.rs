@@ -161,6 +161,20 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
         }
     }
 
+    // A non-default global multicast group applies to instances that name none.
+    if inst.mcast_dst_ip.is_none() && inst.unicast_peers.is_empty() {
+        let def = GlobalDefs::default();
+        inst.mcast_dst_ip = match fam {
+            Family::Inet if g.vrrp_mcast_group4 != def.vrrp_mcast_group4 => {
+                Some(IpAddr::V4(g.vrrp_mcast_group4))
+            }
+            Family::Inet6 if g.vrrp_mcast_group6 != def.vrrp_mcast_group6 => {
+                Some(IpAddr::V6(g.vrrp_mcast_group6))
+            }
+            _ => None,
+        };
+    }
+
     // Everything else with a global default.
     let strict = ex.strict.unwrap_or(g.vrrp_strict);
     inst.strict_mode = strict;

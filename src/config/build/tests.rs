@@ -196,3 +196,19 @@ fn advert_int_rounding_reports_and_rounds() {
     assert_eq!(l.config.instances[0].advert_int, Duration::from_secs(1));
     assert!(l.has_errors());
 }
+
+#[test]
+fn global_multicast_group_applies_to_multicast_instances() {
+    let c = clean(&format!(
+        "global_defs {{\n vrrp_mcast_group4 224.0.0.99\n}}\n{VI} virtual_ipaddress {{\n  10.0.0.1\n }}\n}}\n"
+    ));
+    assert_eq!(
+        c.instances[0].mcast_dst_ip,
+        Some("224.0.0.99".parse::<IpAddr>().unwrap())
+    );
+    let c = clean(&format!("{VI} virtual_ipaddress {{\n  10.0.0.1\n }}\n}}\n"));
+    assert_eq!(
+        c.instances[0].mcast_dst_ip, None,
+        "None means the RFC group"
+    );
+}
