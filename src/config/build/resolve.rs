@@ -46,6 +46,11 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
     let ex = &mut d.ex;
     let name = inst.name.clone();
 
+    // keepalived: `state MASTER` without a priority makes the address owner.
+    if inst.initial_state == InitialState::Master && ex.priority.is_none() {
+        inst.priority = 255;
+    }
+
     // Address family: the first VIP decides; every other VIP must match.
     if let Some(first) = inst.vips.first() {
         inst.family = family_of(&first.addr);
@@ -137,7 +142,10 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
             inst.auth = None;
         }
     }
-    if matches!(inst.auth, Some(Auth::Ah(_))) && inst.initial_state == InitialState::Master {
+    if matches!(inst.auth, Some(Auth::Ah(_)))
+        && inst.initial_state == InitialState::Master
+        && inst.priority != 255
+    {
         let span = ex.state.clone().unwrap_or_else(|| inst.span.clone());
         ctx.warn(
             &span,

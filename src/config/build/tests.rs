@@ -212,3 +212,15 @@ fn global_multicast_group_applies_to_multicast_instances() {
         "None means the RFC group"
     );
 }
+
+#[test]
+fn state_master_without_priority_is_the_owner() {
+    let c = clean(&format!(
+        "{VI} state MASTER\n virtual_ipaddress {{\n  10.0.0.1\n }}\n}}\n"
+    ));
+    assert_eq!(c.instances[0].priority, 255);
+    let c = clean(&format!(
+        "{VI} state MASTER\n priority 90\n virtual_ipaddress {{\n  10.0.0.1\n }}\n}}\n"
+    ));
+    assert_eq!(c.instances[0].priority, 90);
+}
