@@ -87,7 +87,10 @@ pub enum Event {
     /// Due timers: the world sends this when `now >= next_deadline()`.
     Timers,
     /// A tracked child process finished.
-    ScriptExited { run: ScriptRunId, outcome: ScriptOutcome },
+    ScriptExited {
+        run: ScriptRunId,
+        outcome: ScriptOutcome,
+    },
     /// The value in a `track_file` changed (None: unreadable / not a number).
     TrackFileValue { name: String, value: Option<i64> },
     /// The number of processes matching a `vrrp_track_process` changed.
@@ -113,29 +116,68 @@ pub struct OutgoingPacket {
 pub enum Action {
     SendAdvert(OutgoingPacket),
     /// One gratuitous ARP (sender IP = target IP = `ip`, sender MAC = `mac`), broadcast.
-    SendGratuitousArp { instance: String, ifname: String, ip: Ipv4Addr, mac: Mac },
+    SendGratuitousArp {
+        instance: String,
+        ifname: String,
+        ip: Ipv4Addr,
+        mac: Mac,
+    },
     /// One unsolicited neighbour advertisement for `ip` to ff02::1 (R=1 S=0 O=1, TLLA mac).
-    SendUnsolicitedNa { instance: String, ifname: String, ip: Ipv6Addr, mac: Mac },
-    AddAddress { ifname: String, addr: VirtualAddress },
-    DelAddress { ifname: String, addr: VirtualAddress },
+    SendUnsolicitedNa {
+        instance: String,
+        ifname: String,
+        ip: Ipv6Addr,
+        mac: Mac,
+    },
+    AddAddress {
+        ifname: String,
+        addr: VirtualAddress,
+    },
+    DelAddress {
+        ifname: String,
+        addr: VirtualAddress,
+    },
     AddRoute(Route),
     DelRoute(Route),
     AddRule(Rule),
     DelRule(Rule),
     /// Create the macvlan of `use_vmac` (private mode) on `parent`.
-    CreateVmac { name: String, parent: String, mac: Mac },
-    DeleteVmac { name: String },
+    CreateVmac {
+        name: String,
+        parent: String,
+        mac: Mac,
+    },
+    DeleteVmac {
+        name: String,
+    },
     /// An instance changed state (the world logs it as keepalived does and traces it).
-    StateChanged { instance: String, from: State, to: State, priority: u8 },
+    StateChanged {
+        instance: String,
+        from: State,
+        to: State,
+        priority: u8,
+    },
     /// An instance's effective priority changed (tracking).
-    PriorityChanged { instance: String, priority: u8 },
+    PriorityChanged {
+        instance: String,
+        priority: u8,
+    },
     /// Start a child process. `run` is set when the engine waits for its exit (track
     /// scripts); notify scripts are fire-and-forget (`run: None`, no timeout).
-    RunScript { run: Option<ScriptRunId>, command: ScriptCommand, timeout: Option<Duration> },
+    RunScript {
+        run: Option<ScriptRunId>,
+        command: ScriptCommand,
+        timeout: Option<Duration>,
+    },
     /// Kill a running child (SIGTERM to its group, then SIGKILL).
-    KillScript { run: ScriptRunId },
+    KillScript {
+        run: ScriptRunId,
+    },
     /// Write one line (with its newline) to a notify FIFO.
-    WriteFifo { path: String, line: String },
+    WriteFifo {
+        path: String,
+        line: String,
+    },
 }
 
 /// A world executes actions. The engine side never sees anything but this.
