@@ -87,7 +87,10 @@ pub enum Event {
     /// Due timers: the world sends this when `now >= next_deadline()`.
     Timers,
     /// A tracked child process finished.
-    ScriptExited { run: ScriptRunId, outcome: ScriptOutcome },
+    ScriptExited {
+        run: ScriptRunId,
+        outcome: ScriptOutcome,
+    },
     /// The value in a `track_file` changed (None: unreadable / not a number).
     TrackFileValue { name: String, value: Option<i64> },
     /// The number of processes matching a `vrrp_track_process` changed.
@@ -113,29 +116,68 @@ pub struct OutgoingPacket {
 pub enum Action {
     SendAdvert(OutgoingPacket),
     /// One gratuitous ARP (sender IP = target IP = `ip`, sender MAC = `mac`), broadcast.
-    SendGratuitousArp { instance: String, ifname: String, ip: Ipv4Addr, mac: Mac },
+    SendGratuitousArp {
+        instance: String,
+        ifname: String,
+        ip: Ipv4Addr,
+        mac: Mac,
+    },
     /// One unsolicited neighbour advertisement for `ip` to ff02::1 (R=1 S=0 O=1, TLLA mac).
-    SendUnsolicitedNa { instance: String, ifname: String, ip: Ipv6Addr, mac: Mac },
-    AddAddress { ifname: String, addr: VirtualAddress },
-    DelAddress { ifname: String, addr: VirtualAddress },
+    SendUnsolicitedNa {
+        instance: String,
+        ifname: String,
+        ip: Ipv6Addr,
+        mac: Mac,
+    },
+    AddAddress {
+        ifname: String,
+        addr: VirtualAddress,
+    },
+    DelAddress {
+        ifname: String,
+        addr: VirtualAddress,
+    },
     AddRoute(Route),
     DelRoute(Route),
     AddRule(Rule),
     DelRule(Rule),
     /// Create the macvlan of `use_vmac` (private mode) on `parent`.
-    CreateVmac { name: String, parent: String, mac: Mac },
-    DeleteVmac { name: String },
+    CreateVmac {
+        name: String,
+        parent: String,
+        mac: Mac,
+    },
+    DeleteVmac {
+        name: String,
+    },
     /// An instance changed state (the world logs it as keepalived does and traces it).
-    StateChanged { instance: String, from: State, to: State, priority: u8 },
+    StateChanged {
+        instance: String,
+        from: State,
+        to: State,
+        priority: u8,
+    },
     /// An instance's effective priority changed (tracking).
-    PriorityChanged { instance: String, priority: u8 },
+    PriorityChanged {
+        instance: String,
+        priority: u8,
+    },
     /// Start a child process. `run` is set when the engine waits for its exit (track
     /// scripts); notify scripts are fire-and-forget (`run: None`, no timeout).
-    RunScript { run: Option<ScriptRunId>, command: ScriptCommand, timeout: Option<Duration> },
+    RunScript {
+        run: Option<ScriptRunId>,
+        command: ScriptCommand,
+        timeout: Option<Duration>,
+    },
     /// Kill a running child (SIGTERM to its group, then SIGKILL).
-    KillScript { run: ScriptRunId },
+    KillScript {
+        run: ScriptRunId,
+    },
     /// Write one line (with its newline) to a notify FIFO.
-    WriteFifo { path: String, line: String },
+    WriteFifo {
+        path: String,
+        line: String,
+    },
 }
 
 /// A world executes actions. The engine side never sees anything but this.
@@ -149,7 +191,7 @@ use crate::sched::TimerWheel;
 use crate::vrrp::group::{self, Follow, Group};
 use crate::vrrp::instance::{Ctx, IfInfo, Instance, Timer, Transition};
 use crate::vrrp::notify::{self, Kind};
-use crate::vrrp::packet::{self, Advert, DecodeError, V3Ipv4Checksum};
+use crate::vrrp::packet::{self, Advert, V3Ipv4Checksum};
 use crate::vrrp::stats::Stats;
 use crate::vrrp::track::{self, Effect, ScriptState};
 use std::collections::{BTreeMap, VecDeque};
@@ -176,7 +218,10 @@ pub struct Engine {
 }
 
 fn link_local(addrs: &[Ipv6Addr]) -> Option<Ipv6Addr> {
-    addrs.iter().copied().find(|a| (a.segments()[0] & 0xffc0) == 0xfe80)
+    addrs
+        .iter()
+        .copied()
+        .find(|a| (a.segments()[0] & 0xffc0) == 0xfe80)
 }
 
 impl Engine {
@@ -201,13 +246,22 @@ impl Engine {
             }
             groups.push(Group::new(g.clone(), members));
         }
-        let scripts = config.vrrp_scripts.iter().cloned().map(ScriptState::new).collect();
+        let scripts = config
+            .vrrp_scripts
+            .iter()
+            .cloned()
+            .map(ScriptState::new)
+            .collect();
         let files = config
             .track_files
             .iter()
             .map(|f| (f.name.clone(), f.init_file.map(|(v, _)| v)))
             .collect();
-        let processes = config.track_processes.iter().map(|p| (p.name.clone(), None)).collect();
+        let processes = config
+            .track_processes
+            .iter()
+            .map(|p| (p.name.clone(), None))
+            .collect();
         Engine {
             config: config.clone(),
             instances,
@@ -230,7 +284,11 @@ impl Engine {
 
     /// Prefixes every log line with `name: ` (multi-host simulations).
     pub fn set_log_prefix(&mut self, name: &str) {
-        self.prefix = if name.is_empty() { String::new() } else { format!("{name}: ") };
+        self.prefix = if name.is_empty() {
+            String::new()
+        } else {
+            format!("{name}: ")
+        };
     }
 
     /// Feeds one event that happened at `now`.
@@ -279,12 +337,18 @@ impl Engine {
 
     /// (name, state, effective priority) of every instance, in configuration order.
     pub fn instance_states(&self) -> Vec<(String, State, u8)> {
-        self.instances.iter().map(|i| (i.name().to_string(), i.state, i.priority)).collect()
+        self.instances
+            .iter()
+            .map(|i| (i.name().to_string(), i.state, i.priority))
+            .collect()
     }
 
     /// The counters of instance `name`.
     pub fn instance_stats(&self, name: &str) -> Option<Stats> {
-        self.instances.iter().find(|i| i.name() == name).map(|i| i.stats.clone())
+        self.instances
+            .iter()
+            .find(|i| i.name() == name)
+            .map(|i| i.stats.clone())
     }
 
     /// Counters of packets no instance claimed (undecodable, unknown VRID).
@@ -365,8 +429,15 @@ impl Engine {
 
     fn script_used(&self, s: usize) -> bool {
         let name = &self.scripts[s].cfg.name;
-        self.config.instances.iter().any(|i| i.track_scripts.iter().any(|r| &r.name == name))
-            || self.config.sync_groups.iter().any(|g| g.track_scripts.iter().any(|r| &r.name == name))
+        self.config
+            .instances
+            .iter()
+            .any(|i| i.track_scripts.iter().any(|r| &r.name == name))
+            || self
+                .config
+                .sync_groups
+                .iter()
+                .any(|g| g.track_scripts.iter().any(|r| &r.name == name))
     }
 
     fn refresh_interfaces(&mut self) {
@@ -388,30 +459,53 @@ impl Engine {
     /// Effects of a list of tracked objects (`force_zero`: sync-group members without
     /// `sync_group_tracking_weight` fault instead of changing priority).
     fn effects(&self, refs: &TrackRefs<'_>, force_zero: bool, out: &mut Vec<Effect>) {
-        let w = |r: &TrackRef, dflt: i32| if force_zero { 0 } else { r.weight.unwrap_or(dflt) };
+        let w = |r: &TrackRef, dflt: i32| {
+            if force_zero {
+                0
+            } else {
+                r.weight.unwrap_or(dflt)
+            }
+        };
         for r in refs.interfaces {
             let up = self.interfaces.get(&r.name).is_some_and(|s| s.up);
             out.push(track::status_effect(w(r, 0), r.reverse, up));
         }
         for r in refs.scripts {
             if let Some(s) = self.scripts.iter().find(|s| s.cfg.name == r.name) {
-                out.push(track::status_effect(w(r, s.cfg.weight), r.reverse || s.cfg.reverse, s.ok));
+                out.push(track::status_effect(
+                    w(r, s.cfg.weight),
+                    r.reverse || s.cfg.reverse,
+                    s.ok,
+                ));
             }
         }
         for r in refs.files {
             if let Some(f) = self.config.track_files.iter().find(|f| f.name == r.name) {
                 let value = self.files.get(&r.name).copied().flatten().unwrap_or(0);
-                out.push(track::file_effect(w(r, f.weight), r.reverse || f.reverse, value));
+                out.push(track::file_effect(
+                    w(r, f.weight),
+                    r.reverse || f.reverse,
+                    value,
+                ));
             }
         }
         for r in refs.processes {
-            if let Some(p) = self.config.track_processes.iter().find(|p| p.name == r.name) {
+            if let Some(p) = self
+                .config
+                .track_processes
+                .iter()
+                .find(|p| p.name == r.name)
+            {
                 // Until the world reports a count, the process is assumed present.
                 let ok = match self.processes.get(&r.name).copied().flatten() {
                     None => true,
                     Some(c) => c >= p.quorum && p.quorum_max.map_or(true, |m| c <= m),
                 };
-                out.push(track::status_effect(w(r, p.weight), r.reverse || p.reverse, ok));
+                out.push(track::status_effect(
+                    w(r, p.weight),
+                    r.reverse || p.reverse,
+                    ok,
+                ));
             }
         }
     }
@@ -489,13 +583,21 @@ impl Engine {
         let st = &mut self.scripts[s];
         st.timer = Some(self.wheel.insert(now + st.cfg.interval, Timer::Script(s)));
         if st.running.is_some() {
-            log::warn!("{}Track script {} is already running, expect idle - skipping run", self.prefix, st.cfg.name);
+            log::warn!(
+                "{}Track script {} is already running, expect idle - skipping run",
+                self.prefix,
+                st.cfg.name
+            );
             return;
         }
         let run = ScriptRunId(self.next_run);
         self.next_run += 1;
         st.running = Some(run);
-        let timeout = st.cfg.timeout.filter(|t| !t.is_zero()).unwrap_or(st.cfg.interval);
+        let timeout = st
+            .cfg
+            .timeout
+            .filter(|t| !t.is_zero())
+            .unwrap_or(st.cfg.interval);
         self.actions.push_back(Action::RunScript {
             run: Some(run),
             command: st.cfg.script.clone(),
@@ -522,7 +624,11 @@ impl Engine {
         match packet::decode(&p.payload, p.src, p.dst) {
             Ok((advert, form)) => self.advert(now, &p.ifname, p.src, p.ttl, &advert, form),
             Err(e) => {
-                let family = if p.src.is_ipv6() { Family::Inet6 } else { Family::Inet };
+                let family = if p.src.is_ipv6() {
+                    Family::Inet6
+                } else {
+                    Family::Inet
+                };
                 let target = p
                     .payload
                     .get(1)
@@ -532,8 +638,12 @@ impl Engine {
                     Some(i) => &mut self.instances[i].stats,
                     None => &mut self.host_stats,
                 };
-                count_decode_error(stats, &e);
-                log::debug!("{prefix}discarding VRRP packet from {} on {}: {e:?}", p.src, p.ifname);
+                crate::vrrp::rx::count(stats, &e);
+                log::debug!(
+                    "{prefix}discarding VRRP packet from {} on {}: {e:?}",
+                    p.src,
+                    p.ifname
+                );
             }
         }
     }
@@ -566,7 +676,11 @@ impl Engine {
         advert: &Advert,
         form: Option<V3Ipv4Checksum>,
     ) {
-        let family = if src.is_ipv6() { Family::Inet6 } else { Family::Inet };
+        let family = if src.is_ipv6() {
+            Family::Inet6
+        } else {
+            Family::Inet
+        };
         match self.route(ifname, family, advert.vrid, src) {
             Some(i) => {
                 let (inst, mut ctx) = self.split(now, i);
@@ -599,9 +713,18 @@ impl Engine {
             k += 1;
             let fifo = self.config.global.vrrp_notify_fifo.clone();
             let inst = &self.instances[t.inst];
-            let acts = notify::actions(&inst.cfg.notify, Kind::Instance, inst.name(), t.to, inst.priority, fifo.as_deref());
+            let acts = notify::actions(
+                &inst.cfg.notify,
+                Kind::Instance,
+                inst.name(),
+                t.to,
+                inst.priority,
+                fifo.as_deref(),
+            );
             self.actions.extend(acts);
-            let Some(g) = self.group_of[t.inst] else { continue };
+            let Some(g) = self.group_of[t.inst] else {
+                continue;
+            };
             if t.to != State::Stop {
                 match group::follow(t.from, t.to) {
                     Follow::Master => {
@@ -623,16 +746,30 @@ impl Engine {
                     Follow::Nothing => {}
                 }
             }
-            let states: Vec<State> =
-                self.groups[g].members.iter().map(|&m| self.instances[m].state).collect();
+            let states: Vec<State> = self.groups[g]
+                .members
+                .iter()
+                .map(|&m| self.instances[m].state)
+                .collect();
             if let Some(s) = Group::settled_state(&states) {
                 if s != self.groups[g].state {
                     self.groups[g].state = s;
                     let grp = &self.groups[g];
                     if s != State::Initialize {
-                        log::info!("{}VRRP_Group({}) Syncing instances to {s} state", self.prefix, grp.cfg.name);
+                        log::info!(
+                            "{}VRRP_Group({}) Syncing instances to {s} state",
+                            self.prefix,
+                            grp.cfg.name
+                        );
                     }
-                    let acts = notify::actions(&grp.cfg.notify, Kind::Group, &grp.cfg.name, s, 0, fifo.as_deref());
+                    let acts = notify::actions(
+                        &grp.cfg.notify,
+                        Kind::Group,
+                        &grp.cfg.name,
+                        s,
+                        0,
+                        fifo.as_deref(),
+                    );
                     self.actions.extend(acts);
                 }
             }
@@ -646,11 +783,4 @@ struct TrackRefs<'a> {
     scripts: &'a [TrackRef],
     files: &'a [TrackRef],
     processes: &'a [TrackRef],
-}
-
-/// Counts an undecodable packet under its receive-check kind.
-fn count_decode_error(stats: &mut Stats, e: &DecodeError) {
-    match e {
-        DecodeError::Placeholder => stats.length_errors += 1,
-    }
 }

@@ -35,7 +35,11 @@ pub fn follow(from: State, to: State) -> Follow {
 
 impl Group {
     pub fn new(cfg: SyncGroup, members: Vec<usize>) -> Group {
-        Group { cfg, members, state: State::Initialize }
+        Group {
+            cfg,
+            members,
+            state: State::Initialize,
+        }
     }
 
     /// The group's state given its members' states: the common state, else None (members
@@ -60,7 +64,10 @@ mod tests {
 
     #[test]
     fn settled() {
-        assert_eq!(Group::settled_state(&[State::Master, State::Master]), Some(State::Master));
+        assert_eq!(
+            Group::settled_state(&[State::Master, State::Master]),
+            Some(State::Master)
+        );
         assert_eq!(Group::settled_state(&[State::Master, State::Backup]), None);
         assert_eq!(Group::settled_state(&[]), None);
     }

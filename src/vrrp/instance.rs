@@ -10,7 +10,7 @@ use crate::config::model::{Family, VirtualAddress, VrrpInstance, VrrpVersion};
 use crate::engine::{Action, Mac, OutgoingPacket};
 use crate::sched::{Instant, TimerHandle, TimerWheel};
 use crate::vrrp::packet::{self, Advert, V2Auth, V3Ipv4Checksum};
-use crate::vrrp::rx::{self, Discard, Notice, ReceivePolicy};
+use crate::vrrp::rx::{self, Discard, InstancePolicy, Notice};
 use crate::vrrp::stats::Stats;
 use crate::vrrp::State;
 use std::collections::{BTreeMap, VecDeque};
@@ -122,7 +122,7 @@ pub struct Instance {
     /// Tracking says FAULT (interface, script, file, process, sync group).
     pub track_fault: bool,
     pub stats: Stats,
-    policy: ReceivePolicy,
+    policy: InstancePolicy,
     adver: Option<TimerHandle>,
     down: Option<TimerHandle>,
     garp_round: Option<TimerHandle>,
@@ -159,7 +159,7 @@ impl Instance {
             VrrpVersion::V2 => (cfg.advert_int.as_secs().clamp(1, 255) * 100) as u16,
             VrrpVersion::V3 => interval_cs(cfg.advert_int),
         };
-        let policy = ReceivePolicy::from_config(&cfg, own_cs);
+        let policy = InstancePolicy::from_config(&cfg, own_cs);
         Instance {
             index,
             priority: cfg.priority,
@@ -240,8 +240,16 @@ impl Instance {
         if !self.cfg.unicast_peers.is_empty() {
             return self.cfg.unicast_peers.iter().map(|p| p.addr).collect();
         }
-        let dflt = if self.ipv6() { IpAddr::V6(MCAST_V6) } else { IpAddr::V4(MCAST_V4) };
-        vec![self.cfg.mcast_dst_ip.filter(|a| a.is_ipv6() == self.ipv6()).unwrap_or(dflt)]
+        let dflt = if self.ipv6() {
+            IpAddr::V6(MCAST_V6)
+        } else {
+            IpAddr::V4(MCAST_V4)
+        };
+        vec![self
+            .cfg
+            .mcast_dst_ip
+            .filter(|a| a.is_ipv6() == self.ipv6())
+            .unwrap_or(dflt)]
     }
 
     /// Master_Down_Interval with the learned interval and the effective priority.
@@ -296,7 +304,7 @@ impl Instance {
             addresses,
             auth: match self.cfg.version {
                 VrrpVersion::V3 => V2Auth::None,
-                VrrpVersion::V2 => self.policy.auth.clone(),
+                VrrpVersion::V2 => self.policy.codec.auth.clone(),
             },
         }
     }
@@ -322,7 +330,10 @@ impl Instance {
 
     fn arm_down(&mut self, ctx: &mut Ctx, after: Duration) {
         Self::cancel(ctx.wheel, &mut self.down);
-        self.down = Some(ctx.wheel.insert(ctx.now + after, Timer::MasterDown(self.index)));
+        self.down = Some(
+            ctx.wheel
+                .insert(ctx.now + after, Timer::MasterDown(self.index)),
+        );
     }
 
     fn arm_adver(&mut self, ctx: &mut Ctx) {
@@ -350,7 +361,12 @@ impl Instance {
     pub fn send_advert(&mut self, ctx: &mut Ctx, priority: u8) {
         let Some(src) = self.source_addr() else {
             let p = ctx.prefix.to_string();
-            self.log_limited(ctx.now, "nosrc", &p, "cannot send advert: no source address".into());
+            self.log_limited(
+                ctx.now,
+                "nosrc",
+                &p,
+                "cannot send advert: no source address".into(),
+            );
             return;
         };
         let advert = self.build_advert(priority);
@@ -392,12 +408,18 @@ impl Instance {
             let ifname = v.dev.clone().unwrap_or_else(|| default_if.clone());
             let instance = self.cfg.name.clone();
             match v.addr {
-                IpAddr::V4(ip) => {
-                    ctx.actions.push_back(Action::SendGratuitousArp { instance, ifname, ip, mac })
-                }
-                IpAddr::V6(ip) => {
-                    ctx.actions.push_back(Action::SendUnsolicitedNa { instance, ifname, ip, mac })
-                }
+                IpAddr::V4(ip) => ctx.actions.push_back(Action::SendGratuitousArp {
+                    instance,
+                    ifname,
+                    ip,
+                    mac,
+                }),
+                IpAddr::V6(ip) => ctx.actions.push_back(Action::SendUnsolicitedNa {
+                    instance,
+                    ifname,
+                    ip,
+                    mac,
+                }),
             }
         }
     }
@@ -426,7 +448,11 @@ impl Instance {
             ctx.prefix,
             self.cfg.name,
             self.vip_ifname(),
-            self.cfg.vips.first().map(|v| v.addr.to_string()).unwrap_or_default()
+            self.cfg
+                .vips
+                .first()
+                .map(|v| v.addr.to_string())
+                .unwrap_or_default()
         );
         let spacing = self.burst_spacing();
         if spacing.is_zero() {
@@ -438,13 +464,22 @@ impl Instance {
         self.garp_round_now(ctx);
         Self::cancel(ctx.wheel, &mut self.garp_round);
         if rounds > 1 {
-            let t = Timer::GarpRound { inst: self.index, rounds: rounds - 1 };
+            let t = Timer::GarpRound {
+                inst: self.index,
+                rounds: rounds - 1,
+            };
             self.garp_round = Some(ctx.wheel.insert(ctx.now + spacing, t));
         }
     }
 
     fn schedule_burst(&mut self, ctx: &mut Ctx, after: Duration, kind: Burst) {
-        let h = ctx.wheel.insert(ctx.now + after, Timer::GarpBurst { inst: self.index, kind });
+        let h = ctx.wheel.insert(
+            ctx.now + after,
+            Timer::GarpBurst {
+                inst: self.index,
+                kind,
+            },
+        );
         self.garp_later.push(h);
     }
 
@@ -472,8 +507,12 @@ impl Instance {
             ctx.actions.push_back(Action::DelRoute(r.clone()));
         }
         let ifname = self.vip_ifname();
-        let all: Vec<&VirtualAddress> =
-            self.cfg.vips.iter().chain(self.cfg.excluded_vips.iter()).collect();
+        let all: Vec<&VirtualAddress> = self
+            .cfg
+            .vips
+            .iter()
+            .chain(self.cfg.excluded_vips.iter())
+            .collect();
         for v in all.into_iter().rev() {
             ctx.actions.push_back(Action::DelAddress {
                 ifname: v.dev.clone().unwrap_or_else(|| ifname.clone()),
@@ -486,7 +525,13 @@ impl Instance {
         let from = self.state;
         self.state = to;
         if to != State::Stop {
-            log::info!("{}({}) Entering {} STATE{}", ctx.prefix, self.cfg.name, to, why);
+            log::info!(
+                "{}({}) Entering {} STATE{}",
+                ctx.prefix,
+                self.cfg.name,
+                to,
+                why
+            );
         }
         ctx.actions.push_back(Action::StateChanged {
             instance: self.cfg.name.clone(),
@@ -494,7 +539,11 @@ impl Instance {
             to,
             priority: self.priority,
         });
-        ctx.transitions.push(Transition { inst: self.index, from, to });
+        ctx.transitions.push(Transition {
+            inst: self.index,
+            from,
+            to,
+        });
     }
 
     // ----- transitions ------------------------------------------------------------------
@@ -539,7 +588,11 @@ impl Instance {
 
     /// B3 / I1 / a sync group's order: become Master.
     pub fn become_master(&mut self, ctx: &mut Ctx) {
-        log::info!("{}({}) Transition to MASTER STATE", ctx.prefix, self.cfg.name);
+        log::info!(
+            "{}({}) Transition to MASTER STATE",
+            ctx.prefix,
+            self.cfg.name
+        );
         self.cancel_all(ctx);
         self.preempt_since = None;
         self.set_state(ctx, State::Master, "");
@@ -619,7 +672,9 @@ impl Instance {
         }
         self.cancel_all(ctx);
         if let Some(v) = &self.cfg.use_vmac {
-            ctx.actions.push_back(Action::DeleteVmac { name: v.name.clone() });
+            ctx.actions.push_back(Action::DeleteVmac {
+                name: v.name.clone(),
+            });
         }
         log::info!("{}({}) Stopping", ctx.prefix, self.cfg.name);
         self.set_state(ctx, State::Stop, "");
@@ -668,7 +723,10 @@ impl Instance {
                 if self.state == State::Master {
                     self.garp_round_now(ctx);
                     if rounds > 1 {
-                        let t = Timer::GarpRound { inst: self.index, rounds: rounds - 1 };
+                        let t = Timer::GarpRound {
+                            inst: self.index,
+                            rounds: rounds - 1,
+                        };
                         let at = ctx.now + self.burst_spacing();
                         self.garp_round = Some(ctx.wheel.insert(at, t));
                     }
@@ -723,39 +781,27 @@ impl Instance {
         };
         for n in &notices {
             match n {
-                Notice::IntervalMismatch { theirs, ours } => {
+                Notice::Check(packet::Notice::IntervalMismatch { received_cs }) => {
                     self.stats.interval_mismatches += 1;
-                    self.log_limited(
-                        now,
-                        "interval",
-                        &prefix,
-                        format!(
-                            "advertisement interval mismatch mine={} sec rcv'd={} sec",
-                            f64::from(*ours) / 100.0,
-                            f64::from(*theirs) / 100.0
-                        ),
+                    let msg = format!(
+                        "advertisement interval mismatch mine={} sec rcv'd={} sec from {src}",
+                        f64::from(self.own_cs) / 100.0,
+                        f64::from(*received_cs) / 100.0
                     );
+                    self.log_limited(now, "interval", &prefix, msg);
                 }
-                Notice::AddressListMismatch => {
+                Notice::Check(packet::Notice::AddressListMismatch) => {
                     self.stats.address_list_errors += 1;
-                    self.log_limited(
-                        now,
-                        "addrlist",
-                        &prefix,
-                        format!("ignoring advert address list mismatch from {src}"),
-                    );
+                    let msg = format!("ignoring advert address list mismatch from {src}");
+                    self.log_limited(now, "addrlist", &prefix, msg);
                 }
                 Notice::OwnerConflict => {
                     self.stats.owner_conflicts += 1;
-                    self.log_limited(
-                        now,
-                        "owner",
-                        &prefix,
-                        format!(
-                            "address owner received advert from {src} with priority {} - misconfiguration",
-                            advert.priority
-                        ),
+                    let msg = format!(
+                        "address owner received advert from {src} with priority {} - misconfiguration",
+                        advert.priority
                     );
+                    self.log_limited(now, "owner", &prefix, msg);
                 }
             }
         }
@@ -777,40 +823,23 @@ impl Instance {
 
     fn count_discard(&mut self, now: Instant, prefix: &str, d: &Discard, src: IpAddr) {
         let (kind, msg) = match d {
-            Discard::Ttl(t) => {
-                self.stats.ttl_errors += 1;
-                ("ttl", format!("invalid TTL/HL {t} from {src}. Expect 255"))
-            }
-            Discard::Version => {
-                self.stats.version_errors += 1;
-                ("version", format!("wrong version from {src}"))
+            Discard::Check(e) => {
+                rx::count(&mut self.stats, e);
+                (e.kind(), format!("discarding advert from {src}: {e}"))
             }
             Discard::OwnerStrict => {
                 self.stats.owner_conflicts += 1;
-                ("owner", format!("address owner ignoring advert from {src} (strict mode)"))
-            }
-            Discard::Auth => {
-                self.stats.auth_errors += 1;
-                ("auth", format!("received an invalid passwd or auth type from {src}"))
-            }
-            Discard::Interval { theirs, ours } => {
-                self.stats.interval_errors += 1;
                 (
-                    "interval",
-                    format!(
-                        "advertisement interval mismatch mine={} sec rcv'd={} sec from {src} - discarding",
-                        ours / 100,
-                        theirs / 100
-                    ),
+                    "owner",
+                    format!("address owner ignoring advert from {src} (strict mode)"),
                 )
-            }
-            Discard::AddressList => {
-                self.stats.address_list_errors += 1;
-                ("addrlist", format!("advert address list mismatch from {src} - discarding"))
             }
             Discard::UnicastSource => {
                 self.stats.unicast_src_errors += 1;
-                ("unicast", format!("advert from {src} is not from a unicast peer - discarding"))
+                (
+                    "unicast",
+                    format!("advert from {src} is not from a unicast peer - discarding"),
+                )
             }
         };
         self.log_limited(now, kind, prefix, msg);
@@ -826,7 +855,11 @@ impl Instance {
     fn backup_rx(&mut self, ctx: &mut Ctx, src: IpAddr, advert: &Advert) {
         if advert.priority == 0 {
             // B4: take over after Skew_Time; learn nothing.
-            log::info!("{}({}) Backup received priority 0 advertisement", ctx.prefix, self.cfg.name);
+            log::info!(
+                "{}({}) Backup received priority 0 advertisement",
+                ctx.prefix,
+                self.cfg.name
+            );
             let s = self.skew();
             self.arm_down(ctx, s);
             return;
@@ -873,7 +906,8 @@ impl Instance {
             return;
         }
         let ours = self.priority;
-        if advert.priority > ours || advert.priority == ours && addr_greater(src, self.source_addr())
+        if advert.priority > ours
+            || advert.priority == ours && addr_greater(src, self.source_addr())
         {
             // M5
             if advert.priority > ours {
@@ -948,20 +982,36 @@ mod tests {
         for (p, skew, down) in table {
             for v in [VrrpVersion::V2, VrrpVersion::V3] {
                 assert_eq!(ns(skew_time(v, p, 100)), skew, "skew p{p} {v:?}");
-                assert_eq!(ns(master_down_interval(v, p, 100, 3)), down, "down p{p} {v:?}");
+                assert_eq!(
+                    ns(master_down_interval(v, p, 100, 3)),
+                    down,
+                    "down p{p} {v:?}"
+                );
             }
         }
     }
 
     #[test]
     fn v2_skew_ignores_interval_v3_scales() {
-        // scenario 18: v2 3 s p100 -> 9.609375; v3 would give 9.828125.
-        assert_eq!(ns(master_down_interval(VrrpVersion::V2, 100, 300, 3)), 9_609_375_000);
-        assert_eq!(ns(master_down_interval(VrrpVersion::V3, 100, 300, 3)), 9_828_125_000);
+        // scenario 18: v2 3 s p100 -> 9.609375 (a v3 skew would scale with the interval).
+        assert_eq!(
+            ns(master_down_interval(VrrpVersion::V2, 100, 300, 3)),
+            9_609_375_000
+        );
+        assert_eq!(
+            ns(master_down_interval(VrrpVersion::V3, 100, 300, 3)),
+            10_828_125_000
+        );
         // scenario 14: 50 cs -> 1.8046875.
-        assert_eq!(ns(master_down_interval(VrrpVersion::V3, 100, 50, 3)), 1_804_687_500);
+        assert_eq!(
+            ns(master_down_interval(VrrpVersion::V3, 100, 50, 3)),
+            1_804_687_500
+        );
         // down_timer_adverts replaces the 3.
-        assert_eq!(ns(master_down_interval(VrrpVersion::V3, 100, 100, 1)), 1_609_375_000);
+        assert_eq!(
+            ns(master_down_interval(VrrpVersion::V3, 100, 100, 1)),
+            1_609_375_000
+        );
     }
 
     #[test]

@@ -62,19 +62,35 @@ pub fn actions(
         State::Initialize => None,
     };
     if let Some(cmd) = specific {
-        out.push(Action::RunScript { run: None, command: cmd.clone(), timeout: None });
+        out.push(Action::RunScript {
+            run: None,
+            command: cmd.clone(),
+            timeout: None,
+        });
     }
     if let Some(cmd) = &scripts.any {
         let mut argv = cmd.argv.clone();
-        argv.extend([kind.word().to_string(), name.to_string(), word.to_string(), priority.to_string()]);
+        argv.extend([
+            kind.word().to_string(),
+            name.to_string(),
+            word.to_string(),
+            priority.to_string(),
+        ]);
         out.push(Action::RunScript {
             run: None,
-            command: ScriptCommand { argv, user: cmd.user.clone(), group: cmd.group.clone() },
+            command: ScriptCommand {
+                argv,
+                user: cmd.user.clone(),
+                group: cmd.group.clone(),
+            },
             timeout: None,
         });
     }
     if let Some(path) = fifo {
-        out.push(Action::WriteFifo { path: path.to_string(), line: fifo_line(kind, name, word, priority) });
+        out.push(Action::WriteFifo {
+            path: path.to_string(),
+            line: fifo_line(kind, name, word, priority),
+        });
     }
     out
 }
@@ -84,7 +100,11 @@ mod tests {
     use super::*;
 
     fn cmd(argv: &[&str]) -> ScriptCommand {
-        ScriptCommand { argv: argv.iter().map(|s| s.to_string()).collect(), user: None, group: None }
+        ScriptCommand {
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+            user: None,
+            group: None,
+        }
     }
 
     #[test]
@@ -94,34 +114,76 @@ mod tests {
             any: Some(cmd(&["/etc/ka/notify.sh"])),
             ..NotifyScripts::default()
         };
-        let a = actions(&scripts, Kind::Instance, "VI_1", State::Master, 100, Some("/run/ka.fifo"));
+        let a = actions(
+            &scripts,
+            Kind::Instance,
+            "VI_1",
+            State::Master,
+            100,
+            Some("/run/ka.fifo"),
+        );
         assert_eq!(
             a,
             vec![
-                Action::RunScript { run: None, command: cmd(&["/etc/ka/master.sh", "up now"]), timeout: None },
+                Action::RunScript {
+                    run: None,
+                    command: cmd(&["/etc/ka/master.sh", "up now"]),
+                    timeout: None
+                },
                 Action::RunScript {
                     run: None,
                     command: cmd(&["/etc/ka/notify.sh", "INSTANCE", "VI_1", "MASTER", "100"]),
                     timeout: None
                 },
-                Action::WriteFifo { path: "/run/ka.fifo".into(), line: "INSTANCE \"VI_1\" MASTER 100\n".into() },
+                Action::WriteFifo {
+                    path: "/run/ka.fifo".into(),
+                    line: "INSTANCE \"VI_1\" MASTER 100\n".into()
+                },
             ]
         );
     }
 
     #[test]
     fn group_priority_is_zero_and_backup_has_no_master_script() {
-        let scripts = NotifyScripts { master: Some(cmd(&["/m"])), ..NotifyScripts::default() };
+        let scripts = NotifyScripts {
+            master: Some(cmd(&["/m"])),
+            ..NotifyScripts::default()
+        };
         let a = actions(&scripts, Kind::Group, "G1", State::Backup, 100, Some("/f"));
-        assert_eq!(a, vec![Action::WriteFifo { path: "/f".into(), line: "GROUP \"G1\" BACKUP 0\n".into() }]);
-        assert!(actions(&scripts, Kind::Instance, "VI_1", State::Initialize, 100, Some("/f")).is_empty());
+        assert_eq!(
+            a,
+            vec![Action::WriteFifo {
+                path: "/f".into(),
+                line: "GROUP \"G1\" BACKUP 0\n".into()
+            }]
+        );
+        assert!(actions(
+            &scripts,
+            Kind::Instance,
+            "VI_1",
+            State::Initialize,
+            100,
+            Some("/f")
+        )
+        .is_empty());
     }
 
     #[test]
     fn stop_runs_notify_stop() {
-        let scripts = NotifyScripts { stop: Some(cmd(&["/s"])), any: Some(cmd(&["/n", "x"])), ..NotifyScripts::default() };
+        let scripts = NotifyScripts {
+            stop: Some(cmd(&["/s"])),
+            any: Some(cmd(&["/n", "x"])),
+            ..NotifyScripts::default()
+        };
         let a = actions(&scripts, Kind::Instance, "VI_2", State::Stop, 90, None);
         assert_eq!(a.len(), 2);
-        assert_eq!(a[1], Action::RunScript { run: None, command: cmd(&["/n", "x", "INSTANCE", "VI_2", "STOP", "90"]), timeout: None });
+        assert_eq!(
+            a[1],
+            Action::RunScript {
+                run: None,
+                command: cmd(&["/n", "x", "INSTANCE", "VI_2", "STOP", "90"]),
+                timeout: None
+            }
+        );
     }
 }

@@ -21,10 +21,20 @@ pub struct Effect {
 /// Effect of an object that is either OK or failed (interface, script, process).
 pub fn status_effect(weight: i32, reverse: bool, ok: bool) -> Effect {
     if weight == 0 {
-        return Effect { fault: ok == reverse, delta: 0 };
+        return Effect {
+            fault: ok == reverse,
+            delta: 0,
+        };
     }
-    let delta = if weight > 0 && ok || weight < 0 && !ok { weight } else { 0 };
-    Effect { fault: false, delta: if reverse { -delta } else { delta } }
+    let delta = if weight > 0 && ok || weight < 0 && !ok {
+        weight
+    } else {
+        0
+    };
+    Effect {
+        fault: false,
+        delta: if reverse { -delta } else { delta },
+    }
 }
 
 /// Effect of a `track_file` holding `value` (unreadable counts as 0): weight 0 means any
@@ -32,16 +42,25 @@ pub fn status_effect(weight: i32, reverse: bool, ok: bool) -> Effect {
 /// result below −253 is FAULT.
 pub fn file_effect(weight: i32, reverse: bool, value: i64) -> Effect {
     if weight == 0 {
-        return Effect { fault: (value != 0) != reverse, delta: 0 };
+        return Effect {
+            fault: (value != 0) != reverse,
+            delta: 0,
+        };
     }
     let mut d = value.saturating_mul(i64::from(weight));
     if reverse {
         d = d.saturating_neg();
     }
     if d < -253 {
-        return Effect { fault: true, delta: 0 };
+        return Effect {
+            fault: true,
+            delta: 0,
+        };
     }
-    Effect { fault: false, delta: d.clamp(-253, 253) as i32 }
+    Effect {
+        fault: false,
+        delta: d.clamp(-253, 253) as i32,
+    }
 }
 
 /// Combines effects into (FAULT, effective priority) for an instance of priority `base`.
@@ -119,7 +138,11 @@ mod tests {
         ScriptState::new(VrrpScript {
             name: "chk".into(),
             span: Span::default(),
-            script: ScriptCommand { argv: vec!["/bin/true".into()], user: None, group: None },
+            script: ScriptCommand {
+                argv: vec!["/bin/true".into()],
+                user: None,
+                group: None,
+            },
             interval: Duration::from_secs(1),
             timeout: None,
             weight: 0,
@@ -132,9 +155,27 @@ mod tests {
 
     #[test]
     fn weight_semantics() {
-        assert_eq!(status_effect(0, false, false), Effect { fault: true, delta: 0 });
-        assert_eq!(status_effect(0, false, true), Effect { fault: false, delta: 0 });
-        assert_eq!(status_effect(0, true, true), Effect { fault: true, delta: 0 });
+        assert_eq!(
+            status_effect(0, false, false),
+            Effect {
+                fault: true,
+                delta: 0
+            }
+        );
+        assert_eq!(
+            status_effect(0, false, true),
+            Effect {
+                fault: false,
+                delta: 0
+            }
+        );
+        assert_eq!(
+            status_effect(0, true, true),
+            Effect {
+                fault: true,
+                delta: 0
+            }
+        );
         assert_eq!(status_effect(10, false, true).delta, 10);
         assert_eq!(status_effect(10, false, false).delta, 0);
         assert_eq!(status_effect(-10, false, false).delta, -10);
@@ -156,12 +197,24 @@ mod tests {
 
     #[test]
     fn combine_clamps_and_owner_is_fixed() {
-        let e = |d| Effect { fault: false, delta: d };
+        let e = |d| Effect {
+            fault: false,
+            delta: d,
+        };
         assert_eq!(combine(100, &[e(50), e(-20)]), (false, 130));
         assert_eq!(combine(100, &[e(-200)]), (false, 1));
         assert_eq!(combine(200, &[e(100)]), (false, 254));
         assert_eq!(combine(255, &[e(-100)]), (false, 255));
-        assert_eq!(combine(100, &[Effect { fault: true, delta: 0 }]), (true, 100));
+        assert_eq!(
+            combine(
+                100,
+                &[Effect {
+                    fault: true,
+                    delta: 0
+                }]
+            ),
+            (true, 100)
+        );
     }
 
     #[test]
