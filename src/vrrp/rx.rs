@@ -85,13 +85,11 @@ pub fn check(
 ) -> Result<Vec<Notice>, Discard> {
     if !policy.unicast_peers.is_empty() {
         match policy.unicast_peers.iter().find(|p| p.addr == src) {
-            Some(p) => {
-                if p.min_ttl.is_some_and(|m| ttl < m) || p.max_ttl.is_some_and(|m| ttl > m) {
-                    return Err(Discard::Check(DecodeError::TtlNot255 { ttl }));
-                }
+            Some(p) if p.min_ttl.is_some_and(|m| ttl < m) || p.max_ttl.is_some_and(|m| ttl > m) => {
+                return Err(Discard::Check(DecodeError::TtlNot255 { ttl }));
             }
             None if policy.check_unicast_src => return Err(Discard::UnicastSource),
-            None => {}
+            _ => {}
         }
     }
     let mut notices: Vec<Notice> = packet::check(advert, ttl, &policy.codec)
