@@ -746,6 +746,15 @@ impl Engine {
                     Follow::Nothing => {}
                 }
             }
+        }
+        self.transitions.clear();
+        self.settle_groups();
+    }
+
+    /// Announces a sync group's state once all its members agree.
+    fn settle_groups(&mut self) {
+        let fifo = self.config.global.vrrp_notify_fifo.clone();
+        for g in 0..self.groups.len() {
             let states: Vec<State> = self.groups[g]
                 .members
                 .iter()
@@ -774,7 +783,6 @@ impl Engine {
                 }
             }
         }
-        self.transitions.clear();
     }
 }
 
