@@ -211,6 +211,7 @@ pub struct Engine {
     actions: VecDeque<Action>,
     transitions: Vec<Transition>,
     host_stats: Stats,
+    host_last_log: BTreeMap<&'static str, Instant>,
     prefix: String,
     started: bool,
     stopped: bool,
@@ -275,6 +276,7 @@ impl Engine {
             actions: VecDeque::new(),
             transitions: Vec::new(),
             host_stats: Stats::default(),
+            host_last_log: BTreeMap::new(),
             prefix: String::new(),
             started: false,
             stopped: false,
@@ -423,6 +425,7 @@ impl Engine {
             actions: &mut self.actions,
             transitions: &mut self.transitions,
             prefix: &self.prefix,
+            fifo: self.config.global.vrrp_notify_fifo.as_deref(),
         };
         (&mut self.instances[i], ctx)
     }
@@ -633,18 +636,31 @@ impl Engine {
                     .payload
                     .get(1)
                     .and_then(|vrid| self.route(&p.ifname, family, *vrid, p.src));
-                let prefix = self.prefix.clone();
-                let stats = match target {
-                    Some(i) => &mut self.instances[i].stats,
-                    None => &mut self.host_stats,
-                };
-                crate::vrrp::rx::count(stats, &e);
-                log::debug!(
-                    "{prefix}discarding VRRP packet from {} on {}: {e:?}",
-                    p.src,
-                    p.ifname
-                );
+                match target {
+                    Some(i) => {
+                        let prefix = self.prefix.clone();
+                        self.instances[i].discard_undecodable(now, &prefix, &e, p.src);
+                    }
+                    None => {
+                        crate::vrrp::rx::count(&mut self.host_stats, &e);
+                        self.host_log(now, e.kind(), || {
+                            format!("discarding VRRP packet from {} on {}: {e}", p.src, p.ifname)
+                        });
+                    }
+                }
             }
+        }
+    }
+
+    /// Logs at most one line per kind per second of engine time.
+    fn host_log(&mut self, now: Instant, kind: &'static str, msg: impl FnOnce() -> String) {
+        let due = self
+            .host_last_log
+            .get(kind)
+            .map_or(true, |t| now.saturating_since(*t) >= Duration::from_secs(1));
+        if due {
+            self.host_last_log.insert(kind, now);
+            log::warn!("{}{}", self.prefix, msg());
         }
     }
 
@@ -696,11 +712,10 @@ impl Engine {
                         inst.stats.vrid_errors += 1;
                     }
                 }
-                log::debug!(
-                    "{}received VRRP advert for VRID {} on {ifname} from {src}: not configured - discarding",
-                    self.prefix,
-                    advert.vrid
-                );
+                let vrid = advert.vrid;
+                self.host_log(now, "vrid", || {
+                    format!("received VRRP advert for VRID {vrid} on {ifname} from {src}: not configured - discarding")
+                });
             }
         }
     }

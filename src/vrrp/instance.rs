@@ -9,6 +9,7 @@
 use crate::config::model::{Family, VirtualAddress, VrrpInstance, VrrpVersion};
 use crate::engine::{Action, Mac, OutgoingPacket};
 use crate::sched::{Instant, TimerHandle, TimerWheel};
+use crate::vrrp::notify;
 use crate::vrrp::packet::{self, Advert, V2Auth, V3Ipv4Checksum};
 use crate::vrrp::rx::{self, Discard, InstancePolicy, Notice};
 use crate::vrrp::stats::Stats;
@@ -95,6 +96,8 @@ pub struct Ctx<'a> {
     pub transitions: &'a mut Vec<Transition>,
     /// Prepended to every log line (host name in multi-host simulations).
     pub prefix: &'a str,
+    /// `vrrp_notify_fifo`, for the lines written outside state changes.
+    pub fifo: Option<&'a str>,
 }
 
 /// What the instance knows of its interface.
@@ -821,6 +824,17 @@ impl Instance {
         }
     }
 
+    /// A packet the codec rejected, routed to this instance by its VRID byte.
+    pub fn discard_undecodable(
+        &mut self,
+        now: Instant,
+        prefix: &str,
+        e: &packet::DecodeError,
+        src: IpAddr,
+    ) {
+        self.count_discard(now, prefix, &Discard::Check(e.clone()), src);
+    }
+
     fn count_discard(&mut self, now: Instant, prefix: &str, d: &Discard, src: IpAddr) {
         let (kind, msg) = match d {
             Discard::Check(e) => {
@@ -910,6 +924,10 @@ impl Instance {
             || advert.priority == ours && addr_greater(src, self.source_addr())
         {
             // M5
+            if self.cfg.higher_prio_send_advert {
+                // keepalived: let the new Master's peers see us go (refreshes bridges).
+                self.send_advert(ctx, ours);
+            }
             if advert.priority > ours {
                 log::info!(
                     "{}({}) Master received advert from {src} with higher priority {}, ours {ours}",
@@ -948,6 +966,21 @@ impl Instance {
             && !self.cfg.strict_mode;
         if readvertise {
             self.send_advert(ctx, ours);
+        }
+        if let Some(cmd) = &self.cfg.notify.master_rx_lower_pri {
+            ctx.actions.push_back(Action::RunScript {
+                run: None,
+                command: cmd.clone(),
+                timeout: None,
+            });
+            if let Some(path) = ctx.fifo {
+                let kind = notify::Kind::Instance;
+                let line = notify::fifo_line(kind, &self.cfg.name, "MASTER_RX_LOWER_PRI", ours);
+                ctx.actions.push_back(Action::WriteFifo {
+                    path: path.to_string(),
+                    line,
+                });
+            }
         }
         if let Some(n) = self.cfg.garp.lower_prio_repeat.filter(|n| *n > 0) {
             let delay = self.cfg.garp.lower_prio_delay;
