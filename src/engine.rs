@@ -704,13 +704,19 @@ impl Engine {
             }
             None => {
                 // R6: the VRID is not configured on this interface.
-                self.host_stats.vrid_errors += 1;
+                // Counted by every instance of this interface and family, or by the host
+                // when there is none (never both: sums stay exact).
+                let mut counted = false;
                 for inst in &mut self.instances {
                     if inst.cfg.family == family
                         && (inst.base_ifname() == ifname || inst.vip_ifname() == ifname)
                     {
                         inst.stats.vrid_errors += 1;
+                        counted = true;
                     }
+                }
+                if !counted {
+                    self.host_stats.vrid_errors += 1;
                 }
                 let vrid = advert.vrid;
                 self.host_log(now, "vrid", || {
