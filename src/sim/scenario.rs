@@ -704,7 +704,7 @@ fn stimulus(w: &mut Words) -> Result<Stimulus, ParseError> {
             }
         }
         "inject" => Stimulus::Inject(inject(w)?),
-        "arp" => {
+        "arp" | "ns" => {
             let segment = w.ident("a segment name")?;
             Stimulus::Arp {
                 segment,
@@ -994,7 +994,7 @@ fn predicate(w: &mut Words) -> Result<Predicate, ParseError> {
             Predicate::Counter { name, op, value: w.num("a count")? }
         }
         "answers" => match w.next("arp or ping")? {
-            "arp" => {
+            "arp" | "ns" => {
                 let (ip, mac) = opt_ip_mac(w)?;
                 let Some(ip) = ip else { return w.err("`answers arp` needs an IP") };
                 Predicate::AnswersArp { ip, mac }

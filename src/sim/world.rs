@@ -837,7 +837,9 @@ impl Sim {
         let h = &mut self.hosts[i];
         h.epoch += 1;
         h.deferred.clear();
-        h.engine = Some(Engine::new(&h.config));
+        let mut engine = Engine::new(&h.config);
+        engine.set_log_prefix(&name);
+        h.engine = Some(engine);
         h.status = Status::Running;
         self.rec(&name, Rec::Life("started".into()));
         let states: Vec<_> = self.hosts[i]
@@ -892,5 +894,69 @@ fn outcome_text(o: &ScriptOutcome) -> String {
         ScriptOutcome::Signaled(s) => format!("killed by signal {s}"),
         ScriptOutcome::TimedOut => "timed out".into(),
         ScriptOutcome::SpawnFailed(m) => format!("failed to start: {m}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::model::{Config, VirtualAddress, VrrpInstance, VrrpVersion};
+    use crate::config::Span;
+    use crate::sim::scenario::parse;
+
+    fn cfg(prio: u8) -> Config {
+        let vip = VirtualAddress {
+            addr: "192.0.2.100".parse().unwrap(),
+            prefix_len: 32,
+            brd: None,
+            dev: None,
+            scope: None,
+            label: None,
+            peer: None,
+            no_dad: false,
+            preferred_lft: None,
+            span: Span::default(),
+        };
+        Config {
+            instances: vec![VrrpInstance {
+                interface: Some("eth0".into()),
+                vrid: 51,
+                priority: prio,
+                version: VrrpVersion::V3,
+                vips: vec![vip],
+                ..VrrpInstance::with_defaults("VI_1", Span::default())
+            }],
+            ..Config::default()
+        }
+    }
+
+    const TEXT: &str = "segment lan\n\
+        host r1 stopped\n  iface eth0 lan 192.0.2.1/24\n  config <<END\nx\nEND\n\
+        host r2 stopped\n  iface eth0 lan 192.0.2.2/24\n  config <<END\nx\nEND\n\
+        at 1s start r1\nat 0.78125s start r2\nat 10s kill r2\nat 14s arp lan 192.0.2.100\n";
+
+    fn run(seed: u64) -> Vec<TraceLine> {
+        let sc = parse(TEXT).unwrap();
+        let mut sim = Sim::new(&sc, vec![cfg(100), cfg(200)], seed);
+        sim.run_until(Instant::from_nanos(16_000_000_000), |_| {});
+        sim.trace
+    }
+
+    #[test]
+    fn master_killed_failover_has_exact_times() {
+        let t = run(1);
+        let text = crate::sim::trace::render(&t);
+        assert!(text.contains("4s r2 VI_1 BACKUP -> MASTER"), "{text}");
+        assert!(
+            text.contains("13.609375s r1 VI_1 BACKUP -> MASTER"),
+            "{text}"
+        );
+        assert!(
+            text.contains("10s r2 eth0 send advert v3 vrid 51 prio 200"),
+            "{text}"
+        );
+        assert!(text.contains("14s r1 eth0 arp-reply 192.0.2.100"), "{text}");
+        assert!(!text.contains("14s r2 eth0 arp-reply"), "{text}");
+        assert_eq!(t, run(1));
     }
 }
