@@ -363,6 +363,9 @@ fn track_file_and_process() {
             quorum: 2,
             quorum_max: None,
             delay: Duration::ZERO,
+            fork_delay: None,
+            terminate_delay: None,
+            full_command: false,
         }],
         ..config(vec![c])
     };
@@ -462,6 +465,9 @@ fn group_config() -> Config {
         },
         smtp_alert: false,
         sync_group_tracking_weight: false,
+        track_bfds: vec![],
+        notify_priority_changes: false,
+        global_tracking: false,
     }];
     cfg
 }
