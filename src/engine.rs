@@ -213,7 +213,12 @@ pub struct Engine {
     host_stats: Stats,
     host_last_log: BTreeMap<&'static str, Instant>,
     prefix: String,
+    /// `notify_fifo` and `vrrp_notify_fifo`: every VRRP line goes to both.
+    fifos: Vec<String>,
     started: bool,
+    /// `vrrp_startup_delay` is running.
+    startup_pending: bool,
+    startup_timer: Option<crate::sched::TimerHandle>,
     stopped: bool,
     next_run: u64,
 }
@@ -232,7 +237,17 @@ impl Engine {
             .instances
             .iter()
             .enumerate()
-            .map(|(i, c)| Instance::new(i, c.clone()))
+            .map(|(i, c)| {
+                let mut c = c.clone();
+                if c.mcast_dst_ip.is_none() {
+                    // `vrrp_mcast_group4` / `vrrp_mcast_group6`.
+                    c.mcast_dst_ip = Some(match c.family {
+                        Family::Inet => IpAddr::V4(config.global.vrrp_mcast_group4),
+                        Family::Inet6 => IpAddr::V6(config.global.vrrp_mcast_group6),
+                    });
+                }
+                Instance::new(i, c)
+            })
             .collect();
         let mut group_of = vec![None; instances.len()];
         let mut groups = Vec::new();
@@ -278,7 +293,14 @@ impl Engine {
             host_stats: Stats::default(),
             host_last_log: BTreeMap::new(),
             prefix: String::new(),
+            fifos: [&config.global.notify_fifo, &config.global.vrrp_notify_fifo]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
             started: false,
+            startup_pending: false,
+            startup_timer: None,
             stopped: false,
             next_run: 1,
         }
@@ -382,7 +404,31 @@ impl Engine {
     // ----- internals --------------------------------------------------------------------
 
     fn startup(&mut self, now: Instant) {
-        if self.started {
+        if self.started || self.startup_pending {
+            return;
+        }
+        if let Some(d) = self
+            .config
+            .global
+            .vrrp_startup_delay
+            .filter(|d| !d.is_zero())
+        {
+            log::info!(
+                "{}Delaying startup for {} seconds",
+                self.prefix,
+                d.as_secs_f64()
+            );
+            self.startup_pending = true;
+            self.startup_timer = Some(self.wheel.insert(now + d, Timer::Startup));
+            return;
+        }
+        self.start_instances(now);
+    }
+
+    fn start_instances(&mut self, now: Instant) {
+        self.startup_pending = false;
+        self.startup_timer = None;
+        if self.stopped {
             return;
         }
         self.started = true;
@@ -404,6 +450,9 @@ impl Engine {
             return;
         }
         self.stopped = true;
+        if let Some(h) = self.startup_timer.take() {
+            self.wheel.cancel(h);
+        }
         for s in &mut self.scripts {
             if let Some(h) = s.timer.take() {
                 self.wheel.cancel(h);
@@ -425,7 +474,7 @@ impl Engine {
             actions: &mut self.actions,
             transitions: &mut self.transitions,
             prefix: &self.prefix,
-            fifo: self.config.global.vrrp_notify_fifo.as_deref(),
+            fifos: &self.fifos,
         };
         (&mut self.instances[i], ctx)
     }
@@ -570,6 +619,7 @@ impl Engine {
         while let Some((_, t)) = self.wheel.pop_expired(now) {
             match t {
                 Timer::Script(s) => self.run_script(now, s),
+                Timer::Startup => self.start_instances(now),
                 Timer::Advert(i)
                 | Timer::MasterDown(i)
                 | Timer::GarpRound { inst: i, .. }
@@ -732,7 +782,6 @@ impl Engine {
         while k < self.transitions.len() {
             let t = self.transitions[k];
             k += 1;
-            let fifo = self.config.global.vrrp_notify_fifo.clone();
             let inst = &self.instances[t.inst];
             let acts = notify::actions(
                 &inst.cfg.notify,
@@ -740,7 +789,7 @@ impl Engine {
                 inst.name(),
                 t.to,
                 inst.priority,
-                fifo.as_deref(),
+                &self.fifos,
             );
             self.actions.extend(acts);
             let Some(g) = self.group_of[t.inst] else {
@@ -774,7 +823,6 @@ impl Engine {
 
     /// Announces a sync group's state once all its members agree.
     fn settle_groups(&mut self) {
-        let fifo = self.config.global.vrrp_notify_fifo.clone();
         for g in 0..self.groups.len() {
             let states: Vec<State> = self.groups[g]
                 .members
@@ -798,7 +846,7 @@ impl Engine {
                         &grp.cfg.name,
                         s,
                         0,
-                        fifo.as_deref(),
+                        &self.fifos,
                     );
                     self.actions.extend(acts);
                 }

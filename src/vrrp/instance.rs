@@ -67,6 +67,8 @@ pub enum Timer {
     GarpBurst { inst: usize, kind: Burst },
     /// The next run of `vrrp_script` `.0`.
     Script(usize),
+    /// The end of `vrrp_startup_delay`.
+    Startup,
 }
 
 /// Which later GARP burst a timer starts.
@@ -96,8 +98,8 @@ pub struct Ctx<'a> {
     pub transitions: &'a mut Vec<Transition>,
     /// Prepended to every log line (host name in multi-host simulations).
     pub prefix: &'a str,
-    /// `vrrp_notify_fifo`, for the lines written outside state changes.
-    pub fifo: Option<&'a str>,
+    /// `notify_fifo` and `vrrp_notify_fifo`, for lines written outside state changes.
+    pub fifos: &'a [String],
 }
 
 /// What the instance knows of its interface.
@@ -700,6 +702,21 @@ impl Instance {
             instance: self.cfg.name.clone(),
             priority,
         });
+        let word = match self.state {
+            State::Master => Some("MASTER_PRIORITY"),
+            State::Backup => Some("BACKUP_PRIORITY"),
+            _ => None,
+        };
+        if let Some(word) = word.filter(|_| self.cfg.notify_priority_changes) {
+            for path in ctx.fifos {
+                let line =
+                    notify::fifo_line(notify::Kind::Instance, &self.cfg.name, word, priority);
+                ctx.actions.push_back(Action::WriteFifo {
+                    path: path.clone(),
+                    line,
+                });
+            }
+        }
     }
 
     /// A timer of this instance fired.
@@ -753,7 +770,7 @@ impl Instance {
                     }
                 }
             }
-            Timer::Script(_) => {}
+            Timer::Script(_) | Timer::Startup => {}
         }
     }
 
@@ -973,11 +990,11 @@ impl Instance {
                 command: cmd.clone(),
                 timeout: None,
             });
-            if let Some(path) = ctx.fifo {
+            for path in ctx.fifos {
                 let kind = notify::Kind::Instance;
                 let line = notify::fifo_line(kind, &self.cfg.name, "MASTER_RX_LOWER_PRI", ours);
                 ctx.actions.push_back(Action::WriteFifo {
-                    path: path.to_string(),
+                    path: path.clone(),
                     line,
                 });
             }

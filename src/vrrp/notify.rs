@@ -47,7 +47,7 @@ pub fn actions(
     name: &str,
     state: State,
     priority: u8,
-    fifo: Option<&str>,
+    fifos: &[String],
 ) -> Vec<Action> {
     let Some(word) = state_word(state) else {
         return Vec::new();
@@ -86,9 +86,9 @@ pub fn actions(
             timeout: None,
         });
     }
-    if let Some(path) = fifo {
+    for path in fifos {
         out.push(Action::WriteFifo {
-            path: path.to_string(),
+            path: path.clone(),
             line: fifo_line(kind, name, word, priority),
         });
     }
@@ -120,7 +120,7 @@ mod tests {
             "VI_1",
             State::Master,
             100,
-            Some("/run/ka.fifo"),
+            &["/run/ka.fifo".to_string()],
         );
         assert_eq!(
             a,
@@ -149,7 +149,14 @@ mod tests {
             master: Some(cmd(&["/m"])),
             ..NotifyScripts::default()
         };
-        let a = actions(&scripts, Kind::Group, "G1", State::Backup, 100, Some("/f"));
+        let a = actions(
+            &scripts,
+            Kind::Group,
+            "G1",
+            State::Backup,
+            100,
+            &["/f".to_string()],
+        );
         assert_eq!(
             a,
             vec![Action::WriteFifo {
@@ -163,7 +170,7 @@ mod tests {
             "VI_1",
             State::Initialize,
             100,
-            Some("/f")
+            &["/f".to_string()]
         )
         .is_empty());
     }
@@ -175,7 +182,7 @@ mod tests {
             any: Some(cmd(&["/n", "x"])),
             ..NotifyScripts::default()
         };
-        let a = actions(&scripts, Kind::Instance, "VI_2", State::Stop, 90, None);
+        let a = actions(&scripts, Kind::Instance, "VI_2", State::Stop, 90, &[]);
         assert_eq!(a.len(), 2);
         assert_eq!(
             a[1],
