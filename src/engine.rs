@@ -511,53 +511,42 @@ impl Engine {
     /// Effects of a list of tracked objects (`force_zero`: sync-group members without
     /// `sync_group_tracking_weight` fault instead of changing priority).
     fn effects(&self, refs: &TrackRefs<'_>, force_zero: bool, out: &mut Vec<Effect>) {
-        let w = |r: &TrackRef, dflt: i32| {
-            if force_zero {
-                0
-            } else {
-                r.weight.unwrap_or(dflt)
-            }
+        // A reference's `weight N [reverse]` overrides the object's own weight and reverse.
+        let w = |r: &TrackRef, weight: i32, reverse: bool| {
+            let (w, rev) = match r.weight {
+                Some(w) => (w, r.reverse),
+                None => (weight, reverse || r.reverse),
+            };
+            (if force_zero { 0 } else { w }, rev)
         };
         for r in refs.interfaces {
             let up = self.interfaces.get(&r.name).is_some_and(|s| s.up);
-            out.push(track::status_effect(w(r, 0), r.reverse, up));
+            let (weight, reverse) = w(r, 0, false);
+            out.push(track::status_effect(weight, reverse, up));
         }
         for r in refs.scripts {
             if let Some(s) = self.scripts.iter().find(|s| s.cfg.name == r.name) {
-                out.push(track::status_effect(
-                    w(r, s.cfg.weight),
-                    r.reverse || s.cfg.reverse,
-                    s.ok,
-                ));
+                let (weight, reverse) = w(r, s.cfg.weight, s.cfg.reverse);
+                out.push(track::status_effect(weight, reverse, s.ok));
             }
         }
         for r in refs.files {
             if let Some(f) = self.config.track_files.iter().find(|f| f.name == r.name) {
                 let value = self.files.get(&r.name).copied().flatten().unwrap_or(0);
-                out.push(track::file_effect(
-                    w(r, f.weight),
-                    r.reverse || f.reverse,
-                    value,
-                ));
+                let (weight, reverse) = w(r, f.weight, f.reverse);
+                out.push(track::file_effect(weight, reverse, value));
             }
         }
         for r in refs.processes {
-            if let Some(p) = self
-                .config
-                .track_processes
-                .iter()
-                .find(|p| p.name == r.name)
-            {
+            let procs = &self.config.track_processes;
+            if let Some(p) = procs.iter().find(|p| p.name == r.name) {
                 // Until the world reports a count, the process is assumed present.
                 let ok = match self.processes.get(&r.name).copied().flatten() {
                     None => true,
                     Some(c) => c >= p.quorum && p.quorum_max.map_or(true, |m| c <= m),
                 };
-                out.push(track::status_effect(
-                    w(r, p.weight),
-                    r.reverse || p.reverse,
-                    ok,
-                ));
+                let (weight, reverse) = w(r, p.weight, p.reverse);
+                out.push(track::status_effect(weight, reverse, ok));
             }
         }
     }
