@@ -200,6 +200,8 @@ use std::collections::{BTreeMap, VecDeque};
 pub struct Engine {
     config: Config,
     instances: Vec<Instance>,
+    /// (VRID, family) -> instances, in configuration order (receive routing).
+    by_vrid: BTreeMap<(u8, Family), Vec<usize>>,
     groups: Vec<Group>,
     /// instance index -> group index
     group_of: Vec<Option<usize>>,
@@ -249,6 +251,13 @@ impl Engine {
                 Instance::new(i, c)
             })
             .collect();
+        let mut by_vrid: BTreeMap<(u8, Family), Vec<usize>> = BTreeMap::new();
+        for (i, inst) in instances.iter().enumerate() {
+            by_vrid
+                .entry((inst.cfg.vrid, inst.cfg.family))
+                .or_default()
+                .push(i);
+        }
         let mut group_of = vec![None; instances.len()];
         let mut groups = Vec::new();
         for g in &config.sync_groups {
@@ -281,6 +290,7 @@ impl Engine {
         Engine {
             config: config.clone(),
             instances,
+            by_vrid,
             groups,
             group_of,
             scripts,
@@ -705,10 +715,12 @@ impl Engine {
 
     fn route(&self, ifname: &str, family: Family, vrid: u8, src: IpAddr) -> Option<usize> {
         let mut found = None;
-        for (i, inst) in self.instances.iter().enumerate() {
-            if inst.cfg.vrid != vrid || inst.cfg.family != family {
-                continue;
-            }
+        let candidates = self
+            .by_vrid
+            .get(&(vrid, family))
+            .map_or(&[][..], |v| &v[..]);
+        for &i in candidates {
+            let inst = &self.instances[i];
             let peer = inst.cfg.unicast_peers.iter().any(|p| p.addr == src);
             let on_if = inst.base_ifname() == ifname || inst.vip_ifname() == ifname;
             if !(on_if || inst.cfg.interface.is_none() && peer) {
