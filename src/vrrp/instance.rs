@@ -978,9 +978,9 @@ impl Instance {
                 advert.priority
             ),
         );
-        let readvertise = self.cfg.version == VrrpVersion::V3
-            && !self.cfg.lower_prio_no_advert
-            && !self.cfg.strict_mode;
+        // RFC 9568 re-advertises; RFC 3768 / 5798 discard silently. keepalived re-advertises
+        // in both versions unless `lower_prio_no_advert` (or strict mode) is set.
+        let readvertise = !self.cfg.lower_prio_no_advert && !self.cfg.strict_mode;
         if readvertise {
             self.send_advert(ctx, ours);
         }
