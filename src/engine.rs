@@ -779,6 +779,9 @@ impl Engine {
 
     /// Sync groups and notifications for the transitions of the last step.
     fn settle(&mut self, now: Instant) {
+        if self.transitions.is_empty() {
+            return;
+        }
         let mut k = 0;
         while k < self.transitions.len() {
             let t = self.transitions[k];
