@@ -196,6 +196,8 @@ use crate::vrrp::stats::Stats;
 use crate::vrrp::track::{self, Effect, ScriptState};
 use std::collections::{BTreeMap, VecDeque};
 
+mod reload;
+
 /// The engine: every VRRP instance of one host, their timers, tracking and sync groups.
 pub struct Engine {
     config: Config,
@@ -235,67 +237,16 @@ fn link_local(addrs: &[Ipv6Addr]) -> Option<Ipv6Addr> {
 impl Engine {
     /// Builds the engine for a validated configuration.
     pub fn new(config: &Config) -> Engine {
-        let instances: Vec<Instance> = config
-            .instances
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let mut c = c.clone();
-                if c.mcast_dst_ip.is_none() {
-                    // `vrrp_mcast_group4` / `vrrp_mcast_group6`.
-                    c.mcast_dst_ip = Some(match c.family {
-                        Family::Inet => IpAddr::V4(config.global.vrrp_mcast_group4),
-                        Family::Inet6 => IpAddr::V6(config.global.vrrp_mcast_group6),
-                    });
-                }
-                Instance::new(i, c)
-            })
-            .collect();
-        let mut by_vrid: BTreeMap<(u8, Family), Vec<usize>> = BTreeMap::new();
-        for (i, inst) in instances.iter().enumerate() {
-            by_vrid
-                .entry((inst.cfg.vrid, inst.cfg.family))
-                .or_default()
-                .push(i);
-        }
-        let mut group_of = vec![None; instances.len()];
-        let mut groups = Vec::new();
-        for g in &config.sync_groups {
-            let members: Vec<usize> = g
-                .members
-                .iter()
-                .filter_map(|m| instances.iter().position(|i| i.name() == m))
-                .collect();
-            for &m in &members {
-                group_of[m] = Some(groups.len());
-            }
-            groups.push(Group::new(g.clone(), members));
-        }
-        let scripts = config
-            .vrrp_scripts
-            .iter()
-            .cloned()
-            .map(ScriptState::new)
-            .collect();
-        let files = config
-            .track_files
-            .iter()
-            .map(|f| (f.name.clone(), f.init_file.map(|(v, _)| v)))
-            .collect();
-        let processes = config
-            .track_processes
-            .iter()
-            .map(|p| (p.name.clone(), None))
-            .collect();
+        let p = Parts::build(config);
         Engine {
             config: config.clone(),
-            instances,
-            by_vrid,
-            groups,
-            group_of,
-            scripts,
-            files,
-            processes,
+            instances: p.instances,
+            by_vrid: p.by_vrid,
+            groups: p.groups,
+            group_of: p.group_of,
+            scripts: p.scripts,
+            files: p.files,
+            processes: p.processes,
             interfaces: BTreeMap::new(),
             wheel: TimerWheel::new(),
             actions: VecDeque::new(),
@@ -303,11 +254,7 @@ impl Engine {
             host_stats: Stats::default(),
             host_last_log: BTreeMap::new(),
             prefix: String::new(),
-            fifos: [&config.global.notify_fifo, &config.global.vrrp_notify_fifo]
-                .into_iter()
-                .flatten()
-                .cloned()
-                .collect(),
+            fifos: p.fifos,
             started: false,
             startup_pending: false,
             startup_timer: None,
@@ -855,6 +802,86 @@ impl Engine {
                     self.actions.extend(acts);
                 }
             }
+        }
+    }
+}
+
+/// Everything the engine derives from a configuration (built at start and on reload).
+struct Parts {
+    instances: Vec<Instance>,
+    by_vrid: BTreeMap<(u8, Family), Vec<usize>>,
+    groups: Vec<Group>,
+    group_of: Vec<Option<usize>>,
+    scripts: Vec<ScriptState>,
+    files: BTreeMap<String, Option<i64>>,
+    processes: BTreeMap<String, Option<u32>>,
+    fifos: Vec<String>,
+}
+
+impl Parts {
+    fn build(config: &Config) -> Parts {
+        let instances: Vec<Instance> = config
+            .instances
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut c = c.clone();
+                if c.mcast_dst_ip.is_none() {
+                    // `vrrp_mcast_group4` / `vrrp_mcast_group6`.
+                    c.mcast_dst_ip = Some(match c.family {
+                        Family::Inet => IpAddr::V4(config.global.vrrp_mcast_group4),
+                        Family::Inet6 => IpAddr::V6(config.global.vrrp_mcast_group6),
+                    });
+                }
+                Instance::new(i, c)
+            })
+            .collect();
+        let mut by_vrid: BTreeMap<(u8, Family), Vec<usize>> = BTreeMap::new();
+        for (i, inst) in instances.iter().enumerate() {
+            by_vrid
+                .entry((inst.cfg.vrid, inst.cfg.family))
+                .or_default()
+                .push(i);
+        }
+        let mut group_of = vec![None; instances.len()];
+        let mut groups = Vec::new();
+        for g in &config.sync_groups {
+            let members: Vec<usize> = g
+                .members
+                .iter()
+                .filter_map(|m| instances.iter().position(|i| i.name() == m))
+                .collect();
+            for &m in &members {
+                group_of[m] = Some(groups.len());
+            }
+            groups.push(Group::new(g.clone(), members));
+        }
+        Parts {
+            instances,
+            by_vrid,
+            groups,
+            group_of,
+            scripts: config
+                .vrrp_scripts
+                .iter()
+                .cloned()
+                .map(ScriptState::new)
+                .collect(),
+            files: config
+                .track_files
+                .iter()
+                .map(|f| (f.name.clone(), f.init_file.map(|(v, _)| v)))
+                .collect(),
+            processes: config
+                .track_processes
+                .iter()
+                .map(|p| (p.name.clone(), None))
+                .collect(),
+            fifos: [&config.global.notify_fifo, &config.global.vrrp_notify_fifo]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
         }
     }
 }

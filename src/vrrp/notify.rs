@@ -52,8 +52,6 @@ pub fn actions(
     let Some(word) = state_word(state) else {
         return Vec::new();
     };
-    let priority = if kind == Kind::Group { 0 } else { priority };
-    let mut out = Vec::new();
     let specific = match state {
         State::Master => scripts.master.as_ref(),
         State::Backup => scripts.backup.as_ref(),
@@ -61,6 +59,22 @@ pub fn actions(
         State::Stop => scripts.stop.as_ref(),
         State::Initialize => None,
     };
+    word_actions(scripts, specific, kind, name, word, priority, fifos)
+}
+
+/// Like [`actions`] for a state word that is not a [`State`] (`DELETED` at reload):
+/// `specific` runs first, then `notify` with the four arguments, then the FIFO lines.
+pub fn word_actions(
+    scripts: &NotifyScripts,
+    specific: Option<&ScriptCommand>,
+    kind: Kind,
+    name: &str,
+    word: &str,
+    priority: u8,
+    fifos: &[String],
+) -> Vec<Action> {
+    let priority = if kind == Kind::Group { 0 } else { priority };
+    let mut out = Vec::new();
     if let Some(cmd) = specific {
         out.push(Action::RunScript {
             run: None,
