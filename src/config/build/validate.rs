@@ -15,6 +15,10 @@ use std::net::IpAddr;
 /// Prefix of the diagnostic keepalived's `-t` turns into exit status 6.
 pub const SECURITY_VIOLATION: &str = "SECURITY VIOLATION";
 
+/// Ending of the "no such interface" diagnostics: keepalived stops reading at such a
+/// configuration (status 5) before it looks at script security.
+pub const NO_SUCH_INTERFACE: &str = "does not exist on this host";
+
 pub fn validate(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft], opts: &LoadOptions) {
     instances(ctx, drafts);
     references(ctx, config, drafts);
@@ -26,11 +30,15 @@ pub fn validate(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft], opts: 
     }
 }
 
+/// Where a VRID lives: interface, family, multicast group.
+type VridKey = (String, Family, Option<IpAddr>);
+/// A VRID in use: the VRID, the instance, its unicast peers.
+type VridUse = (u8, String, Vec<IpAddr>);
+
 fn instances(ctx: &mut Ctx, drafts: &mut [Draft]) {
     let mut names: BTreeMap<String, Span> = BTreeMap::new();
     // (interface, family, mcast group) -> [(vrid, instance, unicast peers)]
-    let mut seen: BTreeMap<(String, Family, Option<IpAddr>), Vec<(u8, String, Vec<IpAddr>)>> =
-        BTreeMap::new();
+    let mut seen: BTreeMap<VridKey, Vec<VridUse>> = BTreeMap::new();
     for d in drafts.iter_mut() {
         let inst = &mut d.inst;
         let ex = &d.ex;
@@ -114,7 +122,7 @@ fn instances(ctx: &mut Ctx, drafts: &mut [Draft]) {
         }
         // Duplicate VRIDs on one interface and family (unicast instances whose peer sets
         // do not overlap may share a VRID, as may different multicast groups).
-        if ex.vrid.is_some() {
+        if ex.vrid.is_some() && inst.vrid != 0 {
             let key = (
                 inst.interface.clone().unwrap_or_default(),
                 fam,
