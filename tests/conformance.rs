@@ -1,6 +1,7 @@
 //! Runs every scenario of `conformance/` in the simulated world (seed `SIM_SEED`, default 1)
 //! and fails listing each failing scenario with its expected-vs-actual output.
-//! `CONFORMANCE_FILTER=04` runs only the files whose name contains `04`.
+//! `CONFORMANCE_FILTER=04` runs only the files whose name contains `04`; `SIM_PRINT=1`
+//! prints each trace.
 
 use keepalived_rs::sim::{self, scenario};
 use std::path::{Path, PathBuf};
@@ -51,7 +52,13 @@ fn every_scenario_meets_its_expectations() {
     let files = files();
     for f in &files {
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
-        match sim::run_file(f, seed, None) {
+        let result = sim::run_file(f, seed, None);
+        if std::env::var("SIM_PRINT").is_ok() {
+            if let Ok(o) = &result {
+                eprintln!("--- {name}\n{}", o.trace_text());
+            }
+        }
+        match result {
             Err(sim::BadScenario(m)) => {
                 failed.push(name.clone());
                 report.push_str(&format!("=== {name}: cannot run\n{m}\n"));

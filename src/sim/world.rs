@@ -900,34 +900,17 @@ fn outcome_text(o: &ScriptOutcome) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::model::{Config, VirtualAddress, VrrpInstance, VrrpVersion};
-    use crate::config::Span;
+    use crate::config::model::Config;
     use crate::sim::scenario::parse;
 
     fn cfg(prio: u8) -> Config {
-        let vip = VirtualAddress {
-            addr: "192.0.2.100".parse().unwrap(),
-            prefix_len: 32,
-            brd: None,
-            dev: None,
-            scope: None,
-            label: None,
-            peer: None,
-            no_dad: false,
-            preferred_lft: None,
-            span: Span::default(),
-        };
-        Config {
-            instances: vec![VrrpInstance {
-                interface: Some("eth0".into()),
-                vrid: 51,
-                priority: prio,
-                version: VrrpVersion::V3,
-                vips: vec![vip],
-                ..VrrpInstance::with_defaults("VI_1", Span::default())
-            }],
-            ..Config::default()
-        }
+        let text = format!(
+            "vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n priority {prio}\n \
+             version 3\n virtual_ipaddress {{\n 192.0.2.100/32\n }}\n}}\n"
+        );
+        let l = load_str(&text, Path::new("t.conf"), &LoadOptions::default());
+        assert!(!l.has_errors(), "{:?}", l.diagnostics);
+        l.config
     }
 
     const TEXT: &str = "segment lan\n\
