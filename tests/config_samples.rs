@@ -35,13 +35,24 @@ fn all_samples_build() {
         eprintln!("skipping: no samples under {SAMPLES}");
         return;
     }
-    assert_eq!(files.len(), 25, "expected the 25 samples of keepalived 2.2.7");
+    assert_eq!(
+        files.len(),
+        25,
+        "expected the 25 samples of keepalived 2.2.7"
+    );
     for f in &files {
         let loaded = config::load(f, &LoadOptions::default());
-        assert!(loaded.missing_files.is_empty(), "{}: missing files", f.display());
+        assert!(
+            loaded.missing_files.is_empty(),
+            "{}: missing files",
+            f.display()
+        );
         let c = &loaded.config;
-        let blocks = c.instances.len() + c.virtual_servers.len() + c.static_routes.len()
-            + c.static_addresses.len() + c.static_rules.len();
+        let blocks = c.instances.len()
+            + c.virtual_servers.len()
+            + c.static_routes.len()
+            + c.static_addresses.len()
+            + c.static_rules.len();
         assert!(blocks > 0, "{}: nothing built", f.display());
         for d in &loaded.diagnostics {
             eprintln!("{d}");
@@ -49,7 +60,182 @@ fn all_samples_build() {
     }
 }
 
-#[allow(dead_code)]
 fn name(p: &Path) -> String {
-    p.file_name().unwrap_or_default().to_string_lossy().into_owned()
+    p.file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A network namespace of our own, deleted on every exit path (including a panic).
+struct Netns {
+    name: String,
+}
+
+impl Netns {
+    fn create() -> Result<Netns, String> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let name = format!("kacfg{}x{}", std::process::id(), nanos % 100_000);
+        run("ip", &["netns", "add", &name])?;
+        let ns = Netns { name };
+        for i in 0..3 {
+            let eth = format!("eth{i}");
+            let peer = format!("peer{i}");
+            run(
+                "ip",
+                &[
+                    "-n", &ns.name, "link", "add", &eth, "type", "veth", "peer", "name", &peer,
+                ],
+            )?;
+            run("ip", &["-n", &ns.name, "link", "set", &eth, "up"])?;
+            run("ip", &["-n", &ns.name, "link", "set", &peer, "up"])?;
+        }
+        run("ip", &["-n", &ns.name, "link", "set", "lo", "up"])?;
+        Ok(ns)
+    }
+
+    fn interfaces(&self) -> Vec<String> {
+        let out = std::process::Command::new("ip")
+            .args(["-n", &self.name, "-o", "link", "show"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        let mut v: Vec<String> = out
+            .lines()
+            .filter_map(|l| l.split(": ").nth(1))
+            .map(|n| n.split('@').next().unwrap_or(n).to_string())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+fn run(cmd: &str, args: &[&str]) -> Result<(), String> {
+    let st = std::process::Command::new(cmd)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map_err(|e| format!("{cmd}: {e}"))?;
+    if st.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd} {args:?}: {st}"))
+    }
+}
+
+/// Runs a command with a bounded wait; its exit code, or an error on timeout.
+fn exit_code(cmd: &str, args: &[&str], limit: std::time::Duration) -> Result<i32, String> {
+    let mut child = std::process::Command::new(cmd)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("{cmd}: {e}"))?;
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {
+            return Ok(st.code().unwrap_or(128));
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("{cmd} {args:?}: timed out"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2))
+                == Some("0")
+        })
+        .unwrap_or(false)
+}
+
+fn have_keepalived() -> bool {
+    exit_code(
+        "keepalived",
+        &["--version"],
+        std::time::Duration::from_secs(10),
+    )
+    .is_ok()
+}
+
+/// Our verdict and keepalived's, both against a namespace holding lo, eth0, eth1, eth2:
+/// valid (0) or not, for every sample.
+#[test]
+fn verdicts_match_keepalived_in_a_namespace() {
+    let ci = std::env::var_os("CI").is_some();
+    if !is_root() {
+        assert!(!ci, "CI is set but this test needs root");
+        eprintln!("notice: skipping the keepalived verdict comparison (needs root)");
+        return;
+    }
+    if !have_keepalived() {
+        let _ = exit_code(
+            "apt-get",
+            &["install", "-y", "-q", "keepalived"],
+            std::time::Duration::from_secs(300),
+        );
+    }
+    if !have_keepalived() {
+        assert!(!ci, "CI is set but keepalived cannot be installed");
+        eprintln!("notice: skipping the verdict comparison (no keepalived)");
+        return;
+    }
+    let files = samples();
+    assert_eq!(
+        files.len(),
+        25,
+        "expected the 25 samples of keepalived 2.2.7"
+    );
+    let ns = Netns::create().expect("create the test namespace");
+    let ifs = ns.interfaces();
+    assert!(
+        ifs.iter().any(|i| i == "eth2"),
+        "namespace interfaces: {ifs:?}"
+    );
+    let opts = LoadOptions {
+        host_interfaces: Some(ifs),
+        ..LoadOptions::default()
+    };
+    let mut mismatches = Vec::new();
+    for f in &files {
+        let path = f.to_string_lossy().into_owned();
+        let theirs = exit_code(
+            "ip",
+            &["netns", "exec", &ns.name, "keepalived", "-t", "-f", &path],
+            std::time::Duration::from_secs(30),
+        )
+        .expect("keepalived -t");
+        let loaded = config::load(f, &opts);
+        let ours = config::config_test_status(&loaded);
+        eprintln!("{:45} keepalived {theirs} ours {ours}", name(f));
+        // Same verdict; on these samples keepalived 2.2.7's exact status is matched too.
+        if (theirs == 0) != (ours == 0) || theirs != ours {
+            let diags: Vec<String> = loaded.diagnostics.iter().map(|d| d.to_string()).collect();
+            mismatches.push(format!(
+                "{}: keepalived {theirs}, ours {ours} {diags:#?}",
+                name(f)
+            ));
+        }
+    }
+    drop(ns);
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }

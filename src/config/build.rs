@@ -23,7 +23,7 @@ use std::path::Path;
 use values::{Ctx, Shape};
 
 pub use suggest::{distance, nearest};
-pub use validate::SECURITY_VIOLATION;
+pub use validate::{NO_SUCH_INTERFACE, SECURITY_VIOLATION};
 
 /// The top-level keywords.
 const ROOT: &[(&str, Shape)] = &[

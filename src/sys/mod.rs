@@ -37,6 +37,9 @@ pub struct DaemonOptions {
 
 /// Runs the daemon until it is told to stop; returns the exit status.
 pub fn daemon_main(opts: &DaemonOptions) -> i32 {
-    eprintln!("{}: the daemon is not built yet", opts.config_file.display());
+    eprintln!(
+        "{}: the daemon is not built yet",
+        opts.config_file.display()
+    );
     1
 }

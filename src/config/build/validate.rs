@@ -15,6 +15,10 @@ use std::net::IpAddr;
 /// Prefix of the diagnostic keepalived's `-t` turns into exit status 6.
 pub const SECURITY_VIOLATION: &str = "SECURITY VIOLATION";
 
+/// Ending of the "no such interface" diagnostics: keepalived stops reading at such a
+/// configuration (status 5) before it looks at script security.
+pub const NO_SUCH_INTERFACE: &str = "does not exist on this host";
+
 pub fn validate(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft], opts: &LoadOptions) {
     instances(ctx, drafts);
     references(ctx, config, drafts);
@@ -114,7 +118,7 @@ fn instances(ctx: &mut Ctx, drafts: &mut [Draft]) {
         }
         // Duplicate VRIDs on one interface and family (unicast instances whose peer sets
         // do not overlap may share a VRID, as may different multicast groups).
-        if ex.vrid.is_some() {
+        if ex.vrid.is_some() && inst.vrid != 0 {
             let key = (
                 inst.interface.clone().unwrap_or_default(),
                 fam,

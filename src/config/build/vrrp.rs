@@ -326,9 +326,10 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         "lower_prio_no_advert" => ex.lower_prio_no_advert = Some((ctx.opt_bool(c), span)),
         "higher_prio_send_advert" => ex.higher_prio_send_advert = Some((ctx.opt_bool(c), span)),
         "virtual_router_id" => {
+            // Given, even if invalid: "not set" would be a second report of one mistake.
+            ex.vrid = Some(span);
             if let Some(v) = ctx.int_arg(c, 1, 255) {
                 inst.vrid = v as u8;
-                ex.vrid = Some(span);
             }
         }
         "priority" => {
