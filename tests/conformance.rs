@@ -78,3 +78,12 @@ fn every_scenario_meets_its_expectations() {
         failed.join(", ")
     );
 }
+
+#[test]
+fn the_demo_failover_meets_its_expectations() {
+    let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo/failover.scn");
+    match sim::run_file(&f, 1, None) {
+        Ok(o) => assert!(o.passed(), "{}", o.failure_text(&f)),
+        Err(sim::BadScenario(m)) => panic!("{m}"),
+    }
+}

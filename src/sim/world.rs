@@ -81,17 +81,35 @@ pub fn load_configs(
             all_config: false,
             host_interfaces: Some(h.ifaces.iter().map(|i| i.name.clone()).collect()),
         };
-        let loaded = load_str(&h.config, &origin, &opts);
+        let (loaded, first_line) = match &h.config_file {
+            Some(rel) => {
+                let path = file.parent().unwrap_or(Path::new(".")).join(rel);
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    format!(
+                        "{}:{}: host {}: cannot read {}: {e}",
+                        file.display(),
+                        h.config_line,
+                        h.name,
+                        path.display()
+                    )
+                })?;
+                (load_str(&text, &path, &opts), None)
+            }
+            None => (load_str(&h.config, &origin, &opts), Some(h.config_line)),
+        };
         let mut errs = Vec::new();
         for d in &loaded.diagnostics {
             if d.severity == crate::config::Severity::Error {
-                errs.push(format!(
-                    "{}:{}: host {} config: {}",
-                    file.display(),
-                    h.config_line + d.span.line.saturating_sub(1) as usize,
-                    h.name,
-                    d.message
-                ));
+                errs.push(match first_line {
+                    Some(l) => format!(
+                        "{}:{}: host {} config: {}",
+                        file.display(),
+                        l + d.span.line.saturating_sub(1) as usize,
+                        h.name,
+                        d.message
+                    ),
+                    None => format!("{d} (host {} of {})", h.name, file.display()),
+                });
             }
         }
         if !loaded.missing_files.is_empty() {
