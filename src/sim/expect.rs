@@ -336,31 +336,36 @@ fn window(t: Instant) -> (Instant, Instant) {
     )
 }
 
-/// The host's trace lines in `around` (at most 16), or its last lines when none.
+/// The host's trace lines in `around` (at most 16), or its last lines when none; the
+/// network's and scripted peers' lines only when the host has none there.
 fn context(
     e: &Expect,
     trace: &[TraceLine],
     around: Option<(Instant, Instant)>,
     matches_only: bool,
 ) -> Vec<String> {
-    let mine: Vec<&TraceLine> = trace
+    let in_window = |l: &&TraceLine| around.is_none_or(|(a, b)| l.at >= a && l.at <= b);
+    let wanted = |l: &&TraceLine| !matches_only || event_matches(e, l);
+    let mut pick: Vec<&TraceLine> = trace
         .iter()
-        .filter(|l| l.host == e.host || l.host == "net" || l.host == "peer")
-        .filter(|l| !matches_only || event_matches(e, l))
+        .filter(|l| l.host == e.host)
+        .filter(in_window)
+        .filter(wanted)
         .collect();
-    let pick: Vec<&TraceLine> = match around {
-        Some((a, b)) => mine
+    if pick.is_empty() {
+        pick = trace
             .iter()
-            .copied()
-            .filter(|l| l.at >= a && l.at <= b)
-            .collect(),
-        None => mine.iter().rev().take(16).rev().copied().collect(),
-    };
-    let pick = if pick.is_empty() {
-        mine.iter().rev().take(8).rev().copied().collect()
-    } else {
-        pick
-    };
+            .filter(|l| l.host == "net" || l.host == "peer")
+            .filter(in_window)
+            .collect();
+    }
+    if pick.is_empty() {
+        let mine: Vec<&TraceLine> = trace.iter().filter(|l| l.host == e.host).collect();
+        pick = mine.iter().rev().take(8).rev().copied().collect();
+    }
+    if around.is_none() && pick.len() > 16 {
+        pick = pick.split_off(pick.len() - 16);
+    }
     let mut out: Vec<String> = pick.iter().take(16).map(|l| l.to_string()).collect();
     if pick.len() > 16 {
         out.push(format!("... {} more", pick.len() - 16));
