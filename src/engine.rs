@@ -20,6 +20,12 @@
 //!
 //! CONTRACT: the types in this file are shared by the engine, `sim` and `sys`. Variants and
 //! fields may be added; existing ones keep their meaning.
+//!
+//! The [`Engine`] below owns every `vrrp::instance::Instance` of the host, one
+//! `sched::TimerWheel` for all their timers (adverts, down timers, GARP bursts, track
+//! scripts, startup delay), the tracking state (interfaces, scripts, files, processes),
+//! sync groups and the notify lines; it routes received adverts by (interface, family,
+//! VRID). [`Engine::reload`] (in `engine/reload.rs`) applies a new configuration in place.
 
 use crate::config::model::{Route, Rule, ScriptCommand, VirtualAddress};
 use crate::sched::Instant;
