@@ -349,6 +349,25 @@ impl Engine {
         Some((i.down_deadline(&self.wheel), i.advert_deadline(&self.wheel)))
     }
 
+    /// Accept_Mode for the world: the (interface, address) pairs held by a Master that must
+    /// not accept packets addressed to them (a non-owner without `accept`, e.g. under
+    /// `vrrp_strict`); ARP / ND for them are still answered. keepalived installs firewall
+    /// drop rules for these; the simulator drops ICMP echo to them. Recompute after each
+    /// batch of actions.
+    pub fn no_accept_addresses(&self) -> Vec<(String, IpAddr)> {
+        let mut out = Vec::new();
+        for inst in &self.instances {
+            if inst.state != State::Master || inst.cfg.accept || inst.is_owner() {
+                continue;
+            }
+            let ifname = inst.vip_ifname();
+            for v in inst.cfg.vips.iter().chain(inst.cfg.excluded_vips.iter()) {
+                out.push((v.dev.clone().unwrap_or_else(|| ifname.clone()), v.addr));
+            }
+        }
+        out
+    }
+
     /// An already-decoded advert received on `ifname` from `src` with `ttl` (the receive
     /// path after the codec; worlds that decode themselves and tests use it directly).
     pub fn receive_advert(
