@@ -343,6 +343,23 @@ impl Engine {
         self.host_stats.clone()
     }
 
+    /// The `keepalived.stats` text (SIGUSR2): every instance's counters.
+    pub fn stats_report(&self) -> String {
+        let mut out = String::new();
+        for inst in &self.instances {
+            out.push_str(&format!("VRRP Instance: {}\n{}\n", inst.name(), inst.stats));
+        }
+        out
+    }
+
+    /// Zeroes every counter (keepalived's STATS_CLEAR signal, after the report).
+    pub fn clear_stats(&mut self) {
+        for inst in &mut self.instances {
+            inst.stats = Stats::default();
+        }
+        self.host_stats = Stats::default();
+    }
+
     /// Master_Down_Timer and Adver_Timer deadlines of instance `name` (for tests and traces).
     pub fn instance_timers(&self, name: &str) -> Option<(Option<Instant>, Option<Instant>)> {
         let i = self.instances.iter().find(|i| i.name() == name)?;

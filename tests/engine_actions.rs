@@ -778,3 +778,18 @@ fn no_accept_addresses_only_for_non_owner_masters_without_accept() {
         vec![("eth0".to_string(), "192.0.2.100".parse().unwrap())]
     );
 }
+
+#[test]
+fn stats_report_and_clear() {
+    let mut e = engine(config(vec![inst("VI_1", 255)]));
+    e.handle(at("0"), Event::Startup);
+    run(&mut e, "2");
+    let r = e.stats_report();
+    assert!(
+        r.starts_with("VRRP Instance: VI_1\n  Advertisements:\n    Received: 0\n    Sent: 3\n"),
+        "{r}"
+    );
+    assert!(r.contains("  Became master: 1\n"));
+    e.clear_stats();
+    assert_eq!(e.instance_stats("VI_1").unwrap().adverts_sent, 0);
+}
