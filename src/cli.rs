@@ -17,8 +17,9 @@ use std::time::Duration;
 
 /// Default configuration file, as keepalived.
 pub const DEFAULT_CONFIG_FILE: &str = "/etc/keepalived/keepalived.conf";
-/// Default pid file of the (only) process, as keepalived's parent.
-pub const DEFAULT_PID_FILE: &str = "/run/keepalived.pid";
+/// Default pid file of the (only) process (`sys` applies it when `-p` is not given).
+/// keepalived's is /run/keepalived.pid; a different name lets both run side by side.
+pub const DEFAULT_PID_FILE: &str = "/run/keepalived-rs.pid";
 
 /// A signal function name accepted by `--signum`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,8 +129,8 @@ pub struct Options {
     pub dont_fork: bool,
     /// `-d/--dump-conf`
     pub dump_conf: bool,
-    /// `-p/--pid`
-    pub pid_file: PathBuf,
+    /// `-p/--pid` (None: the daemon's default, [`DEFAULT_PID_FILE`])
+    pub pid_file: Option<PathBuf>,
     /// `-r/--vrrp_pid`, `-c/--checkers_pid`, `-b/--bfd_pid`: accepted, unused (one process).
     pub vrrp_pid_file: Option<PathBuf>,
     pub checkers_pid_file: Option<PathBuf>,
@@ -167,7 +168,7 @@ impl Default for Options {
             dont_respawn: false,
             dont_fork: false,
             dump_conf: false,
-            pid_file: PathBuf::from(DEFAULT_PID_FILE),
+            pid_file: None,
             vrrp_pid_file: None,
             checkers_pid_file: None,
             bfd_pid_file: None,
@@ -600,9 +601,7 @@ pub fn parse(args: &[String]) -> Result<Options, CliError> {
     o.dont_respawn = given(&m, "dont-respawn");
     o.dont_fork = given(&m, "dont-fork");
     o.dump_conf = given(&m, "dump-conf");
-    if let Some(p) = last(&m, "pid") {
-        o.pid_file = PathBuf::from(p);
-    }
+    o.pid_file = last(&m, "pid").map(PathBuf::from);
     o.vrrp_pid_file = last(&m, "vrrp_pid").map(PathBuf::from);
     o.checkers_pid_file = last(&m, "checkers_pid").map(PathBuf::from);
     o.bfd_pid_file = last(&m, "bfd_pid").map(PathBuf::from);
@@ -695,7 +694,7 @@ mod tests {
             o.config_file,
             PathBuf::from("/etc/keepalived/keepalived.conf")
         );
-        assert_eq!(o.pid_file, PathBuf::from("/run/keepalived.pid"));
+        assert_eq!(o.pid_file, None);
         assert!(o.subsystems.vrrp && o.subsystems.checkers && o.subsystems.bfd);
         assert!(o.log.syslog && !o.log.console);
         assert_eq!(o.log.facility, Facility::Daemon);
@@ -723,7 +722,7 @@ mod tests {
         assert!(a.dont_fork && a.log.console && a.all_config);
         assert_eq!(a.log.detail, 1);
         assert_eq!(a.config_id.as_deref(), Some("r1"));
-        assert_eq!(a.pid_file, PathBuf::from("/p"));
+        assert_eq!(a.pid_file, Some(PathBuf::from("/p")));
     }
 
     #[test]
