@@ -521,24 +521,70 @@ pub fn parse_seconds(s: &str) -> Option<Duration> {
     Some(Duration::new(secs, nanos))
 }
 
-/// Turns a lone short `-t`/`-M` into the long form, so that (as with getopt) the next
-/// word is never taken as its optional argument: `-t -f x` and `-t foo` keep `foo` free.
+/// Makes a short option with an optional argument (`-t`, `-M`) behave as with getopt:
+/// written last in its word (`-t`, `-nt`), it never takes the next word as its argument
+/// (`-t -f x`, `-t foo` keep `foo` free). It becomes the long form, which getopts treats
+/// that way. Words that are the value of a preceding option are left alone.
 fn normalise(args: &[String]) -> Vec<String> {
+    let spec_short = |c: char| {
+        SPECS
+            .iter()
+            .find(|s| s.short.chars().eq(std::iter::once(c)))
+    };
     let mut out = Vec::with_capacity(args.len());
     let mut rest_free = false;
+    let mut value_next = false;
     for a in args {
-        if rest_free {
+        if rest_free || value_next {
+            value_next = false;
             out.push(a.clone());
             continue;
         }
-        match a.as_str() {
-            "--" => {
-                rest_free = true;
+        if a == "--" {
+            rest_free = true;
+            out.push(a.clone());
+            continue;
+        }
+        if let Some(long) = a.strip_prefix("--") {
+            value_next = !long.contains('=')
+                && SPECS
+                    .iter()
+                    .any(|s| s.long == long && matches!(s.arg, Some((_, false))));
+            out.push(a.clone());
+            continue;
+        }
+        let cluster: Vec<char> = match a.strip_prefix('-') {
+            Some(c) if !c.is_empty() => c.chars().collect(),
+            _ => {
                 out.push(a.clone());
+                continue;
             }
-            "-t" => out.push("--config-test".into()),
-            "-M" => out.push("--core-dump-pattern".into()),
-            _ => out.push(a.clone()),
+        };
+        let mut rewritten = None;
+        for (i, c) in cluster.iter().enumerate() {
+            let last = i + 1 == cluster.len();
+            match spec_short(*c).map(|s| (s.long, s.arg)) {
+                Some((_, Some((_, false)))) => {
+                    value_next = last;
+                    break;
+                }
+                Some((long, Some((_, true)))) => {
+                    if last {
+                        rewritten = Some((cluster[..i].iter().collect::<String>(), long));
+                    }
+                    break;
+                }
+                _ => {}
+            }
+        }
+        match rewritten {
+            Some((flags, long)) => {
+                if !flags.is_empty() {
+                    out.push(format!("-{flags}"));
+                }
+                out.push(format!("--{long}"));
+            }
+            None => out.push(a.clone()),
         }
     }
     out
@@ -762,6 +808,20 @@ mod tests {
         let o = p(&["-t", "foo"]).unwrap();
         assert_eq!(o.mode, Mode::ConfigTest { log_file: None });
         assert_eq!(o.unexpected, vec!["foo".to_string()]);
+        let o = p(&["-nt", "foo"]).unwrap();
+        assert_eq!(o.mode, Mode::ConfigTest { log_file: None });
+        assert!(o.dont_fork);
+        assert_eq!(o.unexpected, vec!["foo".to_string()]);
+        // The value of -f / --pid is never rewritten, even when it looks like -t.
+        let o = p(&["-f", "-t"]).unwrap();
+        assert_eq!((o.mode, o.config_file), (Mode::Daemon, PathBuf::from("-t")));
+        let o = p(&["--pid", "-M"]).unwrap();
+        assert_eq!(
+            (o.pid_file, o.core_dump),
+            (Some(PathBuf::from("-M")), false)
+        );
+        let o = p(&["-nf", "-t"]).unwrap();
+        assert_eq!(o.config_file, PathBuf::from("-t"));
         assert_eq!(
             p(&["--config-test=/tmp/l"]).unwrap().mode,
             Mode::ConfigTest {
