@@ -75,7 +75,7 @@ man: man-lint
 	@mkdir -p target/man
 	@if command -v $(GROFF) >/dev/null 2>&1; then \
 	    for m in $(MAN8) $(MAN5); do \
-	        $(GROFF) -man -Tutf8 -P-c $$m > target/man/$$(basename $$m).txt; done; \
+	        $(GROFF) -man -Tutf8 -P-cbou $$m > target/man/$$(basename $$m).txt; done; \
 	    echo "rendered to target/man/"; fi
 
 conformance:
