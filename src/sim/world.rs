@@ -686,8 +686,8 @@ impl Sim {
         let sent = sent + 1;
         if let Some(every) = inj.every {
             let next = self.clock.now() + every;
-            let more_by_count = inj.count.is_none_or(|c| sent < c);
-            let more_by_time = inj.until.is_none_or(|u| next <= u);
+            let more_by_count = inj.count.map_or(true, |c| sent < c);
+            let more_by_time = inj.until.map_or(true, |u| next <= u);
             let bounded = inj.count.is_some() || inj.until.is_some();
             if more_by_count && more_by_time && bounded {
                 self.push(next, Pending::Inject { inject: inj, sent });
