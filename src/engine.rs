@@ -196,10 +196,14 @@ use crate::vrrp::stats::Stats;
 use crate::vrrp::track::{self, Effect, ScriptState};
 use std::collections::{BTreeMap, VecDeque};
 
+mod reload;
+
 /// The engine: every VRRP instance of one host, their timers, tracking and sync groups.
 pub struct Engine {
     config: Config,
     instances: Vec<Instance>,
+    /// (VRID, family) -> instances, in configuration order (receive routing).
+    by_vrid: BTreeMap<(u8, Family), Vec<usize>>,
     groups: Vec<Group>,
     /// instance index -> group index
     group_of: Vec<Option<usize>>,
@@ -211,8 +215,14 @@ pub struct Engine {
     actions: VecDeque<Action>,
     transitions: Vec<Transition>,
     host_stats: Stats,
+    host_last_log: BTreeMap<&'static str, Instant>,
     prefix: String,
+    /// `notify_fifo` and `vrrp_notify_fifo`: every VRRP line goes to both.
+    fifos: Vec<String>,
     started: bool,
+    /// `vrrp_startup_delay` is running.
+    startup_pending: bool,
+    startup_timer: Option<crate::sched::TimerHandle>,
     stopped: bool,
     next_run: u64,
 }
@@ -227,56 +237,27 @@ fn link_local(addrs: &[Ipv6Addr]) -> Option<Ipv6Addr> {
 impl Engine {
     /// Builds the engine for a validated configuration.
     pub fn new(config: &Config) -> Engine {
-        let instances: Vec<Instance> = config
-            .instances
-            .iter()
-            .enumerate()
-            .map(|(i, c)| Instance::new(i, c.clone()))
-            .collect();
-        let mut group_of = vec![None; instances.len()];
-        let mut groups = Vec::new();
-        for g in &config.sync_groups {
-            let members: Vec<usize> = g
-                .members
-                .iter()
-                .filter_map(|m| instances.iter().position(|i| i.name() == m))
-                .collect();
-            for &m in &members {
-                group_of[m] = Some(groups.len());
-            }
-            groups.push(Group::new(g.clone(), members));
-        }
-        let scripts = config
-            .vrrp_scripts
-            .iter()
-            .cloned()
-            .map(ScriptState::new)
-            .collect();
-        let files = config
-            .track_files
-            .iter()
-            .map(|f| (f.name.clone(), f.init_file.map(|(v, _)| v)))
-            .collect();
-        let processes = config
-            .track_processes
-            .iter()
-            .map(|p| (p.name.clone(), None))
-            .collect();
+        let p = Parts::build(config);
         Engine {
             config: config.clone(),
-            instances,
-            groups,
-            group_of,
-            scripts,
-            files,
-            processes,
+            instances: p.instances,
+            by_vrid: p.by_vrid,
+            groups: p.groups,
+            group_of: p.group_of,
+            scripts: p.scripts,
+            files: p.files,
+            processes: p.processes,
             interfaces: BTreeMap::new(),
             wheel: TimerWheel::new(),
             actions: VecDeque::new(),
             transitions: Vec::new(),
             host_stats: Stats::default(),
+            host_last_log: BTreeMap::new(),
             prefix: String::new(),
+            fifos: p.fifos,
             started: false,
+            startup_pending: false,
+            startup_timer: None,
             stopped: false,
             next_run: 1,
         }
@@ -380,7 +361,31 @@ impl Engine {
     // ----- internals --------------------------------------------------------------------
 
     fn startup(&mut self, now: Instant) {
-        if self.started {
+        if self.started || self.startup_pending {
+            return;
+        }
+        if let Some(d) = self
+            .config
+            .global
+            .vrrp_startup_delay
+            .filter(|d| !d.is_zero())
+        {
+            log::info!(
+                "{}Delaying startup for {} seconds",
+                self.prefix,
+                d.as_secs_f64()
+            );
+            self.startup_pending = true;
+            self.startup_timer = Some(self.wheel.insert(now + d, Timer::Startup));
+            return;
+        }
+        self.start_instances(now);
+    }
+
+    fn start_instances(&mut self, now: Instant) {
+        self.startup_pending = false;
+        self.startup_timer = None;
+        if self.stopped {
             return;
         }
         self.started = true;
@@ -402,6 +407,9 @@ impl Engine {
             return;
         }
         self.stopped = true;
+        if let Some(h) = self.startup_timer.take() {
+            self.wheel.cancel(h);
+        }
         for s in &mut self.scripts {
             if let Some(h) = s.timer.take() {
                 self.wheel.cancel(h);
@@ -423,6 +431,7 @@ impl Engine {
             actions: &mut self.actions,
             transitions: &mut self.transitions,
             prefix: &self.prefix,
+            fifos: &self.fifos,
         };
         (&mut self.instances[i], ctx)
     }
@@ -459,53 +468,42 @@ impl Engine {
     /// Effects of a list of tracked objects (`force_zero`: sync-group members without
     /// `sync_group_tracking_weight` fault instead of changing priority).
     fn effects(&self, refs: &TrackRefs<'_>, force_zero: bool, out: &mut Vec<Effect>) {
-        let w = |r: &TrackRef, dflt: i32| {
-            if force_zero {
-                0
-            } else {
-                r.weight.unwrap_or(dflt)
-            }
+        // A reference's `weight N [reverse]` overrides the object's own weight and reverse.
+        let w = |r: &TrackRef, weight: i32, reverse: bool| {
+            let (w, rev) = match r.weight {
+                Some(w) => (w, r.reverse),
+                None => (weight, reverse || r.reverse),
+            };
+            (if force_zero { 0 } else { w }, rev)
         };
         for r in refs.interfaces {
             let up = self.interfaces.get(&r.name).is_some_and(|s| s.up);
-            out.push(track::status_effect(w(r, 0), r.reverse, up));
+            let (weight, reverse) = w(r, 0, false);
+            out.push(track::status_effect(weight, reverse, up));
         }
         for r in refs.scripts {
             if let Some(s) = self.scripts.iter().find(|s| s.cfg.name == r.name) {
-                out.push(track::status_effect(
-                    w(r, s.cfg.weight),
-                    r.reverse || s.cfg.reverse,
-                    s.ok,
-                ));
+                let (weight, reverse) = w(r, s.cfg.weight, s.cfg.reverse);
+                out.push(track::status_effect(weight, reverse, s.ok));
             }
         }
         for r in refs.files {
             if let Some(f) = self.config.track_files.iter().find(|f| f.name == r.name) {
                 let value = self.files.get(&r.name).copied().flatten().unwrap_or(0);
-                out.push(track::file_effect(
-                    w(r, f.weight),
-                    r.reverse || f.reverse,
-                    value,
-                ));
+                let (weight, reverse) = w(r, f.weight, f.reverse);
+                out.push(track::file_effect(weight, reverse, value));
             }
         }
         for r in refs.processes {
-            if let Some(p) = self
-                .config
-                .track_processes
-                .iter()
-                .find(|p| p.name == r.name)
-            {
+            let procs = &self.config.track_processes;
+            if let Some(p) = procs.iter().find(|p| p.name == r.name) {
                 // Until the world reports a count, the process is assumed present.
                 let ok = match self.processes.get(&r.name).copied().flatten() {
                     None => true,
                     Some(c) => c >= p.quorum && p.quorum_max.map_or(true, |m| c <= m),
                 };
-                out.push(track::status_effect(
-                    w(r, p.weight),
-                    r.reverse || p.reverse,
-                    ok,
-                ));
+                let (weight, reverse) = w(r, p.weight, p.reverse);
+                out.push(track::status_effect(weight, reverse, ok));
             }
         }
     }
@@ -567,6 +565,7 @@ impl Engine {
         while let Some((_, t)) = self.wheel.pop_expired(now) {
             match t {
                 Timer::Script(s) => self.run_script(now, s),
+                Timer::Startup => self.start_instances(now),
                 Timer::Advert(i)
                 | Timer::MasterDown(i)
                 | Timer::GarpRound { inst: i, .. }
@@ -633,27 +632,42 @@ impl Engine {
                     .payload
                     .get(1)
                     .and_then(|vrid| self.route(&p.ifname, family, *vrid, p.src));
-                let prefix = self.prefix.clone();
-                let stats = match target {
-                    Some(i) => &mut self.instances[i].stats,
-                    None => &mut self.host_stats,
-                };
-                crate::vrrp::rx::count(stats, &e);
-                log::debug!(
-                    "{prefix}discarding VRRP packet from {} on {}: {e:?}",
-                    p.src,
-                    p.ifname
-                );
+                match target {
+                    Some(i) => {
+                        let prefix = self.prefix.clone();
+                        self.instances[i].discard_undecodable(now, &prefix, &e, p.src);
+                    }
+                    None => {
+                        crate::vrrp::rx::count(&mut self.host_stats, &e);
+                        self.host_log(now, e.kind(), || {
+                            format!("discarding VRRP packet from {} on {}: {e}", p.src, p.ifname)
+                        });
+                    }
+                }
             }
+        }
+    }
+
+    /// Logs at most one line per kind per second of engine time.
+    fn host_log(&mut self, now: Instant, kind: &'static str, msg: impl FnOnce() -> String) {
+        let due = self
+            .host_last_log
+            .get(kind)
+            .map_or(true, |t| now.saturating_since(*t) >= Duration::from_secs(1));
+        if due {
+            self.host_last_log.insert(kind, now);
+            log::warn!("{}{}", self.prefix, msg());
         }
     }
 
     fn route(&self, ifname: &str, family: Family, vrid: u8, src: IpAddr) -> Option<usize> {
         let mut found = None;
-        for (i, inst) in self.instances.iter().enumerate() {
-            if inst.cfg.vrid != vrid || inst.cfg.family != family {
-                continue;
-            }
+        let candidates = self
+            .by_vrid
+            .get(&(vrid, family))
+            .map_or(&[][..], |v| &v[..]);
+        for &i in candidates {
+            let inst = &self.instances[i];
             let peer = inst.cfg.unicast_peers.iter().any(|p| p.addr == src);
             let on_if = inst.base_ifname() == ifname || inst.vip_ifname() == ifname;
             if !(on_if || inst.cfg.interface.is_none() && peer) {
@@ -688,30 +702,37 @@ impl Engine {
             }
             None => {
                 // R6: the VRID is not configured on this interface.
-                self.host_stats.vrid_errors += 1;
+                // Counted by every instance of this interface and family, or by the host
+                // when there is none (never both: sums stay exact).
+                let mut counted = false;
                 for inst in &mut self.instances {
                     if inst.cfg.family == family
                         && (inst.base_ifname() == ifname || inst.vip_ifname() == ifname)
                     {
                         inst.stats.vrid_errors += 1;
+                        counted = true;
                     }
                 }
-                log::debug!(
-                    "{}received VRRP advert for VRID {} on {ifname} from {src}: not configured - discarding",
-                    self.prefix,
-                    advert.vrid
-                );
+                if !counted {
+                    self.host_stats.vrid_errors += 1;
+                }
+                let vrid = advert.vrid;
+                self.host_log(now, "vrid", || {
+                    format!("received VRRP advert for VRID {vrid} on {ifname} from {src}: not configured - discarding")
+                });
             }
         }
     }
 
     /// Sync groups and notifications for the transitions of the last step.
     fn settle(&mut self, now: Instant) {
+        if self.transitions.is_empty() {
+            return;
+        }
         let mut k = 0;
         while k < self.transitions.len() {
             let t = self.transitions[k];
             k += 1;
-            let fifo = self.config.global.vrrp_notify_fifo.clone();
             let inst = &self.instances[t.inst];
             let acts = notify::actions(
                 &inst.cfg.notify,
@@ -719,7 +740,7 @@ impl Engine {
                 inst.name(),
                 t.to,
                 inst.priority,
-                fifo.as_deref(),
+                &self.fifos,
             );
             self.actions.extend(acts);
             let Some(g) = self.group_of[t.inst] else {
@@ -746,6 +767,14 @@ impl Engine {
                     Follow::Nothing => {}
                 }
             }
+        }
+        self.transitions.clear();
+        self.settle_groups();
+    }
+
+    /// Announces a sync group's state once all its members agree.
+    fn settle_groups(&mut self) {
+        for g in 0..self.groups.len() {
             let states: Vec<State> = self.groups[g]
                 .members
                 .iter()
@@ -768,13 +797,92 @@ impl Engine {
                         &grp.cfg.name,
                         s,
                         0,
-                        fifo.as_deref(),
+                        &self.fifos,
                     );
                     self.actions.extend(acts);
                 }
             }
         }
-        self.transitions.clear();
+    }
+}
+
+/// Everything the engine derives from a configuration (built at start and on reload).
+struct Parts {
+    instances: Vec<Instance>,
+    by_vrid: BTreeMap<(u8, Family), Vec<usize>>,
+    groups: Vec<Group>,
+    group_of: Vec<Option<usize>>,
+    scripts: Vec<ScriptState>,
+    files: BTreeMap<String, Option<i64>>,
+    processes: BTreeMap<String, Option<u32>>,
+    fifos: Vec<String>,
+}
+
+impl Parts {
+    fn build(config: &Config) -> Parts {
+        let instances: Vec<Instance> = config
+            .instances
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut c = c.clone();
+                if c.mcast_dst_ip.is_none() {
+                    // `vrrp_mcast_group4` / `vrrp_mcast_group6`.
+                    c.mcast_dst_ip = Some(match c.family {
+                        Family::Inet => IpAddr::V4(config.global.vrrp_mcast_group4),
+                        Family::Inet6 => IpAddr::V6(config.global.vrrp_mcast_group6),
+                    });
+                }
+                Instance::new(i, c)
+            })
+            .collect();
+        let mut by_vrid: BTreeMap<(u8, Family), Vec<usize>> = BTreeMap::new();
+        for (i, inst) in instances.iter().enumerate() {
+            by_vrid
+                .entry((inst.cfg.vrid, inst.cfg.family))
+                .or_default()
+                .push(i);
+        }
+        let mut group_of = vec![None; instances.len()];
+        let mut groups = Vec::new();
+        for g in &config.sync_groups {
+            let members: Vec<usize> = g
+                .members
+                .iter()
+                .filter_map(|m| instances.iter().position(|i| i.name() == m))
+                .collect();
+            for &m in &members {
+                group_of[m] = Some(groups.len());
+            }
+            groups.push(Group::new(g.clone(), members));
+        }
+        Parts {
+            instances,
+            by_vrid,
+            groups,
+            group_of,
+            scripts: config
+                .vrrp_scripts
+                .iter()
+                .cloned()
+                .map(ScriptState::new)
+                .collect(),
+            files: config
+                .track_files
+                .iter()
+                .map(|f| (f.name.clone(), f.init_file.map(|(v, _)| v)))
+                .collect(),
+            processes: config
+                .track_processes
+                .iter()
+                .map(|p| (p.name.clone(), None))
+                .collect(),
+            fifos: [&config.global.notify_fifo, &config.global.vrrp_notify_fifo]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
+        }
     }
 }
 

@@ -119,9 +119,9 @@ fn quoted(s: &str) -> String {
             '\n' => o.push_str("\\n"),
             '\t' => o.push_str("\\t"),
             '\r' => o.push_str("\\r"),
-            '$' => o.push_str("\\x24"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(o, "\\x{:02x}", c as u32);
+            // Three octal digits: a following digit cannot extend the escape.
+            c if (c as u32) < 0x20 || c == '\x7f' => {
+                let _ = write!(o, "\\{:03o}", c as u32);
             }
             c => o.push(c),
         }

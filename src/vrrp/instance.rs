@@ -9,6 +9,7 @@
 use crate::config::model::{Family, VirtualAddress, VrrpInstance, VrrpVersion};
 use crate::engine::{Action, Mac, OutgoingPacket};
 use crate::sched::{Instant, TimerHandle, TimerWheel};
+use crate::vrrp::notify;
 use crate::vrrp::packet::{self, Advert, V2Auth, V3Ipv4Checksum};
 use crate::vrrp::rx::{self, Discard, InstancePolicy, Notice};
 use crate::vrrp::stats::Stats;
@@ -66,6 +67,8 @@ pub enum Timer {
     GarpBurst { inst: usize, kind: Burst },
     /// The next run of `vrrp_script` `.0`.
     Script(usize),
+    /// The end of `vrrp_startup_delay`.
+    Startup,
 }
 
 /// Which later GARP burst a timer starts.
@@ -95,6 +98,8 @@ pub struct Ctx<'a> {
     pub transitions: &'a mut Vec<Transition>,
     /// Prepended to every log line (host name in multi-host simulations).
     pub prefix: &'a str,
+    /// `notify_fifo` and `vrrp_notify_fifo`, for lines written outside state changes.
+    pub fifos: &'a [String],
 }
 
 /// What the instance knows of its interface.
@@ -697,6 +702,170 @@ impl Instance {
             instance: self.cfg.name.clone(),
             priority,
         });
+        let word = match self.state {
+            State::Master => Some("MASTER_PRIORITY"),
+            State::Backup => Some("BACKUP_PRIORITY"),
+            _ => None,
+        };
+        if let Some(word) = word.filter(|_| self.cfg.notify_priority_changes) {
+            for path in ctx.fifos {
+                let line =
+                    notify::fifo_line(notify::Kind::Instance, &self.cfg.name, word, priority);
+                ctx.actions.push_back(Action::WriteFifo {
+                    path: path.clone(),
+                    line,
+                });
+            }
+        }
+    }
+
+    /// Reload: this instance (built from the new configuration) takes over the matching old
+    /// one. Master stays Master without re-election (VIPs, routes and rules are diffed, and
+    /// new VIPs are announced), Backup keeps its down timer, counters carry over.
+    pub fn adopt(&mut self, ctx: &mut Ctx, mut old: Instance) {
+        let down = old.down_deadline(ctx.wheel);
+        let adver = old.advert_deadline(ctx.wheel);
+        old.cancel_all(ctx);
+        self.stats = std::mem::take(&mut old.stats);
+        self.iface = old.iface.clone();
+        self.track_fault = old.track_fault;
+        self.priority = if self.is_owner() { 255 } else { old.priority };
+        if self.cfg.version == old.cfg.version {
+            self.learned_cs = old.learned_cs;
+        }
+        self.state = old.state;
+        if self.cfg.use_vmac != old.cfg.use_vmac {
+            if let Some(v) = &old.cfg.use_vmac {
+                ctx.actions.push_back(Action::DeleteVmac {
+                    name: v.name.clone(),
+                });
+            }
+            if let Some(v) = &self.cfg.use_vmac {
+                ctx.actions.push_back(Action::CreateVmac {
+                    name: v.name.clone(),
+                    parent: self.base_ifname().to_string(),
+                    mac: v.mac,
+                });
+            }
+        }
+        match self.state {
+            State::Master => {
+                let added = self.diff_addresses(ctx, &old);
+                if added {
+                    let n = self.cfg.garp.master_repeat.max(1);
+                    self.start_burst(ctx, n);
+                }
+                let at = adver.unwrap_or(ctx.now + self.own_interval());
+                self.adver = Some(ctx.wheel.insert(at, Timer::Advert(self.index)));
+            }
+            State::Backup => {
+                let at = down.unwrap_or(ctx.now + self.down_interval());
+                self.down = Some(ctx.wheel.insert(at, Timer::MasterDown(self.index)));
+            }
+            _ => {}
+        }
+    }
+
+    fn addr_key(&self, v: &VirtualAddress) -> (IpAddr, u8, String) {
+        (
+            v.addr,
+            v.prefix_len,
+            v.dev.clone().unwrap_or_else(|| self.vip_ifname()),
+        )
+    }
+
+    fn all_addrs(&self) -> impl Iterator<Item = &VirtualAddress> {
+        self.cfg.vips.iter().chain(self.cfg.excluded_vips.iter())
+    }
+
+    /// Reload, first phase (for every instance before any addition): a Master releases what
+    /// the old configuration `old` had and this one has not.
+    pub fn release_removed(&self, ctx: &mut Ctx, old: &Instance) {
+        if old.state != State::Master {
+            return;
+        }
+        for r in old
+            .cfg
+            .virtual_rules
+            .iter()
+            .filter(|r| !self.cfg.virtual_rules.contains(r))
+        {
+            ctx.actions.push_back(Action::DelRule(r.clone()));
+        }
+        for r in old
+            .cfg
+            .virtual_routes
+            .iter()
+            .filter(|r| !self.cfg.virtual_routes.contains(r))
+        {
+            ctx.actions.push_back(Action::DelRoute(r.clone()));
+        }
+        for v in old.all_addrs() {
+            let k = old.addr_key(v);
+            if !self.all_addrs().any(|n| self.addr_key(n) == k) {
+                ctx.actions.push_back(Action::DelAddress {
+                    ifname: k.2,
+                    addr: v.clone(),
+                });
+            }
+        }
+    }
+
+    /// Reload, second phase: a Master adds what is new. Returns whether a VIP was added.
+    fn diff_addresses(&mut self, ctx: &mut Ctx, old: &Instance) -> bool {
+        let mut added = false;
+        for v in self.all_addrs() {
+            let k = self.addr_key(v);
+            if !old.all_addrs().any(|o| old.addr_key(o) == k) {
+                added = true;
+                ctx.actions.push_back(Action::AddAddress {
+                    ifname: k.2,
+                    addr: v.clone(),
+                });
+            }
+        }
+        for r in self
+            .cfg
+            .virtual_routes
+            .iter()
+            .filter(|r| !old.cfg.virtual_routes.contains(r))
+        {
+            ctx.actions.push_back(Action::AddRoute(r.clone()));
+        }
+        for r in self
+            .cfg
+            .virtual_rules
+            .iter()
+            .filter(|r| !old.cfg.virtual_rules.contains(r))
+        {
+            ctx.actions.push_back(Action::AddRule(r.clone()));
+        }
+        added
+    }
+
+    /// Reload: the instance is gone from the configuration. A Master sends one priority-0
+    /// advert and releases everything; the VMAC is removed. The caller announces it
+    /// (DELETED with `notify_deleted`, else FAULT).
+    pub fn remove(&mut self, ctx: &mut Ctx) {
+        if self.state == State::Master {
+            Self::cancel(ctx.wheel, &mut self.adver);
+            self.send_advert(ctx, 0);
+            self.leave_master(ctx);
+        }
+        self.cancel_all(ctx);
+        if let Some(v) = &self.cfg.use_vmac {
+            ctx.actions.push_back(Action::DeleteVmac {
+                name: v.name.clone(),
+            });
+        }
+        log::info!("{}({}) removed by reload", ctx.prefix, self.cfg.name);
+        ctx.actions.push_back(Action::StateChanged {
+            instance: self.cfg.name.clone(),
+            from: self.state,
+            to: State::Stop,
+            priority: self.priority,
+        });
+        self.state = State::Stop;
     }
 
     /// A timer of this instance fired.
@@ -750,7 +919,7 @@ impl Instance {
                     }
                 }
             }
-            Timer::Script(_) => {}
+            Timer::Script(_) | Timer::Startup => {}
         }
     }
 
@@ -819,6 +988,17 @@ impl Instance {
             State::Master => self.master_rx(ctx, src, advert),
             _ => {}
         }
+    }
+
+    /// A packet the codec rejected, routed to this instance by its VRID byte.
+    pub fn discard_undecodable(
+        &mut self,
+        now: Instant,
+        prefix: &str,
+        e: &packet::DecodeError,
+        src: IpAddr,
+    ) {
+        self.count_discard(now, prefix, &Discard::Check(e.clone()), src);
     }
 
     fn count_discard(&mut self, now: Instant, prefix: &str, d: &Discard, src: IpAddr) {
@@ -910,6 +1090,10 @@ impl Instance {
             || advert.priority == ours && addr_greater(src, self.source_addr())
         {
             // M5
+            if self.cfg.higher_prio_send_advert {
+                // keepalived: let the new Master's peers see us go (refreshes bridges).
+                self.send_advert(ctx, ours);
+            }
             if advert.priority > ours {
                 log::info!(
                     "{}({}) Master received advert from {src} with higher priority {}, ours {ours}",
@@ -943,11 +1127,26 @@ impl Instance {
                 advert.priority
             ),
         );
-        let readvertise = self.cfg.version == VrrpVersion::V3
-            && !self.cfg.lower_prio_no_advert
-            && !self.cfg.strict_mode;
+        // RFC 9568 re-advertises; RFC 3768 / 5798 discard silently. keepalived re-advertises
+        // in both versions unless `lower_prio_no_advert` (or strict mode) is set.
+        let readvertise = !self.cfg.lower_prio_no_advert && !self.cfg.strict_mode;
         if readvertise {
             self.send_advert(ctx, ours);
+        }
+        if let Some(cmd) = &self.cfg.notify.master_rx_lower_pri {
+            ctx.actions.push_back(Action::RunScript {
+                run: None,
+                command: cmd.clone(),
+                timeout: None,
+            });
+            for path in ctx.fifos {
+                let kind = notify::Kind::Instance;
+                let line = notify::fifo_line(kind, &self.cfg.name, "MASTER_RX_LOWER_PRI", ours);
+                ctx.actions.push_back(Action::WriteFifo {
+                    path: path.clone(),
+                    line,
+                });
+            }
         }
         if let Some(n) = self.cfg.garp.lower_prio_repeat.filter(|n| *n > 0) {
             let delay = self.cfg.garp.lower_prio_delay;

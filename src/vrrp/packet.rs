@@ -530,6 +530,8 @@ pub fn peek_vrid(bytes: &[u8]) -> Option<u8> {
 /// VRRPv3 over IPv4, which checksum form matched.
 ///
 /// Bytes beyond the length implied by the address count (Ethernet padding) are ignored.
+/// A VRRPv2 advert with no address is accepted (keepalived allows instances without
+/// virtual addresses); its Adver Int of 0 is left to [`check`] (R9).
 pub fn decode(
     bytes: &[u8],
     src: IpAddr,
@@ -795,6 +797,10 @@ fn check_v2_auth(received: &V2Auth, local: &V2Auth) -> Result<(), DecodeError> {
 fn same_addresses(received: &[IpAddr], configured: &[IpAddr]) -> bool {
     if received.len() != configured.len() {
         return false;
+    }
+    if received == configured {
+        // The usual case: the same configured order on every router.
+        return true;
     }
     let mut a = received.to_vec();
     let mut b = configured.to_vec();

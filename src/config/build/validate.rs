@@ -30,11 +30,15 @@ pub fn validate(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft], opts: 
     }
 }
 
+/// Where a VRID lives: interface, family, multicast group.
+type VridKey = (String, Family, Option<IpAddr>);
+/// A VRID in use: the VRID, the instance, its unicast peers.
+type VridUse = (u8, String, Vec<IpAddr>);
+
 fn instances(ctx: &mut Ctx, drafts: &mut [Draft]) {
     let mut names: BTreeMap<String, Span> = BTreeMap::new();
     // (interface, family, mcast group) -> [(vrid, instance, unicast peers)]
-    let mut seen: BTreeMap<(String, Family, Option<IpAddr>), Vec<(u8, String, Vec<IpAddr>)>> =
-        BTreeMap::new();
+    let mut seen: BTreeMap<VridKey, Vec<VridUse>> = BTreeMap::new();
     for d in drafts.iter_mut() {
         let inst = &mut d.inst;
         let ex = &d.ex;
