@@ -456,3 +456,18 @@ fn faults_cause_failovers_and_split_brains() {
     );
     assert!(failovers >= 200, "only {failovers} takeovers in 100 seeds");
 }
+
+/// The replay file a failure writes reproduces the run exactly.
+#[test]
+fn a_written_plan_replays_the_same_trace() {
+    let configs: Vec<Vec<Config>> = topologies().iter().map(load_topology_configs).collect();
+    for seed in [3, 11] {
+        let direct =
+            run_seed(seed, &configs).unwrap_or_else(|(why, _)| panic!("seed {seed}: {why}"));
+        let file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("replay-{seed}.scn"));
+        std::fs::write(&file, plan(seed).1).unwrap();
+        let replay =
+            keepalived_rs::sim::run_file(&file, seed, None).unwrap_or_else(|e| panic!("{}", e.0));
+        assert_eq!(direct, replay.trace_text(), "seed {seed}");
+    }
+}
