@@ -32,6 +32,8 @@ struct Topology {
     name: &'static str,
     /// (priority, version, interval, unicast)
     routers: Vec<(u8, u8, &'static str, bool)>,
+    /// VRRPv3 over IPv6 (VIPs fe80::100 and 2001:db8::100) instead of IPv4.
+    v6: bool,
 }
 
 fn topologies() -> Vec<Topology> {
@@ -39,6 +41,7 @@ fn topologies() -> Vec<Topology> {
         Topology {
             name: "2 routers v3",
             routers: vec![(100, 3, "1", false), (200, 3, "1", false)],
+            v6: false,
         },
         Topology {
             name: "3 routers v3",
@@ -47,10 +50,12 @@ fn topologies() -> Vec<Topology> {
                 (150, 3, "1", false),
                 (200, 3, "1", false),
             ],
+            v6: false,
         },
         Topology {
             name: "2 routers v2 equal priority",
             routers: vec![(100, 2, "1", false), (100, 2, "1", false)],
+            v6: false,
         },
         Topology {
             name: "3 routers v3 with an owner",
@@ -59,10 +64,12 @@ fn topologies() -> Vec<Topology> {
                 (200, 3, "1", false),
                 (255, 3, "1", false),
             ],
+            v6: false,
         },
         Topology {
             name: "2 routers v3 unicast",
             routers: vec![(150, 3, "1", true), (100, 3, "1", true)],
+            v6: false,
         },
         Topology {
             name: "3 routers v3 at 50 cs",
@@ -71,6 +78,12 @@ fn topologies() -> Vec<Topology> {
                 (100, 3, "0.5", false),
                 (100, 3, "0.5", false),
             ],
+            v6: false,
+        },
+        Topology {
+            name: "2 routers v3 IPv6",
+            routers: vec![(100, 3, "1", false), (200, 3, "1", false)],
+            v6: true,
         },
     ]
 }
@@ -93,7 +106,13 @@ fn config_text(t: &Topology, i: usize) -> String {
         }
         s.push_str("    }\n");
     }
-    s.push_str("    virtual_ipaddress {\n        192.0.2.100/32\n    }\n}\n");
+    if t.v6 {
+        s.push_str(
+            "    virtual_ipaddress {\n        fe80::100/64\n        2001:db8::100/64\n    }\n}\n",
+        );
+    } else {
+        s.push_str("    virtual_ipaddress {\n        192.0.2.100/32\n    }\n}\n");
+    }
     s
 }
 
@@ -111,7 +130,8 @@ fn plan(seed: u64) -> (usize, String) {
     );
     for (i, name) in names.iter().enumerate() {
         s.push_str(&format!(
-            "host {name}\n  iface eth0 lan 192.0.2.{}/24 fe80::{}\n  config <<END\n{}END\n",
+            "host {name}\n  iface eth0 lan 192.0.2.{}/24 2001:db8::{}/64 fe80::{}\n  config <<END\n{}END\n",
+            i + 1,
             i + 1,
             i + 1,
             config_text(t, i)
@@ -235,15 +255,18 @@ fn load_topology_configs(t: &Topology) -> Vec<Config> {
         .collect()
 }
 
-fn vip() -> IpAddr {
-    "192.0.2.100".parse().unwrap()
+/// Whether a kernel holds the VIP of the run (IPv4 or IPv6 topologies).
+fn holds_vip(k: &keepalived_rs::sim::kernel::Kernel) -> bool {
+    let v4: IpAddr = "192.0.2.100".parse().unwrap();
+    let v6: IpAddr = "2001:db8::100".parse().unwrap();
+    k.holds(v4) || k.holds(v6)
 }
 
 /// Safety at one instant: a VIP only on a running host whose instance is Master (or a
 /// paused one, frozen as it was).
 fn check_instant(sim: &Sim) -> Result<(), String> {
     for h in &sim.hosts {
-        let holds = h.kernel.holds(vip());
+        let holds = holds_vip(&h.kernel);
         if !holds {
             continue;
         }
@@ -283,7 +306,7 @@ fn check_end(sim: &Sim) -> Result<(), String> {
                 masters.push(h.name.clone());
             }
         }
-        if h.kernel.holds(vip()) {
+        if holds_vip(&h.kernel) {
             holders.push(h.name.clone());
         }
     }
@@ -469,5 +492,35 @@ fn a_written_plan_replays_the_same_trace() {
         let replay =
             keepalived_rs::sim::run_file(&file, seed, None).unwrap_or_else(|e| panic!("{}", e.0));
         assert_eq!(direct, replay.trace_text(), "seed {seed}");
+    }
+}
+
+/// Every topology is drawn, and each elects a Master when left alone.
+#[test]
+fn every_topology_is_exercised() {
+    let configs: Vec<Vec<Config>> = topologies().iter().map(load_topology_configs).collect();
+    let mut seen = vec![false; topologies().len()];
+    for seed in 0..200 {
+        seen[plan(seed).0] = true;
+    }
+    assert!(
+        seen.iter().all(|s| *s),
+        "topologies drawn in 200 seeds: {seen:?}"
+    );
+    for (ti, t) in topologies().iter().enumerate() {
+        let mut text = String::from("segment lan\n");
+        for i in 0..t.routers.len() {
+            text.push_str(&format!(
+                "host r{n}\n  iface eth0 lan 192.0.2.{n}/24 2001:db8::{n}/64 fe80::{n}\n  config <<END\n{}END\n",
+                config_text(t, i),
+                n = i + 1
+            ));
+        }
+        text.push_str("until 10s\n");
+        let sc = scenario::parse(&text).unwrap();
+        let mut sim = Sim::new(&sc, configs[ti].clone(), 1);
+        sim.run_until(Instant::from_nanos(10_000_000_000), |_| {});
+        check_end(&sim)
+            .unwrap_or_else(|m| panic!("{}: {m}\n{}", t.name, trace::render(&sim.trace)));
     }
 }
