@@ -667,8 +667,8 @@ pub fn rule_request(add: bool, r: &RuleSpec, seq: u32) -> Vec<u8> {
 
 // ---------------------------------------------------------------- links
 
-/// Creates the macvlan of `use_vmac`: private mode, the given MAC, IPv6 address
-/// generation off (no link-local of its own), created down.
+/// Creates the macvlan of `use_vmac`: private mode, the given MAC, created down (follow
+/// with [`addr_gen_none_request`] then [`set_link_up_request`]).
 pub fn new_macvlan_request(name: &str, parent: u32, mac: &[u8; 6], seq: u32) -> Vec<u8> {
     let mut b = MsgBuilder::new(
         RTM_NEWLINK,
@@ -685,6 +685,15 @@ pub fn new_macvlan_request(name: &str, parent: u32, mac: &[u8; 6], seq: u32) -> 
     b.attr_u32(IFLA_MACVLAN_MODE, MACVLAN_MODE_PRIVATE);
     b.end_nest();
     b.end_nest();
+    b.finish()
+}
+
+/// Turns IPv6 address generation off on interface `name` (a VMAC gets no link-local
+/// address of its own). Must precede bringing it up.
+pub fn addr_gen_none_request(name: &str, seq: u32) -> Vec<u8> {
+    let mut b = MsgBuilder::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, seq);
+    b.push(&[0u8; 16]);
+    b.attr_str(IFLA_IFNAME, name);
     b.begin_nest(IFLA_AF_SPEC);
     b.begin_nest(AF_INET6 as u16);
     b.attr_u8(IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
@@ -693,14 +702,15 @@ pub fn new_macvlan_request(name: &str, parent: u32, mac: &[u8; 6], seq: u32) -> 
     b.finish()
 }
 
-/// Sets an interface up (or down) by index.
-pub fn set_link_up_request(index: u32, up: bool, seq: u32) -> Vec<u8> {
+/// Sets interface `name` up (or down).
+pub fn set_link_up_request(name: &str, up: bool, seq: u32) -> Vec<u8> {
     let mut b = MsgBuilder::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, seq);
     let mut hdr = vec![AF_UNSPEC, 0, 0, 0];
-    hdr.extend_from_slice(&index.to_ne_bytes());
+    hdr.extend_from_slice(&0u32.to_ne_bytes());
     hdr.extend_from_slice(&(if up { IFF_UP } else { 0 }).to_ne_bytes());
     hdr.extend_from_slice(&IFF_UP.to_ne_bytes());
     b.push(&hdr);
+    b.attr_str(IFLA_IFNAME, name);
     b.finish()
 }
 

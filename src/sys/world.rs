@@ -7,8 +7,8 @@ use super::arp::{garp_frame, PacketSocket};
 use super::iftable::Interfaces;
 use super::ndisc::unsolicited_na_frame;
 use super::netlink_route::{
-    addr_request, del_link_request, new_macvlan_request, parse_route, parse_rule, route_request,
-    rule_request, RtMessage,
+    addr_gen_none_request, addr_request, del_link_request, new_macvlan_request, parse_route,
+    parse_rule, route_request, rule_request, set_link_up_request, RtMessage,
 };
 use super::netlink_sock::{CmdOutput, DumpKind, NlCommand, OnAck};
 use super::process::Processes;
@@ -740,8 +740,20 @@ impl SysWorld {
                     self.nl.request(
                         format!("creating VMAC {name} on {parent}"),
                         QUIET_ADD,
-                        OnAck::VmacCreated(name.clone()),
+                        OnAck::Nothing,
                         |seq| new_macvlan_request(name, pidx, mac, seq),
+                    );
+                    self.nl.request(
+                        format!("turning IPv6 address generation off on {name}"),
+                        &[],
+                        OnAck::Nothing,
+                        |seq| addr_gen_none_request(name, seq),
+                    );
+                    self.nl.request(
+                        format!("setting {name} up"),
+                        &[],
+                        OnAck::VmacCreated(name.clone()),
+                        |seq| set_link_up_request(name, true, seq),
                     );
                 }
                 if !self.created.vmacs.contains(name) {
