@@ -5,6 +5,7 @@
 
 pub mod build;
 pub mod dump;
+mod lang_pre;
 pub mod lex;
 pub mod model;
 pub mod tree;
