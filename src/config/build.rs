@@ -56,22 +56,29 @@ const ROOT: &[(&str, Shape)] = &[
 
 /// Reads `path` (and its includes), builds and validates the model.
 pub fn load(path: &Path, opts: &LoadOptions) -> Loaded {
-    // Until the language layer lands: nothing parsed.
-    let (config, diagnostics) = build_nodes(&[], opts);
-    Loaded {
-        config,
-        diagnostics,
-        missing_files: vec![path.to_path_buf()],
-    }
+    let parsed = super::tree::parse_file(path, opts);
+    let main_missing = parsed.missing_files.iter().any(|m| m == path);
+    finish(parsed, opts, main_missing)
 }
 
 /// As [`load`] for text in memory; `origin` names it in diagnostics.
-pub fn load_str(_text: &str, origin: &Path, opts: &LoadOptions) -> Loaded {
-    let (config, diagnostics) = build_nodes(&[], opts);
+pub fn load_str(text: &str, origin: &Path, opts: &LoadOptions) -> Loaded {
+    let parsed = super::tree::parse_str(text, origin, opts);
+    finish(parsed, opts, false)
+}
+
+fn finish(parsed: super::tree::Parsed, opts: &LoadOptions, main_missing: bool) -> Loaded {
+    let (config, diags) = build_nodes(&parsed.nodes, opts);
+    let mut diagnostics = parsed.diagnostics;
+    diagnostics.extend(diags);
+    // File order (stable: messages at one place keep the order they were found in).
+    diagnostics.sort_by(|a, b| a.span.cmp(&b.span));
     Loaded {
         config,
         diagnostics,
-        missing_files: vec![origin.to_path_buf()],
+        missing_files: parsed.missing_files,
+        main_missing,
+        all_config: opts.all_config,
     }
 }
 
