@@ -774,9 +774,9 @@ impl SysWorld {
                 to,
                 priority,
                 ..
-            } => log::info!("({instance}) Entering {to} STATE (priority {priority})"),
+            } => log::debug!("({instance}) state {to}, priority {priority}"),
             Action::PriorityChanged { instance, priority } => {
-                log::info!("({instance}) effective priority is now {priority}")
+                log::debug!("({instance}) effective priority is now {priority}")
             }
             Action::RunScript {
                 run,
