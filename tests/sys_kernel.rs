@@ -29,6 +29,7 @@ fn vip(s: &str, len: u8) -> VirtualAddress {
         no_dad: false,
         preferred_lft: None,
         span: Default::default(),
+        options: Default::default(),
     }
 }
 

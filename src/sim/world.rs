@@ -916,6 +916,7 @@ mod tests {
             no_dad: false,
             preferred_lft: None,
             span: Span::default(),
+            options: Default::default(),
         };
         Config {
             instances: vec![VrrpInstance {

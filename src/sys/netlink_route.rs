@@ -47,7 +47,11 @@ const IFA_FLAGS: u16 = 8;
 pub const IFA_F_SECONDARY: u32 = 0x01;
 pub const IFA_F_NODAD: u32 = 0x02;
 pub const IFA_F_DADFAILED: u32 = 0x08;
+pub const IFA_F_HOMEADDRESS: u32 = 0x10;
 pub const IFA_F_TENTATIVE: u32 = 0x40;
+pub const IFA_F_MANAGETEMPADDR: u32 = 0x100;
+pub const IFA_F_NOPREFIXROUTE: u32 = 0x200;
+pub const IFA_F_MCAUTOJOIN: u32 = 0x400;
 
 const RTA_DST: u16 = 1;
 const RTA_SRC: u16 = 2;
@@ -277,26 +281,52 @@ pub fn addr_request(
     if a.no_dad && family == AF_INET6 {
         ifa_flags |= IFA_F_NODAD;
     }
+    if family == AF_INET6 {
+        if a.options.home {
+            ifa_flags |= IFA_F_HOMEADDRESS;
+        }
+        if a.options.mngtmpaddr {
+            ifa_flags |= IFA_F_MANAGETEMPADDR;
+        }
+    }
+    if a.options.noprefixroute {
+        ifa_flags |= IFA_F_NOPREFIXROUTE;
+    }
+    if a.options.autojoin {
+        ifa_flags |= IFA_F_MCAUTOJOIN;
+    }
     let mut hdr = vec![family, a.prefix_len, (ifa_flags & 0xff) as u8, scope];
     hdr.extend_from_slice(&index.to_ne_bytes());
     b.push(&hdr);
     b.attr(IFA_LOCAL, &ip_bytes(&a.addr));
     b.attr(IFA_ADDRESS, &ip_bytes(a.peer.as_ref().unwrap_or(&a.addr)));
     if add {
-        if let (Some(brd), AF_INET) = (a.brd, family) {
-            b.attr(IFA_BROADCAST, &brd.octets());
+        if let IpAddr::V4(v4) = a.addr {
+            let host_mask = u32::MAX.checked_shr(a.prefix_len as u32).unwrap_or(0);
+            let brd = match (a.brd, a.options.brd_set_host_bits) {
+                (Some(b), _) => Some(b),
+                (None, Some(true)) => Some(Ipv4Addr::from(u32::from(v4) | host_mask)),
+                (None, Some(false)) => Some(Ipv4Addr::from(u32::from(v4) & !host_mask)),
+                (None, None) => None,
+            };
+            if let Some(brd) = brd {
+                b.attr(IFA_BROADCAST, &brd.octets());
+            }
         }
         if let (Some(label), AF_INET) = (&a.label, family) {
             b.attr_str(IFA_LABEL, label);
         }
         // keepalived deprecates IPv6 /128 VIPs unless told otherwise (not a source address).
-        let preferred = a
-            .preferred_lft
-            .or(if family == AF_INET6 && a.prefix_len == 128 {
-                Some(0)
-            } else {
-                None
-            });
+        let preferred = if a.options.preferred_forever {
+            Some(u32::MAX)
+        } else {
+            a.preferred_lft
+        };
+        let preferred = preferred.or(if family == AF_INET6 && a.prefix_len == 128 {
+            Some(0)
+        } else {
+            None
+        });
         if let Some(pref) = preferred {
             let mut ci = Vec::with_capacity(16);
             ci.extend_from_slice(&pref.to_ne_bytes());
@@ -793,6 +823,7 @@ mod tests {
             no_dad: false,
             preferred_lft: Some(0),
             span: Default::default(),
+            options: Default::default(),
         };
         let bytes = addr_request(true, 3, &va, 9).unwrap();
         let m = messages(&bytes).next().unwrap().unwrap();

@@ -273,27 +273,57 @@ mod tests {
         assert!(p.spawn(Instant::ZERO, None, &cmd(&[]), None).is_err());
     }
 
+    fn dead_or_zombie(pid: i32) -> bool {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => true,
+            Ok(s) => s
+                .rsplit(')')
+                .next()
+                .is_some_and(|rest| rest.trim_start().starts_with(['Z', 'X'])),
+        }
+    }
+
     #[test]
     fn timeout_terminates_the_whole_group() {
         let mut p = Processes::new();
+        let marker = std::env::temp_dir().join(format!("krs-grp-{}", std::process::id()));
+        let script = format!("sleep 100 & echo $! > {}; wait", marker.display());
         // The shell's child (sleep) is in the same group and must die too.
         let pid = p
             .spawn(
                 Instant::ZERO,
                 Some(ScriptRunId(7)),
-                &cmd(&["/bin/sh", "-c", "sleep 100 & wait"]),
+                &cmd(&["/bin/sh", "-c", &script]),
                 Some(Duration::from_millis(50)),
             )
             .unwrap();
         assert_eq!(p.next_deadline(), Some(Instant::from_nanos(50_000_000)));
+        let mut grandchild = None;
+        for _ in 0..300 {
+            grandchild = std::fs::read_to_string(&marker)
+                .ok()
+                .and_then(|t| t.trim().parse::<i32>().ok());
+            if grandchild.is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let grandchild = grandchild.expect("the script started its child");
+        let _ = std::fs::remove_file(&marker);
         assert!(p.reap(Some(pid)).is_empty());
         p.on_timers(Instant::from_nanos(60_000_000));
         let f = wait_reap(&mut p, pid);
         assert_eq!(f.outcome, ScriptOutcome::TimedOut);
-        // No process of the group is left.
-        std::thread::sleep(Duration::from_millis(50));
-        let rc = unsafe { libc::kill(-pid, 0) };
-        assert_eq!(rc, -1, "process group {pid} still alive");
+        // The grandchild went with its group (a zombie waiting for init counts as gone).
+        let mut gone = false;
+        for _ in 0..100 {
+            if dead_or_zombie(grandchild) {
+                gone = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(gone, "process {grandchild} of the group still alive");
     }
 
     #[test]
