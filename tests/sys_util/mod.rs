@@ -138,6 +138,7 @@ pub fn lab_script() -> PathBuf {
 pub struct Lab {
     pub prefix: String,
     pub dir: PathBuf,
+    pub routers: u32,
 }
 
 impl Lab {
@@ -147,7 +148,11 @@ impl Lab {
         let dir = std::env::temp_dir().join(format!("krs-{prefix}"));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("lab dir");
-        let lab = Lab { prefix, dir };
+        let lab = Lab {
+            prefix,
+            dir,
+            routers,
+        };
         must(&format!(
             "{} up {} {routers} {segments}",
             lab_script().display(),
@@ -182,9 +187,9 @@ impl Lab {
             .any(|w| w.split('/').next() == Some(addr))
     }
 
-    /// Which of r1..rN hold `addr` right now.
-    pub fn holders(&self, addr: &str, routers: u32) -> Vec<String> {
-        (1..=routers)
+    /// Which of the routers hold `addr` right now.
+    pub fn holders(&self, addr: &str) -> Vec<String> {
+        (1..=self.routers)
             .map(|i| format!("r{i}"))
             .filter(|n| self.has_addr(n, addr))
             .collect()
@@ -315,6 +320,7 @@ impl Capture {
                 "exec",
                 &lab.ns("sw"),
                 "tcpdump",
+                "--immediate-mode",
                 "-i",
                 bridge,
                 "-n",
@@ -343,6 +349,8 @@ impl Capture {
     /// Stops the capture (SIGINT flushes) and returns tshark's fields, one Vec per frame.
     pub fn stop(&mut self, fields: &[&str], display_filter: &str) -> Vec<Vec<String>> {
         if let Some(mut c) = self.child.take() {
+            // tcpdump stops reading at SIGINT: give it time to write what the kernel has.
+            std::thread::sleep(Duration::from_millis(300));
             // SAFETY: signalling our own child.
             unsafe { libc::kill(c.id() as i32, libc::SIGINT) };
             let end = Instant::now() + Duration::from_secs(5);
