@@ -257,6 +257,35 @@ impl Daemon {
         }
     }
 
+    /// Any program (a peer: keepalived, FRR) in a lab namespace, output to NAME.log.
+    pub fn start_program(
+        lab: &Lab,
+        node: &str,
+        name: &str,
+        program: &str,
+        args: &[&str],
+    ) -> Daemon {
+        let log = lab.file(&format!("{name}.log"));
+        let logf = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("log file");
+        let child = Command::new("ip")
+            .args(["netns", "exec", &lab.ns(node), program])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(logf.try_clone().expect("log"))
+            .stderr(logf)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {program}: {e}"));
+        Daemon {
+            child: Some(child),
+            log,
+            name: name.to_string(),
+        }
+    }
+
     pub fn pid(&self) -> i32 {
         self.child.as_ref().map(|c| c.id() as i32).unwrap_or(-1)
     }
