@@ -450,3 +450,109 @@ fn hung_track_script_does_not_delay_adverts_and_loop_is_single_threaded() {
         "more than one thread/process traced: {pids:?}"
     );
 }
+
+#[test]
+fn daemon_life_fork_pidfile_namespace_reload_and_dumps() {
+    if !require_root("daemon_life_fork_pidfile_namespace_reload_and_dumps") {
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new(1, 1);
+    let conf_path = lab.file("life.conf");
+    std::fs::write(&conf_path, conf(200, "0.1", "", "")).unwrap();
+    let pid_path = lab.file("life.pid");
+    let bin = env!("CARGO_BIN_EXE_keepalived-rs");
+    // Forks (no -n), enters the namespace itself (-s), writes the pid file.
+    let (ok, out) = sh(&format!(
+        "{bin} -l -s {} -f {} -p {} > {} 2>&1",
+        lab.ns("r1"),
+        conf_path.display(),
+        pid_path.display(),
+        lab.file("life.log").display()
+    ));
+    assert!(ok, "the launching process should exit 0: {out}");
+    assert!(
+        wait_for(Duration::from_secs(3), || pid_path.exists()),
+        "no pid file"
+    );
+    let pid: i32 = std::fs::read_to_string(&pid_path)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        wait_holders(&lab, &["r1"], Duration::from_secs(3)),
+        "the daemon in -s namespace did not become master"
+    );
+    let sid = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = sid.rsplit(')').next().unwrap().split_whitespace().collect();
+    // Detached: a new session (double fork: not its leader), no controlling terminal.
+    let our_sid = unsafe { libc::getsid(0) };
+    assert_ne!(
+        fields[3],
+        our_sid.to_string().as_str(),
+        "same session: {sid}"
+    );
+    assert_eq!(fields[4], "0", "has a controlling terminal: {sid}");
+
+    // A second daemon with the same pid file refuses to start.
+    let (ok2, out2) = sh(&format!(
+        "{bin} -n -l -s {} -f {} -p {} 2>&1",
+        lab.ns("r1"),
+        conf_path.display(),
+        pid_path.display()
+    ));
+    assert!(
+        !ok2 && out2.contains("already running"),
+        "second daemon: {out2}"
+    );
+
+    // SIGUSR1 / SIGUSR2: data and stats dumps.
+    let _ = std::fs::remove_file("/tmp/keepalived.data");
+    let _ = std::fs::remove_file("/tmp/keepalived.stats");
+    unsafe { libc::kill(pid, libc::SIGUSR1) };
+    unsafe { libc::kill(pid, libc::SIGUSR2) };
+    assert!(
+        wait_for(Duration::from_secs(2), || {
+            std::fs::read_to_string("/tmp/keepalived.data")
+                .unwrap_or_default()
+                .contains("VI_1")
+                && std::fs::read_to_string("/tmp/keepalived.stats")
+                    .unwrap_or_default()
+                    .contains("adverts sent")
+        }),
+        "no dumps"
+    );
+    let data = std::fs::read_to_string("/tmp/keepalived.data").unwrap();
+    assert!(data.contains("State = MASTER"), "{data}");
+
+    // SIGHUP with a broken file: logged, the daemon keeps running as master.
+    std::fs::write(&conf_path, "vrrp_instance VI_1 {\n    priority banana\n").unwrap();
+    unsafe { libc::kill(pid, libc::SIGHUP) };
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        unsafe { libc::kill(pid, 0) },
+        0,
+        "daemon died on a broken reload"
+    );
+    assert!(lab.has_addr("r1", VIP));
+
+    // SIGTERM: releases and removes its pid file.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert!(
+        wait_for(Duration::from_secs(5), || unsafe { libc::kill(pid, 0) }
+            != 0
+            || {
+                // a zombie of init counts as gone
+                std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .map(|s| s.contains(") Z"))
+                    .unwrap_or(true)
+            }),
+        "daemon did not stop"
+    );
+    assert!(!lab.has_addr("r1", VIP), "VIP left after SIGTERM");
+    assert!(
+        wait_for(Duration::from_secs(2), || !pid_path.exists()),
+        "pid file left"
+    );
+}
