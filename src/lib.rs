@@ -9,6 +9,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod genhash;
 pub mod ipvs;
 pub mod logging;
 pub mod sched;

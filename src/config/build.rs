@@ -1,19 +1,203 @@
 //! Tree to model, with keepalived's defaults and located diagnostics.
-use super::{LoadOptions, Loaded};
-use std::path::Path;
+//!
+//! `build_nodes` walks the block tree of `tree` once, block by block (`global`, `vrrp`,
+//! `lvs`, `misc`), keeping every explicitly given value; `resolve` then folds the
+//! `global_defs` defaults into each instance (an instance's own value always wins) and
+//! `validate` checks ranges that depend on other keywords, references, duplicates,
+//! address families, strict mode and (when asked) the host's interfaces. Every problem
+//! is reported; building goes on with keepalived's default in place of a bad value.
 
-pub fn load(path: &Path, _opts: &LoadOptions) -> Loaded {
+mod global;
+mod lvs;
+mod misc;
+mod resolve;
+mod suggest;
+#[cfg(test)]
+mod tests;
+mod validate;
+pub(crate) mod values;
+mod vrrp;
+
+use super::model::Config;
+use super::tree::Node;
+use super::{Diagnostic, LoadOptions, Loaded, Span};
+use std::path::Path;
+use values::{Ctx, Shape};
+
+pub use suggest::{distance, nearest};
+pub use validate::{NO_SUCH_INTERFACE, SECURITY_VIOLATION};
+
+/// The top-level keywords.
+const ROOT: &[(&str, Shape)] = &[
+    ("global_defs", Shape::Block),
+    ("vrrp_instance", Shape::Block),
+    ("vrrp_script", Shape::Block),
+    ("vrrp_sync_group", Shape::Block),
+    ("track_file", Shape::Block),
+    ("vrrp_track_file", Shape::Block),
+    ("vrrp_track_process", Shape::Block),
+    ("static_ipaddress", Shape::Block),
+    ("static_routes", Shape::Block),
+    ("static_rules", Shape::Block),
+    ("track_group", Shape::Block),
+    ("garp_group", Shape::Block),
+    ("linkbeat_interfaces", Shape::Block),
+    ("interface_up_down_delays", Shape::Block),
+    ("bfd_instance", Shape::Block),
+    ("virtual_server_group", Shape::Block),
+    ("virtual_server", Shape::Block),
+    ("SSL", Shape::Block),
+    ("net_namespace", Shape::Line),
+    ("net_namespace_ipvs", Shape::Line),
+    ("namespace_with_ipsets", Shape::Line),
+    ("instance", Shape::Line),
+    ("use_pid_dir", Shape::Line),
+    ("linkbeat_use_polling", Shape::Line),
+    ("child_wait_time", Shape::Line),
+];
+
+/// Reads `path` (and its includes), builds and validates the model.
+pub fn load(path: &Path, opts: &LoadOptions) -> Loaded {
+    let parsed = super::tree::parse_file(path, opts);
+    let main_missing = parsed.missing_files.iter().any(|m| m == path);
+    finish(parsed, opts, main_missing)
+}
+
+/// As [`load`] for text in memory; `origin` names it in diagnostics.
+pub fn load_str(text: &str, origin: &Path, opts: &LoadOptions) -> Loaded {
+    let parsed = super::tree::parse_str(text, origin, opts);
+    finish(parsed, opts, false)
+}
+
+fn finish(parsed: super::tree::Parsed, opts: &LoadOptions, main_missing: bool) -> Loaded {
+    let (config, diags) = build_nodes(&parsed.nodes, opts);
+    let mut diagnostics = parsed.diagnostics;
+    diagnostics.extend(diags);
+    // File order (stable: messages at one place keep the order they were found in).
+    diagnostics.sort_by(|a, b| a.span.cmp(&b.span));
     Loaded {
-        config: super::model::Config::default(),
-        diagnostics: Vec::new(),
-        missing_files: vec![path.to_path_buf()],
+        config,
+        diagnostics,
+        missing_files: parsed.missing_files,
+        main_missing,
+        all_config: opts.all_config,
     }
 }
 
-pub fn load_str(_text: &str, origin: &Path, _opts: &LoadOptions) -> Loaded {
-    Loaded {
-        config: super::model::Config::default(),
-        diagnostics: Vec::new(),
-        missing_files: vec![origin.to_path_buf()],
+/// Builds the model from a parsed tree: every diagnostic of building and validation, in
+/// file order of the problem found.
+pub fn build_nodes(nodes: &[Node], opts: &LoadOptions) -> (Config, Vec<Diagnostic>) {
+    let mut ctx = Ctx::default();
+    let mut b = Builder::default();
+    for node in nodes {
+        b.root(&mut ctx, node);
+    }
+    let config = resolve::finish(&mut ctx, b, opts);
+    (config, ctx.diags)
+}
+
+/// What the walk collects before resolution.
+#[derive(Default)]
+pub(crate) struct Builder {
+    pub config: Config,
+    pub instances: Vec<vrrp::Draft>,
+    pub global_span: Option<Span>,
+}
+
+impl Builder {
+    fn root(&mut self, ctx: &mut Ctx, node: &Node) {
+        if !ctx.check_keyword(node, ROOT) {
+            return;
+        }
+        let children: &[Node] = node.children.as_deref().unwrap_or(&[]);
+        match node.keyword.text.as_str() {
+            "global_defs" => {
+                ctx.no_extra(node, 0);
+                if self.global_span.is_none() {
+                    self.global_span = Some(node.keyword.span.clone());
+                }
+                global::global_defs(ctx, &mut self.config, children);
+            }
+            "vrrp_instance" => {
+                if let Some(d) = vrrp::instance(ctx, node) {
+                    self.instances.push(d);
+                }
+            }
+            "vrrp_script" => {
+                if let Some(s) = misc::vrrp_script(ctx, node) {
+                    self.config.vrrp_scripts.push(s);
+                }
+            }
+            "vrrp_sync_group" => {
+                if let Some(g) = vrrp::sync_group(ctx, node) {
+                    self.config.sync_groups.push(g);
+                }
+            }
+            "track_file" | "vrrp_track_file" => {
+                if let Some(t) = misc::track_file(ctx, node) {
+                    self.config.track_files.push(t);
+                }
+            }
+            "vrrp_track_process" => {
+                if let Some(t) = misc::track_process(ctx, node) {
+                    self.config.track_processes.push(t);
+                }
+            }
+            "static_ipaddress" => {
+                ctx.no_extra(node, 0);
+                for c in children {
+                    if let Some(a) = vrrp::address(ctx, "static_ipaddress", c, true) {
+                        self.config.static_addresses.push(a);
+                    }
+                }
+            }
+            "static_routes" => {
+                ctx.no_extra(node, 0);
+                for c in children {
+                    if let Some(r) = vrrp::route(ctx, "static_routes", c, false) {
+                        self.config.static_routes.push(r);
+                    }
+                }
+            }
+            "static_rules" => {
+                ctx.no_extra(node, 0);
+                for c in children {
+                    if let Some(r) = vrrp::rule(ctx, "static_rules", c) {
+                        self.config.static_rules.push(r);
+                    }
+                }
+            }
+            "track_group" => {
+                if let Some(g) = misc::track_group(ctx, node) {
+                    self.config.track_groups.push(g);
+                }
+            }
+            "garp_group" => {
+                if let Some(g) = misc::garp_group(ctx, node) {
+                    self.config.garp_groups.push(g);
+                }
+            }
+            "linkbeat_interfaces" => misc::linkbeat_interfaces(ctx, &mut self.config, node),
+            "interface_up_down_delays" => {
+                misc::interface_up_down_delays(ctx, &mut self.config, node)
+            }
+            "bfd_instance" => {
+                if let Some(b) = misc::bfd_instance(ctx, node) {
+                    self.config.bfd_instances.push(b);
+                }
+            }
+            "virtual_server_group" => {
+                if let Some(g) = lvs::virtual_server_group(ctx, node) {
+                    self.config.virtual_server_groups.push(g);
+                }
+            }
+            "virtual_server" => {
+                if let Some(v) = lvs::virtual_server(ctx, node) {
+                    self.config.virtual_servers.push(v);
+                }
+            }
+            "SSL" => misc::ssl(ctx, &mut self.config, node),
+            _ => global::process_keyword(ctx, &mut self.config.process, node),
+        }
     }
 }

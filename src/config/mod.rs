@@ -77,6 +77,10 @@ pub struct Loaded {
     /// Files that could not be read (the main file or an `include`), as keepalived's
     /// "Config files missing" case.
     pub missing_files: Vec<PathBuf>,
+    /// (added) The main configuration file itself could not be read.
+    pub main_missing: bool,
+    /// (added) Loaded with `-e/--all-config`: a missing file is fatal.
+    pub all_config: bool,
 }
 
 impl Loaded {
@@ -85,6 +89,56 @@ impl Loaded {
             .iter()
             .any(|d| d.severity == Severity::Error)
     }
+}
+
+/// The exit status of `-t/--config-test` for a loaded configuration, as keepalived 2.2.7
+/// gives it (its man page documents other numbers, see keepalived#2457):
+///
+/// - 4: it cannot run: `-e` and the main configuration file is missing;
+/// - 5: an interface does not exist on this host (keepalived stops there);
+/// - 6: `-e` and an included file is missing (keepalived's "no config" status), or scripts
+///   would run as root without `enable_script_security` ("SECURITY VIOLATION"; only
+///   detected when loaded with `host_interfaces`, i.e. checking against this host), even
+///   with other errors;
+/// - 0: the main file is missing without `-e` — keepalived prints "Config files missing"
+///   and exits 0; the caller prints that line, this function only decides the status;
+/// - 5: any error or warning (keepalived counts every reported configuration problem,
+///   including a rounded advert_int or a non-existent interface);
+/// - 0: valid.
+pub fn config_test_status(loaded: &Loaded) -> i32 {
+    if loaded.all_config && loaded.main_missing {
+        return 4;
+    }
+    if loaded.all_config && !loaded.missing_files.is_empty() {
+        return 6;
+    }
+    // keepalived gives up on a non-existent interface before it checks script security.
+    if loaded
+        .diagnostics
+        .iter()
+        .any(|d| d.message.ends_with(build::NO_SUCH_INTERFACE))
+    {
+        return 5;
+    }
+    if loaded
+        .diagnostics
+        .iter()
+        .any(|d| d.message.starts_with(build::SECURITY_VIOLATION))
+    {
+        return 6;
+    }
+    if loaded.main_missing {
+        return 0;
+    }
+    // A missing plain `include` is only a warning for keepalived too ("Config files
+    // missing", status 0); the language layer reports it as a warning starting so.
+    let counts = |d: &&Diagnostic| {
+        !(d.severity == Severity::Warning && d.message.starts_with("config file missing"))
+    };
+    if loaded.diagnostics.iter().any(|d| counts(&d)) {
+        return 5;
+    }
+    0
 }
 
 /// Reads, parses, builds and validates the configuration at `path`.

@@ -7,7 +7,8 @@
 //! simulator. Fields may be added; the existing names and meanings stay.
 
 use super::Span;
-use std::net::{IpAddr, Ipv4Addr};
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 /// The whole configuration.
@@ -22,11 +23,24 @@ pub struct Config {
     pub static_addresses: Vec<VirtualAddress>,
     pub static_routes: Vec<Route>,
     pub static_rules: Vec<Rule>,
+    /// Top-level process placement keywords (`net_namespace`, `instance`, ...).
+    pub process: ProcessDefs,
+    pub track_groups: Vec<TrackGroup>,
+    pub garp_groups: Vec<GarpGroup>,
+    /// `linkbeat_interfaces { IF [MII|ETHTOOL|IOCTL] }`.
+    pub linkbeat_interfaces: Vec<(String, Option<String>)>,
+    /// `interface_up_down_delays { IF DOWN [UP] }`.
+    pub interface_up_down_delays: Vec<InterfaceDelay>,
+    pub bfd_instances: Vec<BfdInstance>,
+    /// `SSL { ... }` for SSL_GET.
+    pub ssl: Option<SslDefs>,
+    pub virtual_server_groups: Vec<VirtualServerGroup>,
+    pub virtual_servers: Vec<VirtualServer>,
 }
 
 /// `global_defs`. Only the fields the engine needs are listed in the contract; `build`
 /// adds the rest.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GlobalDefs {
     pub router_id: Option<String>,
     pub notification_email: Vec<String>,
@@ -37,6 +51,228 @@ pub struct GlobalDefs {
     pub vrrp_strict: bool,
     /// `vrrp_notify_fifo` / `notify_fifo` path.
     pub vrrp_notify_fifo: Option<String>,
+
+    // ---- additions (not part of the original contract) ----
+    /// `smtp_server IP|NAME [PORT]`: the port (default 25).
+    pub smtp_server_port: Option<u16>,
+    pub smtp_helo_name: Option<String>,
+    /// `smtp_connect_timeout` (default 30 s).
+    pub smtp_connect_timeout: Duration,
+    pub smtp_alert: Option<bool>,
+    pub smtp_alert_vrrp: Option<bool>,
+    pub smtp_alert_checker: Option<bool>,
+    pub checker_log_all_failures: bool,
+    pub no_email_faults: bool,
+    /// Group of `script_user USER [GROUP]`.
+    pub script_group: Option<String>,
+    /// `vrrp_mcast_group4` (default 224.0.0.18).
+    pub vrrp_mcast_group4: Ipv4Addr,
+    /// `vrrp_mcast_group6` (default ff02::12).
+    pub vrrp_mcast_group6: Ipv6Addr,
+    /// `default_interface` for static addresses (keepalived's default eth0).
+    pub default_interface: Option<String>,
+    pub lvs_sync_daemon: Option<LvsSyncDaemon>,
+    /// `lvs_timeouts [tcp S] [tcpfin S] [udp S]`.
+    pub lvs_timeouts: Option<LvsTimeouts>,
+    pub lvs_flush: bool,
+    /// `lvs_flush_on_stop [VS]`: `Some(true)` with `VS`.
+    pub lvs_flush_on_stop: Option<bool>,
+    /// The global `vrrp_garp_*` / `vrrp_gna_interval` defaults (resolved into instances).
+    pub vrrp_garp: GarpSettings,
+    /// `vrrp_garp_extra_if [all] SECS`.
+    pub vrrp_garp_extra_if: Option<GarpExtraIf>,
+    pub vrrp_min_garp: bool,
+    pub vrrp_lower_prio_no_advert: bool,
+    pub vrrp_higher_prio_send_advert: bool,
+    /// `vrrp_version` (default 2).
+    pub vrrp_version: Option<VrrpVersion>,
+    pub vrrp_check_unicast_src: bool,
+    pub vrrp_skip_check_adv_addr: bool,
+    pub vrrp_notify_priority_changes: bool,
+    /// `vrrp_down_timer_adverts` (default 3).
+    pub vrrp_down_timer_adverts: Option<u32>,
+    pub vrrp_startup_delay: Option<Duration>,
+    /// `notify_fifo` (all events), with its reader script.
+    pub notify_fifo: Option<String>,
+    pub notify_fifo_script: Option<ScriptCommand>,
+    pub vrrp_notify_fifo_script: Option<ScriptCommand>,
+    pub lvs_notify_fifo: Option<String>,
+    pub lvs_notify_fifo_script: Option<ScriptCommand>,
+    pub fifo_write_vrrp_states_on_reload: bool,
+    pub startup_script: Option<ScriptCommand>,
+    /// 1-1000 s, default 10.
+    pub startup_script_timeout: Duration,
+    pub shutdown_script: Option<ScriptCommand>,
+    pub shutdown_script_timeout: Duration,
+    /// `dynamic_interfaces [allow_if_changes]`: `Some(allow_if_changes)`.
+    pub dynamic_interfaces: Option<bool>,
+    /// Every other keyword of `global_defs` (process tuning, netlink buffers, SNMP,
+    /// DBus, nftables/iptables, reload files, ...), checked against its declared type and
+    /// kept as a typed scalar, keyed by keyword.
+    pub other: BTreeMap<String, GlobalValue>,
+}
+
+impl Default for GlobalDefs {
+    fn default() -> Self {
+        GlobalDefs {
+            router_id: None,
+            notification_email: Vec::new(),
+            notification_email_from: None,
+            smtp_server: None,
+            script_user: None,
+            enable_script_security: false,
+            vrrp_strict: false,
+            vrrp_notify_fifo: None,
+            smtp_server_port: None,
+            smtp_helo_name: None,
+            smtp_connect_timeout: Duration::from_secs(30),
+            smtp_alert: None,
+            smtp_alert_vrrp: None,
+            smtp_alert_checker: None,
+            checker_log_all_failures: false,
+            no_email_faults: false,
+            script_group: None,
+            vrrp_mcast_group4: Ipv4Addr::new(224, 0, 0, 18),
+            vrrp_mcast_group6: Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12),
+            default_interface: None,
+            lvs_sync_daemon: None,
+            lvs_timeouts: None,
+            lvs_flush: false,
+            lvs_flush_on_stop: None,
+            vrrp_garp: GarpSettings::default(),
+            vrrp_garp_extra_if: None,
+            vrrp_min_garp: false,
+            vrrp_lower_prio_no_advert: false,
+            vrrp_higher_prio_send_advert: false,
+            vrrp_version: None,
+            vrrp_check_unicast_src: false,
+            vrrp_skip_check_adv_addr: false,
+            vrrp_notify_priority_changes: false,
+            vrrp_down_timer_adverts: None,
+            vrrp_startup_delay: None,
+            notify_fifo: None,
+            notify_fifo_script: None,
+            vrrp_notify_fifo_script: None,
+            lvs_notify_fifo: None,
+            lvs_notify_fifo_script: None,
+            fifo_write_vrrp_states_on_reload: false,
+            startup_script: None,
+            startup_script_timeout: Duration::from_secs(10),
+            shutdown_script: None,
+            shutdown_script_timeout: Duration::from_secs(10),
+            dynamic_interfaces: None,
+            other: BTreeMap::new(),
+        }
+    }
+}
+
+/// The value of a rarely used `global_defs` keyword, typed by the keyword's declaration.
+#[derive(Clone, Debug, PartialEq)]
+pub enum GlobalValue {
+    /// A keyword without arguments (`use_pid_dir`, `enable_traps`, ...).
+    Flag,
+    Bool(bool),
+    Int(i64),
+    /// Seconds with microsecond resolution.
+    Timer(Duration),
+    Str(String),
+    /// Zero or more words (`vrrp_iptables IN OUT`, `vrrp_cpu_affinity 0 1`, ...).
+    Words(Vec<String>),
+}
+
+/// `lvs_sync_daemon IF [[inst] NAME] [id N] [maxlen N] [port N] [ttl N] [group IP]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LvsSyncDaemon {
+    pub interface: String,
+    pub instance: Option<String>,
+    pub sync_id: Option<u8>,
+    pub maxlen: Option<u16>,
+    pub port: Option<u16>,
+    pub ttl: Option<u8>,
+    pub group: Option<IpAddr>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LvsTimeouts {
+    pub tcp: Option<u32>,
+    pub tcpfin: Option<u32>,
+    pub udp: Option<u32>,
+}
+
+/// `garp_extra_if [all] SECS`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GarpExtraIf {
+    pub all: bool,
+    pub interval: Duration,
+}
+
+/// Top-level keywords placing the process (outside `global_defs`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProcessDefs {
+    pub net_namespace: Option<String>,
+    /// `net_namespace_ipvs [NAME]`: `Some(None)` means the default namespace.
+    pub net_namespace_ipvs: Option<Option<String>>,
+    pub namespace_with_ipsets: bool,
+    pub instance: Option<String>,
+    pub use_pid_dir: bool,
+    pub linkbeat_use_polling: bool,
+    /// `child_wait_time` (default 5 s).
+    pub child_wait_time: Option<u32>,
+}
+
+/// `track_group NAME { group { VI_1 ... } }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackGroup {
+    pub name: String,
+    pub span: Span,
+    pub members: Vec<String>,
+}
+
+/// `garp_group { garp_interval; gna_interval; interface | interfaces {} }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GarpGroup {
+    pub span: Span,
+    pub garp_interval: Option<Duration>,
+    pub gna_interval: Option<Duration>,
+    pub interfaces: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InterfaceDelay {
+    pub interface: String,
+    pub down: Duration,
+    pub up: Duration,
+}
+
+/// `bfd_instance NAME { ... }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BfdInstance {
+    pub name: String,
+    pub span: Span,
+    pub neighbor_ip: Option<IpAddr>,
+    pub source_ip: Option<IpAddr>,
+    /// In microseconds (the keywords take milliseconds with µs resolution).
+    pub min_rx_us: u32,
+    pub min_tx_us: u32,
+    pub idle_tx_us: u32,
+    pub multiplier: u8,
+    pub passive: bool,
+    pub ttl: u8,
+    pub hoplimit: u8,
+    pub max_hops: u8,
+    pub weight: i32,
+    pub reverse: bool,
+    pub vrrp: bool,
+    pub checker: bool,
+}
+
+/// `SSL { password; ca; certificate; key }`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SslDefs {
+    pub password: Option<String>,
+    pub ca: Option<String>,
+    pub certificate: Option<String>,
+    pub key: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -95,6 +331,25 @@ pub struct VirtualAddress {
     pub no_dad: bool,
     pub preferred_lft: Option<u32>,
     pub span: Span,
+    /// The less common options of the line (added; `Default` is "none given").
+    pub options: AddressOptions,
+}
+
+/// Options of an address line beyond the contract's fields.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AddressOptions {
+    pub use_vmac: bool,
+    pub home: bool,
+    pub mngtmpaddr: bool,
+    pub noprefixroute: bool,
+    pub autojoin: bool,
+    pub no_track: bool,
+    /// `preferred_lft forever`.
+    pub preferred_forever: bool,
+    /// `track_group GROUP` (static addresses).
+    pub track_group: Option<String>,
+    /// `brd +` / `brd -`.
+    pub brd_set_host_bits: Option<bool>,
 }
 
 /// A route of `virtual_routes` / `static_routes`, in `ip route` syntax.
@@ -183,6 +438,8 @@ pub struct NotifyScripts {
     pub backup: Option<ScriptCommand>,
     pub fault: Option<ScriptCommand>,
     pub stop: Option<ScriptCommand>,
+    /// `notify_deleted [SCRIPT]`: `Some` with an empty `argv` when given without a script
+    /// (report DELETED instead of FAULT for instances removed by a reload).
     pub deleted: Option<ScriptCommand>,
     /// `notify`: run after the per-state script with TYPE NAME STATE PRIORITY appended.
     pub any: Option<ScriptCommand>,
@@ -241,6 +498,33 @@ pub struct VrrpInstance {
     /// Send VRRPv3 over IPv4 with the message-only checksum (RFC 9568).
     pub v3_checksum_as_v2: bool,
     pub check_unicast_src: bool,
+
+    // ---- additions (not part of the original contract) ----
+    pub track_bfds: Vec<TrackRef>,
+    pub use_vmac_addr: bool,
+    pub use_ipvlan: Option<Ipvlan>,
+    pub vrf: Option<String>,
+    pub track_src_ip: bool,
+    pub unicast_ttl: Option<u8>,
+    pub unicast_fault_no_peer: bool,
+    /// `old_unicast_checksum [never]`: `Some(never)`.
+    pub old_unicast_checksum: Option<bool>,
+    pub garp_extra_if: Option<GarpExtraIf>,
+    pub promote_secondaries: bool,
+    pub notify_priority_changes: bool,
+    pub kernel_rx_buf_size: Option<u32>,
+    pub linkbeat_use_polling: bool,
+    pub debug: Option<u8>,
+    /// Deprecated `lvs_sync_daemon_interface` in an instance.
+    pub lvs_sync_daemon_interface: Option<String>,
+}
+
+/// `use_ipvlan [NAME] [IP[/LEN]] [bridge|private|vepa]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ipvlan {
+    pub name: Option<String>,
+    pub addr: Option<(IpAddr, u8)>,
+    pub mode: Option<String>,
 }
 
 impl VrrpInstance {
@@ -285,6 +569,21 @@ impl VrrpInstance {
             down_timer_adverts: 3,
             v3_checksum_as_v2: false,
             check_unicast_src: false,
+            track_bfds: Vec::new(),
+            use_vmac_addr: false,
+            use_ipvlan: None,
+            vrf: None,
+            track_src_ip: false,
+            unicast_ttl: None,
+            unicast_fault_no_peer: false,
+            old_unicast_checksum: None,
+            garp_extra_if: None,
+            promote_secondaries: false,
+            notify_priority_changes: false,
+            kernel_rx_buf_size: None,
+            linkbeat_use_polling: false,
+            debug: None,
+            lvs_sync_daemon_interface: None,
         }
     }
 }
@@ -331,6 +630,10 @@ pub struct TrackProcess {
     pub quorum: u32,
     pub quorum_max: Option<u32>,
     pub delay: Duration,
+    // ---- additions ----
+    pub fork_delay: Option<Duration>,
+    pub terminate_delay: Option<Duration>,
+    pub full_command: bool,
 }
 
 /// `vrrp_sync_group NAME { group { ... } ... }`.
@@ -346,4 +649,260 @@ pub struct SyncGroup {
     pub notify: NotifyScripts,
     pub smtp_alert: bool,
     pub sync_group_tracking_weight: bool,
+    // ---- additions ----
+    pub track_bfds: Vec<TrackRef>,
+    pub notify_priority_changes: bool,
+    /// Deprecated `global_tracking`.
+    pub global_tracking: bool,
+}
+
+// ------------------------------------------------------------------------------------
+// LVS: virtual_server_group, virtual_server, real_server, checkers.
+// ------------------------------------------------------------------------------------
+
+/// `virtual_server_group NAME { ... }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VirtualServerGroup {
+    pub name: String,
+    pub span: Span,
+    pub entries: Vec<VsgEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VsgEntry {
+    /// An address or inclusive range (`a.b.c.d-e`, `a-b`, CIDR), optional port.
+    Range {
+        first: IpAddr,
+        last: IpAddr,
+        port: Option<u16>,
+    },
+    Fwmark {
+        mark: u32,
+        family: Option<Family>,
+    },
+}
+
+/// What a virtual server is keyed on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VsKey {
+    Addr { addr: IpAddr, port: Option<u16> },
+    Fwmark(u32),
+    Group(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Protocol {
+    #[default]
+    Tcp,
+    Udp,
+    Sctp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TunnelType {
+    Ipip,
+    Gue { port: u16 },
+    Gre,
+}
+
+/// `lvs_method NAT|DR|TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]`.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum LvsMethod {
+    #[default]
+    Nat,
+    Dr,
+    Tun {
+        tunnel: TunnelType,
+        csum: Option<String>,
+    },
+}
+
+/// `virtual_server ... { ... }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VirtualServer {
+    pub key: VsKey,
+    pub span: Span,
+    /// `lvs_sched` / `lb_algo` (default wlc).
+    pub lvs_sched: String,
+    /// Scheduler flags: `flag-1`, `flag-2`, `flag-3`, `sh-port`, `sh-fallback`,
+    /// `mh-port`, `mh-fallback` (as written, sorted).
+    pub sched_flags: Vec<String>,
+    pub ops: bool,
+    /// `lvs_method` / `lb_kind` (default NAT).
+    pub lvs_method: LvsMethod,
+    pub persistence_engine: Option<String>,
+    /// `persistence_timeout [N]` (no value: 360 s).
+    pub persistence_timeout: Option<u32>,
+    pub persistence_granularity: Option<String>,
+    pub protocol: Protocol,
+    pub ha_suspend: bool,
+    pub smtp_alert: Option<bool>,
+    pub virtualhost: Option<String>,
+    pub snmp_name: Option<String>,
+    pub alpha: bool,
+    pub omega: bool,
+    /// Default 1.
+    pub quorum: u32,
+    pub hysteresis: u32,
+    pub quorum_up: Option<ScriptCommand>,
+    pub quorum_down: Option<ScriptCommand>,
+    pub ip_family: Option<Family>,
+    pub sorry_server: Option<(IpAddr, Option<u16>)>,
+    pub sorry_server_inhibit: bool,
+    pub sorry_server_lvs_method: Option<LvsMethod>,
+    /// Default 60 s.
+    pub delay_loop: Duration,
+    pub connect_timeout: Option<Duration>,
+    pub retry: Option<u32>,
+    pub delay_before_retry: Option<Duration>,
+    pub warmup: Option<Duration>,
+    pub inhibit_on_failure: bool,
+    pub real_servers: Vec<RealServer>,
+}
+
+/// `real_server IP [PORT] { ... }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RealServer {
+    pub addr: IpAddr,
+    pub port: Option<u16>,
+    pub span: Span,
+    /// Default 1.
+    pub weight: i32,
+    /// Default: the virtual server's method.
+    pub lvs_method: LvsMethod,
+    pub notify_up: Option<ScriptCommand>,
+    pub notify_down: Option<ScriptCommand>,
+    pub uthreshold: Option<u32>,
+    pub lthreshold: Option<u32>,
+    pub smtp_alert: Option<bool>,
+    pub virtualhost: Option<String>,
+    pub snmp_name: Option<String>,
+    pub alpha: Option<bool>,
+    pub connect_timeout: Option<Duration>,
+    pub retry: Option<u32>,
+    pub delay_before_retry: Option<Duration>,
+    pub warmup: Option<Duration>,
+    pub delay_loop: Option<Duration>,
+    /// Default: the virtual server's `inhibit_on_failure`.
+    pub inhibit_on_failure: bool,
+    pub checkers: Vec<Checker>,
+}
+
+/// One health checker of a real server, its timing resolved VS -> RS -> checker.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checker {
+    pub span: Span,
+    pub kind: CheckerKind,
+    pub connect_ip: Option<IpAddr>,
+    pub connect_port: Option<u16>,
+    pub bindto: Option<IpAddr>,
+    pub bind_if: Option<String>,
+    pub bind_port: Option<u16>,
+    pub fwmark: Option<u32>,
+    pub alpha: bool,
+    /// Default 5 s.
+    pub connect_timeout: Duration,
+    /// Default 1; 3 for DNS_CHECK; 0 for MISC_CHECK.
+    pub retry: u32,
+    /// Default 1 s; 3 s for HTTP_GET/SSL_GET; delay_loop for DNS_CHECK.
+    pub delay_before_retry: Duration,
+    /// Default: the delay loop.
+    pub warmup: Duration,
+    pub delay_loop: Duration,
+    pub log_all_failures: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CheckerKind {
+    Tcp,
+    Http(HttpCheck),
+    Ssl(HttpCheck),
+    Smtp {
+        helo_name: Option<String>,
+    },
+    Dns {
+        /// Default SOA.
+        qtype: String,
+        /// Default ".".
+        name: String,
+    },
+    Misc(MiscCheck),
+    Udp(UdpCheck),
+    Ping,
+    File(FileCheck),
+    Bfd {
+        name: String,
+    },
+}
+
+impl CheckerKind {
+    /// The block keyword of the checker.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            CheckerKind::Tcp => "TCP_CHECK",
+            CheckerKind::Http(_) => "HTTP_GET",
+            CheckerKind::Ssl(_) => "SSL_GET",
+            CheckerKind::Smtp { .. } => "SMTP_CHECK",
+            CheckerKind::Dns { .. } => "DNS_CHECK",
+            CheckerKind::Misc(_) => "MISC_CHECK",
+            CheckerKind::Udp(_) => "UDP_CHECK",
+            CheckerKind::Ping => "PING_CHECK",
+            CheckerKind::File(_) => "FILE_CHECK",
+            CheckerKind::Bfd { .. } => "BFD_CHECK",
+        }
+    }
+}
+
+/// HTTP_GET / SSL_GET specifics.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HttpCheck {
+    /// `http_protocol 1.0|1.0C|1.1` (default 1.0).
+    pub http_protocol: Option<String>,
+    pub fast_recovery: bool,
+    pub virtualhost: Option<String>,
+    pub enable_sni: bool,
+    pub urls: Vec<UrlCheck>,
+}
+
+/// `url { path; digest; status_code; virtualhost; regex... }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UrlCheck {
+    pub path: String,
+    /// Lower-case hex MD5.
+    pub digest: Option<String>,
+    /// Inclusive ranges (default 200-299).
+    pub status_codes: Vec<(u16, u16)>,
+    pub virtualhost: Option<String>,
+    pub regex: Option<String>,
+    pub regex_no_match: bool,
+    pub regex_options: Vec<String>,
+    pub regex_stack: Option<(u32, u32)>,
+    pub regex_min_offset: Option<u32>,
+    pub regex_max_offset: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MiscCheck {
+    pub path: ScriptCommand,
+    /// Default: the delay loop.
+    pub timeout: Option<Duration>,
+    pub dynamic: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UdpCheck {
+    pub payload: Option<Vec<u8>>,
+    /// `require_reply [HEX]`: `Some(pattern)`; pattern nibbles `None` = don't care.
+    pub require_reply: Option<Vec<(Option<u8>, Option<u8>)>>,
+    pub min_reply_length: u32,
+    /// Default 255.
+    pub max_reply_length: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileCheck {
+    pub track_file: String,
+    pub dynamic: bool,
+    pub weight: Option<i64>,
+    pub reverse: bool,
 }

@@ -1,0 +1,392 @@
+//! Folding `global_defs` into each instance (version, advert_int rounding, GARP, accept,
+//! strict mode, ...), then handing the whole model to `validate`.
+
+use super::super::model::*;
+use super::super::{LoadOptions, Span};
+use super::validate;
+use super::values::{fmt_duration, Ctx};
+use super::vrrp::Draft;
+use super::Builder;
+use std::net::IpAddr;
+use std::time::Duration;
+
+pub fn finish(ctx: &mut Ctx, b: Builder, opts: &LoadOptions) -> Config {
+    let mut config = b.config;
+    let global = config.global.clone();
+    let mut drafts = b.instances;
+    for d in &mut drafts {
+        resolve_instance(ctx, &global, d);
+    }
+    validate::validate(ctx, &mut config, &mut drafts, opts);
+    config.instances = drafts.into_iter().map(|d| d.inst).collect();
+    config
+}
+
+fn family_of(a: &IpAddr) -> Family {
+    if a.is_ipv4() {
+        Family::Inet
+    } else {
+        Family::Inet6
+    }
+}
+
+fn family_name(f: Family) -> &'static str {
+    match f {
+        Family::Inet => "IPv4",
+        Family::Inet6 => "IPv6",
+    }
+}
+
+pub(super) fn fam_name(f: Family) -> &'static str {
+    family_name(f)
+}
+
+fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
+    let inst = &mut d.inst;
+    let ex = &mut d.ex;
+    let name = inst.name.clone();
+
+    // keepalived: `state MASTER` without a priority makes the address owner.
+    if inst.initial_state == InitialState::Master && ex.priority.is_none() {
+        inst.priority = 255;
+    }
+
+    // Address family: the first VIP decides; every other VIP must match.
+    if let Some(first) = inst.vips.first() {
+        inst.family = family_of(&first.addr);
+    } else if ex.native_ipv6 {
+        inst.family = Family::Inet6;
+    } else if let Some(a) = inst.unicast_src_ip.or(inst.mcast_src_ip) {
+        inst.family = family_of(&a);
+    } else if let Some(p) = inst.unicast_peers.first() {
+        inst.family = family_of(&p.addr);
+    }
+    let fam = inst.family;
+    let mut kept = Vec::new();
+    for v in std::mem::take(&mut inst.vips) {
+        if family_of(&v.addr) != fam {
+            ctx.error(
+                &v.span,
+                format!(
+                    "virtual_ipaddress: {} is {} but {} is an {} instance; addresses of both families need virtual_ipaddress_excluded",
+                    v.addr,
+                    family_name(family_of(&v.addr)),
+                    name,
+                    family_name(fam)
+                ),
+            );
+        } else {
+            kept.push(v);
+        }
+    }
+    inst.vips = kept;
+
+    // Version: explicit, else global, else 2; IPv6 always 3.
+    let mut version = ex
+        .version
+        .as_ref()
+        .map(|(v, _)| *v)
+        .or(g.vrrp_version)
+        .unwrap_or(VrrpVersion::V2);
+    if fam == Family::Inet6 && version == VrrpVersion::V2 {
+        if let Some((VrrpVersion::V2, span)) = &ex.version {
+            ctx.warn(
+                span,
+                format!("version: {name} has IPv6 addresses, which need VRRPv3; using version 3"),
+            );
+        }
+        version = VrrpVersion::V3;
+    }
+    inst.version = version;
+
+    // advert_int, rounded for the version.
+    if let Some((d, span)) = ex.advert_int.clone() {
+        inst.advert_int = round_advert_int(ctx, &name, version, d, &span);
+    }
+
+    // Authentication (VRRPv2 only).
+    if let Some(auth_span) = ex.auth.clone() {
+        let pass = ex.auth_pass.clone();
+        match &ex.auth_type {
+            None => ctx.error(
+                &auth_span,
+                "authentication: auth_type is missing".to_string(),
+            ),
+            Some((t, tspan)) => {
+                let kind = t.to_ascii_uppercase();
+                if kind != "PASS" && kind != "AH" {
+                    ctx.error(tspan, format!("auth_type: '{t}' is not PASS or AH"));
+                } else if let Some((p, _)) = pass {
+                    let mut key = [0u8; 8];
+                    for (k, b) in key.iter_mut().zip(p.bytes()) {
+                        *k = b;
+                    }
+                    inst.auth = Some(if kind == "PASS" {
+                        Auth::Pass(key)
+                    } else {
+                        Auth::Ah(key)
+                    });
+                } else {
+                    ctx.error(
+                        &auth_span,
+                        "authentication: auth_pass is missing".to_string(),
+                    );
+                }
+            }
+        }
+        if inst.auth.is_some() && version == VrrpVersion::V3 {
+            ctx.warn(
+                &auth_span,
+                format!("authentication: {name} uses VRRPv3, which has no authentication; ignored"),
+            );
+            inst.auth = None;
+        }
+    }
+    if matches!(inst.auth, Some(Auth::Ah(_)))
+        && inst.initial_state == InitialState::Master
+        && inst.priority != 255
+    {
+        let span = ex.state.clone().unwrap_or_else(|| inst.span.clone());
+        ctx.warn(
+            &span,
+            format!("state: MASTER is incompatible with AH authentication in {name}; using BACKUP"),
+        );
+        inst.initial_state = InitialState::Backup;
+    }
+
+    // use_vmac defaults need the VRID.
+    if let Some(v) = &mut inst.use_vmac {
+        if v.name.is_empty() {
+            let prefix = match g.other.get("vmac_prefix") {
+                Some(GlobalValue::Str(p)) => p.clone(),
+                _ => "vrrp".to_string(),
+            };
+            v.name = format!("{prefix}.{}", inst.vrid);
+        }
+        if v.mac == [0; 6] {
+            let kind = if fam == Family::Inet6 { 2 } else { 1 };
+            v.mac = [0x00, 0x00, 0x5e, 0x00, kind, inst.vrid];
+        }
+    }
+
+    // A non-default global multicast group applies to instances that name none.
+    if inst.mcast_dst_ip.is_none() && inst.unicast_peers.is_empty() {
+        let def = GlobalDefs::default();
+        inst.mcast_dst_ip = match fam {
+            Family::Inet if g.vrrp_mcast_group4 != def.vrrp_mcast_group4 => {
+                Some(IpAddr::V4(g.vrrp_mcast_group4))
+            }
+            Family::Inet6 if g.vrrp_mcast_group6 != def.vrrp_mcast_group6 => {
+                Some(IpAddr::V6(g.vrrp_mcast_group6))
+            }
+            _ => None,
+        };
+    }
+
+    // Everything else with a global default.
+    let strict = ex.strict.unwrap_or(g.vrrp_strict);
+    inst.strict_mode = strict;
+    let gg = &g.vrrp_garp;
+    inst.garp = GarpSettings {
+        master_delay: ex.garp_master_delay.unwrap_or(gg.master_delay),
+        master_repeat: ex.garp_master_repeat.unwrap_or(gg.master_repeat),
+        master_refresh: match ex.garp_master_refresh {
+            Some(d) if d.is_zero() => None,
+            Some(d) => Some(d),
+            None => gg.master_refresh,
+        },
+        master_refresh_repeat: ex
+            .garp_master_refresh_repeat
+            .unwrap_or(gg.master_refresh_repeat),
+        lower_prio_delay: ex
+            .garp_lower_prio_delay
+            .or(ex.garp_master_delay)
+            .unwrap_or(gg.lower_prio_delay),
+        lower_prio_repeat: ex.garp_lower_prio_repeat.or(gg.lower_prio_repeat),
+        interval: gg.interval,
+        na_interval: gg.na_interval,
+    };
+    inst.garp_extra_if = ex.garp_extra_if.clone().or(g.vrrp_garp_extra_if.clone());
+    inst.down_timer_adverts = ex
+        .down_timer_adverts
+        .or(g.vrrp_down_timer_adverts)
+        .unwrap_or(3);
+    inst.skip_check_adv_addr = ex.skip_check_adv_addr.unwrap_or(g.vrrp_skip_check_adv_addr);
+    inst.check_unicast_src = ex.check_unicast_src.unwrap_or(g.vrrp_check_unicast_src)
+        || inst
+            .unicast_peers
+            .iter()
+            .any(|p| p.min_ttl.is_some() || p.max_ttl.is_some());
+    inst.smtp_alert = ex
+        .smtp_alert
+        .or(g.smtp_alert_vrrp)
+        .or(g.smtp_alert)
+        .unwrap_or(false);
+    inst.notify_priority_changes = ex
+        .notify_priority_changes
+        .unwrap_or(g.vrrp_notify_priority_changes);
+    inst.lower_prio_no_advert = ex
+        .lower_prio_no_advert
+        .as_ref()
+        .map(|(b, _)| *b)
+        .unwrap_or(g.vrrp_lower_prio_no_advert || strict);
+    inst.higher_prio_send_advert = ex
+        .higher_prio_send_advert
+        .as_ref()
+        .map(|(b, _)| *b)
+        .unwrap_or(g.vrrp_higher_prio_send_advert);
+    inst.accept = match &ex.accept {
+        Some((a, _)) => *a,
+        None => !strict || inst.priority == 255,
+    };
+    if strict {
+        strict_rules(ctx, d);
+    }
+}
+
+/// VRRPv2: whole seconds 1-255; VRRPv3: 10 ms steps, 0.01-40.95 s. Off-grid values are
+/// rounded with a warning, out-of-range ones replaced by the default 1 s.
+fn round_advert_int(
+    ctx: &mut Ctx,
+    name: &str,
+    version: VrrpVersion,
+    d: Duration,
+    span: &Span,
+) -> Duration {
+    let us = d.as_micros() as u64;
+    match version {
+        VrrpVersion::V2 => {
+            let secs = (us + 500_000) / 1_000_000;
+            if secs == 0 || secs > 255 {
+                ctx.error(
+                    span,
+                    format!(
+                        "advert_int: {} s is out of range [1, 255] for VRRPv2 in {name}; using 1",
+                        fmt_duration(d)
+                    ),
+                );
+                return Duration::from_secs(1);
+            }
+            if us % 1_000_000 != 0 {
+                ctx.warn(
+                    span,
+                    format!(
+                        "advert_int: VRRPv2 needs whole seconds; {} s rounded to {secs} s in {name}",
+                        fmt_duration(d)
+                    ),
+                );
+            }
+            Duration::from_secs(secs)
+        }
+        VrrpVersion::V3 => {
+            let cs = (us + 5_000) / 10_000;
+            if cs == 0 || cs > 4095 {
+                ctx.error(
+                    span,
+                    format!(
+                        "advert_int: {} s is out of range [0.01, 40.95] for VRRPv3 in {name}; using 1",
+                        fmt_duration(d)
+                    ),
+                );
+                return Duration::from_secs(1);
+            }
+            let r = Duration::from_millis(cs * 10);
+            if us % 10_000 != 0 {
+                ctx.warn(
+                    span,
+                    format!(
+                        "advert_int: VRRPv3 counts in centiseconds; {} s rounded to {} s in {name}",
+                        fmt_duration(d),
+                        fmt_duration(r)
+                    ),
+                );
+            }
+            r
+        }
+    }
+}
+
+/// keepalived.conf(5) `vrrp_strict`: what RFC compliance forbids is reported and reset.
+fn strict_rules(ctx: &mut Ctx, d: &mut Draft) {
+    let inst = &mut d.inst;
+    let ex = &d.ex;
+    let name = inst.name.clone();
+    let at = |s: &Option<Span>| s.clone().unwrap_or_else(|| inst.span.clone());
+    if inst.vips.is_empty() {
+        ctx.error(
+            &inst.span,
+            format!("vrrp_strict: {name} has no virtual_ipaddress; strict mode needs at least one"),
+        );
+    }
+    if !inst.unicast_peers.is_empty() {
+        ctx.error(
+            &at(&ex.unicast_peer),
+            format!("vrrp_strict: {name} uses unicast_peer, which strict mode does not allow"),
+        );
+    }
+    if inst.auth.is_some() {
+        ctx.error(
+            &at(&ex.auth),
+            format!("vrrp_strict: {name} uses authentication, which strict mode does not allow; ignored"),
+        );
+        inst.auth = None;
+    }
+    if !inst.preempt_delay.is_zero() {
+        ctx.error(
+            &at(&ex.preempt_delay),
+            format!("vrrp_strict: preempt_delay is not allowed in strict mode ({name}); using 0"),
+        );
+        inst.preempt_delay = Duration::ZERO;
+    }
+    if inst.family == Family::Inet6 {
+        if let Some(v) = inst.vips.first() {
+            if let IpAddr::V6(a) = v.addr {
+                if (a.segments()[0] & 0xffc0) != 0xfe80 {
+                    ctx.error(
+                        &v.span,
+                        format!("vrrp_strict: the first IPv6 address of {name} must be link-local"),
+                    );
+                }
+            }
+        }
+    }
+    if inst.initial_state == InitialState::Master && inst.priority != 255 {
+        ctx.warn(
+            &at(&ex.state),
+            format!(
+                "vrrp_strict: state MASTER needs priority 255 (the address owner) in strict mode; {name} has {}",
+                inst.priority
+            ),
+        );
+    }
+    if let Some((true, span)) = &ex.accept {
+        if inst.version == VrrpVersion::V2 {
+            ctx.error(
+                span,
+                format!("vrrp_strict: accept mode is not part of VRRPv2 ({name}); ignored"),
+            );
+            inst.accept = inst.priority == 255;
+        }
+    }
+    if let Some((false, span)) = &ex.lower_prio_no_advert {
+        ctx.error(
+            span,
+            format!("vrrp_strict: lower_prio_no_advert cannot be cleared in strict mode ({name})"),
+        );
+        inst.lower_prio_no_advert = true;
+    }
+    if let Some((true, span)) = &ex.higher_prio_send_advert {
+        ctx.error(
+            span,
+            format!("vrrp_strict: higher_prio_send_advert is not allowed in strict mode ({name})"),
+        );
+        inst.higher_prio_send_advert = false;
+    }
+    if inst.vmac_xmit_base {
+        ctx.error(
+            &at(&ex.vmac_xmit_base),
+            format!("vrrp_strict: vmac_xmit_base is not allowed in strict mode ({name})"),
+        );
+        inst.vmac_xmit_base = false;
+    }
+}

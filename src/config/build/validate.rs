@@ -1,0 +1,688 @@
+//! Checks across blocks: required keywords, duplicate names and VRIDs, references to
+//! scripts / track files / processes / BFD instances / instances / groups, unicast peer
+//! families, real-server families, and — when the caller gives the host's interfaces —
+//! interfaces that do not exist and scripts that would run as root without
+//! `enable_script_security` (keepalived's "SECURITY VIOLATION", `-t` status 6).
+
+use super::super::model::*;
+use super::super::{LoadOptions, Span};
+use super::resolve::fam_name;
+use super::values::Ctx;
+use super::vrrp::Draft;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+/// Prefix of the diagnostic keepalived's `-t` turns into exit status 6.
+pub const SECURITY_VIOLATION: &str = "SECURITY VIOLATION";
+
+/// Ending of the "no such interface" diagnostics: keepalived stops reading at such a
+/// configuration (status 5) before it looks at script security.
+pub const NO_SUCH_INTERFACE: &str = "does not exist on this host";
+
+pub fn validate(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft], opts: &LoadOptions) {
+    instances(ctx, drafts);
+    references(ctx, config, drafts);
+    sync_groups(ctx, config, drafts);
+    fixed_priority_weights(ctx, config, drafts);
+    lvs(ctx, config);
+    if let Some(ifs) = &opts.host_interfaces {
+        host_interfaces(ctx, config, drafts, ifs);
+        script_security(ctx, config, drafts);
+        tracked_scripts_runnable(ctx, config, drafts);
+    }
+}
+
+/// Members of a sync group (without `sync_group_tracking_weight`) and address owners
+/// (priority 255) cannot have their priority changed: keepalived 2.2.7 ignores weighted
+/// tracking on them, and so do we, saying so.
+fn fixed_priority_weights(ctx: &mut Ctx, config: &Config, drafts: &mut [Draft]) {
+    let mut group_of: BTreeMap<&str, &SyncGroup> = BTreeMap::new();
+    for g in &config.sync_groups {
+        for m in &g.members {
+            group_of.insert(m.as_str(), g);
+        }
+    }
+    let script_w: BTreeMap<&str, i32> = config
+        .vrrp_scripts
+        .iter()
+        .map(|s| (s.name.as_str(), s.weight))
+        .collect();
+    let file_w: BTreeMap<&str, i32> = config
+        .track_files
+        .iter()
+        .map(|s| (s.name.as_str(), s.weight))
+        .collect();
+    let proc_w: BTreeMap<&str, i32> = config
+        .track_processes
+        .iter()
+        .map(|s| (s.name.as_str(), s.weight))
+        .collect();
+    let bfd_w: BTreeMap<&str, i32> = config
+        .bfd_instances
+        .iter()
+        .map(|s| (s.name.as_str(), s.weight))
+        .collect();
+    for d in drafts.iter_mut() {
+        let inst = &mut d.inst;
+        let why = match group_of.get(inst.name.as_str()) {
+            Some(g) if !g.sync_group_tracking_weight => format!("sync group {}", g.name),
+            _ if inst.priority == 255 => format!("address owner {} (priority 255)", inst.name),
+            _ => continue,
+        };
+        let empty = BTreeMap::new();
+        let lists: [(&mut Vec<TrackRef>, &BTreeMap<&str, i32>, &str); 5] = [
+            (&mut inst.track_interfaces, &empty, "track_interface"),
+            (&mut inst.track_scripts, &script_w, "track_script"),
+            (&mut inst.track_files, &file_w, "track_file"),
+            (&mut inst.track_processes, &proc_w, "track_process"),
+            (&mut inst.track_bfds, &bfd_w, "track_bfd"),
+        ];
+        for (refs, defaults, block) in lists {
+            refs.retain(|r| {
+                let w = r
+                    .weight
+                    .or_else(|| defaults.get(r.name.as_str()).copied())
+                    .unwrap_or(0);
+                if w == 0 {
+                    return true;
+                }
+                ctx.warn(
+                    &r.span,
+                    format!(
+                        "{block}: {} has weight {w}, which is ignored for the {why}; tracking removed (use weight 0)",
+                        r.name
+                    ),
+                );
+                false
+            });
+        }
+    }
+}
+
+/// Tracked `vrrp_script`s whose command is not an executable file here are disabled, as
+/// keepalived does ("Disabling track script ... since not found/accessible"); with
+/// `enable_script_security`, a script without a user needs `script_user` or the
+/// `keepalived_script` user.
+fn tracked_scripts_runnable(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft]) {
+    let tracked: BTreeSet<String> = drafts
+        .iter()
+        .flat_map(|d| d.inst.track_scripts.iter().map(|r| r.name.clone()))
+        .chain(
+            config
+                .sync_groups
+                .iter()
+                .flat_map(|g| g.track_scripts.iter().map(|r| r.name.clone())),
+        )
+        .collect();
+    let g = &config.global;
+    let need_default_user =
+        g.enable_script_security && g.script_user.is_none() && !user_exists("keepalived_script");
+    let mut disabled = BTreeSet::new();
+    for s in &config.vrrp_scripts {
+        if !tracked.contains(&s.name) {
+            continue;
+        }
+        if need_default_user && s.script.user.is_none() {
+            ctx.warn(
+                &s.span,
+                format!(
+                    "vrrp_script {}: no script_user is set and user keepalived_script does not exist; script removed",
+                    s.name
+                ),
+            );
+            disabled.insert(s.name.clone());
+        } else if !executable(&s.script) {
+            ctx.warn(
+                &s.span,
+                format!(
+                    "vrrp_script {}: {} is not an executable file here; script disabled",
+                    s.name,
+                    s.script.argv.first().map(String::as_str).unwrap_or("")
+                ),
+            );
+            disabled.insert(s.name.clone());
+        }
+    }
+    config.vrrp_scripts.retain(|s| !disabled.contains(&s.name));
+    for d in drafts.iter_mut() {
+        d.inst.track_scripts.retain(|r| !disabled.contains(&r.name));
+    }
+    for g in &mut config.sync_groups {
+        g.track_scripts.retain(|r| !disabled.contains(&r.name));
+    }
+}
+
+/// Where a VRID lives: interface, family, multicast group.
+type VridKey = (String, Family, Option<IpAddr>);
+/// A VRID in use: the VRID, the instance, its unicast peers.
+type VridUse = (u8, String, Vec<IpAddr>);
+
+fn instances(ctx: &mut Ctx, drafts: &mut [Draft]) {
+    let mut names: BTreeMap<String, Span> = BTreeMap::new();
+    // (interface, family, mcast group) -> [(vrid, instance, unicast peers)]
+    let mut seen: BTreeMap<VridKey, Vec<VridUse>> = BTreeMap::new();
+    for d in drafts.iter_mut() {
+        let inst = &mut d.inst;
+        let ex = &d.ex;
+        if let Some(first) = names.get(&inst.name) {
+            ctx.error(
+                &inst.span,
+                format!(
+                    "vrrp_instance {}: duplicate instance name (first defined at {first})",
+                    inst.name
+                ),
+            );
+        } else {
+            names.insert(inst.name.clone(), inst.span.clone());
+        }
+        if ex.vrid.is_none() {
+            ctx.error(
+                &inst.span,
+                format!("vrrp_instance {}: virtual_router_id is not set", inst.name),
+            );
+        }
+        if inst.interface.is_none() && inst.unicast_peers.is_empty() {
+            ctx.error(
+                &inst.span,
+                format!(
+                    "vrrp_instance {}: interface is required unless unicast_peer is used",
+                    inst.name
+                ),
+            );
+        }
+        // Unicast peers and source of the instance's family.
+        let fam = inst.family;
+        let mut peers = Vec::new();
+        let mut spans = Vec::new();
+        for (i, p) in std::mem::take(&mut inst.unicast_peers)
+            .into_iter()
+            .enumerate()
+        {
+            let span = ex
+                .peer_spans
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| inst.span.clone());
+            let pf = if p.addr.is_ipv4() {
+                Family::Inet
+            } else {
+                Family::Inet6
+            };
+            if pf != fam {
+                ctx.error(
+                    &span,
+                    format!(
+                        "unicast_peer: {} is {} but {} is an {} instance",
+                        p.addr,
+                        fam_name(pf),
+                        inst.name,
+                        fam_name(fam)
+                    ),
+                );
+            } else {
+                peers.push(p);
+                spans.push(span);
+            }
+        }
+        inst.unicast_peers = peers;
+        if let Some(src) = inst.unicast_src_ip {
+            if src.is_ipv4() != (fam == Family::Inet) {
+                let span = ex
+                    .unicast_src_ip
+                    .clone()
+                    .unwrap_or_else(|| inst.span.clone());
+                ctx.error(
+                    &span,
+                    format!(
+                        "unicast_src_ip: {src} is not an {} address like the rest of {}",
+                        fam_name(fam),
+                        inst.name
+                    ),
+                );
+                inst.unicast_src_ip = None;
+            }
+        }
+        // Duplicate VRIDs on one interface and family (unicast instances whose peer sets
+        // do not overlap may share a VRID, as may different multicast groups).
+        if ex.vrid.is_some() && inst.vrid != 0 {
+            let key = (
+                inst.interface.clone().unwrap_or_default(),
+                fam,
+                inst.mcast_dst_ip,
+            );
+            let mine: Vec<IpAddr> = inst.unicast_peers.iter().map(|p| p.addr).collect();
+            let list = seen.entry(key).or_default();
+            let clash = list.iter().find(|(vrid, _, peers)| {
+                *vrid == inst.vrid
+                    && (peers.is_empty() == mine.is_empty())
+                    && (mine.is_empty() || peers.iter().any(|a| mine.contains(a)))
+            });
+            if let Some((_, other, _)) = clash {
+                let span = ex.vrid.clone().unwrap_or_else(|| inst.span.clone());
+                ctx.error(
+                    &span,
+                    format!(
+                        "virtual_router_id: {} and {other} both use VRID {} for {} on {}",
+                        inst.name,
+                        inst.vrid,
+                        fam_name(fam),
+                        inst.interface.as_deref().unwrap_or("(no interface)")
+                    ),
+                );
+            } else {
+                list.push((inst.vrid, inst.name.clone(), mine));
+            }
+        }
+    }
+}
+
+/// Keeps the references that name something; reports the others.
+fn check_refs(
+    ctx: &mut Ctx,
+    refs: &mut Vec<TrackRef>,
+    names: &BTreeSet<&str>,
+    what: &str,
+    block: &str,
+) {
+    refs.retain(|r| {
+        if names.contains(r.name.as_str()) {
+            true
+        } else {
+            ctx.error(&r.span, format!("{block}: no {what} named '{}'", r.name));
+            false
+        }
+    });
+}
+
+fn references(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft]) {
+    let scripts: BTreeSet<&str> = config
+        .vrrp_scripts
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    let files: BTreeSet<&str> = config.track_files.iter().map(|s| s.name.as_str()).collect();
+    let procs: BTreeSet<&str> = config
+        .track_processes
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    let bfds: BTreeSet<&str> = config
+        .bfd_instances
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    for d in drafts.iter_mut() {
+        let i = &mut d.inst;
+        check_refs(
+            ctx,
+            &mut i.track_scripts,
+            &scripts,
+            "vrrp_script",
+            "track_script",
+        );
+        check_refs(ctx, &mut i.track_files, &files, "track_file", "track_file");
+        check_refs(
+            ctx,
+            &mut i.track_processes,
+            &procs,
+            "vrrp_track_process",
+            "track_process",
+        );
+        check_refs(ctx, &mut i.track_bfds, &bfds, "bfd_instance", "track_bfd");
+    }
+    for g in &mut config.sync_groups {
+        check_refs(
+            ctx,
+            &mut g.track_scripts,
+            &scripts,
+            "vrrp_script",
+            "track_script",
+        );
+        check_refs(ctx, &mut g.track_files, &files, "track_file", "track_file");
+        check_refs(
+            ctx,
+            &mut g.track_processes,
+            &procs,
+            "vrrp_track_process",
+            "track_process",
+        );
+        check_refs(ctx, &mut g.track_bfds, &bfds, "bfd_instance", "track_bfd");
+    }
+    let groups: BTreeSet<String> = config.track_groups.iter().map(|g| g.name.clone()).collect();
+    let inst_names: BTreeSet<&str> = drafts.iter().map(|d| d.inst.name.as_str()).collect();
+    for g in &config.track_groups {
+        for m in &g.members {
+            if !inst_names.contains(m.as_str()) {
+                ctx.error(
+                    &g.span,
+                    format!("track_group {}: no vrrp_instance named '{m}'", g.name),
+                );
+            }
+        }
+    }
+    for a in &mut config.static_addresses {
+        if let Some(t) = &a.options.track_group {
+            if !groups.contains(t) {
+                ctx.error(
+                    &a.span,
+                    format!("static_ipaddress: no track_group named '{t}'"),
+                );
+                a.options.track_group = None;
+            }
+        }
+    }
+}
+
+fn sync_groups(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft]) {
+    let names: BTreeSet<String> = drafts.iter().map(|d| d.inst.name.clone()).collect();
+    let mut owner: BTreeMap<String, String> = BTreeMap::new();
+    let mut keep = Vec::new();
+    for mut g in std::mem::take(&mut config.sync_groups) {
+        let mut members = Vec::new();
+        for m in std::mem::take(&mut g.members) {
+            if !names.contains(&m) {
+                ctx.error(
+                    &g.span,
+                    format!("vrrp_sync_group {}: no vrrp_instance named '{m}'", g.name),
+                );
+            } else if let Some(other) = owner.get(&m) {
+                ctx.error(
+                    &g.span,
+                    format!(
+                        "vrrp_sync_group {}: {m} is already a member of sync group {other}",
+                        g.name
+                    ),
+                );
+            } else if members.contains(&m) {
+                ctx.error(
+                    &g.span,
+                    format!("vrrp_sync_group {}: {m} is listed twice", g.name),
+                );
+            } else {
+                owner.insert(m.clone(), g.name.clone());
+                members.push(m);
+            }
+        }
+        g.members = members;
+        match g.members.len() {
+            0 => ctx.warn(
+                &g.span,
+                format!(
+                    "vrrp_sync_group {}: no member instance; group ignored",
+                    g.name
+                ),
+            ),
+            1 => {
+                ctx.warn(
+                    &g.span,
+                    format!(
+                        "vrrp_sync_group {}: only one member instance; a sync group needs two or more",
+                        g.name
+                    ),
+                );
+                keep.push(g);
+            }
+            _ => keep.push(g),
+        }
+    }
+    config.sync_groups = keep;
+}
+
+fn lvs(ctx: &mut Ctx, config: &mut Config) {
+    let groups: BTreeMap<&str, &VirtualServerGroup> = config
+        .virtual_server_groups
+        .iter()
+        .map(|g| (g.name.as_str(), g))
+        .collect();
+    let files: BTreeSet<&str> = config.track_files.iter().map(|s| s.name.as_str()).collect();
+    let bfds: BTreeSet<&str> = config
+        .bfd_instances
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    let mut drop = Vec::new();
+    for (i, vs) in config.virtual_servers.iter().enumerate() {
+        let fam = match &vs.key {
+            VsKey::Addr { addr, .. } => Some(addr.is_ipv4()),
+            VsKey::Fwmark(_) => vs.ip_family.map(|f| f == Family::Inet),
+            VsKey::Group(g) => match groups.get(g.as_str()) {
+                None => {
+                    ctx.error(
+                        &vs.span,
+                        format!("virtual_server: no virtual_server_group named '{g}'"),
+                    );
+                    drop.push(i);
+                    continue;
+                }
+                Some(grp) => grp.entries.iter().find_map(|e| match e {
+                    VsgEntry::Range { first, .. } => Some(first.is_ipv4()),
+                    _ => None,
+                }),
+            },
+        };
+        let tunnelled = |m: &LvsMethod| matches!(m, LvsMethod::Tun { .. });
+        for rs in &vs.real_servers {
+            if let Some(v4) = fam {
+                if rs.addr.is_ipv4() != v4 && !tunnelled(&rs.lvs_method) {
+                    ctx.error(
+                        &rs.span,
+                        format!(
+                            "real_server: {} is not the same address family as its virtual server (only tunnelled real servers may differ)",
+                            rs.addr
+                        ),
+                    );
+                }
+            }
+            for ch in &rs.checkers {
+                match &ch.kind {
+                    CheckerKind::File(f) if !files.contains(f.track_file.as_str()) => ctx.error(
+                        &ch.span,
+                        format!("FILE_CHECK: no track_file named '{}'", f.track_file),
+                    ),
+                    CheckerKind::Bfd { name } if !bfds.contains(name.as_str()) => ctx.error(
+                        &ch.span,
+                        format!("BFD_CHECK: no bfd_instance named '{name}'"),
+                    ),
+                    _ => {}
+                }
+            }
+        }
+    }
+    for i in drop.into_iter().rev() {
+        config.virtual_servers.remove(i);
+    }
+}
+
+fn host_interfaces(ctx: &mut Ctx, config: &Config, drafts: &[Draft], ifs: &[String]) {
+    let exists = |n: &str| ifs.iter().any(|i| i == n);
+    let missing = |ctx: &mut Ctx, name: &str, span: &Span, what: &str| {
+        if !exists(name) {
+            ctx.error(
+                span,
+                format!("{what}: interface {name} does not exist on this host"),
+            );
+        }
+    };
+    let route_devs = |words: &[String]| -> Vec<String> {
+        words
+            .windows(2)
+            .filter(|w| w[0] == "dev" || w[0] == "oif" || w[0] == "iif")
+            .map(|w| w[1].clone())
+            .collect()
+    };
+    for d in drafts {
+        let i = &d.inst;
+        if let (Some(name), Some(span)) = (&i.interface, &d.ex.interface) {
+            missing(ctx, name, span, "interface");
+        }
+        for t in &i.track_interfaces {
+            missing(ctx, &t.name, &t.span, "track_interface");
+        }
+        for v in i.vips.iter().chain(&i.excluded_vips) {
+            if let Some(dev) = &v.dev {
+                missing(ctx, dev, &v.span, "virtual_ipaddress");
+            }
+        }
+        for r in &i.virtual_routes {
+            for dev in route_devs(&r.words) {
+                missing(ctx, &dev, &r.span, "virtual_routes");
+            }
+        }
+        for r in &i.virtual_rules {
+            for dev in route_devs(&r.words) {
+                missing(ctx, &dev, &r.span, "virtual_rules");
+            }
+        }
+    }
+    for g in &config.sync_groups {
+        for t in &g.track_interfaces {
+            missing(ctx, &t.name, &t.span, "track_interface");
+        }
+    }
+    for a in &config.static_addresses {
+        if let Some(dev) = &a.dev {
+            missing(ctx, dev, &a.span, "static_ipaddress");
+        }
+    }
+    for r in &config.static_routes {
+        for dev in route_devs(&r.words) {
+            missing(ctx, &dev, &r.span, "static_routes");
+        }
+    }
+    for r in &config.static_rules {
+        for dev in route_devs(&r.words) {
+            missing(ctx, &dev, &r.span, "static_rules");
+        }
+    }
+}
+
+/// The user a script runs as: its own, else `script_user`, else `keepalived_script` when
+/// that user exists, else root.
+fn runs_as_root(cmd: &ScriptCommand, g: &GlobalDefs, have_default_user: bool) -> bool {
+    match cmd.user.as_deref().or(g.script_user.as_deref()) {
+        Some(u) => u == "root" || u == "0",
+        None => !have_default_user,
+    }
+}
+
+/// An executable file at `argv[0]` (absolute, or found in the usual PATH).
+fn executable(cmd: &ScriptCommand) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(p) = cmd.argv.first() else {
+        return false;
+    };
+    let check = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    };
+    if p.contains('/') {
+        return check(std::path::Path::new(p));
+    }
+    [
+        "/usr/local/sbin",
+        "/usr/local/bin",
+        "/usr/sbin",
+        "/usr/bin",
+        "/sbin",
+        "/bin",
+    ]
+    .iter()
+    .any(|d| check(&std::path::Path::new(d).join(p)))
+}
+
+fn user_exists(name: &str) -> bool {
+    std::fs::read_to_string("/etc/passwd")
+        .map(|t| t.lines().any(|l| l.split(':').next() == Some(name)))
+        .unwrap_or(false)
+}
+
+fn script_security(ctx: &mut Ctx, config: &Config, drafts: &[Draft]) {
+    let g = &config.global;
+    if g.enable_script_security {
+        return;
+    }
+    let default_user = user_exists("keepalived_script");
+    let mut cmds: Vec<(&ScriptCommand, &Span)> = Vec::new();
+    let tracked: BTreeSet<&str> = drafts
+        .iter()
+        .flat_map(|d| d.inst.track_scripts.iter().map(|r| r.name.as_str()))
+        .chain(
+            config
+                .sync_groups
+                .iter()
+                .flat_map(|g| g.track_scripts.iter().map(|r| r.name.as_str())),
+        )
+        .collect();
+    for s in &config.vrrp_scripts {
+        if tracked.contains(s.name.as_str()) {
+            cmds.push((&s.script, &s.span));
+        }
+    }
+    let notify = |n: &'_ NotifyScripts| -> Vec<ScriptCommand> {
+        [
+            &n.master,
+            &n.backup,
+            &n.fault,
+            &n.stop,
+            &n.deleted,
+            &n.any,
+            &n.master_rx_lower_pri,
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|c| !c.argv.is_empty())
+        .cloned()
+        .collect()
+    };
+    let mut owned: Vec<(ScriptCommand, Span)> = Vec::new();
+    for d in drafts {
+        for c in notify(&d.inst.notify) {
+            owned.push((c, d.inst.span.clone()));
+        }
+    }
+    for sg in &config.sync_groups {
+        for c in notify(&sg.notify) {
+            owned.push((c, sg.span.clone()));
+        }
+    }
+    for vs in &config.virtual_servers {
+        for c in [&vs.quorum_up, &vs.quorum_down].into_iter().flatten() {
+            owned.push((c.clone(), vs.span.clone()));
+        }
+        for rs in &vs.real_servers {
+            for c in [&rs.notify_up, &rs.notify_down].into_iter().flatten() {
+                owned.push((c.clone(), rs.span.clone()));
+            }
+            for ch in &rs.checkers {
+                if let CheckerKind::Misc(m) = &ch.kind {
+                    owned.push((m.path.clone(), ch.span.clone()));
+                }
+            }
+        }
+    }
+    for c in [
+        &g.startup_script,
+        &g.shutdown_script,
+        &g.notify_fifo_script,
+        &g.vrrp_notify_fifo_script,
+        &g.lvs_notify_fifo_script,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        owned.push((c.clone(), Span::default()));
+    }
+    for (c, s) in &owned {
+        cmds.push((c, s));
+    }
+    if let Some((_, span)) = cmds
+        .iter()
+        .find(|(c, _)| runs_as_root(c, g, default_user) && executable(c))
+    {
+        ctx.warn(
+            span,
+            format!("{SECURITY_VIOLATION}: scripts would run as root but enable_script_security is not set"),
+        );
+    }
+}
