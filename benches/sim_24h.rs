@@ -15,10 +15,19 @@ advert_int 1\n    virtual_ipaddress {{\n        192.0.2.100/32\n    }}\n}}\nEND\
 }
 
 fn main() {
-    let mut text = format!("segment lan\n{}{}{}", router("r1", 1, 100), router("r2", 2, 150), router("r3", 3, 200));
+    let mut text = format!(
+        "segment lan\n{}{}{}",
+        router("r1", 1, 100),
+        router("r2", 2, 150),
+        router("r3", 3, 200)
+    );
     // Every hour the Master (r3) is stopped for 10 minutes: two failovers per hour.
     for h in 0..24u64 {
-        text.push_str(&format!("at {}s stop r3\nat {}s start r3\n", h * 3600 + 1800, h * 3600 + 2400));
+        text.push_str(&format!(
+            "at {}s stop r3\nat {}s start r3\n",
+            h * 3600 + 1800,
+            h * 3600 + 2400
+        ));
     }
     text.push_str("until 24h\nexpect 86399s r3 state MASTER\n");
     let file = Path::new("benches/sim_24h.scn");
@@ -31,7 +40,11 @@ fn main() {
         }
     };
     let wall = t0.elapsed();
-    let masters = out.trace.iter().filter(|l| l.to_string().contains("-> MASTER")).count();
+    let masters = out
+        .trace
+        .iter()
+        .filter(|l| l.to_string().contains("-> MASTER"))
+        .count();
     println!(
         "sim_24h: 24 h of 3 routers at 1 s adverts: {:.3} s wall, {} trace lines, {} takeovers, expectations {}",
         wall.as_secs_f64(),

@@ -20,7 +20,10 @@ fn files() -> Vec<PathBuf> {
 }
 
 fn seed() -> u64 {
-    std::env::var("SIM_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(1)
+    std::env::var("SIM_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
 }
 
 #[test]
@@ -37,8 +40,15 @@ fn every_scenario_file_parses() {
         if let Err(e) = scenario::parse(&text) {
             bad.push(format!("{}:{}: {}", f.display(), e.line, e.message));
         }
-        if !text.lines().take(30).any(|l| l.starts_with('#') && l.contains("Checks:")) {
-            bad.push(format!("{}: no `# Checks:` line citing what it checks", f.display()));
+        if !text
+            .lines()
+            .take(30)
+            .any(|l| l.starts_with('#') && l.contains("Checks:"))
+        {
+            bad.push(format!(
+                "{}: no `# Checks:` line citing what it checks",
+                f.display()
+            ));
         }
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));

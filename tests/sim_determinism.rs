@@ -38,9 +38,17 @@ fn same_seed_same_trace_in_process() {
     let a = sim::run_text(&lossy(), f, 42, None).unwrap_or_else(|e| panic!("{}", e.0));
     let b = sim::run_text(&lossy(), f, 42, None).unwrap_or_else(|e| panic!("{}", e.0));
     assert_eq!(a.trace_text(), b.trace_text());
-    assert!(a.trace.len() > 100, "the run did something: {} lines", a.trace.len());
+    assert!(
+        a.trace.len() > 100,
+        "the run did something: {} lines",
+        a.trace.len()
+    );
     let c = sim::run_text(&lossy(), f, 43, None).unwrap_or_else(|e| panic!("{}", e.0));
-    assert_ne!(a.trace_text(), c.trace_text(), "seed 43 drew the same faults as seed 42");
+    assert_ne!(
+        a.trace_text(),
+        c.trace_text(),
+        "seed 43 drew the same faults as seed 42"
+    );
 }
 
 #[test]
@@ -70,7 +78,12 @@ fn same_seed_same_trace_in_two_processes() {
             .args(["--seed", "42"])
             .output()
             .expect("run keepalived-rs --simulate");
-        assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out.stdout
     };
     let a = run();
@@ -78,5 +91,9 @@ fn same_seed_same_trace_in_two_processes() {
     assert!(!a.is_empty());
     assert_eq!(a, b, "two processes printed different traces");
     let inproc = sim::run_file(&file, 42, None).unwrap_or_else(|e| panic!("{}", e.0));
-    assert_eq!(String::from_utf8_lossy(&a), inproc.trace_text(), "process and library disagree");
+    assert_eq!(
+        String::from_utf8_lossy(&a),
+        inproc.trace_text(),
+        "process and library disagree"
+    );
 }

@@ -783,6 +783,9 @@ fn inject(w: &mut Words) -> Result<Inject, ParseError> {
     let Some(src) = src else {
         return w.err("an injected advert needs `from <source address>`");
     };
+    if every.is_some_and(|d| d.is_zero()) {
+        return w.err("`every` needs a duration above zero");
+    }
     let mut p = CraftSpec {
         src,
         dst,

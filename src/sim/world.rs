@@ -177,9 +177,8 @@ impl Sim {
             fired: BTreeMap::new(),
             fired_at: Instant::ZERO,
         };
-        for (i, h) in sc.hosts.iter().enumerate() {
+        for h in &sc.hosts {
             if h.autostart {
-                let _ = i;
                 sim.push(
                     Instant::ZERO,
                     Pending::Stimulus(Stimulus::Start(h.name.clone())),
@@ -286,6 +285,11 @@ impl Sim {
             if let Some(i) = due {
                 if self.count_fire(i) {
                     self.engine_event(i, Event::Timers);
+                } else {
+                    // An engine whose deadline never moves past `now` would stop time:
+                    // take it out of the run, loudly (the warning is in the trace).
+                    self.hosts[i].engine = None;
+                    self.hosts[i].status = Status::Idle;
                 }
                 continue;
             }
@@ -686,8 +690,8 @@ impl Sim {
         let sent = sent + 1;
         if let Some(every) = inj.every {
             let next = self.clock.now() + every;
-            let more_by_count = inj.count.is_none_or(|c| sent < c);
-            let more_by_time = inj.until.is_none_or(|u| next <= u);
+            let more_by_count = inj.count.map_or(true, |c| sent < c);
+            let more_by_time = inj.until.map_or(true, |u| next <= u);
             let bounded = inj.count.is_some() || inj.until.is_some();
             if more_by_count && more_by_time && bounded {
                 self.push(next, Pending::Inject { inject: inj, sent });
