@@ -7,7 +7,7 @@
 //! - at every instant, no running host holds a VIP of an instance that is not Master, and a
 //!   host where keepalived is not running holds none (stop releases, crash loses them);
 //! - 15 s after the heal (well over Master_Down_Interval): exactly one Master per virtual
-//!   router, and the VIPs only on it;
+//!   router, with the highest priority of the running routers, and the VIPs only on it;
 //! - the trace of a seed is reproducible (checked on every 25th seed by running it twice).
 //!
 //! `SIM_SEEDS=N` runs seeds 0..N (default 2000); `SIM_SEED=S` runs that seed only. A
@@ -318,6 +318,27 @@ fn check_end(sim: &Sim) -> Result<(), String> {
     }
     if holders != masters {
         return Err(format!("VIP on {holders:?}, Master is {masters:?}"));
+    }
+    // Every router preempts: the Master has the highest priority of the running routers
+    // (between equal priorities, a Backup does not take over, so either may hold it).
+    let prio = |h: &keepalived_rs::sim::host::Host| {
+        h.engine
+            .as_ref()
+            .and_then(|e| e.instance_states().first().map(|s| s.2))
+            .unwrap_or(0)
+    };
+    let best = sim.hosts.iter().map(prio).max().unwrap_or(0);
+    let master_prio = sim
+        .hosts
+        .iter()
+        .filter(|h| masters.contains(&h.name))
+        .map(prio)
+        .max()
+        .unwrap_or(0);
+    if master_prio != best {
+        return Err(format!(
+            "Master {masters:?} has priority {master_prio}, a running router has {best}"
+        ));
     }
     Ok(())
 }
