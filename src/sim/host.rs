@@ -98,3 +98,40 @@ impl Host {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::scenario::ScriptDecl;
+
+    #[test]
+    fn scripts_match_by_path_name_or_stem() {
+        let decl = HostDecl {
+            name: "r1".into(),
+            line: 1,
+            autostart: true,
+            ifaces: Vec::new(),
+            config: String::new(),
+            config_line: 0,
+            config_file: None,
+            scripts: vec![ScriptDecl {
+                name: "chk_nginx".into(),
+                result: ScriptResult::Exit(1),
+                delay: Duration::from_millis(5),
+            }],
+        };
+        let mut h = Host::new(0, decl, Config::default());
+        let fail = (ScriptResult::Exit(1), Duration::from_millis(5));
+        assert_eq!(h.script_result("/usr/local/bin/chk_nginx.sh"), fail);
+        assert_eq!(h.script_result("chk_nginx"), fail);
+        assert_eq!(
+            h.script_result("/bin/true"),
+            (ScriptResult::Exit(0), Duration::ZERO)
+        );
+        h.set_script("chk_nginx", ScriptResult::Hang);
+        assert_eq!(
+            h.script_result("/x/chk_nginx"),
+            (ScriptResult::Hang, Duration::from_millis(5))
+        );
+    }
+}

@@ -897,9 +897,9 @@ fn inject(w: &mut Words) -> Result<Inject, ParseError> {
 fn state_name(w: &mut Words) -> Result<String, ParseError> {
     let s = w.next("a state")?.to_ascii_uppercase();
     match s.as_str() {
-        "MASTER" | "BACKUP" | "FAULT" | "INIT" | "STOP" => Ok(s),
+        "MASTER" | "BACKUP" | "FAULT" | "INIT" | "STOP" | "DOWN" => Ok(s),
         _ => w.err(format!(
-            "`{s}`: expected MASTER, BACKUP, FAULT, INIT or STOP"
+            "`{s}`: expected MASTER, BACKUP, FAULT, INIT, STOP or DOWN"
         )),
     }
 }
