@@ -8,6 +8,8 @@
 //!   host where keepalived is not running holds none (stop releases, crash loses them);
 //! - 15 s after the heal (well over Master_Down_Interval): exactly one Master per virtual
 //!   router, with the highest priority of the running routers, and the VIPs only on it;
+//! - the world never has to refuse an action (address already there or missing, advert on
+//!   a down link, unknown interface): the engine's view of the kernel stays right;
 //! - the trace of a seed is reproducible (checked on every 25th seed by running it twice).
 //!
 //! `SIM_SEEDS=N` runs seeds 0..N (default 2000); `SIM_SEED=S` runs that seed only. A
@@ -362,6 +364,13 @@ fn run_seed(seed: u64, configs: &[Vec<Config>]) -> Result<String, (String, Strin
         return Err((v, text));
     }
     check_end(&sim).map_err(|m| (format!("at {end}: {m}"), text.clone()))?;
+    if let Some(w) = sim
+        .trace
+        .iter()
+        .find(|l| matches!(l.rec, trace::Rec::Warn(_)))
+    {
+        return Err((format!("the world had to refuse an action: {w}"), text));
+    }
     Ok(trace::render(&sim.trace))
 }
 

@@ -10,8 +10,8 @@
 //! - `kill` / `crash`: the machine dies: engine and kernel state are lost at once,
 //!   nothing is sent; a later `start` boots a clean kernel.
 //! - `pause`: the process is frozen: it receives nothing (frames to it are lost), its
-//!   timers do not fire, script exits wait; on `resume` waiting events are delivered and
-//!   overdue timers fire at once.
+//!   timers do not fire, script exits wait; on `resume` waiting events are delivered (for
+//!   each interface only its latest state) and overdue timers fire at once.
 
 use super::kernel::Kernel;
 use super::scenario::{HostDecl, ScriptResult};

@@ -743,7 +743,13 @@ impl Sim {
                     if let Some(st) = s.hosts[i].kernel.iface(&c).map(|f| f.state()) {
                         match s.hosts[i].status {
                             Status::Running => s.engine_event(i, Event::Interface(st)),
-                            Status::Paused => s.hosts[i].deferred.push(Event::Interface(st)),
+                            Status::Paused => {
+                                // A frozen process sees only the latest state of a link.
+                                s.hosts[i].deferred.retain(
+                                    |e| !matches!(e, Event::Interface(x) if x.name == st.name),
+                                );
+                                s.hosts[i].deferred.push(Event::Interface(st));
+                            }
                             _ => {}
                         }
                     }
