@@ -1,7 +1,8 @@
 //! Random-fault runs: for several topologies (2 and 3 routers, VRRPv2 and v3, multicast and
-//! unicast, IPv4 and IPv6, equal and distinct priorities, track scripts) and many seeds, a fault plan drawn from the seed
-//! (loss, delay and jitter, duplication, partitions, crashes, graceful stops, restarts,
-//! pauses, link flaps) runs for 60 s, then everything heals.
+//! unicast, IPv4 and IPv6, equal and distinct priorities, track scripts) and many seeds, a
+//! fault plan drawn from the seed (loss, delay and jitter, duplication, partitions, crashes,
+//! graceful stops, restarts, pauses, link flaps, failing and hung scripts) runs for 60 s,
+//! then everything heals.
 //!
 //! Invariants:
 //! - at every instant, no running host holds a VIP of an instance that is not Master, and a
