@@ -20,6 +20,12 @@
 //!
 //! CONTRACT: the types in this file are shared by the engine, `sim` and `sys`. Variants and
 //! fields may be added; existing ones keep their meaning.
+//!
+//! The [`Engine`] below owns every `vrrp::instance::Instance` of the host, one
+//! `sched::TimerWheel` for all their timers (adverts, down timers, GARP bursts, track
+//! scripts, startup delay), the tracking state (interfaces, scripts, files, processes),
+//! sync groups and the notify lines; it routes received adverts by (interface, family,
+//! VRID). [`Engine::reload`] (in `engine/reload.rs`) applies a new configuration in place.
 
 use crate::config::model::{Route, Rule, ScriptCommand, VirtualAddress};
 use crate::sched::Instant;
@@ -337,10 +343,46 @@ impl Engine {
         self.host_stats.clone()
     }
 
+    /// The `keepalived.stats` text (SIGUSR2): every instance's counters.
+    pub fn stats_report(&self) -> String {
+        let mut out = String::new();
+        for inst in &self.instances {
+            out.push_str(&format!("VRRP Instance: {}\n{}\n", inst.name(), inst.stats));
+        }
+        out
+    }
+
+    /// Zeroes every counter (keepalived's STATS_CLEAR signal, after the report).
+    pub fn clear_stats(&mut self) {
+        for inst in &mut self.instances {
+            inst.stats = Stats::default();
+        }
+        self.host_stats = Stats::default();
+    }
+
     /// Master_Down_Timer and Adver_Timer deadlines of instance `name` (for tests and traces).
     pub fn instance_timers(&self, name: &str) -> Option<(Option<Instant>, Option<Instant>)> {
         let i = self.instances.iter().find(|i| i.name() == name)?;
         Some((i.down_deadline(&self.wheel), i.advert_deadline(&self.wheel)))
+    }
+
+    /// Accept_Mode for the world: the (interface, address) pairs held by a Master that must
+    /// not accept packets addressed to them (a non-owner without `accept`, e.g. under
+    /// `vrrp_strict`); ARP / ND for them are still answered. keepalived installs firewall
+    /// drop rules for these; the simulator drops ICMP echo to them. Recompute after each
+    /// batch of actions.
+    pub fn no_accept_addresses(&self) -> Vec<(String, IpAddr)> {
+        let mut out = Vec::new();
+        for inst in &self.instances {
+            if inst.state != State::Master || inst.cfg.accept || inst.is_owner() {
+                continue;
+            }
+            let ifname = inst.vip_ifname();
+            for v in inst.cfg.vips.iter().chain(inst.cfg.excluded_vips.iter()) {
+                out.push((v.dev.clone().unwrap_or_else(|| ifname.clone()), v.addr));
+            }
+        }
+        out
     }
 
     /// An already-decoded advert received on `ifname` from `src` with `ttl` (the receive

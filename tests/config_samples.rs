@@ -1,6 +1,8 @@
 //! The 25 keepalived.conf samples shipped with keepalived: every one parses and builds
 //! without panicking, and (as root, inside a network namespace with eth0-eth2) our `-t`
-//! verdict matches keepalived's own on each of them.
+//! verdict matches keepalived's own on each of them. Also: keepalived rejects the whole
+//! invalid corpus of tests/invalid as we do (bar listed deliberate strictness), and
+//! seeded random mutations of the samples never panic and always dump stably.
 
 use keepalived_rs::config::{self, LoadOptions};
 use std::path::{Path, PathBuf};
@@ -331,4 +333,81 @@ fn mutated_samples_never_panic() {
         }
     }
     assert_eq!(runs, files.len() * 120);
+}
+
+/// Where keepalived 2.2.7 accepts a configuration we reject on purpose (DESIGN.md rule 7:
+/// deliberately stricter, with a located message), by file of tests/invalid.
+const DELIBERATELY_STRICTER: &[(&str, &str)] = &[
+    (
+        "ipv6_forces_v3.conf",
+        "explicit `version 2` with IPv6 addresses is silently overridden by keepalived",
+    ),
+    (
+        "lvs_missing_group.conf",
+        "keepalived ignores a virtual_server naming a group that does not exist",
+    ),
+    (
+        "strict_unicast.conf",
+        "keepalived.conf(5) forbids unicast in strict mode but 2.2.7 does not check it",
+    ),
+];
+
+/// The invalid corpus against keepalived: every configuration we reject, keepalived
+/// rejects too (both `-t` in the same namespace), except the listed deliberate cases.
+#[test]
+fn invalid_corpus_verdicts_match_keepalived() {
+    let ci = std::env::var_os("CI").is_some();
+    if !is_root() || !have_keepalived() {
+        assert!(!ci, "CI is set but this test needs root and keepalived");
+        eprintln!("notice: skipping the invalid-corpus comparison (needs root and keepalived)");
+        return;
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid");
+    let mut confs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/invalid")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "conf"))
+        .collect();
+    confs.sort();
+    let ns = Netns::create().expect("create the test namespace");
+    let mut mismatches = Vec::new();
+    for conf in &confs {
+        let text = std::fs::read_to_string(conf).unwrap_or_default();
+        let mut args: Vec<String> = vec!["-t".into()];
+        if let Some(opts) = text.lines().next().and_then(|l| l.strip_prefix("# opts:")) {
+            let mut it = opts.split_whitespace();
+            while let Some(w) = it.next() {
+                match w {
+                    "-e" => args.push("-e".into()),
+                    "-i" => {
+                        args.push("-i".into());
+                        args.push(it.next().unwrap_or("x").into());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        args.push("-f".into());
+        args.push(conf.to_string_lossy().into_owned());
+        let run_in_ns = |prog: &str| {
+            let mut a: Vec<&str> = vec!["netns", "exec", &ns.name, prog];
+            a.extend(args.iter().map(String::as_str));
+            exit_code("ip", &a, std::time::Duration::from_secs(30)).expect("-t run")
+        };
+        let theirs = run_in_ns("keepalived");
+        let ours = run_in_ns(BIN);
+        let file = name(conf);
+        let allowed = DELIBERATELY_STRICTER.iter().any(|(f, _)| *f == file);
+        if (theirs == 0) != (ours == 0) && !(allowed && theirs == 0) {
+            mismatches.push(format!("{file}: keepalived {theirs}, ours {ours}"));
+        }
+        if allowed && theirs != 0 {
+            mismatches.push(format!(
+                "{file}: listed as deliberately stricter but keepalived rejects it too ({theirs})"
+            ));
+        }
+    }
+    drop(ns);
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }

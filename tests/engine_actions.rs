@@ -757,3 +757,39 @@ fn global_mcast_group_is_the_default_destination() {
     });
     assert_eq!(dst.as_deref(), Some("224.0.0.42"));
 }
+
+#[test]
+fn no_accept_addresses_only_for_non_owner_masters_without_accept() {
+    let mut a = inst("VI_1", 100);
+    a.accept = false;
+    let mut b = inst("VI_2", 255);
+    b.vrid = 52;
+    b.accept = false;
+    b.vips = vec![vip("192.0.2.200")];
+    let mut e = engine(config(vec![a, b]));
+    e.handle(at("0"), Event::Startup);
+    assert!(
+        e.no_accept_addresses().is_empty(),
+        "VI_1 Backup, VI_2 owner"
+    );
+    run(&mut e, "3.609375");
+    assert_eq!(
+        e.no_accept_addresses(),
+        vec![("eth0".to_string(), "192.0.2.100".parse().unwrap())]
+    );
+}
+
+#[test]
+fn stats_report_and_clear() {
+    let mut e = engine(config(vec![inst("VI_1", 255)]));
+    e.handle(at("0"), Event::Startup);
+    run(&mut e, "2");
+    let r = e.stats_report();
+    assert!(
+        r.starts_with("VRRP Instance: VI_1\n  Advertisements:\n    Received: 0\n    Sent: 3\n"),
+        "{r}"
+    );
+    assert!(r.contains("  Became master: 1\n"));
+    e.clear_stats();
+    assert_eq!(e.instance_stats("VI_1").unwrap().adverts_sent, 0);
+}

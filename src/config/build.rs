@@ -12,6 +12,8 @@ mod lvs;
 mod misc;
 mod resolve;
 mod suggest;
+#[cfg(test)]
+mod tests;
 mod validate;
 pub(crate) mod values;
 mod vrrp;
