@@ -411,3 +411,52 @@ fn invalid_corpus_verdicts_match_keepalived() {
     drop(ns);
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+/// A temporary directory removed on every exit path.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `--dump-conf` output is keepalived.conf that keepalived itself accepts: for every
+/// sample keepalived finds valid, it finds our dump of it valid too.
+#[test]
+fn dumps_are_accepted_by_keepalived() {
+    let ci = std::env::var_os("CI").is_some();
+    if !is_root() || !have_keepalived() {
+        assert!(!ci, "CI is set but this test needs root and keepalived");
+        eprintln!("notice: skipping the dump check against keepalived (needs root and keepalived)");
+        return;
+    }
+    let tmp = TempDir(std::env::temp_dir().join(format!("kacfg-dump-{}", std::process::id())));
+    std::fs::create_dir_all(&tmp.0).expect("temp dir");
+    let ns = Netns::create().expect("create the test namespace");
+    let mut bad = Vec::new();
+    for f in samples() {
+        let orig = f.to_string_lossy().into_owned();
+        let dumped = tmp.0.join(name(&f));
+        let loaded = config::load(&f, &LoadOptions::default());
+        std::fs::write(&dumped, config::dump::dump(&loaded.config)).expect("write dump");
+        let dumped = dumped.to_string_lossy().into_owned();
+        let t = |p: &str| {
+            exit_code(
+                "ip",
+                &["netns", "exec", &ns.name, "keepalived", "-t", "-f", p],
+                std::time::Duration::from_secs(30),
+            )
+            .expect("keepalived -t")
+        };
+        let (a, b) = (t(&orig), t(&dumped));
+        if a == 0 && b != 0 {
+            bad.push(format!(
+                "{}: keepalived accepts the sample but not our dump ({b})",
+                name(&f)
+            ));
+        }
+    }
+    drop(ns);
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}

@@ -163,9 +163,20 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
             };
             v.name = format!("{prefix}.{}", inst.vrid);
         }
+        let kind = if fam == Family::Inet6 { 2 } else { 1 };
+        let rfc = [0x00, 0x00, 0x5e, 0x00, kind, inst.vrid];
+        if v.mac != [0; 6] && v.mac[..5] == rfc[..5] {
+            // keepalived: an explicit MAC may not be the RFC 5798 one (it is the default).
+            ctx.warn(
+                &inst.span,
+                format!(
+                    "use_vmac: {name} may not name the RFC 5798 MAC explicitly; it is the default"
+                ),
+            );
+            v.mac = [0; 6];
+        }
         if v.mac == [0; 6] {
-            let kind = if fam == Family::Inet6 { 2 } else { 1 };
-            v.mac = [0x00, 0x00, 0x5e, 0x00, kind, inst.vrid];
+            v.mac = rfc;
         }
     }
 
