@@ -546,6 +546,16 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
         );
         vs.protocol = Protocol::Udp;
     }
+    if vs.hysteresis > 0 && vs.hysteresis >= vs.quorum {
+        ctx.warn(
+            &vs.span,
+            format!(
+                "virtual_server: hysteresis {} must be below quorum {}; using 0",
+                vs.hysteresis, vs.quorum
+            ),
+        );
+        vs.hysteresis = 0;
+    }
     if vs.sorry_server.is_none() {
         if let Some(c) = kids(node)
             .iter()

@@ -181,6 +181,15 @@ fn instances(ctx: &mut Ctx, drafts: &mut [Draft]) {
                 format!("vrrp_instance {}: virtual_router_id is not set", inst.name),
             );
         }
+        if inst.vips.is_empty() && !inst.strict_mode {
+            ctx.warn(
+                &inst.span,
+                format!(
+                    "vrrp_instance {}: no virtual_ipaddress; at least one is sensible",
+                    inst.name
+                ),
+            );
+        }
         if inst.interface.is_none() && inst.unicast_peers.is_empty() {
             ctx.error(
                 &inst.span,
