@@ -233,6 +233,13 @@ fn typed(ctx: &mut Ctx, g: &mut GlobalDefs, c: &Node) {
     match kw {
         "router_id" | "lvs_id" => g.router_id = ctx.string_arg(c),
         "notification_email" => {
+            let block = c.children.as_deref().unwrap_or(&[]);
+            if c.args.is_empty() && block.is_empty() {
+                ctx.warn(
+                    &c.keyword.span,
+                    "notification_email: empty; no address given".to_string(),
+                );
+            }
             for a in &c.args {
                 g.notification_email.push(a.text.clone());
             }

@@ -97,6 +97,16 @@ const COMMON: &[(&str, Shape)] = &[
     ("log_all_failures", Shape::Line),
 ];
 
+/// The common options MISC_CHECK takes (keepalived 2.2.7 rejects the connection ones).
+const MISC_TIMING: &[(&str, Shape)] = &[
+    ("alpha", Shape::Line),
+    ("retry", Shape::Line),
+    ("delay_before_retry", Shape::Line),
+    ("warmup", Shape::Line),
+    ("delay_loop", Shape::Line),
+    ("log_all_failures", Shape::Line),
+];
+
 const HTTP: &[(&str, Shape)] = &[
     ("http_protocol", Shape::Line),
     ("fast_recovery", Shape::Line),
@@ -496,7 +506,7 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
                 }
                 ctx.no_extra(c, 2);
             }
-            "sorry_server_inhibit" => vs.sorry_server_inhibit = ctx.opt_bool(c),
+            "sorry_server_inhibit" => vs.sorry_server_inhibit = ctx.flag(c),
             "sorry_server_lvs_method" => vs.sorry_server_lvs_method = lvs_method(ctx, c),
             "inhibit_on_failure" => {
                 vs.inhibit_on_failure = ctx.opt_bool(c);
@@ -511,6 +521,53 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
         }
     }
     let _ = inhibit_given;
+    // keepalived reports each of these when missing, and picks its default.
+    let given = |k: &[&str]| {
+        kids(node)
+            .iter()
+            .any(|c| k.contains(&c.keyword.text.as_str()))
+    };
+    if !given(&["lvs_sched", "lb_algo"]) {
+        ctx.warn(
+            &vs.span,
+            "virtual_server: no lvs_sched given; using wlc".to_string(),
+        );
+    }
+    if !given(&["lvs_method", "lb_kind"]) {
+        ctx.warn(
+            &vs.span,
+            "virtual_server: no lvs_method given; using NAT".to_string(),
+        );
+    }
+    if protocol_span.is_none() && !matches!(vs.key, VsKey::Fwmark(_)) {
+        ctx.warn(
+            &vs.span,
+            "virtual_server: no protocol given; using UDP, as keepalived 2.2.7 does".to_string(),
+        );
+        vs.protocol = Protocol::Udp;
+    }
+    if vs.hysteresis > 0 && vs.hysteresis >= vs.quorum {
+        ctx.warn(
+            &vs.span,
+            format!(
+                "virtual_server: hysteresis {} must be below quorum {}; using 0",
+                vs.hysteresis, vs.quorum
+            ),
+        );
+        vs.hysteresis = 0;
+    }
+    if vs.sorry_server.is_none() {
+        if let Some(c) = kids(node)
+            .iter()
+            .find(|c| c.keyword.text == "sorry_server_inhibit")
+        {
+            ctx.warn(
+                &c.keyword.span,
+                "sorry_server_inhibit: there is no sorry_server; ignored".to_string(),
+            );
+            vs.sorry_server_inhibit = false;
+        }
+    }
     if let (VsKey::Fwmark(_), Some(span)) = (&vs.key, &protocol_span) {
         ctx.warn(
             span,
@@ -897,7 +954,9 @@ fn checker(ctx: &mut Ctx, node: &Node) -> Vec<(Checker, Timing)> {
             let mut dynamic = false;
             let mut user: Option<(String, Option<String>)> = None;
             let mut ch = new_checker(span, CheckerKind::Tcp);
-            let tab = table(MISC, true);
+            // MISC_CHECK does not connect: only the timing options apply.
+            let mut tab = table(MISC, false);
+            tab.extend_from_slice(MISC_TIMING);
             for c in kids(node) {
                 if !ctx.check_keyword(c, &tab) || common_keyword(ctx, &mut ch, &mut t, c) {
                     continue;

@@ -110,6 +110,7 @@ pub struct Explicit {
     pub auth_type: Option<(String, Span)>,
     pub auth_pass: Option<(String, Span)>,
     pub preempt_delay: Option<Span>,
+    pub nopreempt: Option<Span>,
     pub unicast_peer: Option<Span>,
     pub vmac_xmit_base: Option<Span>,
     pub garp_master_delay: Option<Duration>,
@@ -393,7 +394,10 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         }
         "accept" => ex.accept = Some((ctx.flag(c), span.clone())),
         "no_accept" => ex.accept = Some((!ctx.flag(c), span.clone())),
-        "nopreempt" => inst.nopreempt = ctx.flag(c),
+        "nopreempt" => {
+            inst.nopreempt = ctx.flag(c);
+            ex.nopreempt = Some(span.clone());
+        }
         "preempt" => inst.nopreempt = !ctx.flag(c),
         "preempt_delay" => {
             if let Some(d) = ctx.timer_arg(c, 0.0, 1000.0) {
