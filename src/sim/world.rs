@@ -76,10 +76,12 @@ pub fn load_configs(
                 .unwrap_or_default(),
             h.name
         ));
+        // No host checks against the machine running the simulation (its interfaces, its
+        // script files and users): the simulated host is checked below instead.
         let opts = LoadOptions {
             config_id: Some(h.name.clone()),
             all_config: false,
-            host_interfaces: Some(h.ifaces.iter().map(|i| i.name.clone()).collect()),
+            host_interfaces: None,
         };
         let (loaded, first_line) = match &h.config_file {
             Some(rel) => {
@@ -133,6 +135,19 @@ pub fn load_configs(
                 h.config_line,
                 h.name
             ));
+        }
+        for inst in &loaded.config.instances {
+            if let Some(ifname) = &inst.interface {
+                if !h.ifaces.iter().any(|i| &i.name == ifname) {
+                    errs.push(format!(
+                        "{}:{}: host {}: vrrp_instance {} uses interface {ifname}, which the host does not have (declare it with `iface`)",
+                        file.display(),
+                        h.line,
+                        h.name,
+                        inst.name
+                    ));
+                }
+            }
         }
         if !errs.is_empty() {
             return Err(errs.join("\n"));
