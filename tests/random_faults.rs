@@ -163,10 +163,15 @@ fn plan(seed: u64) -> (usize, String) {
     );
     for (i, name) in names.iter().enumerate() {
         s.push_str(&format!(
-            "host {name}\n  iface eth0 lan 192.0.2.{}/24 2001:db8::{}/64 fe80::{}\n  config <<END\n{}END\n",
+            "host {name}\n  iface eth0 lan 192.0.2.{}/24 2001:db8::{}/64 fe80::{}\n{}  config <<END\n{}END\n",
             i + 1,
             i + 1,
             i + 1,
+            if t.track_weights.is_empty() {
+                ""
+            } else {
+                "  script chk_app succeeds after 10ms jitter 500ms\n"
+            },
             config_text(t, i)
         ));
     }

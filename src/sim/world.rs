@@ -13,6 +13,7 @@ use super::craft::summarize;
 use super::host::{Host, Status};
 use super::kernel::Kernel;
 use super::net::Net;
+use super::rng::Rng;
 use super::scenario::{Inject, Scenario, ScriptResult, Stimulus};
 use super::trace::{Rec, TraceLine};
 use crate::config::{load_str, LoadOptions};
@@ -60,6 +61,8 @@ pub struct Sim {
     /// Per-instant event count of each host (livelock guard).
     fired: BTreeMap<usize, u32>,
     fired_at: Instant,
+    /// Draws of script run durations (`script NAME ... jitter D`).
+    script_rng: Rng,
 }
 
 /// Builds the configuration of every host; errors name the scenario file and the line.
@@ -191,6 +194,7 @@ impl Sim {
             script_keys: BTreeMap::new(),
             fired: BTreeMap::new(),
             fired_at: Instant::ZERO,
+            script_rng: Rng::stream(seed, "script durations"),
         };
         for h in &sc.hosts {
             if h.autostart {
@@ -596,7 +600,10 @@ impl Sim {
                 );
                 let Some(run) = run else { return };
                 let argv0 = command.argv.first().cloned().unwrap_or_default();
-                let (result, delay) = self.hosts[i].script_result(&argv0);
+                let plan = self.hosts[i].script_result(&argv0);
+                let result = plan.result;
+                let jitter = u64::try_from(plan.jitter.as_nanos()).unwrap_or(u64::MAX);
+                let delay = plan.delay + Duration::from_nanos(self.script_rng.range(0, jitter));
                 let now = self.clock.now();
                 let epoch = self.hosts[i].epoch;
                 let (at, outcome) = match result {
