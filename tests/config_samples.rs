@@ -518,3 +518,67 @@ fn line_deletions_match_keepalived() {
     assert!(compared > 100, "only {compared} comparisons");
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+/// Differential test: the number of a `keyword NUMBER` line (every 4th such line of every
+/// sample) replaced by 0, 300, -1, 1.5 and 70000 gets the same verdict from us and from
+/// keepalived (ranges, rounding, quorum against total weight, ...).
+#[test]
+fn number_mutations_match_keepalived() {
+    let ci = std::env::var_os("CI").is_some();
+    if !is_root() || !have_keepalived() {
+        assert!(!ci, "CI is set but this test needs root and keepalived");
+        eprintln!("notice: skipping the number-mutation comparison (needs root and keepalived)");
+        return;
+    }
+    let tmp = TempDir(std::env::temp_dir().join(format!("kacfg-num-{}", std::process::id())));
+    std::fs::create_dir_all(&tmp.0).expect("temp dir");
+    let ns = Netns::create().expect("create the test namespace");
+    let mut bad = Vec::new();
+    let mut compared = 0;
+    for f in samples() {
+        let text = std::fs::read_to_string(&f).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let numeric: Vec<usize> = (0..lines.len())
+            .filter(|&i| {
+                let w: Vec<&str> = lines[i].split_whitespace().collect();
+                w.len() == 2
+                    && w[0].bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                    && w[1].parse::<f64>().is_ok()
+            })
+            .collect();
+        for &i in numeric.iter().step_by(4) {
+            let kw = lines[i].split_whitespace().next().unwrap_or("");
+            let indent: String = lines[i].chars().take_while(|c| c.is_whitespace()).collect();
+            for v in ["0", "300", "-1", "1.5", "70000"] {
+                let mut t: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+                t[i] = format!("{indent}{kw} {v}");
+                let p = tmp.0.join(format!("{}.l{}.{v}", name(&f), i + 1));
+                std::fs::write(&p, t.join("\n") + "\n").expect("write");
+                let p = p.to_string_lossy().into_owned();
+                let run = |prog: &str| {
+                    exit_code(
+                        "ip",
+                        &["netns", "exec", &ns.name, prog, "-t", "-f", &p],
+                        std::time::Duration::from_secs(30),
+                    )
+                    .expect("-t run")
+                };
+                let theirs = run("keepalived");
+                if theirs > 6 {
+                    continue; // keepalived crashed
+                }
+                let ours = run(BIN);
+                compared += 1;
+                if (theirs == 0) != (ours == 0) {
+                    bad.push(format!(
+                        "{}: keepalived {theirs}, ours {ours}",
+                        name(Path::new(&p))
+                    ));
+                }
+            }
+        }
+    }
+    drop(ns);
+    assert!(compared > 200, "only {compared} comparisons");
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}

@@ -307,17 +307,17 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
             inst.old_unicast_checksum = Some(never);
         }
         "garp_master_delay" => {
-            ex.garp_master_delay = ctx.int_arg(c, 0, 86400).map(|v| secs(v as u64))
+            ex.garp_master_delay = ctx.int_arg(c, 0, 4294).map(|v| secs(v as u64))
         }
         "garp_master_repeat" => ex.garp_master_repeat = ctx.int_arg(c, 1, 10000).map(|v| v as u32),
         "garp_lower_prio_delay" => {
-            ex.garp_lower_prio_delay = ctx.int_arg(c, 0, 86400).map(|v| secs(v as u64))
+            ex.garp_lower_prio_delay = ctx.int_arg(c, 0, 4294).map(|v| secs(v as u64))
         }
         "garp_lower_prio_repeat" => {
             ex.garp_lower_prio_repeat = ctx.int_arg(c, 0, 10000).map(|v| v as u32)
         }
         "garp_master_refresh" => {
-            ex.garp_master_refresh = ctx.int_arg(c, 0, 86400).map(|v| secs(v as u64))
+            ex.garp_master_refresh = ctx.int_arg(c, 0, 4294).map(|v| secs(v as u64))
         }
         "garp_master_refresh_repeat" => {
             ex.garp_master_refresh_repeat = ctx.int_arg(c, 1, 10000).map(|v| v as u32)
