@@ -483,8 +483,8 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
                     vs.hysteresis = v as u32;
                 }
             }
-            "quorum_up" => vs.quorum_up = ctx.script_arg(c),
-            "quorum_down" => vs.quorum_down = ctx.script_arg(c),
+            "quorum_up" => ctx.set_script(&mut vs.quorum_up, c),
+            "quorum_down" => ctx.set_script(&mut vs.quorum_down, c),
             "ip_family" => {
                 if let Some(w) = ctx.arg(c, 0, "inet|inet6") {
                     match w.text.as_str() {
@@ -737,8 +737,8 @@ fn real_server(ctx: &mut Ctx, node: &Node) -> Option<RsDraft> {
                     method_given = true;
                 }
             }
-            "notify_up" => rs.notify_up = ctx.script_arg(c),
-            "notify_down" => rs.notify_down = ctx.script_arg(c),
+            "notify_up" => ctx.set_script(&mut rs.notify_up, c),
+            "notify_down" => ctx.set_script(&mut rs.notify_down, c),
             "uthreshold" => {
                 rs.uthreshold = ctx.int_arg(c, 0, i64::from(u32::MAX)).map(|v| v as u32)
             }
@@ -1152,6 +1152,10 @@ fn url(ctx: &mut Ctx, node: &Node) -> Option<UrlCheck> {
                     u.path = s;
                 }
             }
+            "digest" if u.digest.is_some() => ctx.warn(
+                &c.keyword.span,
+                "digest: already given for this url; this one is ignored".to_string(),
+            ),
             "digest" => {
                 if let Some(s) = ctx.string_arg(c) {
                     if s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
