@@ -20,6 +20,12 @@
 //!
 //! CONTRACT: the types in this file are shared by the engine, `sim` and `sys`. Variants and
 //! fields may be added; existing ones keep their meaning.
+//!
+//! The [`Engine`] below owns every `vrrp::instance::Instance` of the host, one
+//! `sched::TimerWheel` for all their timers (adverts, down timers, GARP bursts, track
+//! scripts, startup delay), the tracking state (interfaces, scripts, files, processes),
+//! sync groups and the notify lines; it routes received adverts by (interface, family,
+//! VRID). [`Engine::reload`] (in `engine/reload.rs`) applies a new configuration in place.
 
 use crate::config::model::{Route, Rule, ScriptCommand, VirtualAddress};
 use crate::sched::Instant;
@@ -186,24 +192,125 @@ pub trait World {
     fn perform(&mut self, now: Instant, action: Action);
 }
 
-/// The engine: every VRRP instance (and later every checker) of one host.
-///
-/// PLACEHOLDER until the engine work lands: holds nothing and answers nothing. The method
-/// signatures are the contract the worlds use.
+use crate::config::model::{Config, Family, TrackRef};
+use crate::sched::TimerWheel;
+use crate::vrrp::group::{self, Follow, Group};
+use crate::vrrp::instance::{Ctx, IfInfo, Instance, Timer, Transition};
+use crate::vrrp::notify::{self, Kind};
+use crate::vrrp::packet::{self, Advert, V3Ipv4Checksum};
+use crate::vrrp::stats::Stats;
+use crate::vrrp::track::{self, Effect, ScriptState};
+use std::collections::{BTreeMap, VecDeque};
+
+mod reload;
+
+/// The engine: every VRRP instance of one host, their timers, tracking and sync groups.
 pub struct Engine {
-    actions: std::collections::VecDeque<Action>,
+    config: Config,
+    instances: Vec<Instance>,
+    /// (VRID, family) -> instances, in configuration order (receive routing).
+    by_vrid: BTreeMap<(u8, Family), Vec<usize>>,
+    groups: Vec<Group>,
+    /// instance index -> group index
+    group_of: Vec<Option<usize>>,
+    scripts: Vec<ScriptState>,
+    files: BTreeMap<String, Option<i64>>,
+    processes: BTreeMap<String, Option<u32>>,
+    interfaces: BTreeMap<String, InterfaceState>,
+    wheel: TimerWheel<Timer>,
+    actions: VecDeque<Action>,
+    transitions: Vec<Transition>,
+    host_stats: Stats,
+    host_last_log: BTreeMap<&'static str, Instant>,
+    prefix: String,
+    /// `notify_fifo` and `vrrp_notify_fifo`: every VRRP line goes to both.
+    fifos: Vec<String>,
+    started: bool,
+    /// `vrrp_startup_delay` is running.
+    startup_pending: bool,
+    startup_timer: Option<crate::sched::TimerHandle>,
+    stopped: bool,
+    next_run: u64,
+}
+
+fn link_local(addrs: &[Ipv6Addr]) -> Option<Ipv6Addr> {
+    addrs
+        .iter()
+        .copied()
+        .find(|a| (a.segments()[0] & 0xffc0) == 0xfe80)
 }
 
 impl Engine {
     /// Builds the engine for a validated configuration.
-    pub fn new(_config: &crate::config::model::Config) -> Engine {
+    pub fn new(config: &Config) -> Engine {
+        let p = Parts::build(config);
         Engine {
-            actions: std::collections::VecDeque::new(),
+            config: config.clone(),
+            instances: p.instances,
+            by_vrid: p.by_vrid,
+            groups: p.groups,
+            group_of: p.group_of,
+            scripts: p.scripts,
+            files: p.files,
+            processes: p.processes,
+            interfaces: BTreeMap::new(),
+            wheel: TimerWheel::new(),
+            actions: VecDeque::new(),
+            transitions: Vec::new(),
+            host_stats: Stats::default(),
+            host_last_log: BTreeMap::new(),
+            prefix: String::new(),
+            fifos: p.fifos,
+            started: false,
+            startup_pending: false,
+            startup_timer: None,
+            stopped: false,
+            next_run: 1,
         }
     }
 
+    /// Prefixes every log line with `name: ` (multi-host simulations).
+    pub fn set_log_prefix(&mut self, name: &str) {
+        self.prefix = if name.is_empty() {
+            String::new()
+        } else {
+            format!("{name}: ")
+        };
+    }
+
     /// Feeds one event that happened at `now`.
-    pub fn handle(&mut self, _now: Instant, _event: Event) {}
+    pub fn handle(&mut self, now: Instant, event: Event) {
+        match event {
+            Event::Startup => self.startup(now),
+            Event::Shutdown => self.shutdown(now),
+            Event::Interface(st) => {
+                self.interfaces.insert(st.name.clone(), st);
+                self.refresh_interfaces();
+                self.retrack(now);
+            }
+            Event::InterfaceRemoved { name } => {
+                self.interfaces.remove(&name);
+                self.refresh_interfaces();
+                self.retrack(now);
+            }
+            Event::Packet(p) => self.packet(now, p),
+            Event::Timers => self.timers(now),
+            Event::ScriptExited { run, outcome } => self.script_exited(now, run, outcome),
+            Event::TrackFileValue { name, value } => {
+                if let Some(v) = self.files.get_mut(&name) {
+                    *v = value;
+                    self.retrack(now);
+                }
+            }
+            Event::TrackProcessCount { name, count } => {
+                if let Some(v) = self.processes.get_mut(&name) {
+                    *v = Some(count);
+                    self.retrack(now);
+                }
+            }
+        }
+        self.settle(now);
+    }
 
     /// The next action to perform, in the order the engine produced them.
     pub fn poll_action(&mut self) -> Option<Action> {
@@ -212,11 +319,618 @@ impl Engine {
 
     /// When the engine next needs `Event::Timers`.
     pub fn next_deadline(&self) -> Option<Instant> {
-        None
+        self.wheel.next_deadline()
     }
 
     /// (name, state, effective priority) of every instance, in configuration order.
     pub fn instance_states(&self) -> Vec<(String, State, u8)> {
-        Vec::new()
+        self.instances
+            .iter()
+            .map(|i| (i.name().to_string(), i.state, i.priority))
+            .collect()
     }
+
+    /// The counters of instance `name`.
+    pub fn instance_stats(&self, name: &str) -> Option<Stats> {
+        self.instances
+            .iter()
+            .find(|i| i.name() == name)
+            .map(|i| i.stats.clone())
+    }
+
+    /// Counters of packets no instance claimed (undecodable, unknown VRID).
+    pub fn host_stats(&self) -> Stats {
+        self.host_stats.clone()
+    }
+
+    /// The `keepalived.stats` text (SIGUSR2): every instance's counters.
+    pub fn stats_report(&self) -> String {
+        let mut out = String::new();
+        for inst in &self.instances {
+            out.push_str(&format!("VRRP Instance: {}\n{}\n", inst.name(), inst.stats));
+        }
+        out
+    }
+
+    /// Zeroes every counter (keepalived's STATS_CLEAR signal, after the report).
+    pub fn clear_stats(&mut self) {
+        for inst in &mut self.instances {
+            inst.stats = Stats::default();
+        }
+        self.host_stats = Stats::default();
+    }
+
+    /// Master_Down_Timer and Adver_Timer deadlines of instance `name` (for tests and traces).
+    pub fn instance_timers(&self, name: &str) -> Option<(Option<Instant>, Option<Instant>)> {
+        let i = self.instances.iter().find(|i| i.name() == name)?;
+        Some((i.down_deadline(&self.wheel), i.advert_deadline(&self.wheel)))
+    }
+
+    /// Accept_Mode for the world: the (interface, address) pairs held by a Master that must
+    /// not accept packets addressed to them (a non-owner without `accept`, e.g. under
+    /// `vrrp_strict`); ARP / ND for them are still answered. keepalived installs firewall
+    /// drop rules for these; the simulator drops ICMP echo to them. Recompute after each
+    /// batch of actions.
+    pub fn no_accept_addresses(&self) -> Vec<(String, IpAddr)> {
+        let mut out = Vec::new();
+        for inst in &self.instances {
+            if inst.state != State::Master || inst.cfg.accept || inst.is_owner() {
+                continue;
+            }
+            let ifname = inst.vip_ifname();
+            for v in inst.cfg.vips.iter().chain(inst.cfg.excluded_vips.iter()) {
+                out.push((v.dev.clone().unwrap_or_else(|| ifname.clone()), v.addr));
+            }
+        }
+        out
+    }
+
+    /// An already-decoded advert received on `ifname` from `src` with `ttl` (the receive
+    /// path after the codec; worlds that decode themselves and tests use it directly).
+    pub fn receive_advert(
+        &mut self,
+        now: Instant,
+        ifname: &str,
+        src: IpAddr,
+        ttl: u8,
+        advert: Advert,
+        form: Option<V3Ipv4Checksum>,
+    ) {
+        self.advert(now, ifname, src, ttl, &advert, form);
+        self.settle(now);
+    }
+
+    // ----- internals --------------------------------------------------------------------
+
+    fn startup(&mut self, now: Instant) {
+        if self.started || self.startup_pending {
+            return;
+        }
+        if let Some(d) = self
+            .config
+            .global
+            .vrrp_startup_delay
+            .filter(|d| !d.is_zero())
+        {
+            log::info!(
+                "{}Delaying startup for {} seconds",
+                self.prefix,
+                d.as_secs_f64()
+            );
+            self.startup_pending = true;
+            self.startup_timer = Some(self.wheel.insert(now + d, Timer::Startup));
+            return;
+        }
+        self.start_instances(now);
+    }
+
+    fn start_instances(&mut self, now: Instant) {
+        self.startup_pending = false;
+        self.startup_timer = None;
+        if self.stopped {
+            return;
+        }
+        self.started = true;
+        self.retrack(now);
+        for i in 0..self.instances.len() {
+            let (inst, mut ctx) = self.split(now, i);
+            inst.startup(&mut ctx);
+        }
+        for s in 0..self.scripts.len() {
+            if self.script_used(s) {
+                let h = self.wheel.insert(now, Timer::Script(s));
+                self.scripts[s].timer = Some(h);
+            }
+        }
+    }
+
+    fn shutdown(&mut self, now: Instant) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
+        if let Some(h) = self.startup_timer.take() {
+            self.wheel.cancel(h);
+        }
+        for s in &mut self.scripts {
+            if let Some(h) = s.timer.take() {
+                self.wheel.cancel(h);
+            }
+            if let Some(run) = s.running.take() {
+                self.actions.push_back(Action::KillScript { run });
+            }
+        }
+        for i in 0..self.instances.len() {
+            let (inst, mut ctx) = self.split(now, i);
+            inst.shutdown(&mut ctx);
+        }
+    }
+
+    fn split(&mut self, now: Instant, i: usize) -> (&mut Instance, Ctx<'_>) {
+        let ctx = Ctx {
+            now,
+            wheel: &mut self.wheel,
+            actions: &mut self.actions,
+            transitions: &mut self.transitions,
+            prefix: &self.prefix,
+            fifos: &self.fifos,
+        };
+        (&mut self.instances[i], ctx)
+    }
+
+    fn script_used(&self, s: usize) -> bool {
+        let name = &self.scripts[s].cfg.name;
+        self.config
+            .instances
+            .iter()
+            .any(|i| i.track_scripts.iter().any(|r| &r.name == name))
+            || self
+                .config
+                .sync_groups
+                .iter()
+                .any(|g| g.track_scripts.iter().any(|r| &r.name == name))
+    }
+
+    fn refresh_interfaces(&mut self) {
+        for inst in &mut self.instances {
+            let name = inst.base_ifname().to_string();
+            inst.iface = match self.interfaces.get(&name) {
+                Some(st) => IfInfo {
+                    known: true,
+                    up: st.up,
+                    mac: st.mac,
+                    primary_v4: st.ipv4.first().copied(),
+                    link_local_v6: link_local(&st.ipv6),
+                },
+                None => IfInfo::default(),
+            };
+        }
+    }
+
+    /// Effects of a list of tracked objects (`force_zero`: sync-group members without
+    /// `sync_group_tracking_weight` fault instead of changing priority).
+    fn effects(&self, refs: &TrackRefs<'_>, force_zero: bool, out: &mut Vec<Effect>) {
+        // A reference's `weight N [reverse]` overrides the object's own weight and reverse.
+        let w = |r: &TrackRef, weight: i32, reverse: bool| {
+            let (w, rev) = match r.weight {
+                Some(w) => (w, r.reverse),
+                None => (weight, reverse || r.reverse),
+            };
+            (if force_zero { 0 } else { w }, rev)
+        };
+        for r in refs.interfaces {
+            let up = self.interfaces.get(&r.name).is_some_and(|s| s.up);
+            let (weight, reverse) = w(r, 0, false);
+            out.push(track::status_effect(weight, reverse, up));
+        }
+        for r in refs.scripts {
+            if let Some(s) = self.scripts.iter().find(|s| s.cfg.name == r.name) {
+                let (weight, reverse) = w(r, s.cfg.weight, s.cfg.reverse);
+                out.push(track::status_effect(weight, reverse, s.ok));
+            }
+        }
+        for r in refs.files {
+            if let Some(f) = self.config.track_files.iter().find(|f| f.name == r.name) {
+                let value = self.files.get(&r.name).copied().flatten().unwrap_or(0);
+                let (weight, reverse) = w(r, f.weight, f.reverse);
+                out.push(track::file_effect(weight, reverse, value));
+            }
+        }
+        for r in refs.processes {
+            let procs = &self.config.track_processes;
+            if let Some(p) = procs.iter().find(|p| p.name == r.name) {
+                // Until the world reports a count, the process is assumed present.
+                let ok = match self.processes.get(&r.name).copied().flatten() {
+                    None => true,
+                    Some(c) => c >= p.quorum && p.quorum_max.map_or(true, |m| c <= m),
+                };
+                let (weight, reverse) = w(r, p.weight, p.reverse);
+                out.push(track::status_effect(weight, reverse, ok));
+            }
+        }
+    }
+
+    /// Recomputes every instance's tracking (priority and FAULT) and moves instances in or
+    /// out of FAULT.
+    fn retrack(&mut self, now: Instant) {
+        let mut own = Vec::with_capacity(self.instances.len());
+        for (i, inst) in self.instances.iter().enumerate() {
+            let c = &inst.cfg;
+            let group = self.group_of[i].map(|g| &self.groups[g]);
+            let force_zero = group.is_some_and(|g| !g.cfg.sync_group_tracking_weight);
+            let mut effects = Vec::new();
+            let refs = TrackRefs {
+                interfaces: &c.track_interfaces,
+                scripts: &c.track_scripts,
+                files: &c.track_files,
+                processes: &c.track_processes,
+            };
+            self.effects(&refs, force_zero, &mut effects);
+            if let Some(g) = group {
+                let refs = TrackRefs {
+                    interfaces: &g.cfg.track_interfaces,
+                    scripts: &g.cfg.track_scripts,
+                    files: &g.cfg.track_files,
+                    processes: &g.cfg.track_processes,
+                };
+                self.effects(&refs, !g.cfg.sync_group_tracking_weight, &mut effects);
+            }
+            let (fault, prio) = track::combine(c.priority, &effects);
+            let link_fault = c.interface.is_some()
+                && !c.dont_track_primary
+                && !(inst.iface.known && inst.iface.up);
+            own.push((fault || link_fault, prio));
+        }
+        let group_fault: Vec<bool> = self
+            .groups
+            .iter()
+            .map(|g| g.members.iter().any(|&m| own[m].0))
+            .collect();
+        for (i, (fault, prio)) in own.into_iter().enumerate() {
+            let fault = fault || self.group_of[i].is_some_and(|g| group_fault[g]);
+            let started = self.started && !self.stopped;
+            let (inst, mut ctx) = self.split(now, i);
+            inst.track_fault = fault;
+            inst.set_priority(&mut ctx, prio);
+            if !started {
+                continue;
+            }
+            if inst.faulty() {
+                inst.enter_fault(&mut ctx);
+            } else if inst.state == State::Fault {
+                inst.leave_fault(&mut ctx);
+            }
+        }
+    }
+
+    fn timers(&mut self, now: Instant) {
+        while let Some((_, t)) = self.wheel.pop_expired(now) {
+            match t {
+                Timer::Script(s) => self.run_script(now, s),
+                Timer::Startup => self.start_instances(now),
+                Timer::Advert(i)
+                | Timer::MasterDown(i)
+                | Timer::GarpRound { inst: i, .. }
+                | Timer::GarpBurst { inst: i, .. } => {
+                    let (inst, mut ctx) = self.split(now, i);
+                    inst.on_timer(&mut ctx, t);
+                }
+            }
+            self.settle(now);
+        }
+    }
+
+    fn run_script(&mut self, now: Instant, s: usize) {
+        let st = &mut self.scripts[s];
+        st.timer = Some(self.wheel.insert(now + st.cfg.interval, Timer::Script(s)));
+        if st.running.is_some() {
+            log::warn!(
+                "{}Track script {} is already running, expect idle - skipping run",
+                self.prefix,
+                st.cfg.name
+            );
+            return;
+        }
+        let run = ScriptRunId(self.next_run);
+        self.next_run += 1;
+        st.running = Some(run);
+        let timeout = st
+            .cfg
+            .timeout
+            .filter(|t| !t.is_zero())
+            .unwrap_or(st.cfg.interval);
+        self.actions.push_back(Action::RunScript {
+            run: Some(run),
+            command: st.cfg.script.clone(),
+            timeout: Some(timeout),
+        });
+    }
+
+    fn script_exited(&mut self, now: Instant, run: ScriptRunId, outcome: ScriptOutcome) {
+        let Some(st) = self.scripts.iter_mut().find(|s| s.running == Some(run)) else {
+            return;
+        };
+        st.running = None;
+        if let ScriptOutcome::TimedOut = outcome {
+            log::warn!("{}Track script {} timed out", self.prefix, st.cfg.name);
+        }
+        if st.record(track::script_succeeded(&outcome)) {
+            let verdict = if st.ok { "succeeded" } else { "failed" };
+            log::info!("{}VRRP_Script({}) {verdict}", self.prefix, st.cfg.name);
+            self.retrack(now);
+        }
+    }
+
+    fn packet(&mut self, now: Instant, p: ReceivedPacket) {
+        match packet::decode(&p.payload, p.src, p.dst) {
+            Ok((advert, form)) => self.advert(now, &p.ifname, p.src, p.ttl, &advert, form),
+            Err(e) => {
+                let family = if p.src.is_ipv6() {
+                    Family::Inet6
+                } else {
+                    Family::Inet
+                };
+                let target = p
+                    .payload
+                    .get(1)
+                    .and_then(|vrid| self.route(&p.ifname, family, *vrid, p.src));
+                match target {
+                    Some(i) => {
+                        let prefix = self.prefix.clone();
+                        self.instances[i].discard_undecodable(now, &prefix, &e, p.src);
+                    }
+                    None => {
+                        crate::vrrp::rx::count(&mut self.host_stats, &e);
+                        self.host_log(now, e.kind(), || {
+                            format!("discarding VRRP packet from {} on {}: {e}", p.src, p.ifname)
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Logs at most one line per kind per second of engine time.
+    fn host_log(&mut self, now: Instant, kind: &'static str, msg: impl FnOnce() -> String) {
+        let due = self
+            .host_last_log
+            .get(kind)
+            .map_or(true, |t| now.saturating_since(*t) >= Duration::from_secs(1));
+        if due {
+            self.host_last_log.insert(kind, now);
+            log::warn!("{}{}", self.prefix, msg());
+        }
+    }
+
+    fn route(&self, ifname: &str, family: Family, vrid: u8, src: IpAddr) -> Option<usize> {
+        let mut found = None;
+        let candidates = self
+            .by_vrid
+            .get(&(vrid, family))
+            .map_or(&[][..], |v| &v[..]);
+        for &i in candidates {
+            let inst = &self.instances[i];
+            let peer = inst.cfg.unicast_peers.iter().any(|p| p.addr == src);
+            let on_if = inst.base_ifname() == ifname || inst.vip_ifname() == ifname;
+            if !(on_if || inst.cfg.interface.is_none() && peer) {
+                continue;
+            }
+            if peer {
+                return Some(i);
+            }
+            found.get_or_insert(i);
+        }
+        found
+    }
+
+    fn advert(
+        &mut self,
+        now: Instant,
+        ifname: &str,
+        src: IpAddr,
+        ttl: u8,
+        advert: &Advert,
+        form: Option<V3Ipv4Checksum>,
+    ) {
+        let family = if src.is_ipv6() {
+            Family::Inet6
+        } else {
+            Family::Inet
+        };
+        match self.route(ifname, family, advert.vrid, src) {
+            Some(i) => {
+                let (inst, mut ctx) = self.split(now, i);
+                inst.receive(&mut ctx, src, ttl, advert, form);
+            }
+            None => {
+                // R6: the VRID is not configured on this interface.
+                // Counted by every instance of this interface and family, or by the host
+                // when there is none (never both: sums stay exact).
+                let mut counted = false;
+                for inst in &mut self.instances {
+                    if inst.cfg.family == family
+                        && (inst.base_ifname() == ifname || inst.vip_ifname() == ifname)
+                    {
+                        inst.stats.vrid_errors += 1;
+                        counted = true;
+                    }
+                }
+                if !counted {
+                    self.host_stats.vrid_errors += 1;
+                }
+                let vrid = advert.vrid;
+                self.host_log(now, "vrid", || {
+                    format!("received VRRP advert for VRID {vrid} on {ifname} from {src}: not configured - discarding")
+                });
+            }
+        }
+    }
+
+    /// Sync groups and notifications for the transitions of the last step.
+    fn settle(&mut self, now: Instant) {
+        if self.transitions.is_empty() {
+            return;
+        }
+        let mut k = 0;
+        while k < self.transitions.len() {
+            let t = self.transitions[k];
+            k += 1;
+            let inst = &self.instances[t.inst];
+            let acts = notify::actions(
+                &inst.cfg.notify,
+                Kind::Instance,
+                inst.name(),
+                t.to,
+                inst.priority,
+                &self.fifos,
+            );
+            self.actions.extend(acts);
+            let Some(g) = self.group_of[t.inst] else {
+                continue;
+            };
+            if t.to != State::Stop {
+                match group::follow(t.from, t.to) {
+                    Follow::Master => {
+                        for m in self.groups[g].members.clone() {
+                            if m != t.inst && self.instances[m].state == State::Backup {
+                                let (inst, mut ctx) = self.split(now, m);
+                                inst.become_master(&mut ctx);
+                            }
+                        }
+                    }
+                    Follow::Backup => {
+                        for m in self.groups[g].members.clone() {
+                            if m != t.inst && self.instances[m].state == State::Master {
+                                let (inst, mut ctx) = self.split(now, m);
+                                inst.force_backup(&mut ctx);
+                            }
+                        }
+                    }
+                    Follow::Nothing => {}
+                }
+            }
+        }
+        self.transitions.clear();
+        self.settle_groups();
+    }
+
+    /// Announces a sync group's state once all its members agree.
+    fn settle_groups(&mut self) {
+        for g in 0..self.groups.len() {
+            let states: Vec<State> = self.groups[g]
+                .members
+                .iter()
+                .map(|&m| self.instances[m].state)
+                .collect();
+            if let Some(s) = Group::settled_state(&states) {
+                if s != self.groups[g].state {
+                    self.groups[g].state = s;
+                    let grp = &self.groups[g];
+                    if s != State::Initialize {
+                        log::info!(
+                            "{}VRRP_Group({}) Syncing instances to {s} state",
+                            self.prefix,
+                            grp.cfg.name
+                        );
+                    }
+                    let acts = notify::actions(
+                        &grp.cfg.notify,
+                        Kind::Group,
+                        &grp.cfg.name,
+                        s,
+                        0,
+                        &self.fifos,
+                    );
+                    self.actions.extend(acts);
+                }
+            }
+        }
+    }
+}
+
+/// Everything the engine derives from a configuration (built at start and on reload).
+struct Parts {
+    instances: Vec<Instance>,
+    by_vrid: BTreeMap<(u8, Family), Vec<usize>>,
+    groups: Vec<Group>,
+    group_of: Vec<Option<usize>>,
+    scripts: Vec<ScriptState>,
+    files: BTreeMap<String, Option<i64>>,
+    processes: BTreeMap<String, Option<u32>>,
+    fifos: Vec<String>,
+}
+
+impl Parts {
+    fn build(config: &Config) -> Parts {
+        let instances: Vec<Instance> = config
+            .instances
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut c = c.clone();
+                if c.mcast_dst_ip.is_none() {
+                    // `vrrp_mcast_group4` / `vrrp_mcast_group6`.
+                    c.mcast_dst_ip = Some(match c.family {
+                        Family::Inet => IpAddr::V4(config.global.vrrp_mcast_group4),
+                        Family::Inet6 => IpAddr::V6(config.global.vrrp_mcast_group6),
+                    });
+                }
+                Instance::new(i, c)
+            })
+            .collect();
+        let mut by_vrid: BTreeMap<(u8, Family), Vec<usize>> = BTreeMap::new();
+        for (i, inst) in instances.iter().enumerate() {
+            by_vrid
+                .entry((inst.cfg.vrid, inst.cfg.family))
+                .or_default()
+                .push(i);
+        }
+        let mut group_of = vec![None; instances.len()];
+        let mut groups = Vec::new();
+        for g in &config.sync_groups {
+            let members: Vec<usize> = g
+                .members
+                .iter()
+                .filter_map(|m| instances.iter().position(|i| i.name() == m))
+                .collect();
+            for &m in &members {
+                group_of[m] = Some(groups.len());
+            }
+            groups.push(Group::new(g.clone(), members));
+        }
+        Parts {
+            instances,
+            by_vrid,
+            groups,
+            group_of,
+            scripts: config
+                .vrrp_scripts
+                .iter()
+                .cloned()
+                .map(ScriptState::new)
+                .collect(),
+            files: config
+                .track_files
+                .iter()
+                .map(|f| (f.name.clone(), f.init_file.map(|(v, _)| v)))
+                .collect(),
+            processes: config
+                .track_processes
+                .iter()
+                .map(|p| (p.name.clone(), None))
+                .collect(),
+            fifos: [&config.global.notify_fifo, &config.global.vrrp_notify_fifo]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
+        }
+    }
+}
+
+struct TrackRefs<'a> {
+    interfaces: &'a [TrackRef],
+    scripts: &'a [TrackRef],
+    files: &'a [TrackRef],
+    processes: &'a [TrackRef],
 }

@@ -6,7 +6,10 @@
 pub mod build;
 pub mod dump;
 mod lang_glob;
+mod lang_include;
+mod lang_line;
 mod lang_pre;
+mod lang_repeat;
 pub mod lex;
 pub mod model;
 pub mod tree;

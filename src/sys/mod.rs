@@ -1,7 +1,31 @@
-//! The real world: one mio loop executing the engine's actions against Linux (filled by
-//! the Linux work).
+//! The real world: one mio loop executing the engine's actions against Linux.
+//!
+//! - `reactor`: the loop (timerfd, signals, netlink, VRRP sockets, pidfds) and the engine;
+//! - `world`: actions → syscalls, kernel reports → events; what we created, released at exit;
+//! - `clock`, `token`: monotonic time and generation-checked mio tokens;
+//! - `rawsock`, `arp`, `ndisc`: VRRP sockets, GARP, unsolicited NA;
+//! - `netlink`, `netlink_route`, `netlink_sock`, `iftable`, `sysctl`: rtnetlink codec,
+//!   requests, sockets, the interface table, VMAC sysctls;
+//! - `process`, `signals`, `pidfile`, `daemon`: children, signals, pid file, detaching.
 //!
 //! CONTRACT: [`daemon_main`] is what `keepalived-rs` (no -t/-d/--simulate) calls.
+
+pub mod arp;
+pub mod clock;
+pub mod daemon;
+pub mod iftable;
+pub mod ndisc;
+pub mod netlink;
+pub mod netlink_route;
+pub mod netlink_sock;
+pub mod pidfile;
+pub mod process;
+pub mod rawsock;
+pub mod reactor;
+pub mod signals;
+pub mod sysctl;
+pub mod token;
+pub mod world;
 
 use std::path::PathBuf;
 
@@ -16,7 +40,7 @@ pub struct DaemonOptions {
     pub all_config: bool,
     /// -n/--dont-fork
     pub dont_fork: bool,
-    /// -p/--pid (default /run/keepalived.pid)
+    /// -p/--pid (empty: [`pidfile::DEFAULT_PID_FILE`], /run/keepalived-rs.pid)
     pub pid_file: PathBuf,
     /// -X/--release-vips
     pub release_vips: bool,
@@ -35,11 +59,68 @@ pub struct DaemonOptions {
     pub run_checkers: bool,
 }
 
+/// keepalived's exit codes.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FATAL: i32 = 1;
+pub const EXIT_NO_CONFIG: i32 = 6;
+
 /// Runs the daemon until it is told to stop; returns the exit status.
 pub fn daemon_main(opts: &DaemonOptions) -> i32 {
-    eprintln!(
-        "{}: the daemon is not built yet",
-        opts.config_file.display()
-    );
-    1
+    // The CLI sets up logging; this only makes sure messages go somewhere if it did not.
+    let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .try_init();
+    let mut opts = opts.clone();
+    if !opts.run_vrrp && !opts.run_checkers {
+        opts.run_vrrp = true;
+        opts.run_checkers = true;
+    }
+    if opts.pid_file.as_os_str().is_empty() {
+        opts.pid_file = PathBuf::from(pidfile::DEFAULT_PID_FILE);
+    }
+    if let Some(mask) = opts.umask {
+        daemon::set_umask(mask);
+    }
+    if let Some(ns) = &opts.namespace {
+        if let Err(e) = daemon::enter_netns(ns) {
+            log::error!("{e}");
+            return EXIT_FATAL;
+        }
+    }
+    let config = match reactor::load_config(&opts) {
+        Ok(c) => c,
+        Err(e) => {
+            log::error!("{e}");
+            return EXIT_NO_CONFIG;
+        }
+    };
+    if let Some(pid) = pidfile::holder(&opts.pid_file) {
+        log::error!(
+            "{}: keepalived-rs is already running as pid {pid}",
+            opts.pid_file.display()
+        );
+        return EXIT_FATAL;
+    }
+    if !opts.dont_fork {
+        if let Err(e) = daemon::detach() {
+            log::error!("{e}");
+            return EXIT_FATAL;
+        }
+    }
+    let _pid = match pidfile::PidFile::acquire(&opts.pid_file) {
+        Ok(p) => p,
+        Err(e) => {
+            log::error!("{e}");
+            return EXIT_FATAL;
+        }
+    };
+    log::info!("Starting keepalived-rs {}", env!("CARGO_PKG_VERSION"));
+    let mut reactor = match reactor::Reactor::new(config, opts) {
+        Ok(r) => r,
+        Err(e) => {
+            log::error!("{e}");
+            return EXIT_FATAL;
+        }
+    };
+    reactor.start();
+    reactor.run()
 }

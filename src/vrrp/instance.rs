@@ -1,1 +1,686 @@
-//! The RFC state machine of one virtual router (filled by the engine work).
+//! The RFC state machine of one virtual router (RFC 3768 §6, RFC 5798 / RFC 9568 §6,
+//! reference `vrrp-rfc.md` §3), with keepalived's FAULT state and its extensions
+//! (preempt_delay, nopreempt, GARP bursts, lower-priority re-advertising).
+//!
+//! An [`Instance`] never owns a timer wheel or a queue: every method takes a [`Ctx`] with
+//! the instant, the engine's wheel and the action queue. Times are exact nanoseconds:
+//! Skew_Time separates priorities by 1/256 of an interval and is never rounded.
+
+use crate::config::model::{Family, VirtualAddress, VrrpInstance, VrrpVersion};
+use crate::engine::{Action, Mac, OutgoingPacket};
+use crate::sched::{Instant, TimerHandle, TimerWheel};
+use crate::vrrp::notify;
+use crate::vrrp::packet::{self, Advert, V2Auth, V3Ipv4Checksum};
+use crate::vrrp::rx::InstancePolicy;
+use crate::vrrp::stats::Stats;
+use crate::vrrp::State;
+use std::collections::{BTreeMap, VecDeque};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+
+mod garp;
+mod receive;
+mod reload;
+mod timing;
+
+use timing::NS_PER_CS;
+pub use timing::{interval_cs, master_down_interval, skew_time};
+
+/// VRRP multicast group for IPv4 (RFC 3768 §5.2.2).
+pub const MCAST_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
+/// VRRP multicast group for IPv6 (RFC 5798 §5.1.2.2).
+pub const MCAST_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
+
+/// Every timer of the engine; the value stored in its wheel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// Adver_Timer of instance `.0`.
+    Advert(usize),
+    /// Master_Down_Timer of instance `.0`.
+    MasterDown(usize),
+    /// The next round of a GARP / NA burst (`rounds` still to send, this one included).
+    GarpRound { inst: usize, rounds: u32 },
+    /// The start of a later burst.
+    GarpBurst { inst: usize, kind: Burst },
+    /// The next run of `vrrp_script` `.0`.
+    Script(usize),
+    /// The end of `vrrp_startup_delay`.
+    Startup,
+}
+
+/// Which later GARP burst a timer starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Burst {
+    /// `garp_master_delay` after becoming master.
+    Second,
+    /// `garp_master_refresh`.
+    Refresh,
+    /// `garp_lower_prio_delay` after a lower-priority advert.
+    LowerPrio,
+}
+
+/// A state change, for the engine (sync groups, notify).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transition {
+    pub inst: usize,
+    pub from: State,
+    pub to: State,
+}
+
+/// What a handler needs from the engine.
+pub struct Ctx<'a> {
+    pub now: Instant,
+    pub wheel: &'a mut TimerWheel<Timer>,
+    pub actions: &'a mut VecDeque<Action>,
+    pub transitions: &'a mut Vec<Transition>,
+    /// Prepended to every log line (host name in multi-host simulations).
+    pub prefix: &'a str,
+    /// `notify_fifo` and `vrrp_notify_fifo`, for lines written outside state changes.
+    pub fifos: &'a [String],
+}
+
+/// What the instance knows of its interface.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IfInfo {
+    pub known: bool,
+    pub up: bool,
+    pub mac: Mac,
+    pub primary_v4: Option<Ipv4Addr>,
+    pub link_local_v6: Option<Ipv6Addr>,
+}
+
+/// One virtual router.
+pub struct Instance {
+    pub index: usize,
+    pub cfg: VrrpInstance,
+    pub state: State,
+    /// Effective priority (tracking applied; the owner's never changes).
+    pub priority: u8,
+    /// Our configured interval, centiseconds.
+    pub own_cs: u16,
+    /// Master_Adver_Interval (v3: learned; v2: always ours), centiseconds.
+    pub learned_cs: u16,
+    pub iface: IfInfo,
+    /// Tracking says FAULT (interface, script, file, process, sync group).
+    pub track_fault: bool,
+    pub stats: Stats,
+    policy: InstancePolicy,
+    adver: Option<TimerHandle>,
+    down: Option<TimerHandle>,
+    garp_round: Option<TimerHandle>,
+    garp_later: Vec<TimerHandle>,
+    /// preempt_delay: when the first lower-priority advert was accepted.
+    preempt_since: Option<Instant>,
+    last_log: BTreeMap<&'static str, Instant>,
+}
+
+/// `a > b` as unsigned integers in network byte order (RFC tie-break).
+fn addr_greater(a: IpAddr, b: Option<IpAddr>) -> bool {
+    let key = |x: IpAddr| -> u128 {
+        match x {
+            IpAddr::V4(v) => u128::from(u32::from(v)),
+            IpAddr::V6(v) => u128::from(v),
+        }
+    };
+    match b {
+        None => true,
+        Some(b) => key(a) > key(b),
+    }
+}
+
+fn is_link_local(a: &IpAddr) -> bool {
+    match a {
+        IpAddr::V6(v) => (v.segments()[0] & 0xffc0) == 0xfe80,
+        IpAddr::V4(_) => false,
+    }
+}
+
+impl Instance {
+    pub fn new(index: usize, cfg: VrrpInstance) -> Instance {
+        let own_cs = match cfg.version {
+            VrrpVersion::V2 => (cfg.advert_int.as_secs().clamp(1, 255) * 100) as u16,
+            VrrpVersion::V3 => interval_cs(cfg.advert_int),
+        };
+        let policy = InstancePolicy::from_config(&cfg, own_cs);
+        Instance {
+            index,
+            priority: cfg.priority,
+            cfg,
+            state: State::Initialize,
+            own_cs,
+            learned_cs: own_cs,
+            iface: IfInfo::default(),
+            track_fault: false,
+            stats: Stats::default(),
+            policy,
+            adver: None,
+            down: None,
+            garp_round: None,
+            garp_later: Vec::new(),
+            preempt_since: None,
+            last_log: BTreeMap::new(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.cfg.name
+    }
+
+    pub fn is_owner(&self) -> bool {
+        self.cfg.priority == 255
+    }
+
+    fn ipv6(&self) -> bool {
+        self.cfg.family == Family::Inet6
+    }
+
+    /// The interface the instance is bound to (its `interface`).
+    pub fn base_ifname(&self) -> &str {
+        self.cfg.interface.as_deref().unwrap_or("")
+    }
+
+    /// The interface carrying VIPs, GARPs and (unless `vmac_xmit_base`) adverts.
+    pub fn vip_ifname(&self) -> String {
+        match &self.cfg.use_vmac {
+            Some(v) => v.name.clone(),
+            None => self.base_ifname().to_string(),
+        }
+    }
+
+    fn advert_ifname(&self) -> String {
+        if self.cfg.vmac_xmit_base {
+            self.base_ifname().to_string()
+        } else {
+            self.vip_ifname()
+        }
+    }
+
+    /// The MAC GARPs / NAs announce: the VMAC with `use_vmac`, else (as keepalived) the
+    /// interface's own.
+    fn garp_mac(&self) -> Mac {
+        match &self.cfg.use_vmac {
+            Some(v) => v.mac,
+            None => self.iface.mac,
+        }
+    }
+
+    /// The advert source, which is also the address of the tie-break.
+    pub fn source_addr(&self) -> Option<IpAddr> {
+        let configured = if self.cfg.unicast_peers.is_empty() {
+            self.cfg.mcast_src_ip.or(self.cfg.unicast_src_ip)
+        } else {
+            self.cfg.unicast_src_ip.or(self.cfg.mcast_src_ip)
+        };
+        match configured {
+            Some(a) if a.is_ipv6() == self.ipv6() => Some(a),
+            _ if self.ipv6() => self.iface.link_local_v6.map(IpAddr::V6),
+            _ => self.iface.primary_v4.map(IpAddr::V4),
+        }
+    }
+
+    fn destinations(&self) -> Vec<IpAddr> {
+        if !self.cfg.unicast_peers.is_empty() {
+            return self.cfg.unicast_peers.iter().map(|p| p.addr).collect();
+        }
+        let dflt = if self.ipv6() {
+            IpAddr::V6(MCAST_V6)
+        } else {
+            IpAddr::V4(MCAST_V4)
+        };
+        vec![self
+            .cfg
+            .mcast_dst_ip
+            .filter(|a| a.is_ipv6() == self.ipv6())
+            .unwrap_or(dflt)]
+    }
+
+    /// Master_Down_Interval with the learned interval and the effective priority.
+    pub fn down_interval(&self) -> Duration {
+        master_down_interval(
+            self.cfg.version,
+            self.priority,
+            self.learned_cs,
+            self.cfg.down_timer_adverts.max(1),
+        )
+    }
+
+    pub fn skew(&self) -> Duration {
+        skew_time(self.cfg.version, self.priority, self.learned_cs)
+    }
+
+    fn own_interval(&self) -> Duration {
+        Duration::from_nanos(u64::from(self.own_cs) * NS_PER_CS)
+    }
+
+    /// Deadline of the Master_Down_Timer, if armed.
+    pub fn down_deadline(&self, wheel: &TimerWheel<Timer>) -> Option<Instant> {
+        self.down.and_then(|h| wheel.deadline(h))
+    }
+
+    /// Deadline of the Adver_Timer, if armed.
+    pub fn advert_deadline(&self, wheel: &TimerWheel<Timer>) -> Option<Instant> {
+        self.adver.and_then(|h| wheel.deadline(h))
+    }
+
+    /// The advert we send with `priority`.
+    pub fn build_advert(&self, priority: u8) -> Advert {
+        let mut addresses: Vec<IpAddr> = self
+            .cfg
+            .vips
+            .iter()
+            .map(|v| v.addr)
+            .filter(|a| a.is_ipv6() == self.ipv6())
+            .collect();
+        if self.ipv6() {
+            // RFC 5798 §5.2.9 / E-8300: the first address is the link-local one.
+            if let Some(pos) = addresses.iter().position(is_link_local) {
+                let ll = addresses.remove(pos);
+                addresses.insert(0, ll);
+            }
+        }
+        Advert {
+            version: self.cfg.version,
+            vrid: self.cfg.vrid,
+            priority,
+            interval_cs: self.own_cs,
+            addresses,
+            auth: match self.cfg.version {
+                VrrpVersion::V3 => V2Auth::None,
+                VrrpVersion::V2 => self.policy.codec.auth.clone(),
+            },
+        }
+    }
+
+    fn log_limited(&mut self, now: Instant, kind: &'static str, prefix: &str, msg: String) {
+        let due = match self.last_log.get(kind) {
+            Some(t) => now.saturating_since(*t) >= Duration::from_secs(1),
+            None => true,
+        };
+        if due {
+            self.last_log.insert(kind, now);
+            log::warn!("{prefix}({}) {msg}", self.cfg.name);
+        }
+    }
+
+    // ----- timers -----------------------------------------------------------------------
+
+    fn cancel(wheel: &mut TimerWheel<Timer>, h: &mut Option<TimerHandle>) {
+        if let Some(h) = h.take() {
+            wheel.cancel(h);
+        }
+    }
+
+    fn arm_down(&mut self, ctx: &mut Ctx, after: Duration) {
+        Self::cancel(ctx.wheel, &mut self.down);
+        self.down = Some(
+            ctx.wheel
+                .insert(ctx.now + after, Timer::MasterDown(self.index)),
+        );
+    }
+
+    fn arm_adver(&mut self, ctx: &mut Ctx) {
+        Self::cancel(ctx.wheel, &mut self.adver);
+        let at = ctx.now + self.own_interval();
+        self.adver = Some(ctx.wheel.insert(at, Timer::Advert(self.index)));
+    }
+
+    fn cancel_all(&mut self, ctx: &mut Ctx) {
+        Self::cancel(ctx.wheel, &mut self.adver);
+        Self::cancel(ctx.wheel, &mut self.down);
+        self.cancel_garps(ctx);
+    }
+
+    fn cancel_garps(&mut self, ctx: &mut Ctx) {
+        Self::cancel(ctx.wheel, &mut self.garp_round);
+        for h in self.garp_later.drain(..) {
+            ctx.wheel.cancel(h);
+        }
+    }
+
+    // ----- output -----------------------------------------------------------------------
+
+    /// Sends one advert (one per unicast peer) with `priority`.
+    pub fn send_advert(&mut self, ctx: &mut Ctx, priority: u8) {
+        let Some(src) = self.source_addr() else {
+            let p = ctx.prefix.to_string();
+            self.log_limited(
+                ctx.now,
+                "nosrc",
+                &p,
+                "cannot send advert: no source address".into(),
+            );
+            return;
+        };
+        let advert = self.build_advert(priority);
+        let form = if self.cfg.v3_checksum_as_v2 {
+            V3Ipv4Checksum::MessageOnly
+        } else {
+            V3Ipv4Checksum::PseudoHeader
+        };
+        let src_mac = match &self.cfg.use_vmac {
+            Some(v) if !self.cfg.vmac_xmit_base => Some(v.mac),
+            _ => None,
+        };
+        let ifname = self.advert_ifname();
+        for dst in self.destinations() {
+            if dst.is_ipv6() != src.is_ipv6() {
+                continue;
+            }
+            let payload = packet::encode(&advert, src, dst, form);
+            self.stats.adverts_sent += 1;
+            if priority == 0 {
+                self.stats.priority_zero_sent += 1;
+            }
+            ctx.actions.push_back(Action::SendAdvert(OutgoingPacket {
+                instance: self.cfg.name.clone(),
+                ifname: ifname.clone(),
+                src,
+                dst,
+                src_mac,
+                payload,
+            }));
+        }
+    }
+
+    fn add_addresses(&mut self, ctx: &mut Ctx) {
+        let ifname = self.vip_ifname();
+        for v in self.cfg.vips.iter().chain(self.cfg.excluded_vips.iter()) {
+            ctx.actions.push_back(Action::AddAddress {
+                ifname: v.dev.clone().unwrap_or_else(|| ifname.clone()),
+                addr: v.clone(),
+            });
+        }
+        for r in &self.cfg.virtual_routes {
+            ctx.actions.push_back(Action::AddRoute(r.clone()));
+        }
+        for r in &self.cfg.virtual_rules {
+            ctx.actions.push_back(Action::AddRule(r.clone()));
+        }
+    }
+
+    fn del_addresses(&mut self, ctx: &mut Ctx) {
+        for r in self.cfg.virtual_rules.iter().rev() {
+            ctx.actions.push_back(Action::DelRule(r.clone()));
+        }
+        for r in self.cfg.virtual_routes.iter().rev() {
+            ctx.actions.push_back(Action::DelRoute(r.clone()));
+        }
+        let ifname = self.vip_ifname();
+        let all: Vec<&VirtualAddress> = self
+            .cfg
+            .vips
+            .iter()
+            .chain(self.cfg.excluded_vips.iter())
+            .collect();
+        for v in all.into_iter().rev() {
+            ctx.actions.push_back(Action::DelAddress {
+                ifname: v.dev.clone().unwrap_or_else(|| ifname.clone()),
+                addr: v.clone(),
+            });
+        }
+    }
+
+    fn set_state(&mut self, ctx: &mut Ctx, to: State, why: &str) {
+        let from = self.state;
+        self.state = to;
+        if to != State::Stop {
+            log::info!(
+                "{}({}) Entering {} STATE{}",
+                ctx.prefix,
+                self.cfg.name,
+                to,
+                why
+            );
+        }
+        ctx.actions.push_back(Action::StateChanged {
+            instance: self.cfg.name.clone(),
+            from,
+            to,
+            priority: self.priority,
+        });
+        ctx.transitions.push(Transition {
+            inst: self.index,
+            from,
+            to,
+        });
+    }
+
+    // ----- transitions ------------------------------------------------------------------
+
+    /// Startup (I1 / I2, or FAULT when the interface or tracking says so).
+    pub fn startup(&mut self, ctx: &mut Ctx) {
+        if let Some(v) = &self.cfg.use_vmac {
+            ctx.actions.push_back(Action::CreateVmac {
+                name: v.name.clone(),
+                parent: self.base_ifname().to_string(),
+                mac: v.mac,
+            });
+        }
+        if self.faulty() {
+            self.set_state(ctx, State::Fault, " (init)");
+            return;
+        }
+        if self.is_owner() {
+            // I1: the owner takes over at once.
+            self.become_master(ctx);
+        } else {
+            // I2 (also for `state MASTER` below 255: it waits for the down timer).
+            self.enter_backup(ctx, " (init)");
+        }
+    }
+
+    /// Would this instance be in FAULT?
+    pub fn faulty(&self) -> bool {
+        let link_down = !(self.iface.known && self.iface.up);
+        self.track_fault
+            || (self.cfg.interface.is_some() && !self.cfg.dont_track_primary && link_down)
+    }
+
+    fn enter_backup(&mut self, ctx: &mut Ctx, why: &str) {
+        self.learned_cs = self.own_cs;
+        let d = self.down_interval();
+        self.cancel_all(ctx);
+        self.arm_down(ctx, d);
+        self.preempt_since = None;
+        self.set_state(ctx, State::Backup, why);
+    }
+
+    /// B3 / I1 / a sync group's order: become Master.
+    pub fn become_master(&mut self, ctx: &mut Ctx) {
+        log::info!(
+            "{}({}) Transition to MASTER STATE",
+            ctx.prefix,
+            self.cfg.name
+        );
+        self.cancel_all(ctx);
+        self.preempt_since = None;
+        self.set_state(ctx, State::Master, "");
+        self.stats.became_master += 1;
+        self.add_addresses(ctx);
+        let p = self.priority;
+        self.send_advert(ctx, p);
+        let g = self.cfg.garp.clone();
+        self.start_burst(ctx, g.master_repeat.max(1));
+        if !g.master_delay.is_zero() && g.master_repeat > 0 {
+            self.schedule_burst(ctx, g.master_delay, Burst::Second);
+        }
+        if let Some(r) = g.master_refresh.filter(|r| !r.is_zero()) {
+            self.schedule_burst(ctx, r, Burst::Refresh);
+        }
+        self.arm_adver(ctx);
+    }
+
+    fn leave_master(&mut self, ctx: &mut Ctx) {
+        self.cancel_all(ctx);
+        self.del_addresses(ctx);
+        self.stats.released_master += 1;
+    }
+
+    /// A sync group orders Backup (a member was demoted): leave Master like M5.
+    pub fn force_backup(&mut self, ctx: &mut Ctx) {
+        match self.state {
+            State::Master => {
+                self.leave_master(ctx);
+                let d = self.down_interval();
+                self.arm_down(ctx, d);
+                self.set_state(ctx, State::Backup, "");
+            }
+            State::Initialize | State::Backup | State::Fault | State::Stop => {}
+        }
+    }
+
+    /// Tracking (or a sync group) reports a fault.
+    pub fn enter_fault(&mut self, ctx: &mut Ctx) {
+        if matches!(self.state, State::Fault | State::Stop | State::Initialize) {
+            return;
+        }
+        if self.state == State::Master {
+            if self.iface.up {
+                self.send_advert(ctx, 0);
+            }
+            self.leave_master(ctx);
+        }
+        self.cancel_all(ctx);
+        self.set_state(ctx, State::Fault, "");
+    }
+
+    /// Tracking is fine again: leave FAULT (the owner straight to Master, others Backup).
+    pub fn leave_fault(&mut self, ctx: &mut Ctx) {
+        if self.state != State::Fault || self.faulty() {
+            return;
+        }
+        if self.is_owner() {
+            self.become_master(ctx);
+        } else {
+            self.enter_backup(ctx, "");
+        }
+    }
+
+    /// B2 / M2: shutdown. The Master sends one priority-0 advert and releases everything.
+    pub fn shutdown(&mut self, ctx: &mut Ctx) {
+        match self.state {
+            State::Master => {
+                Self::cancel(ctx.wheel, &mut self.adver);
+                self.send_advert(ctx, 0);
+                log::info!("{}({}) sent 0 priority", ctx.prefix, self.cfg.name);
+                self.leave_master(ctx);
+            }
+            State::Stop => return,
+            _ => {}
+        }
+        self.cancel_all(ctx);
+        if let Some(v) = &self.cfg.use_vmac {
+            ctx.actions.push_back(Action::DeleteVmac {
+                name: v.name.clone(),
+            });
+        }
+        log::info!("{}({}) Stopping", ctx.prefix, self.cfg.name);
+        self.set_state(ctx, State::Stop, "");
+    }
+
+    /// Applies a new effective priority from tracking (the owner's never changes).
+    pub fn set_priority(&mut self, ctx: &mut Ctx, priority: u8) {
+        if self.is_owner() || priority == self.priority {
+            return;
+        }
+        log::info!(
+            "{}({}) Changing effective priority from {} to {}",
+            ctx.prefix,
+            self.cfg.name,
+            self.priority,
+            priority
+        );
+        self.priority = priority;
+        ctx.actions.push_back(Action::PriorityChanged {
+            instance: self.cfg.name.clone(),
+            priority,
+        });
+        let word = match self.state {
+            State::Master => Some("MASTER_PRIORITY"),
+            State::Backup => Some("BACKUP_PRIORITY"),
+            _ => None,
+        };
+        if let Some(word) = word.filter(|_| self.cfg.notify_priority_changes) {
+            for path in ctx.fifos {
+                let line =
+                    notify::fifo_line(notify::Kind::Instance, &self.cfg.name, word, priority);
+                ctx.actions.push_back(Action::WriteFifo {
+                    path: path.clone(),
+                    line,
+                });
+            }
+        }
+    }
+
+    /// A timer of this instance fired.
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: Timer) {
+        match timer {
+            Timer::MasterDown(_) => {
+                self.down = None;
+                if self.state == State::Backup {
+                    // B3
+                    self.become_master(ctx);
+                }
+            }
+            Timer::Advert(_) => {
+                self.adver = None;
+                if self.state == State::Master {
+                    // M3
+                    let p = self.priority;
+                    self.send_advert(ctx, p);
+                    self.arm_adver(ctx);
+                }
+            }
+            Timer::GarpRound { rounds, .. } => {
+                self.garp_round = None;
+                if self.state == State::Master {
+                    self.garp_round_now(ctx);
+                    if rounds > 1 {
+                        let t = Timer::GarpRound {
+                            inst: self.index,
+                            rounds: rounds - 1,
+                        };
+                        let at = ctx.now + self.burst_spacing();
+                        self.garp_round = Some(ctx.wheel.insert(at, t));
+                    }
+                }
+            }
+            Timer::GarpBurst { kind, .. } => {
+                let wheel = &*ctx.wheel;
+                self.garp_later.retain(|h| wheel.deadline(*h).is_some());
+                if self.state != State::Master {
+                    return;
+                }
+                let g = self.cfg.garp.clone();
+                match kind {
+                    Burst::Second => self.start_burst(ctx, g.master_repeat),
+                    Burst::LowerPrio => self.start_burst(ctx, g.lower_prio_repeat.unwrap_or(0)),
+                    Burst::Refresh => {
+                        self.start_burst(ctx, g.master_refresh_repeat.max(1));
+                        if let Some(r) = g.master_refresh.filter(|r| !r.is_zero()) {
+                            self.schedule_burst(ctx, r, Burst::Refresh);
+                        }
+                    }
+                }
+            }
+            Timer::Script(_) | Timer::Startup => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tie_break_is_unsigned_network_order() {
+        let a: IpAddr = "fe80::8000:0:0:1".parse().unwrap();
+        let b: IpAddr = "fe80::1".parse().unwrap();
+        assert!(addr_greater(a, Some(b)));
+        assert!(!addr_greater(b, Some(a)));
+        let c: IpAddr = "192.0.2.200".parse().unwrap();
+        let d: IpAddr = "192.0.2.3".parse().unwrap();
+        assert!(addr_greater(c, Some(d)));
+        assert!(!addr_greater(d, Some(d)));
+    }
+}

@@ -6,6 +6,8 @@ pub mod group;
 pub mod instance;
 pub mod notify;
 pub mod packet;
+pub mod rx;
+pub mod stats;
 pub mod track;
 
 use std::fmt;

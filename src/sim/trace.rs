@@ -1,0 +1,284 @@
+//! The trace of a run: one record per observable event, in the order it happened, each
+//! printed as one line (`3.609375s r1 VI_1 BACKUP -> MASTER`). Expectations are checked
+//! against these records, so what is printed is what is judged.
+
+use super::craft::{hex, Summary};
+use crate::engine::Mac;
+use crate::sched::Instant;
+use std::fmt;
+use std::net::IpAddr;
+
+pub fn fmt_mac(m: &Mac) -> String {
+    format!(
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        m[0], m[1], m[2], m[3], m[4], m[5]
+    )
+}
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rec {
+    State {
+        instance: String,
+        from: String,
+        to: String,
+        prio: u8,
+    },
+    Priority {
+        instance: String,
+        prio: u8,
+    },
+    Advert {
+        ifname: String,
+        src: IpAddr,
+        dst: IpAddr,
+        mac: Mac,
+        ttl: u8,
+        summary: Option<Summary>,
+        bytes: Vec<u8>,
+    },
+    Garp {
+        ifname: String,
+        ip: IpAddr,
+        mac: Mac,
+    },
+    Na {
+        ifname: String,
+        ip: IpAddr,
+        mac: Mac,
+    },
+    AddAddr {
+        ifname: String,
+        addr: IpAddr,
+        prefix: u8,
+    },
+    DelAddr {
+        ifname: String,
+        addr: IpAddr,
+        prefix: u8,
+    },
+    Route {
+        add: bool,
+        words: String,
+    },
+    Rule {
+        add: bool,
+        words: String,
+    },
+    Vmac {
+        create: bool,
+        name: String,
+        parent: String,
+        mac: Option<Mac>,
+    },
+    Script {
+        argv: String,
+        run: Option<u64>,
+    },
+    ScriptExit {
+        run: u64,
+        outcome: String,
+    },
+    ScriptKill {
+        run: u64,
+    },
+    Fifo {
+        path: String,
+        line: String,
+    },
+    /// started / stopped / killed / paused / resumed
+    Life(String),
+    Link {
+        ifname: String,
+        up: bool,
+    },
+    /// Network changes (partition, heal, loss...): host is "net".
+    Net(String),
+    Inject {
+        segment: String,
+        src: IpAddr,
+        ttl: u8,
+        summary: Option<Summary>,
+        bytes: Vec<u8>,
+    },
+    ArpReply {
+        ifname: String,
+        ip: IpAddr,
+        mac: Mac,
+    },
+    PingReply {
+        ifname: String,
+        ip: IpAddr,
+    },
+    FrameRouted {
+        ifname: String,
+        mac: Mac,
+    },
+    /// A problem of the simulation itself (unknown interface in an action, livelock).
+    Warn(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceLine {
+    pub at: Instant,
+    pub host: String,
+    pub rec: Rec,
+}
+
+impl fmt::Display for TraceLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} ", self.at, self.host)?;
+        match &self.rec {
+            Rec::State {
+                instance,
+                from,
+                to,
+                prio,
+            } => write!(f, "{instance} {from} -> {to} (prio {prio})"),
+            Rec::Priority { instance, prio } => write!(f, "{instance} priority {prio}"),
+            Rec::Advert {
+                ifname,
+                src,
+                dst,
+                summary,
+                bytes,
+                ..
+            } => {
+                write!(f, "{ifname} send advert ")?;
+                match summary {
+                    Some(s) => write!(f, "{s}")?,
+                    None => write!(f, "unreadable {}", hex(bytes))?,
+                }
+                write!(f, " {src} -> {dst}")
+            }
+            Rec::Garp { ifname, ip, mac } => write!(f, "{ifname} garp {ip} {}", fmt_mac(mac)),
+            Rec::Na { ifname, ip, mac } => {
+                write!(f, "{ifname} unsolicited-na {ip} {}", fmt_mac(mac))
+            }
+            Rec::AddAddr {
+                ifname,
+                addr,
+                prefix,
+            } => write!(f, "add {addr}/{prefix} {ifname}"),
+            Rec::DelAddr {
+                ifname,
+                addr,
+                prefix,
+            } => write!(f, "del {addr}/{prefix} {ifname}"),
+            Rec::Route { add, words } => {
+                write!(f, "route {} {words}", if *add { "add" } else { "del" })
+            }
+            Rec::Rule { add, words } => {
+                write!(f, "rule {} {words}", if *add { "add" } else { "del" })
+            }
+            Rec::Vmac {
+                create: true,
+                name,
+                parent,
+                mac,
+            } => {
+                write!(
+                    f,
+                    "vmac create {name} on {parent} {}",
+                    mac.as_ref().map(fmt_mac).unwrap_or_default()
+                )
+            }
+            Rec::Vmac { name, .. } => write!(f, "vmac delete {name}"),
+            Rec::Script { argv, run: Some(r) } => write!(f, "run script #{r} {argv}"),
+            Rec::Script { argv, run: None } => write!(f, "notify {argv}"),
+            Rec::ScriptExit { run, outcome } => write!(f, "script #{run} {outcome}"),
+            Rec::ScriptKill { run } => write!(f, "kill script #{run}"),
+            Rec::Fifo { path, line } => write!(f, "fifo {path} {line}"),
+            Rec::Life(s) => f.write_str(s),
+            Rec::Link { ifname, up } => {
+                write!(f, "link {ifname} {}", if *up { "up" } else { "down" })
+            }
+            Rec::Net(s) => f.write_str(s),
+            Rec::Inject {
+                segment,
+                src,
+                ttl,
+                summary,
+                bytes,
+            } => {
+                write!(f, "{segment} inject advert ")?;
+                match summary {
+                    Some(s) => write!(f, "{s}")?,
+                    None => write!(f, "{}", hex(bytes))?,
+                }
+                write!(f, " from {src}")?;
+                if *ttl != 255 {
+                    write!(f, " ttl {ttl}")?;
+                }
+                Ok(())
+            }
+            Rec::ArpReply { ifname, ip, mac } => {
+                write!(f, "{ifname} arp-reply {ip} is-at {}", fmt_mac(mac))
+            }
+            Rec::PingReply { ifname, ip } => write!(f, "{ifname} echo-reply from {ip}"),
+            Rec::FrameRouted { ifname, mac } => {
+                write!(f, "{ifname} routes frame to {}", fmt_mac(mac))
+            }
+            Rec::Warn(s) => write!(f, "WARNING {s}"),
+        }
+    }
+}
+
+/// The whole trace as text, one line per record; a run of identical consecutive lines (a
+/// GARP burst) is printed once with its count: `... garp 192.0.2.100 00:00:5e:00:01:33 (x5)`.
+pub fn render(lines: &[TraceLine]) -> String {
+    let mut s = String::new();
+    let mut prev: Option<String> = None;
+    let mut count = 0usize;
+    let flush = |s: &mut String, line: &str, count: usize| {
+        s.push_str(line);
+        if count > 1 {
+            s.push_str(&format!(" (x{count})"));
+        }
+        s.push('\n');
+    };
+    for l in lines {
+        let text = l.to_string();
+        if prev.as_deref() == Some(text.as_str()) {
+            count += 1;
+            continue;
+        }
+        if let Some(p) = prev.take() {
+            flush(&mut s, &p, count);
+        }
+        prev = Some(text);
+        count = 1;
+    }
+    if let Some(p) = prev {
+        flush(&mut s, &p, count);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bursts_are_folded() {
+        let garp = TraceLine {
+            at: Instant::from_nanos(3_609_375_000),
+            host: "r1".into(),
+            rec: Rec::Garp {
+                ifname: "eth0".into(),
+                ip: "192.0.2.100".parse().unwrap(),
+                mac: [0, 0, 0x5e, 0, 1, 0x33],
+            },
+        };
+        let life = TraceLine {
+            at: Instant::from_nanos(4_000_000_000),
+            host: "r1".into(),
+            rec: Rec::Life("killed".into()),
+        };
+        let text = render(&[garp.clone(), garp.clone(), garp, life]);
+        assert_eq!(
+            text,
+            "3.609375s r1 eth0 garp 192.0.2.100 00:00:5e:00:01:33 (x3)\n4s r1 killed\n"
+        );
+    }
+}

@@ -1,0 +1,967 @@
+//! The simulated world and its run loop: hosts, network and frames in flight, driven by a
+//! discrete-event clock that jumps to the earliest of (any running host's engine
+//! deadline, the next frame delivery / timeline stimulus / script exit).
+//!
+//! Tie rule at one instant (fixed, so runs are reproducible): first every host whose
+//! engine deadline is due fires its timers (hosts in declaration order), then queued items
+//! due at that instant run in the order they were queued (stimuli of the timeline are
+//! queued at load, so they come before frames sent at that instant; frames are delivered
+//! in send order). Anything produced at the same instant joins the same rules.
+
+use super::clock::SimClock;
+use super::craft::summarize;
+use super::host::{Host, Status};
+use super::kernel::Kernel;
+use super::net::Net;
+use super::scenario::{Inject, Scenario, ScriptResult, Stimulus};
+use super::trace::{Rec, TraceLine};
+use crate::config::{load_str, LoadOptions};
+use crate::engine::{Action, Engine, Event, ReceivedPacket, ScriptOutcome, ScriptRunId};
+use crate::sched::Instant;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::Path;
+use std::time::Duration;
+
+/// Something due at an instant.
+#[derive(Clone, Debug)]
+enum Pending {
+    Stimulus(Stimulus),
+    Deliver {
+        host: usize,
+        pkt: ReceivedPacket,
+    },
+    ScriptExit {
+        host: usize,
+        epoch: u64,
+        run: ScriptRunId,
+        outcome: ScriptOutcome,
+    },
+    Inject {
+        inject: Inject,
+        sent: u32,
+    },
+}
+
+/// Most events one host may handle at a single instant before it is declared live-locked.
+const LIVELOCK_LIMIT: u32 = 10_000;
+
+pub struct Sim {
+    pub clock: SimClock,
+    pub hosts: Vec<Host>,
+    pub net: Net,
+    /// segment -> ports (host index, physical interface name), in declaration order.
+    ports: BTreeMap<String, Vec<(usize, String)>>,
+    queue: BTreeMap<(Instant, u64), Pending>,
+    seq: u64,
+    pub trace: Vec<TraceLine>,
+    /// Pending script exits by (host, run), to cancel them on KillScript.
+    script_keys: BTreeMap<(usize, u64), (Instant, u64)>,
+    /// Per-instant event count of each host (livelock guard).
+    fired: BTreeMap<usize, u32>,
+    fired_at: Instant,
+}
+
+/// Builds the configuration of every host; errors name the scenario file and the line.
+pub fn load_configs(
+    sc: &Scenario,
+    file: &Path,
+) -> Result<Vec<crate::config::model::Config>, String> {
+    let mut out = Vec::new();
+    for h in &sc.hosts {
+        let origin = file.with_file_name(format!(
+            "{}#{}",
+            file.file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            h.name
+        ));
+        let opts = LoadOptions {
+            config_id: Some(h.name.clone()),
+            all_config: false,
+            host_interfaces: Some(h.ifaces.iter().map(|i| i.name.clone()).collect()),
+        };
+        let (loaded, first_line) = match &h.config_file {
+            Some(rel) => {
+                let path = file.parent().unwrap_or(Path::new(".")).join(rel);
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    format!(
+                        "{}:{}: host {}: cannot read {}: {e}",
+                        file.display(),
+                        h.config_line,
+                        h.name,
+                        path.display()
+                    )
+                })?;
+                (load_str(&text, &path, &opts), None)
+            }
+            None => (load_str(&h.config, &origin, &opts), Some(h.config_line)),
+        };
+        let mut errs = Vec::new();
+        for d in &loaded.diagnostics {
+            if d.severity == crate::config::Severity::Error {
+                errs.push(match first_line {
+                    Some(l) => format!(
+                        "{}:{}: host {} config: {}",
+                        file.display(),
+                        l + d.span.line.saturating_sub(1) as usize,
+                        h.name,
+                        d.message
+                    ),
+                    None => format!("{d} (host {} of {})", h.name, file.display()),
+                });
+            }
+        }
+        if !loaded.missing_files.is_empty() {
+            errs.push(format!(
+                "{}:{}: host {} config could not be loaded ({})",
+                file.display(),
+                h.config_line,
+                h.name,
+                loaded
+                    .missing_files
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if loaded.config.instances.is_empty() && errs.is_empty() {
+            errs.push(format!(
+                "{}:{}: host {} config has no vrrp_instance",
+                file.display(),
+                h.config_line,
+                h.name
+            ));
+        }
+        if !errs.is_empty() {
+            return Err(errs.join("\n"));
+        }
+        out.push(loaded.config);
+    }
+    Ok(out)
+}
+
+impl Sim {
+    /// A world for `sc`, with each host's loaded configuration, seeded by `seed`.
+    pub fn new(sc: &Scenario, configs: Vec<crate::config::model::Config>, seed: u64) -> Sim {
+        let net = Net::new(
+            seed,
+            sc.segments
+                .iter()
+                .map(|s| (s.name.clone(), s.params.clone())),
+        );
+        let mut ports: BTreeMap<String, Vec<(usize, String)>> = BTreeMap::new();
+        for s in &sc.segments {
+            ports.insert(s.name.clone(), Vec::new());
+        }
+        let mut hosts = Vec::new();
+        for (i, (decl, cfg)) in sc.hosts.iter().cloned().zip(configs).enumerate() {
+            for ifd in &decl.ifaces {
+                ports
+                    .entry(ifd.segment.clone())
+                    .or_default()
+                    .push((i, ifd.name.clone()));
+            }
+            hosts.push(Host::new(i, decl, cfg));
+        }
+        let mut sim = Sim {
+            clock: SimClock::default(),
+            hosts,
+            net,
+            ports,
+            queue: BTreeMap::new(),
+            seq: 0,
+            trace: Vec::new(),
+            script_keys: BTreeMap::new(),
+            fired: BTreeMap::new(),
+            fired_at: Instant::ZERO,
+        };
+        for h in &sc.hosts {
+            if h.autostart {
+                sim.push(
+                    Instant::ZERO,
+                    Pending::Stimulus(Stimulus::Start(h.name.clone())),
+                );
+            }
+        }
+        let mut timeline = sc.timeline.clone();
+        timeline.sort_by_key(|t| t.at); // stable: file order among equal times
+        for t in timeline {
+            sim.push(t.at, Pending::Stimulus(t.stimulus));
+        }
+        sim
+    }
+
+    fn push(&mut self, at: Instant, p: Pending) -> (Instant, u64) {
+        let key = (at, self.seq);
+        self.seq += 1;
+        self.queue.insert(key, p);
+        key
+    }
+
+    fn rec(&mut self, host: &str, rec: Rec) {
+        self.trace.push(TraceLine {
+            at: self.clock.now(),
+            host: host.to_string(),
+            rec,
+        });
+    }
+
+    pub fn now(&self) -> Instant {
+        self.clock.now()
+    }
+
+    pub fn host_index(&self, name: &str) -> Option<usize> {
+        self.hosts.iter().position(|h| h.name == name)
+    }
+
+    fn host_deadline(&self, i: usize) -> Option<Instant> {
+        let h = &self.hosts[i];
+        if h.status != Status::Running {
+            return None;
+        }
+        let d = h.engine.as_ref()?.next_deadline()?;
+        if self.fired_at == self.clock.now()
+            && self.fired.get(&i).copied().unwrap_or(0) >= LIVELOCK_LIMIT
+        {
+            return Some(d.max(self.clock.now() + Duration::from_nanos(1)));
+        }
+        Some(d)
+    }
+
+    /// The next instant anything happens, if any.
+    pub fn next_time(&self) -> Option<Instant> {
+        let q = self.queue.keys().next().map(|k| k.0);
+        let h = (0..self.hosts.len())
+            .filter_map(|i| self.host_deadline(i))
+            .min();
+        match (q, h) {
+            (Some(a), Some(b)) => Some(a.min(b).max(self.clock.now())),
+            (a, b) => a.or(b).map(|t| t.max(self.clock.now())),
+        }
+    }
+
+    /// Runs every instant up to and including `until`; `after_instant` is called once each
+    /// instant is complete (for invariant checks).
+    pub fn run_until(&mut self, until: Instant, mut after_instant: impl FnMut(&Sim)) {
+        while let Some(t) = self.next_time() {
+            if t > until {
+                break;
+            }
+            self.clock.advance_to(t);
+            self.run_instant();
+            after_instant(self);
+        }
+        self.clock.advance_to(until);
+    }
+
+    fn count_fire(&mut self, i: usize) -> bool {
+        let now = self.clock.now();
+        if self.fired_at != now {
+            self.fired.clear();
+            self.fired_at = now;
+        }
+        let c = self.fired.entry(i).or_insert(0);
+        *c += 1;
+        if *c == LIVELOCK_LIMIT {
+            let name = self.hosts[i].name.clone();
+            self.rec(
+                &name,
+                Rec::Warn(format!(
+                    "engine live-locked: {LIVELOCK_LIMIT} events at one instant"
+                )),
+            );
+            return false;
+        }
+        *c < LIVELOCK_LIMIT
+    }
+
+    fn run_instant(&mut self) {
+        let now = self.clock.now();
+        loop {
+            let due =
+                (0..self.hosts.len()).find(|&i| self.host_deadline(i).is_some_and(|d| d <= now));
+            if let Some(i) = due {
+                if self.count_fire(i) {
+                    self.engine_event(i, Event::Timers);
+                } else {
+                    // An engine whose deadline never moves past `now` would stop time:
+                    // take it out of the run, loudly (the warning is in the trace).
+                    self.hosts[i].engine = None;
+                    self.hosts[i].status = Status::Idle;
+                }
+                continue;
+            }
+            let key = match self.queue.keys().next() {
+                Some(k) if k.0 <= now => *k,
+                _ => break,
+            };
+            if let Some(p) = self.queue.remove(&key) {
+                self.process(p);
+            }
+        }
+    }
+
+    fn process(&mut self, p: Pending) {
+        match p {
+            Pending::Stimulus(s) => self.stimulus(s),
+            Pending::Deliver { host, pkt } => {
+                if self.hosts[host].status == Status::Running && self.count_fire(host) {
+                    let up = self.hosts[host]
+                        .kernel
+                        .iface(&pkt.ifname)
+                        .is_some_and(|i| i.up);
+                    if up {
+                        self.engine_event(host, Event::Packet(pkt));
+                    }
+                }
+            }
+            Pending::ScriptExit {
+                host,
+                epoch,
+                run,
+                outcome,
+            } => {
+                self.script_keys.remove(&(host, run.0));
+                let h = &self.hosts[host];
+                if h.epoch != epoch || h.engine.is_none() {
+                    return;
+                }
+                let name = h.name.clone();
+                self.rec(
+                    &name,
+                    Rec::ScriptExit {
+                        run: run.0,
+                        outcome: outcome_text(&outcome),
+                    },
+                );
+                let ev = Event::ScriptExited { run, outcome };
+                if self.hosts[host].status == Status::Paused {
+                    self.hosts[host].deferred.push(ev);
+                } else {
+                    self.engine_event(host, ev);
+                }
+            }
+            Pending::Inject { inject, sent } => self.inject(inject, sent),
+        }
+    }
+
+    /// Feeds one event to a running host's engine and performs what it answers.
+    fn engine_event(&mut self, i: usize, ev: Event) {
+        let now = self.clock.now();
+        let Some(engine) = self.hosts[i].engine.as_mut() else {
+            return;
+        };
+        engine.handle(now, ev);
+        self.drain(i);
+    }
+
+    fn drain(&mut self, i: usize) {
+        loop {
+            let Some(engine) = self.hosts[i].engine.as_mut() else {
+                return;
+            };
+            let Some(a) = engine.poll_action() else {
+                return;
+            };
+            self.perform(i, a);
+        }
+    }
+
+    fn perform(&mut self, i: usize, a: Action) {
+        let hname = self.hosts[i].name.clone();
+        match a {
+            Action::SendAdvert(p) => {
+                let k = &self.hosts[i].kernel;
+                let Some(ifc) = k.iface(&p.ifname) else {
+                    self.rec(
+                        &hname,
+                        Rec::Warn(format!("advert on unknown interface {}", p.ifname)),
+                    );
+                    return;
+                };
+                if !ifc.up {
+                    self.rec(
+                        &hname,
+                        Rec::Warn(format!("advert on {} while its link is down", p.ifname)),
+                    );
+                    return;
+                }
+                let mac = p.src_mac.unwrap_or(ifc.mac);
+                let segment = ifc.segment.clone();
+                let summary = summarize(&p.payload, p.src, p.dst);
+                self.rec(
+                    &hname,
+                    Rec::Advert {
+                        ifname: p.ifname.clone(),
+                        src: p.src,
+                        dst: p.dst,
+                        mac,
+                        ttl: 255,
+                        summary,
+                        bytes: p.payload.clone(),
+                    },
+                );
+                if let Some(seg) = segment {
+                    self.transmit(&seg, Some(i), p.src, p.dst, 255, p.payload, true);
+                }
+            }
+            Action::SendGratuitousArp {
+                ifname, ip, mac, ..
+            } => self.rec(
+                &hname,
+                Rec::Garp {
+                    ifname,
+                    ip: IpAddr::V4(ip),
+                    mac,
+                },
+            ),
+            Action::SendUnsolicitedNa {
+                ifname, ip, mac, ..
+            } => self.rec(
+                &hname,
+                Rec::Na {
+                    ifname,
+                    ip: IpAddr::V6(ip),
+                    mac,
+                },
+            ),
+            Action::AddAddress { ifname, addr } => {
+                let dev = addr.dev.clone().unwrap_or(ifname);
+                if !self.hosts[i]
+                    .kernel
+                    .add_addr(&dev, addr.addr, addr.prefix_len)
+                {
+                    self.rec(
+                        &hname,
+                        Rec::Warn(format!(
+                            "add {} on {dev}: exists or no such interface",
+                            addr.addr
+                        )),
+                    );
+                }
+                self.rec(
+                    &hname,
+                    Rec::AddAddr {
+                        ifname: dev,
+                        addr: addr.addr,
+                        prefix: addr.prefix_len,
+                    },
+                );
+            }
+            Action::DelAddress { ifname, addr } => {
+                let dev = addr.dev.clone().unwrap_or(ifname);
+                if !self.hosts[i].kernel.del_addr(&dev, addr.addr) {
+                    self.rec(
+                        &hname,
+                        Rec::Warn(format!("del {} on {dev}: not present", addr.addr)),
+                    );
+                }
+                self.rec(
+                    &hname,
+                    Rec::DelAddr {
+                        ifname: dev,
+                        addr: addr.addr,
+                        prefix: addr.prefix_len,
+                    },
+                );
+            }
+            Action::AddRoute(r) => {
+                let w = r.words.join(" ");
+                self.hosts[i].kernel.routes.push(w.clone());
+                self.rec(
+                    &hname,
+                    Rec::Route {
+                        add: true,
+                        words: w,
+                    },
+                );
+            }
+            Action::DelRoute(r) => {
+                let w = r.words.join(" ");
+                self.hosts[i].kernel.routes.retain(|x| *x != w);
+                self.rec(
+                    &hname,
+                    Rec::Route {
+                        add: false,
+                        words: w,
+                    },
+                );
+            }
+            Action::AddRule(r) => {
+                let w = r.words.join(" ");
+                self.hosts[i].kernel.rules.push(w.clone());
+                self.rec(
+                    &hname,
+                    Rec::Rule {
+                        add: true,
+                        words: w,
+                    },
+                );
+            }
+            Action::DelRule(r) => {
+                let w = r.words.join(" ");
+                self.hosts[i].kernel.rules.retain(|x| *x != w);
+                self.rec(
+                    &hname,
+                    Rec::Rule {
+                        add: false,
+                        words: w,
+                    },
+                );
+            }
+            Action::CreateVmac { name, parent, mac } => {
+                let ok = self.hosts[i].kernel.create_vmac(&name, &parent, mac);
+                self.rec(
+                    &hname,
+                    Rec::Vmac {
+                        create: true,
+                        name: name.clone(),
+                        parent,
+                        mac: Some(mac),
+                    },
+                );
+                if ok {
+                    if let Some(st) = self.hosts[i].kernel.iface(&name).map(|f| f.state()) {
+                        self.engine_event(i, Event::Interface(st));
+                    }
+                } else {
+                    self.rec(&hname, Rec::Warn(format!("cannot create {name}")));
+                }
+            }
+            Action::DeleteVmac { name } => {
+                let ok = self.hosts[i].kernel.delete_vmac(&name);
+                self.rec(
+                    &hname,
+                    Rec::Vmac {
+                        create: false,
+                        name: name.clone(),
+                        parent: String::new(),
+                        mac: None,
+                    },
+                );
+                if ok {
+                    self.engine_event(i, Event::InterfaceRemoved { name });
+                }
+            }
+            Action::StateChanged {
+                instance,
+                from,
+                to,
+                priority,
+            } => self.rec(
+                &hname,
+                Rec::State {
+                    instance,
+                    from: from.to_string(),
+                    to: to.to_string(),
+                    prio: priority,
+                },
+            ),
+            Action::PriorityChanged { instance, priority } => self.rec(
+                &hname,
+                Rec::Priority {
+                    instance,
+                    prio: priority,
+                },
+            ),
+            Action::RunScript {
+                run,
+                command,
+                timeout,
+            } => {
+                let argv = command.argv.join(" ");
+                self.rec(
+                    &hname,
+                    Rec::Script {
+                        argv,
+                        run: run.map(|r| r.0),
+                    },
+                );
+                let Some(run) = run else { return };
+                let argv0 = command.argv.first().cloned().unwrap_or_default();
+                let (result, delay) = self.hosts[i].script_result(&argv0);
+                let now = self.clock.now();
+                let epoch = self.hosts[i].epoch;
+                let (at, outcome) = match result {
+                    ScriptResult::Exit(c) => match timeout {
+                        Some(t) if t < delay => (now + t, ScriptOutcome::TimedOut),
+                        _ => (now + delay, ScriptOutcome::Exited(c)),
+                    },
+                    ScriptResult::Hang => match timeout {
+                        Some(t) => (now + t, ScriptOutcome::TimedOut),
+                        None => return,
+                    },
+                };
+                let key = self.push(
+                    at,
+                    Pending::ScriptExit {
+                        host: i,
+                        epoch,
+                        run,
+                        outcome,
+                    },
+                );
+                self.script_keys.insert((i, run.0), key);
+            }
+            Action::KillScript { run } => {
+                self.rec(&hname, Rec::ScriptKill { run: run.0 });
+                if let Some(key) = self.script_keys.remove(&(i, run.0)) {
+                    self.queue.remove(&key);
+                    let now = self.clock.now();
+                    let epoch = self.hosts[i].epoch;
+                    self.push(
+                        now,
+                        Pending::ScriptExit {
+                            host: i,
+                            epoch,
+                            run,
+                            outcome: ScriptOutcome::Signaled(15),
+                        },
+                    );
+                }
+            }
+            Action::WriteFifo { path, line } => self.rec(&hname, Rec::Fifo { path, line }),
+        }
+    }
+
+    /// Puts a frame on `segment` from host `from` (None: a scripted peer).
+    #[allow(clippy::too_many_arguments)]
+    fn transmit(
+        &mut self,
+        segment: &str,
+        from: Option<usize>,
+        src: IpAddr,
+        dst: IpAddr,
+        ttl: u8,
+        payload: Vec<u8>,
+        faults: bool,
+    ) {
+        let ports = self.ports.get(segment).cloned().unwrap_or_default();
+        let multicast = dst.is_multicast();
+        let now = self.clock.now();
+        let from_name = from
+            .map(|f| self.hosts[f].name.clone())
+            .unwrap_or_else(|| "peer".into());
+        for (hi, ifname) in ports {
+            if Some(hi) == from {
+                continue;
+            }
+            let h = &self.hosts[hi];
+            if !multicast && !h.kernel.on_port(&ifname).any(|f| f.holds(dst)) {
+                continue;
+            }
+            let delays = if faults {
+                let to = h.name.clone();
+                self.net.fate(segment, &from_name, &to)
+            } else {
+                vec![Duration::ZERO]
+            };
+            for d in delays {
+                let pkt = ReceivedPacket {
+                    ifname: ifname.clone(),
+                    src,
+                    dst,
+                    ttl,
+                    payload: payload.clone(),
+                };
+                self.push(now + d, Pending::Deliver { host: hi, pkt });
+            }
+        }
+    }
+
+    fn inject(&mut self, inj: Inject, sent: u32) {
+        let bytes = inj.packet.build();
+        let src = inj.packet.src;
+        let dst = inj.packet.dst();
+        let summary = summarize(&bytes, src, dst);
+        self.rec(
+            "peer",
+            Rec::Inject {
+                segment: inj.segment.clone(),
+                src,
+                ttl: inj.packet.ttl,
+                summary,
+                bytes: bytes.clone(),
+            },
+        );
+        self.transmit(&inj.segment, None, src, dst, inj.packet.ttl, bytes, false);
+        let sent = sent + 1;
+        if let Some(every) = inj.every {
+            let next = self.clock.now() + every;
+            let more_by_count = inj.count.map_or(true, |c| sent < c);
+            let more_by_time = inj.until.map_or(true, |u| next <= u);
+            let bounded = inj.count.is_some() || inj.until.is_some();
+            if more_by_count && more_by_time && bounded {
+                self.push(next, Pending::Inject { inject: inj, sent });
+            }
+        } else if inj.count.is_some_and(|c| sent < c) {
+            let now = self.clock.now();
+            self.push(now, Pending::Inject { inject: inj, sent });
+        }
+    }
+
+    fn stimulus(&mut self, s: Stimulus) {
+        match s {
+            Stimulus::Start(h) => self.with_host(&h, Sim::start),
+            Stimulus::Stop(h) => self.with_host(&h, Sim::stop),
+            Stimulus::Kill(h) => self.with_host(&h, Sim::kill),
+            Stimulus::Restart(h) => self.with_host(&h, |s, i| {
+                s.stop(i);
+                s.start(i);
+            }),
+            Stimulus::Pause(h) => self.with_host(&h, |s, i| {
+                if s.hosts[i].status == Status::Running {
+                    s.hosts[i].status = Status::Paused;
+                    let n = s.hosts[i].name.clone();
+                    s.rec(&n, Rec::Life("paused".into()));
+                }
+            }),
+            Stimulus::Resume(h) => self.with_host(&h, |s, i| {
+                if s.hosts[i].status == Status::Paused {
+                    s.hosts[i].status = Status::Running;
+                    let n = s.hosts[i].name.clone();
+                    s.rec(&n, Rec::Life("resumed".into()));
+                    let evs = std::mem::take(&mut s.hosts[i].deferred);
+                    for e in evs {
+                        s.engine_event(i, e);
+                    }
+                }
+            }),
+            Stimulus::Link { host, ifname, up } => self.with_host(&host, |s, i| {
+                let changed = s.hosts[i].kernel.set_link(&ifname, up);
+                let n = s.hosts[i].name.clone();
+                s.rec(
+                    &n,
+                    Rec::Link {
+                        ifname: ifname.clone(),
+                        up,
+                    },
+                );
+                for c in changed {
+                    if let Some(st) = s.hosts[i].kernel.iface(&c).map(|f| f.state()) {
+                        match s.hosts[i].status {
+                            Status::Running => s.engine_event(i, Event::Interface(st)),
+                            Status::Paused => s.hosts[i].deferred.push(Event::Interface(st)),
+                            _ => {}
+                        }
+                    }
+                }
+            }),
+            Stimulus::Partition(groups) => {
+                self.net.partition(&groups);
+                let text: Vec<String> = groups.iter().map(|g| g.join(" ")).collect();
+                self.rec("net", Rec::Net(format!("partition {}", text.join(" | "))));
+            }
+            Stimulus::Heal => {
+                self.net.heal();
+                self.rec("net", Rec::Net("heal".into()));
+            }
+            Stimulus::Loss { segment, ppm } => {
+                if let Some(p) = self.net.params_mut(&segment) {
+                    p.loss_ppm = ppm;
+                }
+                self.rec("net", Rec::Net(format!("{segment} loss {}", ppm_text(ppm))));
+            }
+            Stimulus::Dup { segment, ppm } => {
+                if let Some(p) = self.net.params_mut(&segment) {
+                    p.dup_ppm = ppm;
+                }
+                self.rec("net", Rec::Net(format!("{segment} dup {}", ppm_text(ppm))));
+            }
+            Stimulus::Delay {
+                segment,
+                delay,
+                jitter,
+            } => {
+                if let Some(p) = self.net.params_mut(&segment) {
+                    p.delay = delay;
+                    p.jitter = jitter;
+                }
+                self.rec(
+                    "net",
+                    Rec::Net(format!(
+                        "{segment} delay {} jitter {}",
+                        super::clock::fmt_duration(delay),
+                        super::clock::fmt_duration(jitter)
+                    )),
+                );
+            }
+            Stimulus::Script { host, name, result } => self.with_host(&host, |s, i| {
+                s.hosts[i].set_script(&name, result.clone());
+                let n = s.hosts[i].name.clone();
+                let what = match &result {
+                    ScriptResult::Exit(0) => "succeeds".to_string(),
+                    ScriptResult::Exit(c) => format!("exits {c}"),
+                    ScriptResult::Hang => "hangs".to_string(),
+                };
+                s.rec(&n, Rec::Net(format!("script {name} now {what}")));
+            }),
+            Stimulus::Inject(inj) => self.inject(inj, 0),
+            Stimulus::Arp { segment, ip } => {
+                for (hi, base) in self.ports.get(&segment).cloned().unwrap_or_default() {
+                    if self.hosts[hi].status == Status::Crashed {
+                        continue;
+                    }
+                    if let Some((ifname, mac)) = self.hosts[hi].kernel.arp_answer(&base, ip) {
+                        let n = self.hosts[hi].name.clone();
+                        self.rec(&n, Rec::ArpReply { ifname, ip, mac });
+                    }
+                }
+            }
+            Stimulus::Ping { segment, ip } => {
+                for (hi, base) in self.ports.get(&segment).cloned().unwrap_or_default() {
+                    if self.hosts[hi].status == Status::Crashed {
+                        continue;
+                    }
+                    if let Some((ifname, _)) = self.hosts[hi].kernel.arp_answer(&base, ip) {
+                        let n = self.hosts[hi].name.clone();
+                        self.rec(&n, Rec::PingReply { ifname, ip });
+                    }
+                }
+            }
+            Stimulus::Frame { segment, mac } => {
+                for (hi, base) in self.ports.get(&segment).cloned().unwrap_or_default() {
+                    if self.hosts[hi].status == Status::Crashed {
+                        continue;
+                    }
+                    if let Some(ifname) = self.hosts[hi].kernel.accepts_mac(&base, mac) {
+                        let n = self.hosts[hi].name.clone();
+                        self.rec(&n, Rec::FrameRouted { ifname, mac });
+                    }
+                }
+            }
+        }
+    }
+
+    fn with_host(&mut self, name: &str, f: impl FnOnce(&mut Sim, usize)) {
+        match self.host_index(name) {
+            Some(i) => f(self, i),
+            None => self.rec("net", Rec::Warn(format!("no host {name}"))),
+        }
+    }
+
+    /// Starts keepalived on host `i`.
+    pub fn start(&mut self, i: usize) {
+        let name = self.hosts[i].name.clone();
+        match self.hosts[i].status {
+            Status::Running | Status::Paused => {
+                self.rec(&name, Rec::Warn("start: already running".into()));
+                return;
+            }
+            Status::Crashed => {
+                let decl = self.hosts[i].decl.ifaces.clone();
+                self.hosts[i].kernel = Kernel::boot(i, &decl);
+            }
+            Status::Idle => {}
+        }
+        let h = &mut self.hosts[i];
+        h.epoch += 1;
+        h.deferred.clear();
+        let mut engine = Engine::new(&h.config);
+        engine.set_log_prefix(&name);
+        h.engine = Some(engine);
+        h.status = Status::Running;
+        self.rec(&name, Rec::Life("started".into()));
+        let states: Vec<_> = self.hosts[i]
+            .kernel
+            .ifaces
+            .iter()
+            .map(|f| f.state())
+            .collect();
+        for st in states {
+            self.engine_event(i, Event::Interface(st));
+        }
+        self.engine_event(i, Event::Startup);
+    }
+
+    /// Stops keepalived on host `i` as SIGTERM does.
+    pub fn stop(&mut self, i: usize) {
+        let name = self.hosts[i].name.clone();
+        if !matches!(self.hosts[i].status, Status::Running | Status::Paused) {
+            return;
+        }
+        self.hosts[i].status = Status::Running;
+        self.engine_event(i, Event::Shutdown);
+        self.hosts[i].engine = None;
+        self.hosts[i].status = Status::Idle;
+        self.rec(&name, Rec::Life("stopped".into()));
+    }
+
+    /// Host `i` dies: keepalived and the kernel's state are gone, nothing is sent.
+    pub fn kill(&mut self, i: usize) {
+        let name = self.hosts[i].name.clone();
+        self.hosts[i].engine = None;
+        self.hosts[i].status = Status::Crashed;
+        let decl = self.hosts[i].decl.ifaces.clone();
+        self.hosts[i].kernel = Kernel::boot(i, &decl);
+        self.rec(&name, Rec::Life("killed".into()));
+    }
+}
+
+fn ppm_text(ppm: u32) -> String {
+    let whole = ppm / 10_000;
+    let frac = ppm % 10_000;
+    if frac == 0 {
+        format!("{whole}%")
+    } else {
+        format!("{whole}.{}%", format!("{frac:04}").trim_end_matches('0'))
+    }
+}
+
+fn outcome_text(o: &ScriptOutcome) -> String {
+    match o {
+        ScriptOutcome::Exited(c) => format!("exited {c}"),
+        ScriptOutcome::Signaled(s) => format!("killed by signal {s}"),
+        ScriptOutcome::TimedOut => "timed out".into(),
+        ScriptOutcome::SpawnFailed(m) => format!("failed to start: {m}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::model::Config;
+    use crate::sim::scenario::parse;
+
+    fn cfg(prio: u8) -> Config {
+        let text = format!(
+            "vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n priority {prio}\n \
+             version 3\n virtual_ipaddress {{\n 192.0.2.100/32\n }}\n}}\n"
+        );
+        let l = load_str(&text, Path::new("t.conf"), &LoadOptions::default());
+        assert!(!l.has_errors(), "{:?}", l.diagnostics);
+        l.config
+    }
+
+    const TEXT: &str = "segment lan\n\
+        host r1 stopped\n  iface eth0 lan 192.0.2.1/24\n  config <<END\nx\nEND\n\
+        host r2 stopped\n  iface eth0 lan 192.0.2.2/24\n  config <<END\nx\nEND\n\
+        at 1s start r1\nat 0.78125s start r2\nat 10s kill r2\nat 14s arp lan 192.0.2.100\n";
+
+    fn run(seed: u64) -> Vec<TraceLine> {
+        let sc = parse(TEXT).unwrap();
+        let mut sim = Sim::new(&sc, vec![cfg(100), cfg(200)], seed);
+        sim.run_until(Instant::from_nanos(16_000_000_000), |_| {});
+        sim.trace
+    }
+
+    #[test]
+    fn master_killed_failover_has_exact_times() {
+        let t = run(1);
+        let text = crate::sim::trace::render(&t);
+        assert!(text.contains("4s r2 VI_1 BACKUP -> MASTER"), "{text}");
+        assert!(
+            text.contains("13.609375s r1 VI_1 BACKUP -> MASTER"),
+            "{text}"
+        );
+        assert!(
+            text.contains("10s r2 eth0 send advert v3 vrid 51 prio 200"),
+            "{text}"
+        );
+        assert!(text.contains("14s r1 eth0 arp-reply 192.0.2.100"), "{text}");
+        assert!(!text.contains("14s r2 eth0 arp-reply"), "{text}");
+        assert_eq!(t, run(1));
+    }
+}

@@ -1,0 +1,337 @@
+//! The daemon's one loop: a single `mio::Poll` over the timerfd (armed for the earliest of
+//! the engine's and the children's deadlines, so `poll` never needs a timeout), signals,
+//! both netlink sockets, the VRRP sockets and the children's pidfds. Each wake-up stamps the
+//! events with the monotonic clock, feeds them to the engine, performs the engine's
+//! actions, and fires the engine's timers when due. Nothing in here blocks.
+
+use super::clock::{Clock, TimerFd};
+use super::netlink_route::{RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR, RTMGRP_LINK};
+use super::netlink_sock::{NlCommand, NlMonitor};
+use super::signals::{self, Request};
+use super::world::{Source, SysWorld};
+use super::DaemonOptions;
+use crate::config::model::Config;
+use crate::config::{self, LoadOptions};
+use crate::engine::{Engine, Event, World};
+use crate::sched::Instant;
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll};
+use signal_hook_mio::v1_0::Signals;
+use std::fmt::Write as _;
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+
+pub const DATA_FILE: &str = "/tmp/keepalived.data";
+pub const STATS_FILE: &str = "/tmp/keepalived.stats";
+const NETLINK_WAIT: Duration = Duration::from_secs(5);
+
+pub struct Reactor {
+    poll: Poll,
+    clock: Clock,
+    timer: TimerFd,
+    signals: Signals,
+    monitor: NlMonitor,
+    pub world: SysWorld,
+    engine: Engine,
+    config: Config,
+    opts: DaemonOptions,
+    /// Loop iterations and how late timers fired (stats dump).
+    wakeups: u64,
+    max_timer_lateness: Duration,
+}
+
+fn load_options(opts: &DaemonOptions) -> LoadOptions {
+    LoadOptions {
+        config_id: opts.config_id.clone(),
+        all_config: opts.all_config,
+        host_interfaces: None,
+    }
+}
+
+/// Reads the configuration for the daemon: diagnostics are logged; `Err` when it cannot run.
+pub fn load_config(opts: &DaemonOptions) -> Result<Config, String> {
+    let loaded = config::load(&opts.config_file, &load_options(opts));
+    for d in &loaded.diagnostics {
+        match d.severity {
+            config::Severity::Error => log::error!("{d}"),
+            config::Severity::Warning => log::warn!("{d}"),
+        }
+    }
+    if loaded.missing_files.iter().any(|f| f == &opts.config_file) {
+        return Err(format!(
+            "{}: configuration file missing",
+            opts.config_file.display()
+        ));
+    }
+    let mut cfg = loaded.config;
+    if opts.run_checkers && !opts.run_vrrp {
+        cfg.instances.clear();
+        cfg.sync_groups.clear();
+    }
+    Ok(cfg)
+}
+
+impl Reactor {
+    /// Opens every kernel object; does not touch the network configuration yet.
+    pub fn new(config: Config, opts: DaemonOptions) -> Result<Reactor, String> {
+        let poll = Poll::new().map_err(|e| format!("epoll: {e}"))?;
+        let registry = poll
+            .registry()
+            .try_clone()
+            .map_err(|e| format!("epoll: {e}"))?;
+        let nl = NlCommand::open().map_err(|e| format!("netlink: {e}"))?;
+        let monitor = NlMonitor::open(RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR)
+            .map_err(|e| format!("netlink monitor: {e}"))?;
+        let timer = TimerFd::new().map_err(|e| format!("timerfd: {e}"))?;
+        let mut signals = signals::open().map_err(|e| format!("signals: {e}"))?;
+        let mut world = SysWorld::new(registry, nl);
+        world.keep_on_exit = opts.dont_release_vrrp;
+        let reg = poll.registry();
+        let t = world.tokens.insert(Source::Timer);
+        reg.register(&mut SourceFd(&timer.as_raw_fd()), t, Interest::READABLE)
+            .map_err(|e| format!("epoll: {e}"))?;
+        let t = world.tokens.insert(Source::Signals);
+        reg.register(&mut signals, t, Interest::READABLE)
+            .map_err(|e| format!("epoll: {e}"))?;
+        let t = world.tokens.insert(Source::NlCommand);
+        reg.register(&mut SourceFd(&world.nl.as_raw_fd()), t, Interest::READABLE)
+            .map_err(|e| format!("epoll: {e}"))?;
+        let t = world.tokens.insert(Source::NlMonitor);
+        reg.register(&mut SourceFd(&monitor.as_raw_fd()), t, Interest::READABLE)
+            .map_err(|e| format!("epoll: {e}"))?;
+        let engine = Engine::new(&config);
+        Ok(Reactor {
+            poll,
+            clock: Clock::new(),
+            timer,
+            signals,
+            monitor,
+            world,
+            engine,
+            config,
+            opts,
+            wakeups: 0,
+            max_timer_lateness: Duration::ZERO,
+        })
+    }
+
+    /// Runs the netlink command channel to completion (start-up and exit only).
+    fn settle_netlink(&mut self) {
+        let mut outs = Vec::new();
+        self.world.nl.run_until_idle(NETLINK_WAIT, &mut outs);
+        let now = self.clock.now();
+        self.world.on_nl_outputs(now, outs);
+        let mut msgs = Vec::new();
+        if self.monitor.on_readable(&mut msgs) {
+            self.world.redump();
+        }
+        self.world.apply_rt(now, msgs);
+    }
+
+    /// Reads the interfaces, removes leftovers of a previous run, adds the static
+    /// configuration, and starts the engine.
+    pub fn start(&mut self) {
+        self.world.want_sockets(&self.config);
+        self.world.redump();
+        self.settle_netlink();
+        self.world.remove_leftovers(&self.config);
+        self.settle_netlink();
+        let now = self.clock.now();
+        self.world.add_static(now, &self.config);
+        self.settle_netlink();
+        // Events gathered so far describe the interfaces: give the engine the full state.
+        self.world.events.clear();
+        let now = self.clock.now();
+        for st in self.world.interface_states() {
+            self.engine.handle(now, Event::Interface(st));
+        }
+        self.engine.handle(now, Event::Startup);
+        self.drive();
+    }
+
+    /// Performs every action the engine has, feeding back the events that produces.
+    fn drive(&mut self) {
+        loop {
+            while let Some(a) = self.engine.poll_action() {
+                let now = self.clock.now();
+                self.world.perform(now, a);
+            }
+            if self.world.events.is_empty() {
+                break;
+            }
+            let now = self.clock.now();
+            for e in std::mem::take(&mut self.world.events) {
+                self.engine.handle(now, e);
+            }
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        match (
+            self.engine.next_deadline(),
+            self.world.procs.next_deadline(),
+        ) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The loop. Returns the exit status.
+    pub fn run(&mut self) -> i32 {
+        let mut events = Events::with_capacity(256);
+        loop {
+            self.drive();
+            let deadline = self.next_deadline();
+            if let Err(e) = self
+                .timer
+                .arm(deadline.map(|d| self.clock.to_monotonic_ns(d)))
+            {
+                log::error!("timerfd: {e}");
+            }
+            if let Err(e) = self.poll.poll(&mut events, None) {
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    log::error!("epoll: {e}");
+                }
+                continue;
+            }
+            self.wakeups += 1;
+            let now = self.clock.now();
+            let mut requests = Vec::new();
+            for ev in events.iter() {
+                let Some(src) = self.world.tokens.get(ev.token()).cloned() else {
+                    continue; // a source closed earlier in this batch
+                };
+                match src {
+                    Source::Timer => self.timer.clear(),
+                    Source::Signals => requests.extend(signals::pending(&mut self.signals)),
+                    Source::NlCommand => {
+                        let mut outs = Vec::new();
+                        self.world.nl.on_readable(&mut outs);
+                        self.world.on_nl_outputs(now, outs);
+                    }
+                    Source::NlMonitor => {
+                        let mut msgs = Vec::new();
+                        if self.monitor.on_readable(&mut msgs) {
+                            self.world.redump();
+                        }
+                        self.world.apply_rt(now, msgs);
+                    }
+                    Source::Vrrp(ifname, v6) => self.world.read_vrrp(&ifname, v6),
+                    Source::Child(pid) => self.world.reap(Some(pid)),
+                }
+            }
+            for e in std::mem::take(&mut self.world.events) {
+                self.engine.handle(now, e);
+            }
+            for r in requests {
+                match r {
+                    Request::Shutdown => return self.shutdown(),
+                    Request::Reload => self.reload(),
+                    Request::DumpData => self.dump_data(),
+                    Request::DumpStats => self.dump_stats(),
+                    Request::Reap => self.world.reap(None),
+                }
+            }
+            let now = self.clock.now();
+            self.world.procs.on_timers(now);
+            if let Some(d) = self.engine.next_deadline() {
+                if d <= now {
+                    self.max_timer_lateness = self.max_timer_lateness.max(now - d);
+                    self.engine.handle(now, Event::Timers);
+                }
+            }
+        }
+    }
+
+    /// SIGTERM / SIGINT: priority-0 adverts and releases, then exit 0.
+    fn shutdown(&mut self) -> i32 {
+        log::info!("Stopping");
+        let now = self.clock.now();
+        self.world.shutting_down = true;
+        self.engine.handle(now, Event::Shutdown);
+        self.drive();
+        let now = self.clock.now();
+        self.world.release_all(now);
+        let mut outs = Vec::new();
+        self.world.nl.run_until_idle(NETLINK_WAIT, &mut outs);
+        self.world.procs.terminate_all();
+        self.world.reap(None);
+        log::info!("Stopped");
+        0
+    }
+
+    /// SIGHUP: re-read the configuration. A file with errors keeps the running one.
+    fn reload(&mut self) {
+        log::info!("Reloading configuration");
+        let loaded = config::load(&self.opts.config_file, &load_options(&self.opts));
+        if loaded.has_errors() || !loaded.missing_files.is_empty() {
+            for d in &loaded.diagnostics {
+                log::error!("{d}");
+            }
+            for f in &loaded.missing_files {
+                log::error!("{}: missing", f.display());
+            }
+            log::error!("reload: the new configuration has errors; keeping the running one");
+            return;
+        }
+        if loaded.config == self.config {
+            log::info!("reload: configuration unchanged");
+        } else {
+            log::warn!(
+                "reload: the configuration changed; applying changes needs a restart in this \
+                 version (the running configuration is kept)"
+            );
+        }
+    }
+
+    fn dump_data(&self) {
+        let mut s = String::new();
+        let _ = writeln!(s, "------< keepalived-rs VRRP data >------");
+        for (name, state, prio) in self.engine.instance_states() {
+            let _ = writeln!(
+                s,
+                " VRRP Instance = {name}\n   State = {state}\n   Effective priority = {prio}"
+            );
+        }
+        let _ = writeln!(s, "------< Interfaces >------");
+        for st in self.world.interface_states() {
+            let _ = writeln!(
+                s,
+                " Name = {}\n   index = {}\n   state = {}\n   MAC = {}\n   IPv4 = {:?}\n   IPv6 = {:?}",
+                st.name,
+                st.index,
+                if st.up { "UP" } else { "DOWN" },
+                st.mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"),
+                st.ipv4,
+                st.ipv6
+            );
+        }
+        write_dump(DATA_FILE, &s);
+    }
+
+    fn dump_stats(&self) {
+        let st = &self.world.stats;
+        let mut s = String::new();
+        let _ = writeln!(s, "------< keepalived-rs statistics >------");
+        let _ = writeln!(s, "adverts sent: {}", st.adverts_sent);
+        let _ = writeln!(s, "advert send errors: {}", st.advert_send_errors);
+        let _ = writeln!(s, "packets received: {}", st.packets_received);
+        let _ = writeln!(s, "packets malformed: {}", st.packets_malformed);
+        let _ = writeln!(s, "gratuitous ARPs sent: {}", st.garp_sent);
+        let _ = writeln!(s, "neighbour advertisements sent: {}", st.na_sent);
+        let _ = writeln!(s, "other send errors: {}", st.send_errors);
+        let _ = writeln!(s, "scripts started: {}", st.scripts_started);
+        let _ = writeln!(s, "scripts failed to start: {}", st.scripts_failed_to_start);
+        let _ = writeln!(s, "running children: {}", self.world.procs.len());
+        let _ = writeln!(s, "netlink errors: {}", self.world.nl.errors);
+        let _ = writeln!(s, "loop wake-ups: {}", self.wakeups);
+        let _ = writeln!(s, "max timer lateness: {:?}", self.max_timer_lateness);
+        write_dump(STATS_FILE, &s);
+    }
+}
+
+fn write_dump(path: &str, text: &str) {
+    if let Err(e) = std::fs::write(path, text) {
+        log::error!("{path}: {e}");
+    }
+}

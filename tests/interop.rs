@@ -1,0 +1,389 @@
+//! Interoperability with real VRRP peers in network namespaces: keepalived 2.2.7 (VRRPv2
+//! with PASS authentication, VRRPv3 over IPv4, VRRPv3 over IPv6, unicast) and FRR's vrrpd
+//! (VRRPv3). For each peer keepalived-rs runs as master, then the peer takes over
+//! (SIGTERM), keepalived-rs comes back as backup, the peer stops and keepalived-rs takes
+//! over again: the virtual address is on exactly one host at the end of each step.
+//!
+//! Needs root; the peers are installed with apt-get when missing. Without root the tests
+//! print a notice and pass, unless CI is set.
+
+mod sys_util;
+
+use std::sync::Mutex;
+use std::time::Duration;
+use sys_util::*;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Installs a Debian package providing `binary` when it is missing.
+fn ensure_installed(binary: &str, package: &str) {
+    if std::path::Path::new(binary).exists() {
+        return;
+    }
+    let (ok, out) = sh(&format!(
+        "DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y --no-install-recommends {package} \
+         || (timeout 120 apt-get update && DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y --no-install-recommends {package})"
+    ));
+    assert!(
+        ok && std::path::Path::new(binary).exists(),
+        "installing {package} failed:\n{out}"
+    );
+}
+
+#[derive(Clone, Copy)]
+struct Variant {
+    name: &'static str,
+    version: u8,
+    ipv6: bool,
+    auth: bool,
+    unicast: bool,
+    interval_s: f64,
+}
+
+impl Variant {
+    fn vip(&self) -> &'static str {
+        if self.ipv6 {
+            "2001:db8:77::100"
+        } else {
+            "10.77.0.100"
+        }
+    }
+
+    /// The same keepalived.conf text serves both daemons.
+    fn conf(&self, me: u32, peer: u32, prio: u8) -> String {
+        let mut extra = String::new();
+        if self.auth {
+            extra.push_str(
+                "    authentication {\n        auth_type PASS\n        auth_pass secret12\n    }\n",
+            );
+        }
+        if self.unicast {
+            extra.push_str(&format!(
+                "    unicast_src_ip 10.77.0.{me}\n    unicast_peer {{\n        10.77.0.{peer}\n    }}\n"
+            ));
+        }
+        // IPv6: the first address of a VRRPv3 advert must be link-local (RFC 9568 §5.2.9),
+        // keepalived's recommended layout ("the first IPv6 VIP address should be link
+        // local"). keepalived-rs discards adverts whose first address is global.
+        let vips = if self.ipv6 {
+            format!("        fe80::4242/64\n        {}/64\n", self.vip())
+        } else {
+            format!("        {}/24\n", self.vip())
+        };
+        format!(
+            "global_defs {{\n    router_id r{me}\n}}\nvrrp_instance VI_1 {{\n    state BACKUP\n    interface eth0\n    virtual_router_id 42\n    priority {prio}\n    advert_int {}\n    version {}\n{extra}    virtual_ipaddress {{\n{vips}    }}\n}}\n",
+            self.interval_s,
+            self.version,
+        )
+    }
+
+    fn down_interval(&self) -> Duration {
+        Duration::from_secs_f64(4.0 * self.interval_s + 1.0)
+    }
+}
+
+/// A peer daemon: keepalived or FRR.
+trait Peer {
+    fn start(&mut self, lab: &Lab, prio: u8);
+    fn stop(&mut self, lab: &Lab);
+    /// Whether the peer's router holds the VIP (and serves it).
+    fn holds(&self, lab: &Lab, vip: &str) -> bool;
+    fn log(&self) -> String;
+}
+
+struct Keepalived {
+    variant: Variant,
+    proc_: Option<Daemon>,
+    runs: u32,
+}
+
+impl Peer for Keepalived {
+    fn start(&mut self, lab: &Lab, prio: u8) {
+        self.runs += 1;
+        let name = format!("keepalived{}", self.runs);
+        let conf = lab.file(&format!("{name}.conf"));
+        std::fs::write(&conf, self.variant.conf(2, 1, prio)).unwrap();
+        let (c, p, v, ch) = (
+            conf.display().to_string(),
+            lab.file(&format!("{name}.pid")).display().to_string(),
+            lab.file(&format!("{name}.vrrp.pid")).display().to_string(),
+            lab.file(&format!("{name}.chk.pid")).display().to_string(),
+        );
+        self.proc_ = Some(Daemon::start_program(
+            lab,
+            "r2",
+            &name,
+            "/usr/sbin/keepalived",
+            &[
+                "-n", "-l", "-D", "--vrrp", "-f", &c, "-p", &p, "-r", &v, "-c", &ch,
+            ],
+        ));
+    }
+    fn stop(&mut self, _lab: &Lab) {
+        if let Some(mut d) = self.proc_.take() {
+            d.signal(libc::SIGTERM);
+            assert!(
+                d.wait_exit(Duration::from_secs(10)).is_some(),
+                "keepalived did not stop"
+            );
+        }
+    }
+    fn holds(&self, lab: &Lab, vip: &str) -> bool {
+        lab.has_addr("r2", vip)
+    }
+    fn log(&self) -> String {
+        self.proc_
+            .as_ref()
+            .map(|d| d.log_text())
+            .unwrap_or_default()
+    }
+}
+
+struct Frr {
+    interval_ms: u32,
+}
+
+impl Frr {
+    fn dir(lab: &Lab) -> std::path::PathBuf {
+        lab.file("frr")
+    }
+}
+
+impl Peer for Frr {
+    fn start(&mut self, lab: &Lab, prio: u8) {
+        let dir = Frr::dir(lab);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("empty.conf"), "").unwrap();
+        std::fs::write(
+            dir.join("vrrpd.conf"),
+            format!(
+                "interface eth0\n vrrp 42 version 3\n vrrp 42 priority {prio}\n vrrp 42 advertisement-interval {}\n vrrp 42 ip 10.77.0.100\n",
+                self.interval_ms
+            ),
+        )
+        .unwrap();
+        must(&format!("chown -R frr:frr {}", dir.display()));
+        // vrrpd needs the macvlan of the virtual router, carrying the VIP.
+        let (exists, _) = lab.sh("r2", "ip link show vrrp4-42");
+        if !exists {
+            lab.must(
+                "r2",
+                "ip link add vrrp4-42 link eth0 type macvlan mode bridge && \
+                 ip link set vrrp4-42 address 00:00:5e:00:01:2a && \
+                 ip addr add 10.77.0.100/24 dev vrrp4-42 && ip link set vrrp4-42 up",
+            );
+        }
+        let ns = lab.ns("r2");
+        let d = dir.display();
+        lab.must(
+            "r2",
+            &format!(
+                "/usr/lib/frr/zebra -d -N {ns} -u frr -g frr -i {d}/zebra.pid -f {d}/empty.conf"
+            ),
+        );
+        std::thread::sleep(Duration::from_millis(500));
+        lab.must(
+            "r2",
+            &format!(
+                "/usr/lib/frr/vrrpd -d -N {ns} -u frr -g frr -i {d}/vrrpd.pid -f {d}/vrrpd.conf"
+            ),
+        );
+    }
+    fn stop(&mut self, lab: &Lab) {
+        let d = Frr::dir(lab);
+        for p in ["vrrpd", "zebra"] {
+            let _ = sh(&format!("kill $(cat {}/{p}.pid) 2>/dev/null", d.display()));
+        }
+        wait_for(Duration::from_secs(5), || {
+            !sh(&format!(
+                "kill -0 $(cat {}/vrrpd.pid) 2>/dev/null",
+                d.display()
+            ))
+            .0
+        });
+        let _ = std::fs::remove_dir_all(format!("/var/run/frr/{}", lab.ns("r2")));
+    }
+    fn holds(&self, lab: &Lab, vip: &str) -> bool {
+        // vrrpd keeps the VIP on the macvlan and holds it protodown (no carrier) as backup.
+        let addr = lab.must("r2", "ip -o addr show dev vrrp4-42 2>/dev/null || true");
+        let link = lab.must("r2", "ip -br link show vrrp4-42 2>/dev/null || true");
+        addr.contains(&format!("{vip}/")) && link.split_whitespace().nth(1) == Some("UP")
+    }
+    fn log(&self) -> String {
+        String::new()
+    }
+}
+
+fn holders(lab: &Lab, peer: &dyn Peer, vip: &str) -> Vec<&'static str> {
+    let mut h = Vec::new();
+    if lab.has_addr("r1", vip) {
+        h.push("keepalived-rs");
+    }
+    if peer.holds(lab, vip) {
+        h.push("peer");
+    }
+    h
+}
+
+fn expect_holder(
+    lab: &Lab,
+    peer: &dyn Peer,
+    vip: &str,
+    want: &str,
+    limit: Duration,
+    step: &str,
+    rs: &Daemon,
+) {
+    let ok = wait_for(limit, || holders(lab, peer, vip) == [want]);
+    assert!(
+        ok,
+        "{step}: VIP holders {:?}, expected only {want}\n--- keepalived-rs log:\n{}\n--- peer log:\n{}",
+        holders(lab, peer, vip),
+        rs.log_text(),
+        peer.log()
+    );
+}
+
+/// The four steps against one peer.
+fn run_against(lab: &Lab, peer: &mut dyn Peer, v: Variant) {
+    let vip = v.vip();
+    let settle = v.down_interval();
+    // 1. keepalived-rs alone becomes master; the peer joins as backup.
+    let mut rs = Daemon::start(lab, "r1", "krs1", &v.conf(1, 2, 200));
+    expect_holder(
+        lab,
+        peer,
+        vip,
+        "keepalived-rs",
+        settle + Duration::from_secs(2),
+        "keepalived-rs master",
+        &rs,
+    );
+    peer.start(lab, 100);
+    std::thread::sleep(settle);
+    expect_holder(
+        lab,
+        peer,
+        vip,
+        "keepalived-rs",
+        Duration::from_secs(1),
+        "peer joined as backup",
+        &rs,
+    );
+    // 2. keepalived-rs stops (priority 0): the peer takes over.
+    rs.signal(libc::SIGTERM);
+    assert_eq!(rs.wait_exit(Duration::from_secs(5)), Some(0));
+    expect_holder(lab, peer, vip, "peer", settle, "peer took over", &rs);
+    // 3. keepalived-rs comes back with a lower priority: it stays backup.
+    let mut rs = Daemon::start(lab, "r1", "krs2", &v.conf(1, 2, 50));
+    std::thread::sleep(settle);
+    expect_holder(
+        lab,
+        peer,
+        vip,
+        "peer",
+        Duration::from_secs(1),
+        "keepalived-rs as backup",
+        &rs,
+    );
+    // 4. The peer stops: keepalived-rs takes over.
+    peer.stop(lab);
+    expect_holder(
+        lab,
+        peer,
+        vip,
+        "keepalived-rs",
+        settle + Duration::from_secs(1),
+        "keepalived-rs took over",
+        &rs,
+    );
+    rs.signal(libc::SIGTERM);
+    assert_eq!(rs.wait_exit(Duration::from_secs(5)), Some(0));
+    assert!(
+        !lab.has_addr("r1", vip),
+        "VIP left on keepalived-rs after SIGTERM"
+    );
+}
+
+fn keepalived_variant(v: Variant) {
+    if !require_root(v.name) {
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    ensure_installed("/usr/sbin/keepalived", "keepalived");
+    let lab = Lab::new(2, 1);
+    let mut peer = Keepalived {
+        variant: v,
+        proc_: None,
+        runs: 0,
+    };
+    run_against(&lab, &mut peer, v);
+}
+
+#[test]
+fn keepalived_v2_pass_auth() {
+    keepalived_variant(Variant {
+        name: "keepalived_v2_pass_auth",
+        version: 2,
+        ipv6: false,
+        auth: true,
+        unicast: false,
+        interval_s: 1.0,
+    });
+}
+
+#[test]
+fn keepalived_v3_ipv4() {
+    keepalived_variant(Variant {
+        name: "keepalived_v3_ipv4",
+        version: 3,
+        ipv6: false,
+        auth: false,
+        unicast: false,
+        interval_s: 0.2,
+    });
+}
+
+#[test]
+fn keepalived_v3_ipv6() {
+    keepalived_variant(Variant {
+        name: "keepalived_v3_ipv6",
+        version: 3,
+        ipv6: true,
+        auth: false,
+        unicast: false,
+        interval_s: 0.2,
+    });
+}
+
+#[test]
+fn keepalived_v3_unicast() {
+    keepalived_variant(Variant {
+        name: "keepalived_v3_unicast",
+        version: 3,
+        ipv6: false,
+        auth: false,
+        unicast: true,
+        interval_s: 0.2,
+    });
+}
+
+#[test]
+fn frr_vrrpd_v3() {
+    if !require_root("frr_vrrpd_v3") {
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    ensure_installed("/usr/lib/frr/vrrpd", "frr");
+    let lab = Lab::new(2, 1);
+    let v = Variant {
+        name: "frr_vrrpd_v3",
+        version: 3,
+        ipv6: false,
+        auth: false,
+        unicast: false,
+        interval_s: 0.2,
+    };
+    let mut peer = Frr { interval_ms: 200 };
+    run_against(&lab, &mut peer, v);
+}

@@ -1,0 +1,360 @@
+//! Root-only tests of the Linux world's pieces without the engine, in scratch network
+//! namespaces: the rtnetlink codec against the real kernel (addresses, routes, rules,
+//! macvlan VMACs, dumps, monitor), VRRP raw sockets between two namespaces (IPv4 and IPv6,
+//! TTL 255 delivered, no loopback of our own adverts), GARP and NA on the wire.
+
+mod sys_util;
+
+use keepalived_rs::config::model::VirtualAddress;
+use keepalived_rs::engine::ReceivedPacket;
+use keepalived_rs::sys::arp::{garp_frame, PacketSocket};
+use keepalived_rs::sys::iftable::Interfaces;
+use keepalived_rs::sys::ndisc::unsolicited_na_frame;
+use keepalived_rs::sys::netlink_route::*;
+use keepalived_rs::sys::netlink_sock::{CmdOutput, DumpKind, NlCommand, NlMonitor, OnAck};
+use keepalived_rs::sys::rawsock::{Recv, VrrpSocket, VRRP_GROUP_V4, VRRP_GROUP_V6};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+use sys_util::*;
+
+fn vip(s: &str, len: u8) -> VirtualAddress {
+    VirtualAddress {
+        addr: s.parse().unwrap(),
+        prefix_len: len,
+        brd: None,
+        dev: None,
+        scope: None,
+        label: None,
+        peer: None,
+        no_dad: false,
+        preferred_lft: None,
+        span: Default::default(),
+        options: Default::default(),
+    }
+}
+
+fn words(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_string).collect()
+}
+
+/// Dumps links and addresses through our own codec.
+fn dump(nl: &mut NlCommand) -> Interfaces {
+    let mut t = Interfaces::new();
+    nl.dump(DumpKind::Links);
+    nl.dump(DumpKind::Addrs);
+    let mut outs = Vec::new();
+    nl.run_until_idle(Duration::from_secs(5), &mut outs);
+    for o in outs {
+        if let CmdOutput::Dumped(_, m) = o {
+            t.apply(m);
+        }
+    }
+    t
+}
+
+fn settle(nl: &mut NlCommand) -> Vec<CmdOutput> {
+    let mut outs = Vec::new();
+    nl.run_until_idle(Duration::from_secs(5), &mut outs);
+    outs
+}
+
+#[test]
+fn netlink_addresses_routes_rules_and_vmac_against_the_kernel() {
+    if !require_root("netlink_addresses_routes_rules_and_vmac_against_the_kernel") {
+        return;
+    }
+    let a = Netns::new("a");
+    let b = Netns::new("b");
+    veth(&a, "eth0", &b, "eth0");
+    a.must("ip addr add 10.77.0.1/24 dev eth0");
+    let (ifaces, listing, routes, rules, links, monitor_saw, failed) = a.run(move || {
+        let mut nl = NlCommand::open().unwrap();
+        let mut mon = NlMonitor::open(RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR).unwrap();
+        let t = dump(&mut nl);
+        let idx = t.index_of("eth0").expect("eth0 in dump");
+        let mut va = vip("10.77.0.100", 24);
+        va.label = Some("eth0:vip".into());
+        nl.request("add".into(), &[], OnAck::Nothing, |s| addr_request(true, idx, &va, s).unwrap());
+        nl.request("add6".into(), &[], OnAck::Nothing, |s| {
+            addr_request(true, idx, &vip("2001:db8::100", 64), s).unwrap()
+        });
+        let r = parse_route(&words("10.99.0.0/16 via 10.77.0.2 dev eth0 table 100 metric 7")).unwrap();
+        nl.request("route".into(), &[], OnAck::Nothing, |s| route_request(true, &r, Some(idx), s));
+        let bh = parse_route(&words("blackhole 192.0.2.0/24")).unwrap();
+        nl.request("bh".into(), &[], OnAck::Nothing, |s| route_request(true, &bh, None, s));
+        let ru = parse_rule(&words("from 10.77.0.0/24 table 100 priority 1234")).unwrap();
+        nl.request("rule".into(), &[], OnAck::Nothing, |s| rule_request(true, &ru, s));
+        nl.request("vmac".into(), &[], OnAck::Nothing, |s| {
+            new_macvlan_request("vrrp.42", idx, &[0, 0, 0x5e, 0, 1, 42], s)
+        });
+        nl.request("gen".into(), &[], OnAck::Nothing, |s| addr_gen_none_request("vrrp.42", s));
+        nl.request("up".into(), &[], OnAck::VmacCreated("vrrp.42".into()), |s| {
+            set_link_up_request("vrrp.42", true, s)
+        });
+        // A request the kernel refuses: reported, not fatal, the rest still ran.
+        nl.request("bad".into(), &[], OnAck::Nothing, |s| {
+            addr_request(false, idx, &vip("10.1.2.3", 32), s).unwrap()
+        });
+        let outs = settle(&mut nl);
+        let failed: Vec<String> = outs
+            .iter()
+            .filter_map(|o| match o {
+                CmdOutput::Failed { what, .. } => Some(what.clone()),
+                _ => None,
+            })
+            .collect();
+        let listing = std::process::Command::new("ip").args(["addr", "show", "dev", "eth0"]).output().unwrap();
+        let routes = std::process::Command::new("sh").args(["-c", "ip route show table 100; ip route show type blackhole"]).output().unwrap();
+        let rules = std::process::Command::new("ip").args(["rule", "show"]).output().unwrap();
+        let links = std::process::Command::new("sh").args(["-c", "ip -d link show vrrp.42 2>&1; ip link"]).output().unwrap();
+        // The monitor saw the address and the new link.
+        let mut msgs = Vec::new();
+        std::thread::sleep(Duration::from_millis(50));
+        mon.on_readable(&mut msgs);
+        let saw = msgs.iter().any(|m| matches!(m, RtMessage::NewAddr(a) if a.addr == "10.77.0.100".parse::<IpAddr>().unwrap()))
+            && msgs.iter().any(|m| matches!(m, RtMessage::NewLink(l) if l.name == "vrrp.42"));
+        let t = dump(&mut nl);
+        (
+            t,
+            String::from_utf8_lossy(&listing.stdout).to_string(),
+            String::from_utf8_lossy(&routes.stdout).to_string(),
+            String::from_utf8_lossy(&rules.stdout).to_string(),
+            String::from_utf8_lossy(&links.stdout).to_string(),
+            saw,
+            failed,
+        )
+    });
+    assert!(listing.contains("10.77.0.100/24"), "{listing}");
+    assert!(listing.contains("eth0:vip"), "{listing}");
+    assert!(listing.contains("2001:db8::100/64"), "{listing}");
+    assert!(
+        routes.contains("10.99.0.0/16 via 10.77.0.2 dev eth0"),
+        "{routes}"
+    );
+    assert!(routes.contains("metric 7"), "{routes}");
+    assert!(routes.contains("blackhole 192.0.2.0/24"), "{routes}");
+    assert!(
+        rules.contains("1234:\tfrom 10.77.0.0/24 lookup 100"),
+        "{rules}"
+    );
+    assert!(links.contains("macvlan mode private"), "{links}");
+    assert!(links.contains("00:00:5e:00:01:2a"), "{links}");
+    assert!(links.contains("addrgenmode none"), "{links}");
+    assert!(links.contains(",UP"), "{links}");
+    assert!(monitor_saw, "monitor did not report the changes");
+    assert_eq!(failed, vec!["bad".to_string()]);
+    // Our own dump sees the VIP and the VMAC (with its parent).
+    assert!(ifaces.has_address("eth0", &"10.77.0.100".parse().unwrap()));
+    let v = ifaces.by_name("vrrp.42").expect("vmac in dump");
+    assert_eq!(v.link.kind.as_deref(), Some("macvlan"));
+    assert_eq!(v.link.parent, ifaces.index_of("eth0"));
+    let states = ifaces.states();
+    assert_eq!(states["eth0"].ipv4[0], Ipv4Addr::new(10, 77, 0, 1));
+
+    // And deletion through the codec removes all of it.
+    a.run(move || {
+        let mut nl = NlCommand::open().unwrap();
+        let t = dump(&mut nl);
+        let idx = t.index_of("eth0").unwrap();
+        let va = vip("10.77.0.100", 24);
+        nl.request("del".into(), &[], OnAck::Nothing, |s| {
+            addr_request(false, idx, &va, s).unwrap()
+        });
+        let r = parse_route(&words(
+            "10.99.0.0/16 via 10.77.0.2 dev eth0 table 100 metric 7",
+        ))
+        .unwrap();
+        nl.request("delroute".into(), &[], OnAck::Nothing, |s| {
+            route_request(false, &r, Some(idx), s)
+        });
+        let ru = parse_rule(&words("from 10.77.0.0/24 table 100 priority 1234")).unwrap();
+        nl.request("delrule".into(), &[], OnAck::Nothing, |s| {
+            rule_request(false, &ru, s)
+        });
+        nl.request("dellink".into(), &[], OnAck::Nothing, |s| {
+            del_link_request("vrrp.42", s)
+        });
+        let outs = settle(&mut nl);
+        assert!(
+            !outs.iter().any(|o| matches!(o, CmdOutput::Failed { .. })),
+            "{outs:?}"
+        );
+    });
+    let out = a.must("ip addr; ip route show table 100; ip rule; ip link");
+    assert!(!out.contains("10.77.0.100"), "{out}");
+    assert!(!out.contains("10.99.0.0"), "{out}");
+    assert!(!out.contains("1234:"), "{out}");
+    assert!(!out.contains("vrrp.42"), "{out}");
+}
+
+fn recv_within(sock: &VrrpSocket, limit: Duration) -> Option<ReceivedPacket> {
+    let mut buf = vec![0u8; 65536];
+    let mut got = None;
+    wait_for(limit, || match sock.recv(&mut buf) {
+        Ok(Recv::Packet(p)) => {
+            got = Some(p);
+            true
+        }
+        _ => false,
+    });
+    got
+}
+
+#[test]
+fn vrrp_packets_cross_between_namespaces_with_ttl_255() {
+    if !require_root("vrrp_packets_cross_between_namespaces_with_ttl_255") {
+        return;
+    }
+    let a = Netns::new("a");
+    let b = Netns::new("b");
+    veth(&a, "eth0", &b, "eth0");
+    a.must("ip addr add 10.78.0.1/24 dev eth0");
+    b.must("ip addr add 10.78.0.2/24 dev eth0");
+    let idx = |n: &Netns| -> u32 {
+        n.must("cat /sys/class/net/eth0/ifindex")
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let (ia, ib) = (idx(&a), idx(&b));
+    // Wait for the link-local addresses.
+    assert!(wait_for(Duration::from_secs(5), || a
+        .must("ip -6 addr show dev eth0 scope link")
+        .contains("fe80")));
+    assert!(wait_for(Duration::from_secs(5), || b
+        .must("ip -6 addr show dev eth0 scope link")
+        .contains("fe80")));
+    let ll_a: Ipv6Addr = a
+        .must("ip -6 -o addr show dev eth0 scope link")
+        .split_whitespace()
+        .find(|w| w.starts_with("fe80"))
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    // Receivers in B (v4 and v6), bound and joined.
+    let (rx4, rx6) = b.run(move || {
+        let r4 = VrrpSocket::open("eth0", ib, false).unwrap();
+        r4.join(IpAddr::V4(VRRP_GROUP_V4)).unwrap();
+        let r6 = VrrpSocket::open("eth0", ib, true).unwrap();
+        r6.join(IpAddr::V6(VRRP_GROUP_V6)).unwrap();
+        (r4, r6)
+    });
+    let payload4 = vec![0x31, 42, 100, 1, 0, 100, 0, 0, 10, 78, 0, 100];
+    let payload6 = {
+        let mut p = vec![0x31, 42, 100, 1, 0, 100, 0, 0];
+        p.extend_from_slice(&ll_a.octets());
+        p
+    };
+    let (p4, p6) = (payload4.clone(), payload6.clone());
+    let own_rx = a.run(move || {
+        let s4 = VrrpSocket::open("eth0", ia, false).unwrap();
+        // A receiver on the sender's own side must not see our own multicast.
+        s4.join(IpAddr::V4(VRRP_GROUP_V4)).unwrap();
+        s4.send("10.78.0.1".parse().unwrap(), IpAddr::V4(VRRP_GROUP_V4), &p4)
+            .unwrap();
+        let s6 = VrrpSocket::open("eth0", ia, true).unwrap();
+        s6.send(IpAddr::V6(ll_a), IpAddr::V6(VRRP_GROUP_V6), &p6)
+            .unwrap();
+        // Unicast too.
+        s4.send(
+            "10.78.0.1".parse().unwrap(),
+            "10.78.0.2".parse().unwrap(),
+            &p4,
+        )
+        .unwrap();
+        s4
+    });
+    let got4 = recv_within(&rx4, Duration::from_secs(2)).expect("IPv4 advert received");
+    assert_eq!(got4.ttl, 255);
+    assert_eq!(got4.src, "10.78.0.1".parse::<IpAddr>().unwrap());
+    assert_eq!(got4.dst, IpAddr::V4(VRRP_GROUP_V4));
+    assert_eq!(got4.payload, payload4);
+    assert_eq!(got4.ifname, "eth0");
+    let uni = recv_within(&rx4, Duration::from_secs(2)).expect("unicast advert received");
+    assert_eq!(uni.dst, "10.78.0.2".parse::<IpAddr>().unwrap());
+    assert_eq!(uni.ttl, 255);
+    let got6 = recv_within(&rx6, Duration::from_secs(2)).expect("IPv6 advert received");
+    assert_eq!(got6.ttl, 255);
+    assert_eq!(got6.src, IpAddr::V6(ll_a));
+    assert_eq!(got6.dst, IpAddr::V6(VRRP_GROUP_V6));
+    assert_eq!(got6.payload, payload6);
+    assert!(
+        recv_within(&own_rx, Duration::from_millis(200)).is_none(),
+        "own advert looped back"
+    );
+}
+
+#[test]
+fn garp_and_na_frames_reach_the_wire() {
+    if !require_root("garp_and_na_frames_reach_the_wire") {
+        return;
+    }
+    let a = Netns::new("a");
+    let b = Netns::new("b");
+    veth(&a, "eth0", &b, "eth0");
+    let ia: u32 = a
+        .must("cat /sys/class/net/eth0/ifindex")
+        .trim()
+        .parse()
+        .unwrap();
+    // Capture in B with a packet socket for every protocol.
+    let rx = b.run(|| {
+        // SAFETY: test-only raw socket.
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_PACKET,
+                libc::SOCK_RAW | libc::SOCK_NONBLOCK,
+                (libc::ETH_P_ALL as u16).to_be() as i32,
+            )
+        };
+        assert!(fd >= 0);
+        fd
+    });
+    let mac = [0, 0, 0x5e, 0, 1, 42];
+    a.run(move || {
+        let p = PacketSocket::open().unwrap();
+        p.send_frame(ia, &garp_frame(Ipv4Addr::new(10, 79, 0, 100), &mac))
+            .unwrap();
+        p.send_frame(
+            ia,
+            &unsolicited_na_frame(
+                "fe80::1".parse().unwrap(),
+                "2001:db8::100".parse().unwrap(),
+                &mac,
+            ),
+        )
+        .unwrap();
+    });
+    let mut frames = Vec::new();
+    let mut buf = [0u8; 2048];
+    wait_for(Duration::from_secs(2), || {
+        // SAFETY: reading into our buffer.
+        let n = unsafe { libc::recv(rx, buf.as_mut_ptr().cast(), buf.len(), 0) };
+        if n > 0 {
+            frames.push(buf[..n as usize].to_vec());
+        }
+        frames.iter().any(|f| f[12..14] == [0x08, 0x06])
+            && frames
+                .iter()
+                .any(|f| f[12..14] == [0x86, 0xdd] && f.get(54) == Some(&136))
+    });
+    unsafe { libc::close(rx) };
+    let arp = frames
+        .iter()
+        .find(|f| f[12..14] == [0x08, 0x06])
+        .expect("GARP on the wire");
+    assert_eq!(&arp[0..6], &[0xff; 6]);
+    assert_eq!(&arp[6..12], &mac);
+    assert_eq!(&arp[28..32], &[10, 79, 0, 100]);
+    assert_eq!(&arp[38..42], &[10, 79, 0, 100]);
+    let na = frames
+        .iter()
+        .find(|f| f[12..14] == [0x86, 0xdd] && f.get(54) == Some(&136))
+        .expect("NA on the wire");
+    assert_eq!(&na[0..6], &[0x33, 0x33, 0, 0, 0, 1]);
+    assert_eq!(na[21], 255, "hop limit");
+}
