@@ -461,60 +461,134 @@ fn dumps_are_accepted_by_keepalived() {
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
 
-/// Differential test: a sample with one line deleted (every 5th non-blank line of every
-/// sample) gets the same verdict from us and from keepalived, both in the namespace.
-/// Deliberately stricter: an `authentication` block without `auth_type` (keepalived 2.2.7
-/// silently runs without authentication). Runs where keepalived itself crashes are
-/// skipped.
-#[test]
-fn line_deletions_match_keepalived() {
+/// Runs every variant (name, text) through `keepalived -t` and our `-t`, both in one
+/// namespace, and lists those whose verdicts (valid or not) differ. Variants on which
+/// keepalived 2.2.7 itself crashes are skipped. Returns (compared, mismatches); `None`
+/// when the test cannot run here (not root, no keepalived) outside CI.
+fn differential(tag: &str, variants: &[(String, String)]) -> Option<(usize, Vec<String>)> {
     let ci = std::env::var_os("CI").is_some();
     if !is_root() || !have_keepalived() {
         assert!(!ci, "CI is set but this test needs root and keepalived");
-        eprintln!("notice: skipping the line-deletion comparison (needs root and keepalived)");
-        return;
+        eprintln!("notice: skipping the {tag} comparison (needs root and keepalived)");
+        return None;
     }
-    let tmp = TempDir(std::env::temp_dir().join(format!("kacfg-del-{}", std::process::id())));
+    let tmp = TempDir(std::env::temp_dir().join(format!("kacfg-{tag}-{}", std::process::id())));
     std::fs::create_dir_all(&tmp.0).expect("temp dir");
     let ns = Netns::create().expect("create the test namespace");
     let mut bad = Vec::new();
     let mut compared = 0;
-    for f in samples() {
-        let text = std::fs::read_to_string(&f).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        let candidates: Vec<usize> = (0..lines.len())
-            .filter(|&i| lines[i].chars().any(|c| c.is_ascii_alphanumeric()))
-            .filter(|&i| !lines[i].trim_start().starts_with("auth_type"))
-            .collect();
-        for &i in candidates.iter().step_by(5) {
-            let mut t: Vec<&str> = lines.clone();
-            t.remove(i);
-            let p = tmp.0.join(format!("{}.del{}", name(&f), i + 1));
-            std::fs::write(&p, t.join("\n") + "\n").expect("write");
-            let p = p.to_string_lossy().into_owned();
-            let run = |prog: &str| {
-                exit_code(
-                    "ip",
-                    &["netns", "exec", &ns.name, prog, "-t", "-f", &p],
-                    std::time::Duration::from_secs(30),
-                )
-                .expect("-t run")
-            };
-            let theirs = run("keepalived");
-            if theirs > 6 {
-                continue; // keepalived crashed (2.2.7 segfaults on some of these)
-            }
-            let ours = run(BIN);
-            compared += 1;
-            if (theirs == 0) != (ours == 0) {
-                bad.push(format!(
-                    "{}: keepalived {theirs}, ours {ours}",
-                    name(Path::new(&p))
-                ));
-            }
+    for (vname, text) in variants {
+        let p = tmp.0.join(vname);
+        std::fs::write(&p, text).expect("write variant");
+        let p = p.to_string_lossy().into_owned();
+        let run = |prog: &str| {
+            exit_code(
+                "ip",
+                &["netns", "exec", &ns.name, prog, "-t", "-f", &p],
+                std::time::Duration::from_secs(30),
+            )
+            .expect("-t run")
+        };
+        let theirs = run("keepalived");
+        if theirs > 6 {
+            continue; // keepalived 2.2.7 segfaults on a few of these
+        }
+        let ours = run(BIN);
+        compared += 1;
+        if (theirs == 0) != (ours == 0) {
+            bad.push(format!("{vname}: keepalived {theirs}, ours {ours}"));
         }
     }
     drop(ns);
-    assert!(compared > 100, "only {compared} comparisons");
-    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    Some((compared, bad))
+}
+
+/// The samples' lines, for building variants.
+fn sample_lines() -> Vec<(String, Vec<String>)> {
+    samples()
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(f).unwrap_or_default();
+            (name(f), text.lines().map(str::to_string).collect())
+        })
+        .collect()
+}
+
+fn joined(lines: &[String]) -> String {
+    lines.join("\n") + "\n"
+}
+
+/// One line deleted (every 5th non-blank line of every sample). Deliberately stricter:
+/// an `authentication` block without `auth_type` (keepalived 2.2.7 silently runs
+/// without authentication), so those lines are not deleted.
+#[test]
+fn line_deletions_match_keepalived() {
+    let mut variants = Vec::new();
+    for (n, lines) in sample_lines() {
+        let cands: Vec<usize> = (0..lines.len())
+            .filter(|&i| lines[i].chars().any(|c| c.is_ascii_alphanumeric()))
+            .filter(|&i| !lines[i].trim_start().starts_with("auth_type"))
+            .collect();
+        for &i in cands.iter().step_by(5) {
+            let mut t = lines.clone();
+            t.remove(i);
+            variants.push((format!("{n}.del{}", i + 1), joined(&t)));
+        }
+    }
+    if let Some((compared, bad)) = differential("del", &variants) {
+        assert!(compared > 100, "only {compared} comparisons");
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+}
+
+/// One line repeated (every 4th non-brace line): repeated notify scripts and digests are
+/// reported, repeated values simply override, as keepalived does.
+#[test]
+fn line_repeats_match_keepalived() {
+    let mut variants = Vec::new();
+    for (n, lines) in sample_lines() {
+        let cands: Vec<usize> = (0..lines.len())
+            .filter(|&i| lines[i].chars().any(|c| c.is_ascii_alphanumeric()))
+            .filter(|&i| !lines[i].contains('{') && !lines[i].contains('}'))
+            .collect();
+        for &i in cands.iter().step_by(4) {
+            let mut t = lines.clone();
+            t.insert(i, lines[i].clone());
+            variants.push((format!("{n}.dup{}", i + 1), joined(&t)));
+        }
+    }
+    if let Some((compared, bad)) = differential("dup", &variants) {
+        assert!(compared > 100, "only {compared} comparisons");
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+}
+
+/// The number of a `keyword NUMBER` line (every 4th such line) replaced by 0, 300, -1,
+/// 1.5 and 70000: ranges, rounding, quorum against total weight, ...
+#[test]
+fn number_mutations_match_keepalived() {
+    let mut variants = Vec::new();
+    for (n, lines) in sample_lines() {
+        let numeric: Vec<usize> = (0..lines.len())
+            .filter(|&i| {
+                let w: Vec<&str> = lines[i].split_whitespace().collect();
+                w.len() == 2
+                    && w[0].bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                    && w[1].parse::<f64>().is_ok()
+            })
+            .collect();
+        for &i in numeric.iter().step_by(4) {
+            let kw = lines[i].split_whitespace().next().unwrap_or("").to_string();
+            let indent: String = lines[i].chars().take_while(|c| c.is_whitespace()).collect();
+            for v in ["0", "300", "-1", "1.5", "70000"] {
+                let mut t = lines.clone();
+                t[i] = format!("{indent}{kw} {v}");
+                variants.push((format!("{n}.l{}.{v}", i + 1), joined(&t)));
+            }
+        }
+    }
+    if let Some((compared, bad)) = differential("num", &variants) {
+        assert!(compared > 200, "only {compared} comparisons");
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
 }
