@@ -556,3 +556,72 @@ fn daemon_life_fork_pidfile_namespace_reload_and_dumps() {
         "pid file left"
     );
 }
+
+#[test]
+fn vmac_on_both_routers_ipv4_and_ipv6() {
+    if !require_root("vmac_on_both_routers_ipv4_and_ipv6") {
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new(2, 1);
+    let v6 = |prio: u8| {
+        format!(
+            "vrrp_instance VI_6 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 43
+    priority {prio}
+    advert_int 0.1
+    version 3
+    use_vmac
+    virtual_ipaddress {{
+        fe80::4343/64
+        2001:db8:43::100/64
+    }}
+}}"
+        )
+    };
+    let both = |prio: u8| conf(prio, "0.1", "use_vmac", &v6(prio));
+    let holders6 = || -> Vec<String> {
+        ["r1", "r2"]
+            .iter()
+            .filter(|n| lab.has_addr(n, "2001:db8:43::100"))
+            .map(|n| n.to_string())
+            .collect()
+    };
+    let mut r1 = Daemon::start(&lab, "r1", "r1", &both(200));
+    let r2 = Daemon::start(&lab, "r2", "r2", &both(100));
+    assert!(
+        wait_for(Duration::from_secs(5), || lab.holders(VIP) == ["r1"]
+            && holders6() == ["r1"]),
+        "r1 should be the only master of both: v4 {:?} v6 {:?}\n{}",
+        lab.holders(VIP),
+        holders6(),
+        r2.log_text()
+    );
+    // Both keep their roles: r2's VMACs (same MACs) must not hide r1's adverts from it.
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(
+        lab.holders(VIP),
+        vec!["r1"],
+        "IPv4 dual master\n{}",
+        r2.log_text()
+    );
+    assert_eq!(
+        holders6(),
+        vec!["r1"],
+        "IPv6 dual master\n{}",
+        r2.log_text()
+    );
+    let link = lab.must("r1", "ip -o addr show dev vrrp.43");
+    assert!(link.contains("2001:db8:43::100"), "{link}");
+    r1.signal(libc::SIGTERM);
+    assert_eq!(r1.wait_exit(Duration::from_secs(5)), Some(0));
+    assert!(
+        wait_for(Duration::from_secs(3), || lab.holders(VIP) == ["r2"]
+            && holders6() == ["r2"]),
+        "r2 should take over both: v4 {:?} v6 {:?}",
+        lab.holders(VIP),
+        holders6()
+    );
+}

@@ -96,6 +96,8 @@ pub struct SysWorld {
     pub keep_on_exit: bool,
     pub shutting_down: bool,
     child_tokens: BTreeMap<i32, Token>,
+    /// Receive interface (a VMAC) -> the interface the engine knows the instance by.
+    relabel: BTreeMap<String, String>,
 }
 
 fn ipv6_of(f: Family) -> bool {
@@ -131,6 +133,7 @@ impl SysWorld {
             keep_on_exit: false,
             shutting_down: false,
             child_tokens: BTreeMap::new(),
+            relabel: BTreeMap::new(),
         }
     }
 
@@ -138,13 +141,24 @@ impl SysWorld {
     /// group of every instance.
     pub fn want_sockets(&mut self, config: &Config) {
         self.wanted.clear();
+        self.relabel.clear();
         for i in &config.instances {
             let Some(ifname) = &i.interface else {
                 log::warn!("({}) no interface: cannot receive adverts", i.name);
                 continue;
             };
             let v6 = ipv6_of(i.family);
-            let groups = self.wanted.entry((ifname.clone(), v6)).or_default();
+            // With use_vmac the adverts travel on the VMAC (a private-mode macvlan delivers
+            // multicast whose source is its own MAC only to itself, never to the base):
+            // receive there and hand packets to the engine as the base interface's.
+            let rx_if = match &i.use_vmac {
+                Some(v) if !i.vmac_xmit_base => {
+                    self.relabel.insert(v.name.clone(), ifname.clone());
+                    v.name.clone()
+                }
+                _ => ifname.clone(),
+            };
+            let groups = self.wanted.entry((rx_if, v6)).or_default();
             if i.unicast_peers.is_empty() {
                 groups.insert(i.mcast_dst_ip.unwrap_or(if v6 {
                     IpAddr::V6(VRRP_GROUP_V6)
@@ -239,7 +253,10 @@ impl SysWorld {
                 return;
             };
             match e.sock.recv(&mut self.buf) {
-                Ok(Recv::Packet(p)) => {
+                Ok(Recv::Packet(mut p)) => {
+                    if let Some(base) = self.relabel.get(&p.ifname) {
+                        p.ifname = base.clone();
+                    }
                     if e.receive {
                         self.stats.packets_received += 1;
                         self.events.push(Event::Packet(p));
