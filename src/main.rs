@@ -2,7 +2,7 @@
 //! `--signum`, `-t` config test, `--simulate`, `-T` genhash, or the daemon.
 
 use keepalived_rs::cli::{self, Mode, Options, SigFunc};
-use keepalived_rs::config::{self, LoadOptions, Loaded};
+use keepalived_rs::config::{self, LoadOptions};
 use keepalived_rs::{logging, sim, sys};
 use std::ffi::OsString;
 use std::fs::File;
@@ -146,18 +146,6 @@ fn host_interfaces() -> Option<Vec<String>> {
     Some(names)
 }
 
-/// The `-t` status: 0 valid, 5 errors (would run with fixes), 4 cannot run (a file is
-/// missing with `-e`), as keepalived 2.2.7.
-fn config_test_status(loaded: &Loaded, all_config: bool) -> i32 {
-    if all_config && !loaded.missing_files.is_empty() {
-        4
-    } else if loaded.has_errors() {
-        5
-    } else {
-        0
-    }
-}
-
 fn config_test(opts: &Options, log_file: Option<&Path>) -> i32 {
     let mut out: Box<dyn Write> = match log_file {
         Some(p) => match File::create(p) {
@@ -173,25 +161,23 @@ fn config_test(opts: &Options, log_file: Option<&Path>) -> i32 {
         let _ = writeln!(out, "Unexpected argument: {a}");
     }
     let loaded = config::load(&opts.config_file, &load_options(opts));
-    for m in &loaded.missing_files {
-        let _ = writeln!(out, "Config files missing '{}'.", m.display());
+    if loaded.main_missing {
+        let _ = writeln!(
+            out,
+            "Config files missing '{}'.",
+            opts.config_file.display()
+        );
     }
     for d in &loaded.diagnostics {
         let _ = writeln!(out, "{d}");
     }
     if opts.dump_conf {
-        print!("{}", dump_text(&loaded));
+        print!("{}", config::dump::dump(&loaded.config));
     }
     if let Err(e) = out.flush() {
         eprintln!("config-test log: {e}");
     }
-    config_test_status(&loaded, opts.all_config)
-}
-
-/// The `-d/--dump-conf` text of a loaded configuration.
-fn dump_text(loaded: &Loaded) -> String {
-    // Interim until `config::dump::dump` lands: the model's Debug form.
-    format!("{:#?}\n", loaded.config)
+    config::config_test_status(&loaded)
 }
 
 /// `-m`: unlimited core size. Failures are logged, not fatal (as keepalived).
@@ -243,7 +229,7 @@ fn daemon(opts: &Options, argv: &[OsString]) -> i32 {
     log::info!("Configuration file {}", opts.config_file.display());
     if opts.dump_conf {
         let loaded = config::load(&opts.config_file, &load_options(opts));
-        for line in dump_text(&loaded).lines() {
+        for line in config::dump::dump(&loaded.config).lines() {
             log::info!("{line}");
         }
     }

@@ -309,3 +309,89 @@ fn make_install_and_uninstall_into_destdir() {
     }
     assert!(conf.exists(), "uninstall must keep the configuration");
 }
+
+/// An interface of this host other than loopback, for a configuration `-t` accepts.
+fn real_interface() -> Option<String> {
+    let mut names: Vec<String> = std::fs::read_dir("/sys/class/net")
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "lo")
+        .collect();
+    names.sort();
+    names.into_iter().next()
+}
+
+fn valid_config() -> String {
+    let mut c = String::from("global_defs {\n    router_id r1\n}\n");
+    if let Some(ifname) = real_interface() {
+        c.push_str(&format!(
+            "vrrp_instance VI_1 {{\n    state BACKUP\n    interface {ifname}\n    \
+             virtual_router_id 51\n    priority 150\n    advert_int 1\n    \
+             virtual_ipaddress {{\n        192.0.2.100/24\n    }}\n}}\n"
+        ));
+    }
+    c
+}
+
+const INVALID: &str = "vrrp_instance VI_1 {
+    interface nosuchif0
+    virtual_router_id 51
+    priority 300
+    virtual_ipaddress {
+        192.0.2.100/24
+    }
+}
+";
+
+#[test]
+fn config_test_valid_file_exits_0_silently() {
+    let d = TempDir::new("valid");
+    let f = d.path("k.conf");
+    std::fs::write(&f, valid_config()).unwrap();
+    let o = run(&["-t", "-f", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+}
+
+#[test]
+fn config_test_invalid_file_exits_5_with_located_diagnostics() {
+    let d = TempDir::new("invalid");
+    let f = d.path("k.conf");
+    std::fs::write(&f, INVALID).unwrap();
+    let o = run(&["-t", "-f", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    let err = stderr(&o);
+    let prefix = format!("{}:4:", f.display());
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with(&prefix) && l.contains("error") && l.contains("priority")),
+        "{err}"
+    );
+    assert!(err.contains("nosuchif0"), "{err}");
+
+    // The same diagnostics into a log file, nothing on stderr.
+    let log = d.path("t.log");
+    let o = run(&[
+        &format!("--config-test={}", log.display()),
+        "-f",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(5));
+    assert_eq!(stderr(&o), "");
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), err);
+}
+
+#[test]
+fn dump_conf_with_config_test_prints_the_model() {
+    let d = TempDir::new("dump");
+    let f = d.path("k.conf");
+    std::fs::write(&f, INVALID).unwrap();
+    let o = run(&["-t", "-d", "-f", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(5));
+    let out = stdout(&o);
+    assert!(out.contains("vrrp_instance VI_1 {"), "{out}");
+    assert!(out.contains("virtual_router_id 51"), "{out}");
+    // The bad priority was replaced by the default, as keepalived does.
+    assert!(out.contains("priority 100"), "{out}");
+}

@@ -125,3 +125,76 @@ fn pages_name_their_sections() {
         );
     }
 }
+
+/// The keywords of one keyword table (`const NAME: &[(&str, ...)] = &[ ("kw", ...), ... ];`)
+/// in a source file of the configuration builder. Reading the tables from the source keeps
+/// this test in step with the builder without making its tables public.
+fn keyword_table(file: &str, table: &str) -> Vec<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let start = text
+        .lines()
+        .position(|l| l.contains(&format!("const {table}: &[(&str")))
+        .unwrap_or_else(|| panic!("table {table} not found in {file}"));
+    let mut out = Vec::new();
+    for (n, line) in text.lines().skip(start).enumerate() {
+        // The entries start after `= &[` on the first line (a one-line table ends there).
+        let body = if n == 0 {
+            line.split_once("= &[").map(|(_, b)| b).unwrap_or("")
+        } else {
+            line
+        };
+        let body = body.split("];").next().unwrap_or("");
+        // Every entry on the line: ("keyword", ...)
+        for part in body.split("(\"").skip(1) {
+            if let Some(end) = part.find('"') {
+                out.push(part[..end].to_string());
+            }
+        }
+        if line.contains("];") {
+            break;
+        }
+    }
+    assert!(!out.is_empty(), "table {table} in {file} is empty");
+    out
+}
+
+fn mentions(page: &str, word: &str) -> bool {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    page.match_indices(word).any(|(i, _)| {
+        let before = page[..i].chars().next_back();
+        let after = page[i + word.len()..].chars().next();
+        !before.is_some_and(is_word) && !after.is_some_and(is_word)
+    })
+}
+
+#[test]
+fn every_keyword_of_the_builder_is_in_the_conf_page() {
+    // Font changes (\fB, \fI, \fR, \fP) glued to a keyword would hide it.
+    let page = ["\\fB", "\\fI", "\\fR", "\\fP"]
+        .iter()
+        .fold(source("keepalived-rs.conf.5"), |p, f| p.replace(f, ""));
+    let tables = [
+        ("src/config/build.rs", "ROOT"),
+        ("src/config/build/global.rs", "TYPED"),
+        ("src/config/build/global.rs", "OTHER"),
+        ("src/config/build/vrrp.rs", "INSTANCE"),
+        ("src/config/build/vrrp.rs", "SYNC_GROUP"),
+        ("src/config/build/vrrp.rs", "AUTH"),
+        ("src/config/build/misc.rs", "SCRIPT"),
+        ("src/config/build/misc.rs", "TRACK_FILE"),
+        ("src/config/build/misc.rs", "TRACK_PROCESS"),
+    ];
+    let mut missing = Vec::new();
+    for (file, table) in tables {
+        for kw in keyword_table(file, table) {
+            if !mentions(&page, &kw) {
+                missing.push(format!("{table}:{kw}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "not in keepalived-rs.conf.5: {missing:?}"
+    );
+}

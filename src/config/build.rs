@@ -12,6 +12,8 @@ mod lvs;
 mod misc;
 mod resolve;
 mod suggest;
+#[cfg(test)]
+mod tests;
 mod validate;
 pub(crate) mod values;
 mod vrrp;
@@ -23,7 +25,7 @@ use std::path::Path;
 use values::{Ctx, Shape};
 
 pub use suggest::{distance, nearest};
-pub use validate::SECURITY_VIOLATION;
+pub use validate::{NO_SUCH_INTERFACE, SECURITY_VIOLATION};
 
 /// The top-level keywords.
 const ROOT: &[(&str, Shape)] = &[

@@ -5,6 +5,7 @@
 
 pub mod build;
 pub mod dump;
+mod lang_glob;
 mod lang_pre;
 pub mod lex;
 pub mod model;
@@ -91,9 +92,11 @@ impl Loaded {
 /// gives it (its man page documents other numbers, see keepalived#2457):
 ///
 /// - 4: it cannot run: `-e` and the main configuration file is missing;
+/// - 5: an interface does not exist on this host (keepalived stops there);
 /// - 6: `-e` and an included file is missing (keepalived's "no config" status), or scripts
 ///   would run as root without `enable_script_security` ("SECURITY VIOLATION"; only
-///   detected when loaded with `host_interfaces`, i.e. checking against this host);
+///   detected when loaded with `host_interfaces`, i.e. checking against this host), even
+///   with other errors;
 /// - 0: the main file is missing without `-e` — keepalived prints "Config files missing"
 ///   and exits 0; the caller prints that line, this function only decides the status;
 /// - 5: any error or warning (keepalived counts every reported configuration problem,
@@ -106,6 +109,14 @@ pub fn config_test_status(loaded: &Loaded) -> i32 {
     if loaded.all_config && !loaded.missing_files.is_empty() {
         return 6;
     }
+    // keepalived gives up on a non-existent interface before it checks script security.
+    if loaded
+        .diagnostics
+        .iter()
+        .any(|d| d.message.ends_with(build::NO_SUCH_INTERFACE))
+    {
+        return 5;
+    }
     if loaded
         .diagnostics
         .iter()
@@ -116,7 +127,12 @@ pub fn config_test_status(loaded: &Loaded) -> i32 {
     if loaded.main_missing {
         return 0;
     }
-    if !loaded.diagnostics.is_empty() {
+    // A missing plain `include` is only a warning for keepalived too ("Config files
+    // missing", status 0); the language layer reports it as a warning starting so.
+    let counts = |d: &&Diagnostic| {
+        !(d.severity == Severity::Warning && d.message.starts_with("config file missing"))
+    };
+    if loaded.diagnostics.iter().any(|d| counts(&d)) {
         return 5;
     }
     0

@@ -438,6 +438,8 @@ pub struct NotifyScripts {
     pub backup: Option<ScriptCommand>,
     pub fault: Option<ScriptCommand>,
     pub stop: Option<ScriptCommand>,
+    /// `notify_deleted [SCRIPT]`: `Some` with an empty `argv` when given without a script
+    /// (report DELETED instead of FAULT for instances removed by a reload).
     pub deleted: Option<ScriptCommand>,
     /// `notify`: run after the per-state script with TYPE NAME STATE PRIORITY appended.
     pub any: Option<ScriptCommand>,

@@ -353,12 +353,12 @@ fn typed(ctx: &mut Ctx, g: &mut GlobalDefs, c: &Node) {
             }
         }
         "vrrp_garp_interval" => {
-            if let Some(d) = ctx.timer_arg(c, 0.000001, 1.0) {
+            if let Some(d) = ctx.timer_arg(c, 0.000001, 86400.0) {
                 g.vrrp_garp.interval = d;
             }
         }
         "vrrp_gna_interval" => {
-            if let Some(d) = ctx.timer_arg(c, 0.000001, 1.0) {
+            if let Some(d) = ctx.timer_arg(c, 0.000001, 86400.0) {
                 g.vrrp_garp.na_interval = d;
             }
         }

@@ -388,7 +388,7 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
     let mut method_given = false;
     let mut protocol_span: Option<Span> = None;
     let mut inhibit_given = false;
-    let mut rss: Vec<(RealServer, Timing, Vec<(Checker, Timing)>, bool, bool)> = Vec::new();
+    let mut rss: Vec<RsDraft> = Vec::new();
     for c in kids(node) {
         if !ctx.check_keyword(c, VS) {
             continue;

@@ -321,8 +321,8 @@ pub fn garp_group(ctx: &mut Ctx, node: &Node) -> Option<GarpGroup> {
             continue;
         }
         match c.keyword.text.as_str() {
-            "garp_interval" => g.garp_interval = ctx.timer_arg(c, 0.0, 1.0),
-            "gna_interval" => g.gna_interval = ctx.timer_arg(c, 0.0, 1.0),
+            "garp_interval" => g.garp_interval = ctx.timer_arg(c, 0.0, 86400.0),
+            "gna_interval" => g.gna_interval = ctx.timer_arg(c, 0.0, 86400.0),
             "interface" => g.interfaces.extend(ctx.string_arg(c)),
             "interfaces" => {
                 for i in kids(c) {

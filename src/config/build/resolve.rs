@@ -46,6 +46,11 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
     let ex = &mut d.ex;
     let name = inst.name.clone();
 
+    // keepalived: `state MASTER` without a priority makes the address owner.
+    if inst.initial_state == InitialState::Master && ex.priority.is_none() {
+        inst.priority = 255;
+    }
+
     // Address family: the first VIP decides; every other VIP must match.
     if let Some(first) = inst.vips.first() {
         inst.family = family_of(&first.addr);
@@ -137,7 +142,10 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
             inst.auth = None;
         }
     }
-    if matches!(inst.auth, Some(Auth::Ah(_))) && inst.initial_state == InitialState::Master {
+    if matches!(inst.auth, Some(Auth::Ah(_)))
+        && inst.initial_state == InitialState::Master
+        && inst.priority != 255
+    {
         let span = ex.state.clone().unwrap_or_else(|| inst.span.clone());
         ctx.warn(
             &span,
@@ -159,6 +167,20 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
             let kind = if fam == Family::Inet6 { 2 } else { 1 };
             v.mac = [0x00, 0x00, 0x5e, 0x00, kind, inst.vrid];
         }
+    }
+
+    // A non-default global multicast group applies to instances that name none.
+    if inst.mcast_dst_ip.is_none() && inst.unicast_peers.is_empty() {
+        let def = GlobalDefs::default();
+        inst.mcast_dst_ip = match fam {
+            Family::Inet if g.vrrp_mcast_group4 != def.vrrp_mcast_group4 => {
+                Some(IpAddr::V4(g.vrrp_mcast_group4))
+            }
+            Family::Inet6 if g.vrrp_mcast_group6 != def.vrrp_mcast_group6 => {
+                Some(IpAddr::V6(g.vrrp_mcast_group6))
+            }
+            _ => None,
+        };
     }
 
     // Everything else with a global default.

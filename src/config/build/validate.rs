@@ -15,22 +15,152 @@ use std::net::IpAddr;
 /// Prefix of the diagnostic keepalived's `-t` turns into exit status 6.
 pub const SECURITY_VIOLATION: &str = "SECURITY VIOLATION";
 
+/// Ending of the "no such interface" diagnostics: keepalived stops reading at such a
+/// configuration (status 5) before it looks at script security.
+pub const NO_SUCH_INTERFACE: &str = "does not exist on this host";
+
 pub fn validate(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft], opts: &LoadOptions) {
     instances(ctx, drafts);
     references(ctx, config, drafts);
     sync_groups(ctx, config, drafts);
+    fixed_priority_weights(ctx, config, drafts);
     lvs(ctx, config);
     if let Some(ifs) = &opts.host_interfaces {
         host_interfaces(ctx, config, drafts, ifs);
         script_security(ctx, config, drafts);
+        tracked_scripts_runnable(ctx, config, drafts);
     }
 }
+
+/// Members of a sync group (without `sync_group_tracking_weight`) and address owners
+/// (priority 255) cannot have their priority changed: keepalived 2.2.7 ignores weighted
+/// tracking on them, and so do we, saying so.
+fn fixed_priority_weights(ctx: &mut Ctx, config: &Config, drafts: &mut [Draft]) {
+    let mut group_of: BTreeMap<&str, &SyncGroup> = BTreeMap::new();
+    for g in &config.sync_groups {
+        for m in &g.members {
+            group_of.insert(m.as_str(), g);
+        }
+    }
+    let script_w: BTreeMap<&str, i32> = config
+        .vrrp_scripts
+        .iter()
+        .map(|s| (s.name.as_str(), s.weight))
+        .collect();
+    let file_w: BTreeMap<&str, i32> = config
+        .track_files
+        .iter()
+        .map(|s| (s.name.as_str(), s.weight))
+        .collect();
+    let proc_w: BTreeMap<&str, i32> = config
+        .track_processes
+        .iter()
+        .map(|s| (s.name.as_str(), s.weight))
+        .collect();
+    let bfd_w: BTreeMap<&str, i32> = config
+        .bfd_instances
+        .iter()
+        .map(|s| (s.name.as_str(), s.weight))
+        .collect();
+    for d in drafts.iter_mut() {
+        let inst = &mut d.inst;
+        let why = match group_of.get(inst.name.as_str()) {
+            Some(g) if !g.sync_group_tracking_weight => format!("sync group {}", g.name),
+            _ if inst.priority == 255 => format!("address owner {} (priority 255)", inst.name),
+            _ => continue,
+        };
+        let empty = BTreeMap::new();
+        let lists: [(&mut Vec<TrackRef>, &BTreeMap<&str, i32>, &str); 5] = [
+            (&mut inst.track_interfaces, &empty, "track_interface"),
+            (&mut inst.track_scripts, &script_w, "track_script"),
+            (&mut inst.track_files, &file_w, "track_file"),
+            (&mut inst.track_processes, &proc_w, "track_process"),
+            (&mut inst.track_bfds, &bfd_w, "track_bfd"),
+        ];
+        for (refs, defaults, block) in lists {
+            refs.retain(|r| {
+                let w = r
+                    .weight
+                    .or_else(|| defaults.get(r.name.as_str()).copied())
+                    .unwrap_or(0);
+                if w == 0 {
+                    return true;
+                }
+                ctx.warn(
+                    &r.span,
+                    format!(
+                        "{block}: {} has weight {w}, which is ignored for the {why}; tracking removed (use weight 0)",
+                        r.name
+                    ),
+                );
+                false
+            });
+        }
+    }
+}
+
+/// Tracked `vrrp_script`s whose command is not an executable file here are disabled, as
+/// keepalived does ("Disabling track script ... since not found/accessible"); with
+/// `enable_script_security`, a script without a user needs `script_user` or the
+/// `keepalived_script` user.
+fn tracked_scripts_runnable(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft]) {
+    let tracked: BTreeSet<String> = drafts
+        .iter()
+        .flat_map(|d| d.inst.track_scripts.iter().map(|r| r.name.clone()))
+        .chain(
+            config
+                .sync_groups
+                .iter()
+                .flat_map(|g| g.track_scripts.iter().map(|r| r.name.clone())),
+        )
+        .collect();
+    let g = &config.global;
+    let need_default_user =
+        g.enable_script_security && g.script_user.is_none() && !user_exists("keepalived_script");
+    let mut disabled = BTreeSet::new();
+    for s in &config.vrrp_scripts {
+        if !tracked.contains(&s.name) {
+            continue;
+        }
+        if need_default_user && s.script.user.is_none() {
+            ctx.warn(
+                &s.span,
+                format!(
+                    "vrrp_script {}: no script_user is set and user keepalived_script does not exist; script removed",
+                    s.name
+                ),
+            );
+            disabled.insert(s.name.clone());
+        } else if !executable(&s.script) {
+            ctx.warn(
+                &s.span,
+                format!(
+                    "vrrp_script {}: {} is not an executable file here; script disabled",
+                    s.name,
+                    s.script.argv.first().map(String::as_str).unwrap_or("")
+                ),
+            );
+            disabled.insert(s.name.clone());
+        }
+    }
+    config.vrrp_scripts.retain(|s| !disabled.contains(&s.name));
+    for d in drafts.iter_mut() {
+        d.inst.track_scripts.retain(|r| !disabled.contains(&r.name));
+    }
+    for g in &mut config.sync_groups {
+        g.track_scripts.retain(|r| !disabled.contains(&r.name));
+    }
+}
+
+/// Where a VRID lives: interface, family, multicast group.
+type VridKey = (String, Family, Option<IpAddr>);
+/// A VRID in use: the VRID, the instance, its unicast peers.
+type VridUse = (u8, String, Vec<IpAddr>);
 
 fn instances(ctx: &mut Ctx, drafts: &mut [Draft]) {
     let mut names: BTreeMap<String, Span> = BTreeMap::new();
     // (interface, family, mcast group) -> [(vrid, instance, unicast peers)]
-    let mut seen: BTreeMap<(String, Family, Option<IpAddr>), Vec<(u8, String, Vec<IpAddr>)>> =
-        BTreeMap::new();
+    let mut seen: BTreeMap<VridKey, Vec<VridUse>> = BTreeMap::new();
     for d in drafts.iter_mut() {
         let inst = &mut d.inst;
         let ex = &d.ex;
@@ -114,7 +244,7 @@ fn instances(ctx: &mut Ctx, drafts: &mut [Draft]) {
         }
         // Duplicate VRIDs on one interface and family (unicast instances whose peer sets
         // do not overlap may share a VRID, as may different multicast groups).
-        if ex.vrid.is_some() {
+        if ex.vrid.is_some() && inst.vrid != 0 {
             let key = (
                 inst.interface.clone().unwrap_or_default(),
                 fam,

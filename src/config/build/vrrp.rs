@@ -168,7 +168,7 @@ fn kids(node: &Node) -> &[Node] {
 
 fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c: &Node) {
     let kw = c.keyword.text.as_str();
-    let span = c.keyword.span.clone();
+    let span = &c.keyword.span;
     match kw {
         "state" => {
             if let Some(w) = ctx.arg(c, 0, "MASTER|BACKUP") {
@@ -180,7 +180,7 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
                         format!("state: '{}' is not MASTER or BACKUP", w.text),
                     ),
                 }
-                ex.state = Some(span);
+                ex.state = Some(span.clone());
             }
             ctx.no_extra(c, 1);
         }
@@ -215,7 +215,7 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         "use_vmac_addr" => inst.use_vmac_addr = ctx.flag(c),
         "vmac_xmit_base" => {
             inst.vmac_xmit_base = ctx.flag(c);
-            ex.vmac_xmit_base = Some(span);
+            ex.vmac_xmit_base = Some(span.clone());
         }
         "use_ipvlan" => {
             let mut v = Ipvlan {
@@ -252,7 +252,7 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         "mcast_src_ip" => inst.mcast_src_ip = ctx.ip_arg(c),
         "unicast_src_ip" => {
             inst.unicast_src_ip = ctx.ip_arg(c);
-            ex.unicast_src_ip = Some(span);
+            ex.unicast_src_ip = Some(span.clone());
         }
         "mcast_dst_ip" => {
             if let Some(a) = ctx.ip_arg(c) {
@@ -274,13 +274,13 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
                 } else {
                     VrrpVersion::V3
                 };
-                ex.version = Some((v, span));
+                ex.version = Some((v, span.clone()));
             }
         }
         "check_unicast_src" => ex.check_unicast_src = Some(ctx.flag(c)),
         "unicast_peer" => {
             ctx.no_extra(c, 0);
-            ex.unicast_peer = Some(span);
+            ex.unicast_peer = Some(span.clone());
             for p in kids(c) {
                 if let Some(peer) = unicast_peer(ctx, p) {
                     inst.unicast_peers.push(peer);
@@ -323,18 +323,21 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         }
         "garp_extra_if" => ex.garp_extra_if = garp_extra_if(ctx, c),
         "down_timer_adverts" => ex.down_timer_adverts = ctx.int_arg(c, 1, 100).map(|v| v as u32),
-        "lower_prio_no_advert" => ex.lower_prio_no_advert = Some((ctx.opt_bool(c), span)),
-        "higher_prio_send_advert" => ex.higher_prio_send_advert = Some((ctx.opt_bool(c), span)),
+        "lower_prio_no_advert" => ex.lower_prio_no_advert = Some((ctx.opt_bool(c), span.clone())),
+        "higher_prio_send_advert" => {
+            ex.higher_prio_send_advert = Some((ctx.opt_bool(c), span.clone()))
+        }
         "virtual_router_id" => {
+            // Given, even if invalid: "not set" would be a second report of one mistake.
+            ex.vrid = Some(span.clone());
             if let Some(v) = ctx.int_arg(c, 1, 255) {
                 inst.vrid = v as u8;
-                ex.vrid = Some(span);
             }
         }
         "priority" => {
             if let Some(v) = ctx.int_arg(c, 1, 255) {
                 inst.priority = v as u8;
-                ex.priority = Some(span);
+                ex.priority = Some(span.clone());
             }
         }
         "advert_int" => {
@@ -344,7 +347,7 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         }
         "authentication" => {
             ctx.no_extra(c, 0);
-            ex.auth = Some(span);
+            ex.auth = Some(span.clone());
             for a in kids(c) {
                 if !ctx.check_keyword(a, AUTH) {
                     continue;
@@ -388,14 +391,14 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
                 }
             }
         }
-        "accept" => ex.accept = Some((ctx.flag(c), span)),
-        "no_accept" => ex.accept = Some((!ctx.flag(c), span)),
+        "accept" => ex.accept = Some((ctx.flag(c), span.clone())),
+        "no_accept" => ex.accept = Some((!ctx.flag(c), span.clone())),
         "nopreempt" => inst.nopreempt = ctx.flag(c),
         "preempt" => inst.nopreempt = !ctx.flag(c),
         "preempt_delay" => {
             if let Some(d) = ctx.timer_arg(c, 0.0, 1000.0) {
                 inst.preempt_delay = d;
-                ex.preempt_delay = Some(span);
+                ex.preempt_delay = Some(span.clone());
             }
         }
         "skip_check_adv_addr" => ex.skip_check_adv_addr = Some(ctx.opt_bool(c)),
@@ -417,7 +420,7 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         "lvs_sync_daemon_interface" => {
             inst.lvs_sync_daemon_interface = ctx.string_arg(c);
             ctx.warn(
-                &span,
+                span,
                 "lvs_sync_daemon_interface: deprecated in a vrrp_instance; use global_defs lvs_sync_daemon".to_string(),
             );
         }
