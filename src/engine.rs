@@ -20,6 +20,12 @@
 //!
 //! CONTRACT: the types in this file are shared by the engine, `sim` and `sys`. Variants and
 //! fields may be added; existing ones keep their meaning.
+//!
+//! The [`Engine`] below owns every `vrrp::instance::Instance` of the host, one
+//! `sched::TimerWheel` for all their timers (adverts, down timers, GARP bursts, track
+//! scripts, startup delay), the tracking state (interfaces, scripts, files, processes),
+//! sync groups and the notify lines; it routes received adverts by (interface, family,
+//! VRID). [`Engine::reload`] (in `engine/reload.rs`) applies a new configuration in place.
 
 use crate::config::model::{Route, Rule, ScriptCommand, VirtualAddress};
 use crate::sched::Instant;
@@ -196,10 +202,14 @@ use crate::vrrp::stats::Stats;
 use crate::vrrp::track::{self, Effect, ScriptState};
 use std::collections::{BTreeMap, VecDeque};
 
+mod reload;
+
 /// The engine: every VRRP instance of one host, their timers, tracking and sync groups.
 pub struct Engine {
     config: Config,
     instances: Vec<Instance>,
+    /// (VRID, family) -> instances, in configuration order (receive routing).
+    by_vrid: BTreeMap<(u8, Family), Vec<usize>>,
     groups: Vec<Group>,
     /// instance index -> group index
     group_of: Vec<Option<usize>>,
@@ -213,7 +223,12 @@ pub struct Engine {
     host_stats: Stats,
     host_last_log: BTreeMap<&'static str, Instant>,
     prefix: String,
+    /// `notify_fifo` and `vrrp_notify_fifo`: every VRRP line goes to both.
+    fifos: Vec<String>,
     started: bool,
+    /// `vrrp_startup_delay` is running.
+    startup_pending: bool,
+    startup_timer: Option<crate::sched::TimerHandle>,
     stopped: bool,
     next_run: u64,
 }
@@ -228,49 +243,16 @@ fn link_local(addrs: &[Ipv6Addr]) -> Option<Ipv6Addr> {
 impl Engine {
     /// Builds the engine for a validated configuration.
     pub fn new(config: &Config) -> Engine {
-        let instances: Vec<Instance> = config
-            .instances
-            .iter()
-            .enumerate()
-            .map(|(i, c)| Instance::new(i, c.clone()))
-            .collect();
-        let mut group_of = vec![None; instances.len()];
-        let mut groups = Vec::new();
-        for g in &config.sync_groups {
-            let members: Vec<usize> = g
-                .members
-                .iter()
-                .filter_map(|m| instances.iter().position(|i| i.name() == m))
-                .collect();
-            for &m in &members {
-                group_of[m] = Some(groups.len());
-            }
-            groups.push(Group::new(g.clone(), members));
-        }
-        let scripts = config
-            .vrrp_scripts
-            .iter()
-            .cloned()
-            .map(ScriptState::new)
-            .collect();
-        let files = config
-            .track_files
-            .iter()
-            .map(|f| (f.name.clone(), f.init_file.map(|(v, _)| v)))
-            .collect();
-        let processes = config
-            .track_processes
-            .iter()
-            .map(|p| (p.name.clone(), None))
-            .collect();
+        let p = Parts::build(config);
         Engine {
             config: config.clone(),
-            instances,
-            groups,
-            group_of,
-            scripts,
-            files,
-            processes,
+            instances: p.instances,
+            by_vrid: p.by_vrid,
+            groups: p.groups,
+            group_of: p.group_of,
+            scripts: p.scripts,
+            files: p.files,
+            processes: p.processes,
             interfaces: BTreeMap::new(),
             wheel: TimerWheel::new(),
             actions: VecDeque::new(),
@@ -278,7 +260,10 @@ impl Engine {
             host_stats: Stats::default(),
             host_last_log: BTreeMap::new(),
             prefix: String::new(),
+            fifos: p.fifos,
             started: false,
+            startup_pending: false,
+            startup_timer: None,
             stopped: false,
             next_run: 1,
         }
@@ -358,10 +343,46 @@ impl Engine {
         self.host_stats.clone()
     }
 
+    /// The `keepalived.stats` text (SIGUSR2): every instance's counters.
+    pub fn stats_report(&self) -> String {
+        let mut out = String::new();
+        for inst in &self.instances {
+            out.push_str(&format!("VRRP Instance: {}\n{}\n", inst.name(), inst.stats));
+        }
+        out
+    }
+
+    /// Zeroes every counter (keepalived's STATS_CLEAR signal, after the report).
+    pub fn clear_stats(&mut self) {
+        for inst in &mut self.instances {
+            inst.stats = Stats::default();
+        }
+        self.host_stats = Stats::default();
+    }
+
     /// Master_Down_Timer and Adver_Timer deadlines of instance `name` (for tests and traces).
     pub fn instance_timers(&self, name: &str) -> Option<(Option<Instant>, Option<Instant>)> {
         let i = self.instances.iter().find(|i| i.name() == name)?;
         Some((i.down_deadline(&self.wheel), i.advert_deadline(&self.wheel)))
+    }
+
+    /// Accept_Mode for the world: the (interface, address) pairs held by a Master that must
+    /// not accept packets addressed to them (a non-owner without `accept`, e.g. under
+    /// `vrrp_strict`); ARP / ND for them are still answered. keepalived installs firewall
+    /// drop rules for these; the simulator drops ICMP echo to them. Recompute after each
+    /// batch of actions.
+    pub fn no_accept_addresses(&self) -> Vec<(String, IpAddr)> {
+        let mut out = Vec::new();
+        for inst in &self.instances {
+            if inst.state != State::Master || inst.cfg.accept || inst.is_owner() {
+                continue;
+            }
+            let ifname = inst.vip_ifname();
+            for v in inst.cfg.vips.iter().chain(inst.cfg.excluded_vips.iter()) {
+                out.push((v.dev.clone().unwrap_or_else(|| ifname.clone()), v.addr));
+            }
+        }
+        out
     }
 
     /// An already-decoded advert received on `ifname` from `src` with `ttl` (the receive
@@ -382,7 +403,31 @@ impl Engine {
     // ----- internals --------------------------------------------------------------------
 
     fn startup(&mut self, now: Instant) {
-        if self.started {
+        if self.started || self.startup_pending {
+            return;
+        }
+        if let Some(d) = self
+            .config
+            .global
+            .vrrp_startup_delay
+            .filter(|d| !d.is_zero())
+        {
+            log::info!(
+                "{}Delaying startup for {} seconds",
+                self.prefix,
+                d.as_secs_f64()
+            );
+            self.startup_pending = true;
+            self.startup_timer = Some(self.wheel.insert(now + d, Timer::Startup));
+            return;
+        }
+        self.start_instances(now);
+    }
+
+    fn start_instances(&mut self, now: Instant) {
+        self.startup_pending = false;
+        self.startup_timer = None;
+        if self.stopped {
             return;
         }
         self.started = true;
@@ -404,6 +449,9 @@ impl Engine {
             return;
         }
         self.stopped = true;
+        if let Some(h) = self.startup_timer.take() {
+            self.wheel.cancel(h);
+        }
         for s in &mut self.scripts {
             if let Some(h) = s.timer.take() {
                 self.wheel.cancel(h);
@@ -425,7 +473,7 @@ impl Engine {
             actions: &mut self.actions,
             transitions: &mut self.transitions,
             prefix: &self.prefix,
-            fifo: self.config.global.vrrp_notify_fifo.as_deref(),
+            fifos: &self.fifos,
         };
         (&mut self.instances[i], ctx)
     }
@@ -462,53 +510,42 @@ impl Engine {
     /// Effects of a list of tracked objects (`force_zero`: sync-group members without
     /// `sync_group_tracking_weight` fault instead of changing priority).
     fn effects(&self, refs: &TrackRefs<'_>, force_zero: bool, out: &mut Vec<Effect>) {
-        let w = |r: &TrackRef, dflt: i32| {
-            if force_zero {
-                0
-            } else {
-                r.weight.unwrap_or(dflt)
-            }
+        // A reference's `weight N [reverse]` overrides the object's own weight and reverse.
+        let w = |r: &TrackRef, weight: i32, reverse: bool| {
+            let (w, rev) = match r.weight {
+                Some(w) => (w, r.reverse),
+                None => (weight, reverse || r.reverse),
+            };
+            (if force_zero { 0 } else { w }, rev)
         };
         for r in refs.interfaces {
             let up = self.interfaces.get(&r.name).is_some_and(|s| s.up);
-            out.push(track::status_effect(w(r, 0), r.reverse, up));
+            let (weight, reverse) = w(r, 0, false);
+            out.push(track::status_effect(weight, reverse, up));
         }
         for r in refs.scripts {
             if let Some(s) = self.scripts.iter().find(|s| s.cfg.name == r.name) {
-                out.push(track::status_effect(
-                    w(r, s.cfg.weight),
-                    r.reverse || s.cfg.reverse,
-                    s.ok,
-                ));
+                let (weight, reverse) = w(r, s.cfg.weight, s.cfg.reverse);
+                out.push(track::status_effect(weight, reverse, s.ok));
             }
         }
         for r in refs.files {
             if let Some(f) = self.config.track_files.iter().find(|f| f.name == r.name) {
                 let value = self.files.get(&r.name).copied().flatten().unwrap_or(0);
-                out.push(track::file_effect(
-                    w(r, f.weight),
-                    r.reverse || f.reverse,
-                    value,
-                ));
+                let (weight, reverse) = w(r, f.weight, f.reverse);
+                out.push(track::file_effect(weight, reverse, value));
             }
         }
         for r in refs.processes {
-            if let Some(p) = self
-                .config
-                .track_processes
-                .iter()
-                .find(|p| p.name == r.name)
-            {
+            let procs = &self.config.track_processes;
+            if let Some(p) = procs.iter().find(|p| p.name == r.name) {
                 // Until the world reports a count, the process is assumed present.
                 let ok = match self.processes.get(&r.name).copied().flatten() {
                     None => true,
                     Some(c) => c >= p.quorum && p.quorum_max.map_or(true, |m| c <= m),
                 };
-                out.push(track::status_effect(
-                    w(r, p.weight),
-                    r.reverse || p.reverse,
-                    ok,
-                ));
+                let (weight, reverse) = w(r, p.weight, p.reverse);
+                out.push(track::status_effect(weight, reverse, ok));
             }
         }
     }
@@ -570,6 +607,7 @@ impl Engine {
         while let Some((_, t)) = self.wheel.pop_expired(now) {
             match t {
                 Timer::Script(s) => self.run_script(now, s),
+                Timer::Startup => self.start_instances(now),
                 Timer::Advert(i)
                 | Timer::MasterDown(i)
                 | Timer::GarpRound { inst: i, .. }
@@ -666,10 +704,12 @@ impl Engine {
 
     fn route(&self, ifname: &str, family: Family, vrid: u8, src: IpAddr) -> Option<usize> {
         let mut found = None;
-        for (i, inst) in self.instances.iter().enumerate() {
-            if inst.cfg.vrid != vrid || inst.cfg.family != family {
-                continue;
-            }
+        let candidates = self
+            .by_vrid
+            .get(&(vrid, family))
+            .map_or(&[][..], |v| &v[..]);
+        for &i in candidates {
+            let inst = &self.instances[i];
             let peer = inst.cfg.unicast_peers.iter().any(|p| p.addr == src);
             let on_if = inst.base_ifname() == ifname || inst.vip_ifname() == ifname;
             if !(on_if || inst.cfg.interface.is_none() && peer) {
@@ -728,11 +768,13 @@ impl Engine {
 
     /// Sync groups and notifications for the transitions of the last step.
     fn settle(&mut self, now: Instant) {
+        if self.transitions.is_empty() {
+            return;
+        }
         let mut k = 0;
         while k < self.transitions.len() {
             let t = self.transitions[k];
             k += 1;
-            let fifo = self.config.global.vrrp_notify_fifo.clone();
             let inst = &self.instances[t.inst];
             let acts = notify::actions(
                 &inst.cfg.notify,
@@ -740,7 +782,7 @@ impl Engine {
                 inst.name(),
                 t.to,
                 inst.priority,
-                fifo.as_deref(),
+                &self.fifos,
             );
             self.actions.extend(acts);
             let Some(g) = self.group_of[t.inst] else {
@@ -774,7 +816,6 @@ impl Engine {
 
     /// Announces a sync group's state once all its members agree.
     fn settle_groups(&mut self) {
-        let fifo = self.config.global.vrrp_notify_fifo.clone();
         for g in 0..self.groups.len() {
             let states: Vec<State> = self.groups[g]
                 .members
@@ -798,11 +839,91 @@ impl Engine {
                         &grp.cfg.name,
                         s,
                         0,
-                        fifo.as_deref(),
+                        &self.fifos,
                     );
                     self.actions.extend(acts);
                 }
             }
+        }
+    }
+}
+
+/// Everything the engine derives from a configuration (built at start and on reload).
+struct Parts {
+    instances: Vec<Instance>,
+    by_vrid: BTreeMap<(u8, Family), Vec<usize>>,
+    groups: Vec<Group>,
+    group_of: Vec<Option<usize>>,
+    scripts: Vec<ScriptState>,
+    files: BTreeMap<String, Option<i64>>,
+    processes: BTreeMap<String, Option<u32>>,
+    fifos: Vec<String>,
+}
+
+impl Parts {
+    fn build(config: &Config) -> Parts {
+        let instances: Vec<Instance> = config
+            .instances
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut c = c.clone();
+                if c.mcast_dst_ip.is_none() {
+                    // `vrrp_mcast_group4` / `vrrp_mcast_group6`.
+                    c.mcast_dst_ip = Some(match c.family {
+                        Family::Inet => IpAddr::V4(config.global.vrrp_mcast_group4),
+                        Family::Inet6 => IpAddr::V6(config.global.vrrp_mcast_group6),
+                    });
+                }
+                Instance::new(i, c)
+            })
+            .collect();
+        let mut by_vrid: BTreeMap<(u8, Family), Vec<usize>> = BTreeMap::new();
+        for (i, inst) in instances.iter().enumerate() {
+            by_vrid
+                .entry((inst.cfg.vrid, inst.cfg.family))
+                .or_default()
+                .push(i);
+        }
+        let mut group_of = vec![None; instances.len()];
+        let mut groups = Vec::new();
+        for g in &config.sync_groups {
+            let members: Vec<usize> = g
+                .members
+                .iter()
+                .filter_map(|m| instances.iter().position(|i| i.name() == m))
+                .collect();
+            for &m in &members {
+                group_of[m] = Some(groups.len());
+            }
+            groups.push(Group::new(g.clone(), members));
+        }
+        Parts {
+            instances,
+            by_vrid,
+            groups,
+            group_of,
+            scripts: config
+                .vrrp_scripts
+                .iter()
+                .cloned()
+                .map(ScriptState::new)
+                .collect(),
+            files: config
+                .track_files
+                .iter()
+                .map(|f| (f.name.clone(), f.init_file.map(|(v, _)| v)))
+                .collect(),
+            processes: config
+                .track_processes
+                .iter()
+                .map(|p| (p.name.clone(), None))
+                .collect(),
+            fifos: [&config.global.notify_fifo, &config.global.vrrp_notify_fifo]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
         }
     }
 }

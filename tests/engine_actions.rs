@@ -363,6 +363,9 @@ fn track_file_and_process() {
             quorum: 2,
             quorum_max: None,
             delay: Duration::ZERO,
+            fork_delay: None,
+            terminate_delay: None,
+            full_command: false,
         }],
         ..config(vec![c])
     };
@@ -462,6 +465,9 @@ fn group_config() -> Config {
         },
         smtp_alert: false,
         sync_group_tracking_weight: false,
+        track_bfds: vec![],
+        notify_priority_changes: false,
+        global_tracking: false,
     }];
     cfg
 }
@@ -671,4 +677,119 @@ fn preempt_delay_counts_from_first_lower_advert() {
         );
     }
     assert_eq!(e.next_deadline(), Some(at("28.21875")));
+}
+
+#[test]
+fn fifo_lines_go_to_both_fifos_and_priority_changes_are_announced() {
+    let mut c = inst("VI_1", 100);
+    c.notify_priority_changes = true;
+    c.track_files = vec![tref("tf", Some(1))];
+    let mut cfg = config(vec![c]);
+    cfg.track_files = vec![TrackFile {
+        name: "tf".into(),
+        span: Span::default(),
+        file: "/run/tf".into(),
+        weight: 1,
+        reverse: false,
+        init_file: None,
+    }];
+    cfg.global.notify_fifo = Some("/run/all.fifo".into());
+    cfg.global.vrrp_notify_fifo = Some("/run/vrrp.fifo".into());
+    let mut e = engine(cfg);
+    e.handle(at("0"), Event::Startup);
+    let lines: Vec<_> = drain(&mut e)
+        .into_iter()
+        .filter_map(|a| match a {
+            Action::WriteFifo { path, line } => Some((path, line)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            (
+                "/run/all.fifo".to_string(),
+                "INSTANCE \"VI_1\" BACKUP 100\n".to_string()
+            ),
+            (
+                "/run/vrrp.fifo".to_string(),
+                "INSTANCE \"VI_1\" BACKUP 100\n".to_string()
+            ),
+        ]
+    );
+    e.handle(
+        at("1"),
+        Event::TrackFileValue {
+            name: "tf".into(),
+            value: Some(-10),
+        },
+    );
+    let acts = drain(&mut e);
+    assert!(acts.contains(&Action::WriteFifo {
+        path: "/run/vrrp.fifo".into(),
+        line: "INSTANCE \"VI_1\" BACKUP_PRIORITY 90\n".into()
+    }));
+}
+
+#[test]
+fn vrrp_startup_delay_postpones_startup() {
+    let mut cfg = config(vec![inst("VI_1", 100)]);
+    cfg.global.vrrp_startup_delay = Some(Duration::from_secs(10));
+    let mut e = engine(cfg);
+    e.handle(at("0"), Event::Startup);
+    assert!(drain(&mut e).is_empty());
+    assert_eq!(e.instance_states()[0].1, State::Initialize);
+    assert_eq!(e.next_deadline(), Some(at("10")));
+    run(&mut e, "10");
+    assert_eq!(e.instance_states()[0].1, State::Backup);
+    assert_eq!(e.next_deadline(), Some(at("13.609375")));
+}
+
+#[test]
+fn global_mcast_group_is_the_default_destination() {
+    let mut cfg = config(vec![inst("VI_1", 255)]);
+    cfg.global.vrrp_mcast_group4 = Ipv4Addr::new(224, 0, 0, 42);
+    let mut e = engine(cfg);
+    e.handle(at("0"), Event::Startup);
+    let dst = drain(&mut e).into_iter().find_map(|a| match a {
+        Action::SendAdvert(p) => Some(p.dst.to_string()),
+        _ => None,
+    });
+    assert_eq!(dst.as_deref(), Some("224.0.0.42"));
+}
+
+#[test]
+fn no_accept_addresses_only_for_non_owner_masters_without_accept() {
+    let mut a = inst("VI_1", 100);
+    a.accept = false;
+    let mut b = inst("VI_2", 255);
+    b.vrid = 52;
+    b.accept = false;
+    b.vips = vec![vip("192.0.2.200")];
+    let mut e = engine(config(vec![a, b]));
+    e.handle(at("0"), Event::Startup);
+    assert!(
+        e.no_accept_addresses().is_empty(),
+        "VI_1 Backup, VI_2 owner"
+    );
+    run(&mut e, "3.609375");
+    assert_eq!(
+        e.no_accept_addresses(),
+        vec![("eth0".to_string(), "192.0.2.100".parse().unwrap())]
+    );
+}
+
+#[test]
+fn stats_report_and_clear() {
+    let mut e = engine(config(vec![inst("VI_1", 255)]));
+    e.handle(at("0"), Event::Startup);
+    run(&mut e, "2");
+    let r = e.stats_report();
+    assert!(
+        r.starts_with("VRRP Instance: VI_1\n  Advertisements:\n    Received: 0\n    Sent: 3\n"),
+        "{r}"
+    );
+    assert!(r.contains("  Became master: 1\n"));
+    e.clear_stats();
+    assert_eq!(e.instance_stats("VI_1").unwrap().adverts_sent, 0);
 }

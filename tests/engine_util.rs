@@ -38,6 +38,7 @@ pub fn vip(a: &str) -> VirtualAddress {
         no_dad: false,
         preferred_lft: None,
         span: Span::default(),
+        options: Default::default(),
     }
 }
 

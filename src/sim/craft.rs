@@ -312,11 +312,12 @@ pub fn summarize(msg: &[u8], src: IpAddr, dst: IpAddr) -> Option<Summary> {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "v{} vrid {} prio {} int {}cs",
-            self.version, self.vrid, self.prio, self.int_cs
-        )?;
+        write!(f, "v{} vrid {} prio {} ", self.version, self.vrid, self.prio)?;
+        if self.version == 2 {
+            write!(f, "int {}s", self.int_cs / 100)?;
+        } else {
+            write!(f, "int {}cs", self.int_cs)?;
+        }
         if self.typ != 1 {
             write!(f, " type {}", self.typ)?;
         }

@@ -38,7 +38,7 @@ impl std::fmt::Display for Failure {
 pub type CounterLookup<'a> = dyn Fn(&str, Option<&str>, &str) -> Result<u64, String> + 'a;
 
 fn inst_ok(e: &Expect, instance: &str) -> bool {
-    e.instance.as_deref().is_none_or(|i| i == instance)
+    e.instance.as_deref().map_or(true, |i| i == instance)
 }
 
 fn filter_ok(f: &AdvertFilter, l: &TraceLine) -> bool {
@@ -55,20 +55,21 @@ fn filter_ok(f: &AdvertFilter, l: &TraceLine) -> bool {
         return false;
     };
     let s = summary.as_ref();
-    f.prio.is_none_or(|p| s.is_some_and(|s| s.prio == p))
-        && f.vrid.is_none_or(|v| s.is_some_and(|s| s.vrid == v))
-        && f.version.is_none_or(|v| s.is_some_and(|s| s.version == v))
-        && f.int_cs.is_none_or(|v| s.is_some_and(|s| s.int_cs == v))
-        && f.csum.is_none_or(|c| s.is_some_and(|s| s.csum == c))
+    f.prio.map_or(true, |p| s.is_some_and(|s| s.prio == p))
+        && f.vrid.map_or(true, |v| s.is_some_and(|s| s.vrid == v))
+        && f.version
+            .map_or(true, |v| s.is_some_and(|s| s.version == v))
+        && f.int_cs.map_or(true, |v| s.is_some_and(|s| s.int_cs == v))
+        && f.csum.map_or(true, |c| s.is_some_and(|s| s.csum == c))
         && f.addrs
             .as_ref()
-            .is_none_or(|a| s.is_some_and(|s| &s.addrs == a))
-        && f.src.is_none_or(|a| *src == a)
-        && f.dst.is_none_or(|a| *dst == a)
-        && f.mac.is_none_or(|m| *mac == m)
-        && f.ttl.is_none_or(|t| *ttl == t)
-        && f.ifname.as_ref().is_none_or(|i| i == ifname)
-        && f.bytes.as_ref().is_none_or(|b| b == bytes)
+            .map_or(true, |a| s.is_some_and(|s| &s.addrs == a))
+        && f.src.map_or(true, |a| *src == a)
+        && f.dst.map_or(true, |a| *dst == a)
+        && f.mac.map_or(true, |m| *mac == m)
+        && f.ttl.map_or(true, |t| *ttl == t)
+        && f.ifname.as_ref().map_or(true, |i| i == ifname)
+        && f.bytes.as_ref().map_or(true, |b| b == bytes)
 }
 
 /// Whether trace line `l` is an occurrence of an event predicate.
@@ -81,11 +82,11 @@ fn event_matches(e: &Expect, l: &TraceLine) -> bool {
         (Predicate::SendsAdvert(f), Rec::Advert { .. }) => filter_ok(f, l),
         (Predicate::SendsGarp { ip, mac }, Rec::Garp { ip: i, mac: m, .. })
         | (Predicate::SendsNa { ip, mac }, Rec::Na { ip: i, mac: m, .. }) => {
-            ip.is_none_or(|x| x == *i) && mac.is_none_or(|x| x == *m)
+            ip.map_or(true, |x| x == *i) && mac.map_or(true, |x| x == *m)
         }
         (Predicate::SendsAnything, Rec::Advert { .. } | Rec::Garp { .. } | Rec::Na { .. }) => true,
         (Predicate::AnswersArp { ip, mac }, Rec::ArpReply { ip: i, mac: m, .. }) => {
-            ip == i && mac.is_none_or(|x| x == *m)
+            ip == i && mac.map_or(true, |x| x == *m)
         }
         (Predicate::AnswersPing(ip), Rec::PingReply { ip: i, .. }) => ip == i,
         (Predicate::ForwardsFrame, Rec::FrameRouted { .. }) => true,
@@ -139,11 +140,7 @@ fn snapshot(trace: &[TraceLine], host: &str, t: Instant) -> Snapshot {
                     s.addrs.clear();
                 }
             }
-            Rec::AddAddr { addr, .. } => {
-                if !s.addrs.contains(addr) {
-                    s.addrs.push(*addr)
-                }
-            }
+            Rec::AddAddr { addr, .. } if !s.addrs.contains(addr) => s.addrs.push(*addr),
             Rec::DelAddr { addr, .. } => s.addrs.retain(|a| a != addr),
             _ => {}
         }
@@ -336,31 +333,36 @@ fn window(t: Instant) -> (Instant, Instant) {
     )
 }
 
-/// The host's trace lines in `around` (at most 16), or its last lines when none.
+/// The host's trace lines in `around` (at most 16), or its last lines when none; the
+/// network's and scripted peers' lines only when the host has none there.
 fn context(
     e: &Expect,
     trace: &[TraceLine],
     around: Option<(Instant, Instant)>,
     matches_only: bool,
 ) -> Vec<String> {
-    let mine: Vec<&TraceLine> = trace
+    let in_window = |l: &&TraceLine| around.map_or(true, |(a, b)| l.at >= a && l.at <= b);
+    let wanted = |l: &&TraceLine| !matches_only || event_matches(e, l);
+    let mut pick: Vec<&TraceLine> = trace
         .iter()
-        .filter(|l| l.host == e.host || l.host == "net" || l.host == "peer")
-        .filter(|l| !matches_only || event_matches(e, l))
+        .filter(|l| l.host == e.host)
+        .filter(in_window)
+        .filter(wanted)
         .collect();
-    let pick: Vec<&TraceLine> = match around {
-        Some((a, b)) => mine
+    if pick.is_empty() {
+        pick = trace
             .iter()
-            .copied()
-            .filter(|l| l.at >= a && l.at <= b)
-            .collect(),
-        None => mine.iter().rev().take(16).rev().copied().collect(),
-    };
-    let pick = if pick.is_empty() {
-        mine.iter().rev().take(8).rev().copied().collect()
-    } else {
-        pick
-    };
+            .filter(|l| l.host == "net" || l.host == "peer")
+            .filter(in_window)
+            .collect();
+    }
+    if pick.is_empty() {
+        let mine: Vec<&TraceLine> = trace.iter().filter(|l| l.host == e.host).collect();
+        pick = mine.iter().rev().take(8).rev().copied().collect();
+    }
+    if around.is_none() && pick.len() > 16 {
+        pick = pick.split_off(pick.len() - 16);
+    }
     let mut out: Vec<String> = pick.iter().take(16).map(|l| l.to_string()).collect();
     if pick.len() > 16 {
         out.push(format!("... {} more", pick.len() - 16));

@@ -195,3 +195,55 @@ pub fn simulate_main(file: &Path, seed: u64, until: Option<Duration>) -> i32 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LONE: &str = "segment lan\nhost r1\n  iface eth0 lan 192.0.2.1/24\n  config <<END\n\
+vrrp_instance VI_1 {\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  \
+advert_int 1\n  version 3\n  virtual_ipaddress {\n    192.0.2.100/32\n  }\n}\nEND\nuntil 5s\n";
+
+    #[test]
+    fn right_and_wrong_expectations() {
+        let file = Path::new("lone.scn");
+        let ok =
+            format!("{LONE}expect 3.609375s r1 becomes MASTER\nexpect 4s r1 has 192.0.2.100\n");
+        let o = run_text(&ok, file, 1, None).unwrap_or_else(|e| panic!("{}", e.0));
+        assert!(o.passed(), "{}", o.failure_text(file));
+        let bad = format!(
+            "{LONE}expect 3.609374s r1 becomes MASTER\nexpect never r1 state MASTER between 0s 4s\n\
+             expect 2s r1 has 192.0.2.100\nexpect count 2 r1 sends advert between 3s 4s\n\
+             expect r1 counter ttl > 0\n"
+        );
+        let o = run_text(&bad, file, 1, None).unwrap_or_else(|e| panic!("{}", e.0));
+        assert_eq!(o.failures.len(), 5, "{}", o.failure_text(file));
+        let text = o.failure_text(file);
+        assert!(
+            text.contains("nearest occurrence is at 3.609375s"),
+            "{text}"
+        );
+        assert!(
+            text.contains("3.609375s r1 VI_1 BACKUP -> MASTER"),
+            "{text}"
+        );
+        assert!(text.contains("counter ttl = 0"), "{text}");
+    }
+
+    #[test]
+    fn bad_files_are_located() {
+        let e = run_text("segment lan\nat 1x stop r1\n", Path::new("x.scn"), 1, None)
+            .err()
+            .unwrap();
+        assert!(e.0.starts_with("x.scn:2:"), "{}", e.0);
+        let broken = LONE.replace("priority 100", "priorty 100");
+        let e = run_text(&broken, Path::new("y.scn"), 1, None)
+            .err()
+            .unwrap();
+        assert!(
+            e.0.contains("y.scn:9:") && e.0.contains("priorty"),
+            "{}",
+            e.0
+        );
+    }
+}

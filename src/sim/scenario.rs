@@ -81,6 +81,9 @@ pub struct HostDecl {
     pub config: String,
     /// Line of the scenario file where the inline configuration starts.
     pub config_line: usize,
+    /// `config file PATH`: the configuration is read from PATH (relative to the scenario
+    /// file) when the scenario is loaded.
+    pub config_file: Option<String>,
     pub scripts: Vec<ScriptDecl>,
 }
 
@@ -491,6 +494,7 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
                     ifaces: Vec::new(),
                     config: String::new(),
                     config_line: 0,
+                    config_file: None,
                     scripts: Vec::new(),
                 });
                 current_host = Some(sc.hosts.len() - 1);
@@ -512,7 +516,14 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
                         sc.hosts[h].scripts.push(ScriptDecl { name, result, delay });
                     }
                     _ => {
-                        let marker = w.next("`<<END` (a heredoc marker)")?;
+                        let marker = w.next("`<<END` (a heredoc marker) or `file PATH`")?;
+                        if marker == "file" {
+                            let path = w.ident("a file path")?;
+                            w.end()?;
+                            sc.hosts[h].config_file = Some(path);
+                            sc.hosts[h].config_line = lineno;
+                            continue;
+                        }
                         let Some(end) = marker.strip_prefix("<<") else {
                             return w.err("write the inline configuration as `config <<END` ... `END`");
                         };
@@ -772,6 +783,9 @@ fn inject(w: &mut Words) -> Result<Inject, ParseError> {
     let Some(src) = src else {
         return w.err("an injected advert needs `from <source address>`");
     };
+    if every.is_some_and(|d| d.is_zero()) {
+        return w.err("`every` needs a duration above zero");
+    }
     let mut p = CraftSpec {
         src,
         dst,
@@ -1090,7 +1104,7 @@ fn validate(sc: &Scenario) -> Result<(), ParseError> {
     let host_ok = |h: &str| sc.hosts.iter().any(|d| d.name == h);
     let bad = |line: usize, m: String| Err(ParseError { line, message: m });
     for h in &sc.hosts {
-        if h.config.trim().is_empty() {
+        if h.config.trim().is_empty() && h.config_file.is_none() {
             return bad(
                 h.line,
                 format!("host `{}` has no `config <<END` block", h.name),

@@ -224,12 +224,61 @@ impl fmt::Display for TraceLine {
     }
 }
 
-/// The whole trace as text, one line per record.
+/// The whole trace as text, one line per record; a run of identical consecutive lines (a
+/// GARP burst) is printed once with its count: `... garp 192.0.2.100 00:00:5e:00:01:33 (x5)`.
 pub fn render(lines: &[TraceLine]) -> String {
     let mut s = String::new();
-    for l in lines {
-        s.push_str(&l.to_string());
+    let mut prev: Option<String> = None;
+    let mut count = 0usize;
+    let flush = |s: &mut String, line: &str, count: usize| {
+        s.push_str(line);
+        if count > 1 {
+            s.push_str(&format!(" (x{count})"));
+        }
         s.push('\n');
+    };
+    for l in lines {
+        let text = l.to_string();
+        if prev.as_deref() == Some(text.as_str()) {
+            count += 1;
+            continue;
+        }
+        if let Some(p) = prev.take() {
+            flush(&mut s, &p, count);
+        }
+        prev = Some(text);
+        count = 1;
+    }
+    if let Some(p) = prev {
+        flush(&mut s, &p, count);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bursts_are_folded() {
+        let garp = TraceLine {
+            at: Instant::from_nanos(3_609_375_000),
+            host: "r1".into(),
+            rec: Rec::Garp {
+                ifname: "eth0".into(),
+                ip: "192.0.2.100".parse().unwrap(),
+                mac: [0, 0, 0x5e, 0, 1, 0x33],
+            },
+        };
+        let life = TraceLine {
+            at: Instant::from_nanos(4_000_000_000),
+            host: "r1".into(),
+            rec: Rec::Life("killed".into()),
+        };
+        let text = render(&[garp.clone(), garp.clone(), garp, life]);
+        assert_eq!(
+            text,
+            "3.609375s r1 eth0 garp 192.0.2.100 00:00:5e:00:01:33 (x3)\n4s r1 killed\n"
+        );
+    }
 }

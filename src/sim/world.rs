@@ -81,17 +81,35 @@ pub fn load_configs(
             all_config: false,
             host_interfaces: Some(h.ifaces.iter().map(|i| i.name.clone()).collect()),
         };
-        let loaded = load_str(&h.config, &origin, &opts);
+        let (loaded, first_line) = match &h.config_file {
+            Some(rel) => {
+                let path = file.parent().unwrap_or(Path::new(".")).join(rel);
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    format!(
+                        "{}:{}: host {}: cannot read {}: {e}",
+                        file.display(),
+                        h.config_line,
+                        h.name,
+                        path.display()
+                    )
+                })?;
+                (load_str(&text, &path, &opts), None)
+            }
+            None => (load_str(&h.config, &origin, &opts), Some(h.config_line)),
+        };
         let mut errs = Vec::new();
         for d in &loaded.diagnostics {
             if d.severity == crate::config::Severity::Error {
-                errs.push(format!(
-                    "{}:{}: host {} config: {}",
-                    file.display(),
-                    h.config_line + d.span.line.saturating_sub(1) as usize,
-                    h.name,
-                    d.message
-                ));
+                errs.push(match first_line {
+                    Some(l) => format!(
+                        "{}:{}: host {} config: {}",
+                        file.display(),
+                        l + d.span.line.saturating_sub(1) as usize,
+                        h.name,
+                        d.message
+                    ),
+                    None => format!("{d} (host {} of {})", h.name, file.display()),
+                });
             }
         }
         if !loaded.missing_files.is_empty() {
@@ -159,9 +177,8 @@ impl Sim {
             fired: BTreeMap::new(),
             fired_at: Instant::ZERO,
         };
-        for (i, h) in sc.hosts.iter().enumerate() {
+        for h in &sc.hosts {
             if h.autostart {
-                let _ = i;
                 sim.push(
                     Instant::ZERO,
                     Pending::Stimulus(Stimulus::Start(h.name.clone())),
@@ -268,6 +285,11 @@ impl Sim {
             if let Some(i) = due {
                 if self.count_fire(i) {
                     self.engine_event(i, Event::Timers);
+                } else {
+                    // An engine whose deadline never moves past `now` would stop time:
+                    // take it out of the run, loudly (the warning is in the trace).
+                    self.hosts[i].engine = None;
+                    self.hosts[i].status = Status::Idle;
                 }
                 continue;
             }
@@ -668,8 +690,8 @@ impl Sim {
         let sent = sent + 1;
         if let Some(every) = inj.every {
             let next = self.clock.now() + every;
-            let more_by_count = inj.count.is_none_or(|c| sent < c);
-            let more_by_time = inj.until.is_none_or(|u| next <= u);
+            let more_by_count = inj.count.map_or(true, |c| sent < c);
+            let more_by_time = inj.until.map_or(true, |u| next <= u);
             let bounded = inj.count.is_some() || inj.until.is_some();
             if more_by_count && more_by_time && bounded {
                 self.push(next, Pending::Inject { inject: inj, sent });
@@ -900,35 +922,17 @@ fn outcome_text(o: &ScriptOutcome) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::model::{Config, VirtualAddress, VrrpInstance, VrrpVersion};
-    use crate::config::Span;
+    use crate::config::model::Config;
     use crate::sim::scenario::parse;
 
     fn cfg(prio: u8) -> Config {
-        let vip = VirtualAddress {
-            addr: "192.0.2.100".parse().unwrap(),
-            prefix_len: 32,
-            brd: None,
-            dev: None,
-            scope: None,
-            label: None,
-            peer: None,
-            no_dad: false,
-            preferred_lft: None,
-            span: Span::default(),
-            options: Default::default(),
-        };
-        Config {
-            instances: vec![VrrpInstance {
-                interface: Some("eth0".into()),
-                vrid: 51,
-                priority: prio,
-                version: VrrpVersion::V3,
-                vips: vec![vip],
-                ..VrrpInstance::with_defaults("VI_1", Span::default())
-            }],
-            ..Config::default()
-        }
+        let text = format!(
+            "vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n priority {prio}\n \
+             version 3\n virtual_ipaddress {{\n 192.0.2.100/32\n }}\n}}\n"
+        );
+        let l = load_str(&text, Path::new("t.conf"), &LoadOptions::default());
+        assert!(!l.has_errors(), "{:?}", l.diagnostics);
+        l.config
     }
 
     const TEXT: &str = "segment lan\n\

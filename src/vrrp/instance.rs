@@ -11,48 +11,25 @@ use crate::engine::{Action, Mac, OutgoingPacket};
 use crate::sched::{Instant, TimerHandle, TimerWheel};
 use crate::vrrp::notify;
 use crate::vrrp::packet::{self, Advert, V2Auth, V3Ipv4Checksum};
-use crate::vrrp::rx::{self, Discard, InstancePolicy, Notice};
+use crate::vrrp::rx::InstancePolicy;
 use crate::vrrp::stats::Stats;
 use crate::vrrp::State;
 use std::collections::{BTreeMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
+mod garp;
+mod receive;
+mod reload;
+mod timing;
+
+use timing::NS_PER_CS;
+pub use timing::{interval_cs, master_down_interval, skew_time};
+
 /// VRRP multicast group for IPv4 (RFC 3768 §5.2.2).
 pub const MCAST_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
 /// VRRP multicast group for IPv6 (RFC 5798 §5.1.2.2).
 pub const MCAST_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
-
-const NS_PER_CS: u64 = 10_000_000;
-const NS_PER_S: u64 = 1_000_000_000;
-
-/// Skew_Time in nanoseconds: v2 `(256 − p)/256` s whatever the interval; v3
-/// `(256 − p) × interval / 256` (reference §3.1). Exact: 256 divides 10^7 · 2^…
-pub fn skew_time(version: VrrpVersion, priority: u8, interval_cs: u16) -> Duration {
-    let weight = 256 - u64::from(priority);
-    let ns = match version {
-        VrrpVersion::V2 => weight * NS_PER_S / 256,
-        VrrpVersion::V3 => weight * u64::from(interval_cs) * NS_PER_CS / 256,
-    };
-    Duration::from_nanos(ns)
-}
-
-/// Master_Down_Interval: `adverts × interval + Skew_Time` (`down_timer_adverts`, default 3).
-pub fn master_down_interval(
-    version: VrrpVersion,
-    priority: u8,
-    interval_cs: u16,
-    adverts: u32,
-) -> Duration {
-    Duration::from_nanos(u64::from(adverts) * u64::from(interval_cs) * NS_PER_CS)
-        + skew_time(version, priority, interval_cs)
-}
-
-/// An advertisement interval in centiseconds (1..=4095), as carried in adverts.
-pub fn interval_cs(d: Duration) -> u16 {
-    let cs = d.as_millis() / 10;
-    cs.clamp(1, 4095) as u16
-}
 
 /// Every timer of the engine; the value stored in its wheel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,6 +44,8 @@ pub enum Timer {
     GarpBurst { inst: usize, kind: Burst },
     /// The next run of `vrrp_script` `.0`.
     Script(usize),
+    /// The end of `vrrp_startup_delay`.
+    Startup,
 }
 
 /// Which later GARP burst a timer starts.
@@ -96,8 +75,8 @@ pub struct Ctx<'a> {
     pub transitions: &'a mut Vec<Transition>,
     /// Prepended to every log line (host name in multi-host simulations).
     pub prefix: &'a str,
-    /// `vrrp_notify_fifo`, for the lines written outside state changes.
-    pub fifo: Option<&'a str>,
+    /// `notify_fifo` and `vrrp_notify_fifo`, for lines written outside state changes.
+    pub fifos: &'a [String],
 }
 
 /// What the instance knows of its interface.
@@ -403,89 +382,6 @@ impl Instance {
         }
     }
 
-    /// One round of a burst: one GARP (IPv4) or unsolicited NA (IPv6) per VIP.
-    fn garp_round_now(&mut self, ctx: &mut Ctx) {
-        let mac = self.garp_mac();
-        let default_if = self.vip_ifname();
-        for v in self.cfg.vips.iter().chain(self.cfg.excluded_vips.iter()) {
-            let ifname = v.dev.clone().unwrap_or_else(|| default_if.clone());
-            let instance = self.cfg.name.clone();
-            match v.addr {
-                IpAddr::V4(ip) => ctx.actions.push_back(Action::SendGratuitousArp {
-                    instance,
-                    ifname,
-                    ip,
-                    mac,
-                }),
-                IpAddr::V6(ip) => ctx.actions.push_back(Action::SendUnsolicitedNa {
-                    instance,
-                    ifname,
-                    ip,
-                    mac,
-                }),
-            }
-        }
-    }
-
-    fn burst_spacing(&self) -> Duration {
-        if self.ipv6() {
-            self.cfg.garp.na_interval
-        } else {
-            self.cfg.garp.interval
-        }
-    }
-
-    /// Sends `rounds` rounds: at once when the spacing is zero, else one now and the rest
-    /// `vrrp_garp_interval` apart.
-    fn start_burst(&mut self, ctx: &mut Ctx, rounds: u32) {
-        if rounds == 0 || self.cfg.vips.is_empty() && self.cfg.excluded_vips.is_empty() {
-            return;
-        }
-        let what = if self.ipv6() {
-            "Sending/queueing Unsolicited Neighbour Adverts"
-        } else {
-            "Sending/queueing gratuitous ARPs"
-        };
-        log::info!(
-            "{}({}) {what} on {} for {}",
-            ctx.prefix,
-            self.cfg.name,
-            self.vip_ifname(),
-            self.cfg
-                .vips
-                .first()
-                .map(|v| v.addr.to_string())
-                .unwrap_or_default()
-        );
-        let spacing = self.burst_spacing();
-        if spacing.is_zero() {
-            for _ in 0..rounds {
-                self.garp_round_now(ctx);
-            }
-            return;
-        }
-        self.garp_round_now(ctx);
-        Self::cancel(ctx.wheel, &mut self.garp_round);
-        if rounds > 1 {
-            let t = Timer::GarpRound {
-                inst: self.index,
-                rounds: rounds - 1,
-            };
-            self.garp_round = Some(ctx.wheel.insert(ctx.now + spacing, t));
-        }
-    }
-
-    fn schedule_burst(&mut self, ctx: &mut Ctx, after: Duration, kind: Burst) {
-        let h = ctx.wheel.insert(
-            ctx.now + after,
-            Timer::GarpBurst {
-                inst: self.index,
-                kind,
-            },
-        );
-        self.garp_later.push(h);
-    }
-
     fn add_addresses(&mut self, ctx: &mut Ctx) {
         let ifname = self.vip_ifname();
         for v in self.cfg.vips.iter().chain(self.cfg.excluded_vips.iter()) {
@@ -629,8 +525,7 @@ impl Instance {
                 self.arm_down(ctx, d);
                 self.set_state(ctx, State::Backup, "");
             }
-            State::Backup => {}
-            _ => {}
+            State::Initialize | State::Backup | State::Fault | State::Stop => {}
         }
     }
 
@@ -700,6 +595,21 @@ impl Instance {
             instance: self.cfg.name.clone(),
             priority,
         });
+        let word = match self.state {
+            State::Master => Some("MASTER_PRIORITY"),
+            State::Backup => Some("BACKUP_PRIORITY"),
+            _ => None,
+        };
+        if let Some(word) = word.filter(|_| self.cfg.notify_priority_changes) {
+            for path in ctx.fifos {
+                let line =
+                    notify::fifo_line(notify::Kind::Instance, &self.cfg.name, word, priority);
+                ctx.actions.push_back(Action::WriteFifo {
+                    path: path.clone(),
+                    line,
+                });
+            }
+        }
     }
 
     /// A timer of this instance fired.
@@ -753,242 +663,7 @@ impl Instance {
                     }
                 }
             }
-            Timer::Script(_) => {}
-        }
-    }
-
-    /// A decoded advert addressed to this instance (VRID, interface and family matched).
-    pub fn receive(
-        &mut self,
-        ctx: &mut Ctx,
-        src: IpAddr,
-        ttl: u8,
-        advert: &Advert,
-        form: Option<V3Ipv4Checksum>,
-    ) {
-        if Some(src) == self.source_addr() {
-            // Our own advert looped back.
-            return;
-        }
-        if !matches!(self.state, State::Backup | State::Master | State::Fault) {
-            return;
-        }
-        let prefix = ctx.prefix.to_string();
-        let now = ctx.now;
-        let notices = match rx::check(&self.policy, advert, src, ttl) {
-            Ok(n) => n,
-            Err(d) => {
-                self.count_discard(now, &prefix, &d, src);
-                return;
-            }
-        };
-        for n in &notices {
-            match n {
-                Notice::Check(packet::Notice::IntervalMismatch { received_cs }) => {
-                    self.stats.interval_mismatches += 1;
-                    let msg = format!(
-                        "advertisement interval mismatch mine={} sec rcv'd={} sec from {src}",
-                        f64::from(self.own_cs) / 100.0,
-                        f64::from(*received_cs) / 100.0
-                    );
-                    self.log_limited(now, "interval", &prefix, msg);
-                }
-                Notice::Check(packet::Notice::AddressListMismatch) => {
-                    self.stats.address_list_errors += 1;
-                    let msg = format!("ignoring advert address list mismatch from {src}");
-                    self.log_limited(now, "addrlist", &prefix, msg);
-                }
-                Notice::OwnerConflict => {
-                    self.stats.owner_conflicts += 1;
-                    let msg = format!(
-                        "address owner received advert from {src} with priority {} - misconfiguration",
-                        advert.priority
-                    );
-                    self.log_limited(now, "owner", &prefix, msg);
-                }
-            }
-        }
-        self.stats.adverts_received += 1;
-        match form {
-            Some(V3Ipv4Checksum::PseudoHeader) => self.stats.v3_checksum_pseudo_header += 1,
-            Some(V3Ipv4Checksum::MessageOnly) => self.stats.v3_checksum_message_only += 1,
-            None => {}
-        }
-        if advert.priority == 0 {
-            self.stats.priority_zero_received += 1;
-        }
-        match self.state {
-            State::Backup => self.backup_rx(ctx, src, advert),
-            State::Master => self.master_rx(ctx, src, advert),
-            _ => {}
-        }
-    }
-
-    /// A packet the codec rejected, routed to this instance by its VRID byte.
-    pub fn discard_undecodable(
-        &mut self,
-        now: Instant,
-        prefix: &str,
-        e: &packet::DecodeError,
-        src: IpAddr,
-    ) {
-        self.count_discard(now, prefix, &Discard::Check(e.clone()), src);
-    }
-
-    fn count_discard(&mut self, now: Instant, prefix: &str, d: &Discard, src: IpAddr) {
-        let (kind, msg) = match d {
-            Discard::Check(e) => {
-                rx::count(&mut self.stats, e);
-                (e.kind(), format!("discarding advert from {src}: {e}"))
-            }
-            Discard::OwnerStrict => {
-                self.stats.owner_conflicts += 1;
-                (
-                    "owner",
-                    format!("address owner ignoring advert from {src} (strict mode)"),
-                )
-            }
-            Discard::UnicastSource => {
-                self.stats.unicast_src_errors += 1;
-                (
-                    "unicast",
-                    format!("advert from {src} is not from a unicast peer - discarding"),
-                )
-            }
-        };
-        self.log_limited(now, kind, prefix, msg);
-    }
-
-    fn learn_interval(&mut self, advert: &Advert) {
-        if self.cfg.version == VrrpVersion::V3 && advert.interval_cs > 0 {
-            self.learned_cs = advert.interval_cs;
-        }
-    }
-
-    /// B4 – B6 (with keepalived's preempt_delay).
-    fn backup_rx(&mut self, ctx: &mut Ctx, src: IpAddr, advert: &Advert) {
-        if advert.priority == 0 {
-            // B4: take over after Skew_Time; learn nothing.
-            log::info!(
-                "{}({}) Backup received priority 0 advertisement",
-                ctx.prefix,
-                self.cfg.name
-            );
-            let s = self.skew();
-            self.arm_down(ctx, s);
-            return;
-        }
-        let preempt = !self.cfg.nopreempt || self.is_owner();
-        let accept = if !preempt || advert.priority >= self.priority {
-            if advert.priority >= self.priority {
-                self.preempt_since = None;
-            }
-            true
-        } else if !self.cfg.preempt_delay.is_zero() {
-            let first = *self.preempt_since.get_or_insert(ctx.now);
-            ctx.now.saturating_since(first) < self.cfg.preempt_delay
-        } else {
-            false
-        };
-        if accept {
-            // B5
-            self.learn_interval(advert);
-            let d = self.down_interval();
-            self.arm_down(ctx, d);
-        } else {
-            // B6: discard, keep the timer running.
-            let prefix = ctx.prefix.to_string();
-            self.log_limited(
-                ctx.now,
-                "lowerprio",
-                &prefix,
-                format!(
-                    "received lower priority ({}) advert from {src} - discarding",
-                    advert.priority
-                ),
-            );
-        }
-    }
-
-    /// M4 – M6.
-    fn master_rx(&mut self, ctx: &mut Ctx, src: IpAddr, advert: &Advert) {
-        if advert.priority == 0 {
-            // M4
-            let p = self.priority;
-            self.send_advert(ctx, p);
-            self.arm_adver(ctx);
-            return;
-        }
-        let ours = self.priority;
-        if advert.priority > ours
-            || advert.priority == ours && addr_greater(src, self.source_addr())
-        {
-            // M5
-            if self.cfg.higher_prio_send_advert {
-                // keepalived: let the new Master's peers see us go (refreshes bridges).
-                self.send_advert(ctx, ours);
-            }
-            if advert.priority > ours {
-                log::info!(
-                    "{}({}) Master received advert from {src} with higher priority {}, ours {ours}",
-                    ctx.prefix,
-                    self.cfg.name,
-                    advert.priority
-                );
-            } else {
-                log::info!(
-                    "{}({}) Master received advert from {src} with same priority {} but higher IP address than ours",
-                    ctx.prefix,
-                    self.cfg.name,
-                    advert.priority
-                );
-            }
-            self.leave_master(ctx);
-            self.learn_interval(advert);
-            let d = self.down_interval();
-            self.arm_down(ctx, d);
-            self.set_state(ctx, State::Backup, "");
-            return;
-        }
-        // M6
-        let prefix = ctx.prefix.to_string();
-        self.log_limited(
-            ctx.now,
-            "lowerprio",
-            &prefix,
-            format!(
-                "Received advert from {src} with lower priority {}, ours {ours}, forcing new election",
-                advert.priority
-            ),
-        );
-        let readvertise = self.cfg.version == VrrpVersion::V3
-            && !self.cfg.lower_prio_no_advert
-            && !self.cfg.strict_mode;
-        if readvertise {
-            self.send_advert(ctx, ours);
-        }
-        if let Some(cmd) = &self.cfg.notify.master_rx_lower_pri {
-            ctx.actions.push_back(Action::RunScript {
-                run: None,
-                command: cmd.clone(),
-                timeout: None,
-            });
-            if let Some(path) = ctx.fifo {
-                let kind = notify::Kind::Instance;
-                let line = notify::fifo_line(kind, &self.cfg.name, "MASTER_RX_LOWER_PRI", ours);
-                ctx.actions.push_back(Action::WriteFifo {
-                    path: path.to_string(),
-                    line,
-                });
-            }
-        }
-        if let Some(n) = self.cfg.garp.lower_prio_repeat.filter(|n| *n > 0) {
-            let delay = self.cfg.garp.lower_prio_delay;
-            if delay.is_zero() {
-                self.start_burst(ctx, n);
-            } else {
-                self.schedule_burst(ctx, delay, Burst::LowerPrio);
-            }
+            Timer::Script(_) | Timer::Startup => {}
         }
     }
 }
@@ -996,56 +671,6 @@ impl Instance {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ns(d: Duration) -> u128 {
-        d.as_nanos()
-    }
-
-    #[test]
-    fn reference_table_of_skew_and_down_interval() {
-        // reference §3.1: (priority, skew ns, down ns) at 1 s / 100 cs.
-        let table: [(u8, u128, u128); 6] = [
-            (254, 7_812_500, 3_007_812_500),
-            (200, 218_750_000, 3_218_750_000),
-            (150, 414_062_500, 3_414_062_500),
-            (100, 609_375_000, 3_609_375_000),
-            (50, 804_687_500, 3_804_687_500),
-            (1, 996_093_750, 3_996_093_750),
-        ];
-        for (p, skew, down) in table {
-            for v in [VrrpVersion::V2, VrrpVersion::V3] {
-                assert_eq!(ns(skew_time(v, p, 100)), skew, "skew p{p} {v:?}");
-                assert_eq!(
-                    ns(master_down_interval(v, p, 100, 3)),
-                    down,
-                    "down p{p} {v:?}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn v2_skew_ignores_interval_v3_scales() {
-        // scenario 18: v2 3 s p100 -> 9.609375 (a v3 skew would scale with the interval).
-        assert_eq!(
-            ns(master_down_interval(VrrpVersion::V2, 100, 300, 3)),
-            9_609_375_000
-        );
-        assert_eq!(
-            ns(master_down_interval(VrrpVersion::V3, 100, 300, 3)),
-            10_828_125_000
-        );
-        // scenario 14: 50 cs -> 1.8046875.
-        assert_eq!(
-            ns(master_down_interval(VrrpVersion::V3, 100, 50, 3)),
-            1_804_687_500
-        );
-        // down_timer_adverts replaces the 3.
-        assert_eq!(
-            ns(master_down_interval(VrrpVersion::V3, 100, 100, 1)),
-            1_609_375_000
-        );
-    }
 
     #[test]
     fn tie_break_is_unsigned_network_order() {
@@ -1057,13 +682,5 @@ mod tests {
         let d: IpAddr = "192.0.2.3".parse().unwrap();
         assert!(addr_greater(c, Some(d)));
         assert!(!addr_greater(d, Some(d)));
-    }
-
-    #[test]
-    fn interval_cs_rounds_and_clamps() {
-        assert_eq!(interval_cs(Duration::from_secs(1)), 100);
-        assert_eq!(interval_cs(Duration::from_millis(500)), 50);
-        assert_eq!(interval_cs(Duration::ZERO), 1);
-        assert_eq!(interval_cs(Duration::from_secs(100)), 4095);
     }
 }

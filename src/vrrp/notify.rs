@@ -47,13 +47,11 @@ pub fn actions(
     name: &str,
     state: State,
     priority: u8,
-    fifo: Option<&str>,
+    fifos: &[String],
 ) -> Vec<Action> {
     let Some(word) = state_word(state) else {
         return Vec::new();
     };
-    let priority = if kind == Kind::Group { 0 } else { priority };
-    let mut out = Vec::new();
     let specific = match state {
         State::Master => scripts.master.as_ref(),
         State::Backup => scripts.backup.as_ref(),
@@ -61,6 +59,22 @@ pub fn actions(
         State::Stop => scripts.stop.as_ref(),
         State::Initialize => None,
     };
+    word_actions(scripts, specific, kind, name, word, priority, fifos)
+}
+
+/// Like [`actions`] for a state word that is not a [`State`] (`DELETED` at reload):
+/// `specific` runs first, then `notify` with the four arguments, then the FIFO lines.
+pub fn word_actions(
+    scripts: &NotifyScripts,
+    specific: Option<&ScriptCommand>,
+    kind: Kind,
+    name: &str,
+    word: &str,
+    priority: u8,
+    fifos: &[String],
+) -> Vec<Action> {
+    let priority = if kind == Kind::Group { 0 } else { priority };
+    let mut out = Vec::new();
     if let Some(cmd) = specific {
         out.push(Action::RunScript {
             run: None,
@@ -86,9 +100,9 @@ pub fn actions(
             timeout: None,
         });
     }
-    if let Some(path) = fifo {
+    for path in fifos {
         out.push(Action::WriteFifo {
-            path: path.to_string(),
+            path: path.clone(),
             line: fifo_line(kind, name, word, priority),
         });
     }
@@ -120,7 +134,7 @@ mod tests {
             "VI_1",
             State::Master,
             100,
-            Some("/run/ka.fifo"),
+            &["/run/ka.fifo".to_string()],
         );
         assert_eq!(
             a,
@@ -149,7 +163,14 @@ mod tests {
             master: Some(cmd(&["/m"])),
             ..NotifyScripts::default()
         };
-        let a = actions(&scripts, Kind::Group, "G1", State::Backup, 100, Some("/f"));
+        let a = actions(
+            &scripts,
+            Kind::Group,
+            "G1",
+            State::Backup,
+            100,
+            &["/f".to_string()],
+        );
         assert_eq!(
             a,
             vec![Action::WriteFifo {
@@ -163,7 +184,7 @@ mod tests {
             "VI_1",
             State::Initialize,
             100,
-            Some("/f")
+            &["/f".to_string()]
         )
         .is_empty());
     }
@@ -175,7 +196,7 @@ mod tests {
             any: Some(cmd(&["/n", "x"])),
             ..NotifyScripts::default()
         };
-        let a = actions(&scripts, Kind::Instance, "VI_2", State::Stop, 90, None);
+        let a = actions(&scripts, Kind::Instance, "VI_2", State::Stop, 90, &[]);
         assert_eq!(a.len(), 2);
         assert_eq!(
             a[1],

@@ -2,7 +2,8 @@
 //! [`packet::check`] (TTL R1, version R2, auth R8, interval R9, address list R13) wrapped
 //! with what only the instance knows: unicast peers (keepalived skips R1 for unicast, but
 //! honours per-peer `min_ttl` / `max_ttl` and `check_unicast_src`), the owner rule R7
-//! (E-8298: log and process; `strict_mode`: discard) and `skip_check_adv_addr`.
+//! (E-8298: log and process; `strict_mode`: discard) and `skip_check_adv_addr` (which also
+//! turns off the RFC 3768 drop of a v2 list mismatch).
 //!
 //! Also maps every discard to its [`Stats`] counter.
 
@@ -65,7 +66,10 @@ impl InstancePolicy {
                 auth: local_auth(cfg),
                 interval_cs,
                 vips,
-                strict: cfg.strict_mode,
+                // R13: with the address check on (no `skip_check_adv_addr`), VRRPv2 drops
+                // a non-owner's advert whose list differs, as RFC 3768 §7.1 requires
+                // (keepalived only logs it).
+                strict: !cfg.skip_check_adv_addr,
             },
             unicast_peers: cfg.unicast_peers.clone(),
             check_unicast_src: cfg.check_unicast_src,

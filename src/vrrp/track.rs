@@ -105,6 +105,14 @@ impl ScriptState {
         }
     }
 
+    /// Reload: keeps the status, counters and run in progress of the same-named script.
+    pub fn carry_from(&mut self, old: &ScriptState) {
+        self.ok = old.ok;
+        self.successes = old.successes;
+        self.failures = old.failures;
+        self.running = old.running;
+    }
+
     /// Records one result; returns true when the status flipped (after `rise` consecutive
     /// successes or `fall` consecutive failures).
     pub fn record(&mut self, success: bool) -> bool {
