@@ -4,6 +4,7 @@
 #   make demo            simulated two-router failover (no root, no network)
 #   make test            fmt check, clippy, man page lint, cargo test --release
 #   make conformance     the RFC scenario suite in the simulated world
+#   make man             lint the man pages and render them to target/man/*.txt
 #   make soak            100000 random-fault simulation seeds
 #   make bench           cargo bench, then scripts/bench.sh if present
 #   make install         PREFIX=/usr/local DESTDIR= (NOBUILD=1: do not build, e.g. as root)
@@ -42,7 +43,7 @@ EXAMPLE_CONF = docs/examples/keepalived.conf
 # Paths substituted into the installed init files.
 SUBST = sed -e 's|@SBINDIR@|$(sbindir)|g' -e 's|@CONFDIR@|$(confdir)|g'
 
-.PHONY: all build test lint fmt-check clippy man-lint conformance demo soak bench \
+.PHONY: all build test lint fmt-check clippy man man-lint conformance demo soak bench \
         install install-bin install-man install-init install-conf uninstall clean
 
 all: build
@@ -69,6 +70,13 @@ man-lint:
 	        if [ -n "$$out" ]; then echo "$$m:"; echo "$$out"; exit 1; fi; \
 	    done; echo "man pages: groff -man -ww -z clean"; \
 	else echo "man-lint: groff not installed, skipped"; fi
+
+man: man-lint
+	@mkdir -p target/man
+	@if command -v $(GROFF) >/dev/null 2>&1; then \
+	    for m in $(MAN8) $(MAN5); do \
+	        $(GROFF) -man -Tutf8 -P-cbou $$m > target/man/$$(basename $$m).txt; done; \
+	    echo "rendered to target/man/"; fi
 
 conformance:
 	$(CARGO) test --release $(CARGOFLAGS) --test conformance

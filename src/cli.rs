@@ -17,8 +17,9 @@ use std::time::Duration;
 
 /// Default configuration file, as keepalived.
 pub const DEFAULT_CONFIG_FILE: &str = "/etc/keepalived/keepalived.conf";
-/// Default pid file of the (only) process, as keepalived's parent.
-pub const DEFAULT_PID_FILE: &str = "/run/keepalived.pid";
+/// Default pid file of the (only) process (`sys` applies it when `-p` is not given).
+/// keepalived's is /run/keepalived.pid; a different name lets both run side by side.
+pub const DEFAULT_PID_FILE: &str = "/run/keepalived-rs.pid";
 
 /// A signal function name accepted by `--signum`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,8 +129,8 @@ pub struct Options {
     pub dont_fork: bool,
     /// `-d/--dump-conf`
     pub dump_conf: bool,
-    /// `-p/--pid`
-    pub pid_file: PathBuf,
+    /// `-p/--pid` (None: the daemon's default, [`DEFAULT_PID_FILE`])
+    pub pid_file: Option<PathBuf>,
     /// `-r/--vrrp_pid`, `-c/--checkers_pid`, `-b/--bfd_pid`: accepted, unused (one process).
     pub vrrp_pid_file: Option<PathBuf>,
     pub checkers_pid_file: Option<PathBuf>,
@@ -167,7 +168,7 @@ impl Default for Options {
             dont_respawn: false,
             dont_fork: false,
             dump_conf: false,
-            pid_file: PathBuf::from(DEFAULT_PID_FILE),
+            pid_file: None,
             vrrp_pid_file: None,
             checkers_pid_file: None,
             bfd_pid_file: None,
@@ -520,24 +521,70 @@ pub fn parse_seconds(s: &str) -> Option<Duration> {
     Some(Duration::new(secs, nanos))
 }
 
-/// Turns a lone short `-t`/`-M` into the long form, so that (as with getopt) the next
-/// word is never taken as its optional argument: `-t -f x` and `-t foo` keep `foo` free.
+/// Makes a short option with an optional argument (`-t`, `-M`) behave as with getopt:
+/// written last in its word (`-t`, `-nt`), it never takes the next word as its argument
+/// (`-t -f x`, `-t foo` keep `foo` free). It becomes the long form, which getopts treats
+/// that way. Words that are the value of a preceding option are left alone.
 fn normalise(args: &[String]) -> Vec<String> {
+    let spec_short = |c: char| {
+        SPECS
+            .iter()
+            .find(|s| s.short.chars().eq(std::iter::once(c)))
+    };
     let mut out = Vec::with_capacity(args.len());
     let mut rest_free = false;
+    let mut value_next = false;
     for a in args {
-        if rest_free {
+        if rest_free || value_next {
+            value_next = false;
             out.push(a.clone());
             continue;
         }
-        match a.as_str() {
-            "--" => {
-                rest_free = true;
+        if a == "--" {
+            rest_free = true;
+            out.push(a.clone());
+            continue;
+        }
+        if let Some(long) = a.strip_prefix("--") {
+            value_next = !long.contains('=')
+                && SPECS
+                    .iter()
+                    .any(|s| s.long == long && matches!(s.arg, Some((_, false))));
+            out.push(a.clone());
+            continue;
+        }
+        let cluster: Vec<char> = match a.strip_prefix('-') {
+            Some(c) if !c.is_empty() => c.chars().collect(),
+            _ => {
                 out.push(a.clone());
+                continue;
             }
-            "-t" => out.push("--config-test".into()),
-            "-M" => out.push("--core-dump-pattern".into()),
-            _ => out.push(a.clone()),
+        };
+        let mut rewritten = None;
+        for (i, c) in cluster.iter().enumerate() {
+            let last = i + 1 == cluster.len();
+            match spec_short(*c).map(|s| (s.long, s.arg)) {
+                Some((_, Some((_, false)))) => {
+                    value_next = last;
+                    break;
+                }
+                Some((long, Some((_, true)))) => {
+                    if last {
+                        rewritten = Some((cluster[..i].iter().collect::<String>(), long));
+                    }
+                    break;
+                }
+                _ => {}
+            }
+        }
+        match rewritten {
+            Some((flags, long)) => {
+                if !flags.is_empty() {
+                    out.push(format!("-{flags}"));
+                }
+                out.push(format!("--{long}"));
+            }
+            None => out.push(a.clone()),
         }
     }
     out
@@ -600,9 +647,7 @@ pub fn parse(args: &[String]) -> Result<Options, CliError> {
     o.dont_respawn = given(&m, "dont-respawn");
     o.dont_fork = given(&m, "dont-fork");
     o.dump_conf = given(&m, "dump-conf");
-    if let Some(p) = last(&m, "pid") {
-        o.pid_file = PathBuf::from(p);
-    }
+    o.pid_file = last(&m, "pid").map(PathBuf::from);
     o.vrrp_pid_file = last(&m, "vrrp_pid").map(PathBuf::from);
     o.checkers_pid_file = last(&m, "checkers_pid").map(PathBuf::from);
     o.bfd_pid_file = last(&m, "bfd_pid").map(PathBuf::from);
@@ -695,7 +740,7 @@ mod tests {
             o.config_file,
             PathBuf::from("/etc/keepalived/keepalived.conf")
         );
-        assert_eq!(o.pid_file, PathBuf::from("/run/keepalived.pid"));
+        assert_eq!(o.pid_file, None);
         assert!(o.subsystems.vrrp && o.subsystems.checkers && o.subsystems.bfd);
         assert!(o.log.syslog && !o.log.console);
         assert_eq!(o.log.facility, Facility::Daemon);
@@ -723,7 +768,7 @@ mod tests {
         assert!(a.dont_fork && a.log.console && a.all_config);
         assert_eq!(a.log.detail, 1);
         assert_eq!(a.config_id.as_deref(), Some("r1"));
-        assert_eq!(a.pid_file, PathBuf::from("/p"));
+        assert_eq!(a.pid_file, Some(PathBuf::from("/p")));
     }
 
     #[test]
@@ -763,6 +808,20 @@ mod tests {
         let o = p(&["-t", "foo"]).unwrap();
         assert_eq!(o.mode, Mode::ConfigTest { log_file: None });
         assert_eq!(o.unexpected, vec!["foo".to_string()]);
+        let o = p(&["-nt", "foo"]).unwrap();
+        assert_eq!(o.mode, Mode::ConfigTest { log_file: None });
+        assert!(o.dont_fork);
+        assert_eq!(o.unexpected, vec!["foo".to_string()]);
+        // The value of -f / --pid is never rewritten, even when it looks like -t.
+        let o = p(&["-f", "-t"]).unwrap();
+        assert_eq!((o.mode, o.config_file), (Mode::Daemon, PathBuf::from("-t")));
+        let o = p(&["--pid", "-M"]).unwrap();
+        assert_eq!(
+            (o.pid_file, o.core_dump),
+            (Some(PathBuf::from("-M")), false)
+        );
+        let o = p(&["-nf", "-t"]).unwrap();
+        assert_eq!(o.config_file, PathBuf::from("-t"));
         assert_eq!(
             p(&["--config-test=/tmp/l"]).unwrap().mode,
             Mode::ConfigTest {

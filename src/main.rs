@@ -7,7 +7,7 @@ use keepalived_rs::{logging, sim, sys};
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -218,7 +218,6 @@ fn shell_quote_args(argv: &[OsString]) -> String {
 
 fn daemon(opts: &Options, argv: &[OsString]) -> i32 {
     logging::init(&opts.log);
-    log::info!("Starting Keepalived-rs v{VERSION}");
     if let Some(u) = uname() {
         log::info!("Running on {u}");
     }
@@ -258,7 +257,8 @@ fn daemon_options(opts: &Options) -> sys::DaemonOptions {
         config_id: opts.config_id.clone(),
         all_config: opts.all_config,
         dont_fork: opts.dont_fork,
-        pid_file: PathBuf::from(&opts.pid_file),
+        // Empty: the daemon applies its default (cli::DEFAULT_PID_FILE).
+        pid_file: opts.pid_file.clone().unwrap_or_default(),
         release_vips: opts.release_vips,
         dont_release_vrrp: opts.dont_release_vrrp,
         dont_release_ipvs: opts.dont_release_ipvs,
@@ -274,6 +274,7 @@ fn daemon_options(opts: &Options) -> sys::DaemonOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     #[test]
     fn signal_numbers_match_keepalived_on_glibc_linux() {
