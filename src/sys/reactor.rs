@@ -38,6 +38,8 @@ pub struct Reactor {
     /// Loop iterations and how late timers fired (stats dump).
     wakeups: u64,
     max_timer_lateness: Duration,
+    total_timer_lateness: Duration,
+    timer_fires: u64,
 }
 
 fn load_options(opts: &DaemonOptions) -> LoadOptions {
@@ -112,6 +114,8 @@ impl Reactor {
             opts,
             wakeups: 0,
             max_timer_lateness: Duration::ZERO,
+            total_timer_lateness: Duration::ZERO,
+            timer_fires: 0,
         })
     }
 
@@ -237,6 +241,8 @@ impl Reactor {
             if let Some(d) = self.engine.next_deadline() {
                 if d <= now {
                     self.max_timer_lateness = self.max_timer_lateness.max(now - d);
+                    self.total_timer_lateness += now - d;
+                    self.timer_fires += 1;
                     self.engine.handle(now, Event::Timers);
                 }
             }
@@ -325,7 +331,13 @@ impl Reactor {
         let _ = writeln!(s, "running children: {}", self.world.procs.len());
         let _ = writeln!(s, "netlink errors: {}", self.world.nl.errors);
         let _ = writeln!(s, "loop wake-ups: {}", self.wakeups);
+        let _ = writeln!(s, "engine timer runs: {}", self.timer_fires);
         let _ = writeln!(s, "max timer lateness: {:?}", self.max_timer_lateness);
+        let mean = self
+            .total_timer_lateness
+            .checked_div(self.timer_fires.max(1) as u32)
+            .unwrap_or_default();
+        let _ = writeln!(s, "mean timer lateness: {mean:?}");
         write_dump(STATS_FILE, &s);
     }
 }
