@@ -72,6 +72,7 @@ pub struct Created {
 const QUIET_ADD: &[i32] = &[libc::EEXIST];
 const QUIET_DEL: &[i32] = &[libc::EADDRNOTAVAIL, libc::ENODEV, libc::ESRCH, libc::ENOENT];
 const DEFER_LIMIT: Duration = Duration::from_secs(5);
+const LOG_EVERY: Duration = Duration::from_secs(10);
 
 pub struct SysWorld {
     pub registry: mio::Registry,
@@ -96,6 +97,8 @@ pub struct SysWorld {
     pub keep_on_exit: bool,
     pub shutting_down: bool,
     child_tokens: BTreeMap<i32, Token>,
+    /// Rate limit of repeated error logs: key -> (last logged, suppressed since).
+    error_log: BTreeMap<String, (Option<Instant>, u64)>,
     /// Receive interface (a VMAC) -> the interface the engine knows the instance by.
     relabel: BTreeMap<String, String>,
 }
@@ -133,6 +136,7 @@ impl SysWorld {
             keep_on_exit: false,
             shutting_down: false,
             child_tokens: BTreeMap::new(),
+            error_log: BTreeMap::new(),
             relabel: BTreeMap::new(),
         }
     }
@@ -623,9 +627,26 @@ impl SysWorld {
         }
     }
 
-    fn send_frame(&mut self, ifname: &str, frame: Vec<u8>, what: &str) -> bool {
+    /// Logs an error at most once per [`LOG_EVERY`] for `key`, counting what it held back
+    /// (a dead interface must not flood the log at 100 adverts a second).
+    fn error_limited(&mut self, now: Instant, key: &str, msg: String) {
+        let e = self.error_log.entry(key.to_string()).or_insert((None, 0));
+        match e.0 {
+            Some(last) if now.saturating_since(last) < LOG_EVERY => e.1 += 1,
+            _ => {
+                if e.1 > 0 {
+                    log::error!("{msg} ({} similar message(s) suppressed)", e.1);
+                } else {
+                    log::error!("{msg}");
+                }
+                *e = (Some(now), 0);
+            }
+        }
+    }
+
+    fn send_frame(&mut self, now: Instant, ifname: &str, frame: Vec<u8>, what: &str) -> bool {
         let Some(index) = self.ifaces.index_of(ifname) else {
-            log::error!("{what}: no interface '{ifname}'");
+            self.error_limited(now, what, format!("{what}: no interface '{ifname}'"));
             return false;
         };
         let Some(p) = &self.packet else {
@@ -635,7 +656,7 @@ impl SysWorld {
             Ok(()) => true,
             Err(e) => {
                 self.stats.send_errors += 1;
-                log::error!("{what} on {ifname}: {e}");
+                self.error_limited(now, what, format!("{what} on {ifname}: {e}"));
                 false
             }
         }
@@ -673,18 +694,29 @@ impl SysWorld {
                     let receive = self.wanted.contains_key(&key);
                     if self.open_socket(&via, v6, receive).is_none() {
                         self.stats.advert_send_errors += 1;
-                        log::error!("({}) cannot send advert: no socket on {via}", p.instance);
+                        self.error_limited(
+                            now,
+                            &format!("advert {via}"),
+                            format!("({}) cannot send advert: no socket on {via}", p.instance),
+                        );
                         return;
                     }
                 }
-                if let Some(e) = self.socks.get(&key) {
-                    match e.sock.send(p.src, p.dst, &p.payload) {
-                        Ok(()) => self.stats.adverts_sent += 1,
-                        Err(err) => {
-                            self.stats.advert_send_errors += 1;
-                            log::error!("({}) sending advert on {via}: {err}", p.instance);
-                        }
+                let sent = self
+                    .socks
+                    .get(&key)
+                    .map(|e| e.sock.send(p.src, p.dst, &p.payload));
+                match sent {
+                    Some(Ok(())) => self.stats.adverts_sent += 1,
+                    Some(Err(err)) => {
+                        self.stats.advert_send_errors += 1;
+                        self.error_limited(
+                            now,
+                            &format!("advert {via}"),
+                            format!("({}) sending advert on {via}: {err}", p.instance),
+                        );
                     }
+                    None => {}
                 }
             }
             Action::SendGratuitousArp {
@@ -698,6 +730,7 @@ impl SysWorld {
                     return;
                 }
                 if self.send_frame(
+                    now,
                     ifname,
                     garp_frame(*ip, mac),
                     &format!("({instance}) GARP {ip}"),
@@ -733,6 +766,7 @@ impl SysWorld {
                     .or_else(|| parent_name.as_deref().and_then(lookup))
                     .unwrap_or(*ip);
                 if self.send_frame(
+                    now,
                     ifname,
                     unsolicited_na_frame(src, *ip, mac),
                     &format!("({instance}) NA {ip}"),
