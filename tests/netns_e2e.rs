@@ -674,3 +674,68 @@ static_rules {
     assert_eq!(r1.wait_exit(Duration::from_secs(5)), Some(0));
     assert_eq!(state(), (false, false, false, false), "left after SIGTERM");
 }
+
+#[test]
+fn track_file_and_track_process_move_the_master() {
+    if !require_root("track_file_and_track_process_move_the_master") {
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new(2, 1);
+    let file = lab.file("weight");
+    let marker = format!("4343.{}", std::process::id() % 100);
+    // r1: 150, minus 100 while no `sleep MARKER` runs. r2: 100 plus the file's value.
+    let r1_top = format!(
+        "vrrp_track_process tp {{\n    process sleep {marker}\n    weight -100\n    quorum 1\n}}"
+    );
+    let r2_top = format!(
+        "track_file tf {{\n    file \"{}\"\n    weight 1\n    init_file 0 overwrite\n}}",
+        file.display()
+    );
+    let r1 = Daemon::start(
+        &lab,
+        "r1",
+        "r1",
+        &conf(150, "0.1", "track_process {\n        tp\n    }", &r1_top),
+    );
+    let r2 = Daemon::start(
+        &lab,
+        "r2",
+        "r2",
+        &conf(100, "0.1", "track_file {\n        tf\n    }", &r2_top),
+    );
+    // No `sleep MARKER`: r1 is at 50, r2 (file 0) at 100.
+    assert!(
+        wait_holders(&lab, &["r2"], Duration::from_secs(5)),
+        "r2 should lead while r1's process is missing: {:?}\n{}\n{}",
+        lab.holders(VIP),
+        r1.log_text(),
+        r2.log_text()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap().trim(),
+        "0",
+        "init_file"
+    );
+    // The process appears: r1 back to 150, preempts.
+    let mut sleeper = std::process::Command::new("sleep")
+        .arg(&marker)
+        .spawn()
+        .unwrap();
+    let took = wait_holders(&lab, &["r1"], Duration::from_secs(5));
+    // The file says 100: r2 at 200 takes over again.
+    std::fs::write(&file, "100\n").unwrap();
+    let took2 = wait_holders(&lab, &["r2"], Duration::from_secs(5));
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    assert!(
+        took,
+        "r1 did not take over when its process appeared\n{}",
+        r1.log_text()
+    );
+    assert!(
+        took2,
+        "r2 did not take over when its file said 100\n{}",
+        r2.log_text()
+    );
+}

@@ -25,6 +25,8 @@ pub mod reactor;
 pub mod signals;
 pub mod sysctl;
 pub mod token;
+pub mod trackfile;
+pub mod trackproc;
 pub mod world;
 
 use std::path::PathBuf;

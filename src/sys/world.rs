@@ -37,6 +37,10 @@ pub enum Source {
     Vrrp(String, bool),
     /// The pidfd of a child.
     Child(i32),
+    /// The inotify of `track_file`.
+    TrackFiles,
+    /// The process-event connector of `vrrp_track_process`.
+    ProcEvents,
 }
 
 /// Counters for the stats dump.
