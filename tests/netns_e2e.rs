@@ -398,6 +398,7 @@ fn hung_track_script_does_not_delay_adverts_and_loop_is_single_threaded() {
         .unwrap()
         .count();
     assert_eq!(tasks, 1, "the daemon runs {tasks} threads");
+    ensure_installed("/usr/bin/strace", "strace");
     let trace = lab.file("strace.txt");
     let (_, _) = sh(&format!(
         "timeout -s INT 1 strace -f -qq -p {} -o {} 2>/dev/null",
@@ -737,5 +738,27 @@ fn track_file_and_track_process_move_the_master() {
         took2,
         "r2 did not take over when its file said 100\n{}",
         r2.log_text()
+    );
+}
+
+#[test]
+fn dont_release_vrrp_keeps_addresses_on_sigterm() {
+    if !require_root("dont_release_vrrp_keeps_addresses_on_sigterm") {
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new(1, 1);
+    let extra = "virtual_routes {\n        10.99.0.0/16 via 10.77.0.254 dev eth0\n    }";
+    let mut r1 = Daemon::start_args(&lab, "r1", "r1", &conf(200, "0.1", extra, ""), &["-V"]);
+    assert!(wait_holders(&lab, &["r1"], Duration::from_secs(3)));
+    assert!(wait_for(Duration::from_secs(2), || lab
+        .must("r1", "ip route show")
+        .contains("10.99.0.0/16")));
+    r1.signal(libc::SIGTERM);
+    assert_eq!(r1.wait_exit(Duration::from_secs(5)), Some(0));
+    assert!(lab.has_addr("r1", VIP), "-V: the VIP must stay");
+    assert!(
+        lab.must("r1", "ip route show").contains("10.99.0.0/16"),
+        "-V: the route must stay"
     );
 }
