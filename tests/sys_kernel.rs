@@ -10,6 +10,7 @@ use keepalived_rs::engine::ReceivedPacket;
 use keepalived_rs::sys::arp::{garp_frame, PacketSocket};
 use keepalived_rs::sys::iftable::Interfaces;
 use keepalived_rs::sys::ndisc::unsolicited_na_frame;
+use keepalived_rs::sys::netlink_iproute::*;
 use keepalived_rs::sys::netlink_route::*;
 use keepalived_rs::sys::netlink_sock::{CmdOutput, DumpKind, NlCommand, NlMonitor, OnAck};
 use keepalived_rs::sys::rawsock::{Recv, VrrpSocket, VRRP_GROUP_V4, VRRP_GROUP_V6};

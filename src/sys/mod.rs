@@ -4,8 +4,10 @@
 //! - `world`: actions → syscalls, kernel reports → events; what we created, released at exit;
 //! - `clock`, `token`: monotonic time and generation-checked mio tokens;
 //! - `rawsock`, `arp`, `ndisc`: VRRP sockets, GARP, unsolicited NA;
-//! - `netlink`, `netlink_route`, `netlink_sock`, `iftable`, `sysctl`: rtnetlink codec,
-//!   requests, sockets, the interface table, VMAC sysctls;
+//! - `netlink`, `netlink_route`, `netlink_iproute`, `netlink_sock`, `iftable`, `sysctl`:
+//!   rtnetlink codec, address/link and route/rule requests, sockets, the interface table,
+//!   VMAC sysctls;
+//! - `trackfile`, `trackproc`: `track_file` (inotify) and `vrrp_track_process` (/proc);
 //! - `process`, `signals`, `pidfile`, `daemon`: children, signals, pid file, detaching.
 //!
 //! CONTRACT: [`daemon_main`] is what `keepalived-rs` (no -t/-d/--simulate) calls.
@@ -16,6 +18,7 @@ pub mod daemon;
 pub mod iftable;
 pub mod ndisc;
 pub mod netlink;
+pub mod netlink_iproute;
 pub mod netlink_route;
 pub mod netlink_sock;
 pub mod pidfile;

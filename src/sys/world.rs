@@ -6,9 +6,10 @@
 use super::arp::{garp_frame, PacketSocket};
 use super::iftable::Interfaces;
 use super::ndisc::unsolicited_na_frame;
+use super::netlink_iproute::{parse_route, parse_rule, route_request, rule_request};
 use super::netlink_route::{
-    addr_gen_none_request, addr_request, del_link_request, new_macvlan_request, parse_route,
-    parse_rule, route_request, rule_request, set_link_up_request, RtMessage,
+    addr_gen_none_request, addr_request, del_link_request, new_macvlan_request,
+    set_link_up_request, RtMessage,
 };
 use super::netlink_sock::{CmdOutput, DumpKind, NlCommand, OnAck};
 use super::process::Processes;
