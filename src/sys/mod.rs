@@ -1,7 +1,8 @@
 //! The real world: one mio loop executing the engine's actions against Linux.
 //!
 //! - `reactor`: the loop (timerfd, signals, netlink, VRRP sockets, pidfds) and the engine;
-//! - `world`: actions → syscalls, kernel reports → events; what we created, released at exit;
+//! - `world` (+ `world_sockets`, `world_netcfg`): actions → syscalls, kernel reports →
+//!   events; what we created, released at exit;
 //! - `clock`, `token`: monotonic time and generation-checked mio tokens;
 //! - `rawsock`, `arp`, `ndisc`: VRRP sockets, GARP, unsolicited NA;
 //! - `netlink`, `netlink_route`, `netlink_iproute`, `netlink_sock`, `iftable`, `sysctl`:
@@ -31,6 +32,8 @@ pub mod token;
 pub mod trackfile;
 pub mod trackproc;
 pub mod world;
+mod world_netcfg;
+mod world_sockets;
 
 use std::path::PathBuf;
 

@@ -294,6 +294,14 @@ mod tests {
             .arg("31.4159")
             .spawn()
             .unwrap();
+        // Wait until the child has exec'd (before that it is a copy of this test).
+        for _ in 0..500 {
+            let comm = std::fs::read_to_string(format!("/proc/{}/comm", child.id()));
+            if comm.is_ok_and(|c| c.trim() == "sleep") {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
         let mut t = ProcTracker::new(&[spec(&["sleep", "31.4159"], None)]);
         let ev = t.scan();
         assert_eq!(
