@@ -75,7 +75,7 @@ impl Pre<'_> {
             }
         }
         for (off, name) in bad {
-            let span = rest.pos(off);
+            let span = self.span(rest.pos(off));
             self.warn(
                 span,
                 format!("unknown include_check option '{name}' (expected readable, match, wildcard_match or brace_match); ignored"),

@@ -2,8 +2,7 @@
 //! places (the line itself, definitions, `~SEQ` headers), each piece remembering where it
 //! was written, plus the small lexical helpers for names.
 
-use super::lex::{is_space, Locator, MapEntry};
-use super::Span;
+use super::lex::{is_space, Locator, MapEntry, Pos};
 
 /// A logical line with its source map (see [`MapEntry`]).
 #[derive(Clone, Debug, Default)]
@@ -13,15 +12,23 @@ pub(super) struct LLine {
 }
 
 impl LLine {
-    pub(super) fn new(text: &str, span: Span) -> Self {
+    pub(super) fn new(text: &str, pos: Pos) -> Self {
         LLine {
             text: text.to_string(),
-            map: vec![(0, span)],
+            map: vec![(0, pos)],
+        }
+    }
+
+    /// An empty line with room for `text` bytes and `pieces` map entries.
+    pub(super) fn with_capacity(text: usize, pieces: usize) -> Self {
+        LLine {
+            text: String::with_capacity(text),
+            map: Vec::with_capacity(pieces),
         }
     }
 
     /// The position of the character at byte `off`.
-    pub(super) fn pos(&self, off: usize) -> Span {
+    pub(super) fn pos(&self, off: usize) -> Pos {
         Locator::new(&self.text, &self.map).at(off)
     }
 
@@ -37,7 +44,7 @@ impl LLine {
         self.map.push((base, src.pos(a)));
         for (off, span) in &src.map {
             if *off > a && *off < b {
-                self.map.push((base + off - a, span.clone()));
+                self.map.push((base + off - a, *span));
             }
         }
         self.text.push_str(piece);
@@ -59,7 +66,7 @@ impl LLine {
         while s < b.len() && is_space(b[s]) {
             s += 1;
         }
-        let mut out = LLine::default();
+        let mut out = LLine::with_capacity(b.len() - s, self.map.len());
         out.push_range(self, s, b.len());
         (out, s)
     }

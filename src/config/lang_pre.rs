@@ -26,7 +26,7 @@
 use super::lang_include::include_kind;
 use super::lang_line::{first_word, is_name_char, parse_def, valid_name, LLine};
 use super::lang_repeat;
-use super::lex::{is_space, strip_comment, tokenize, tokenize_physical, Tok};
+use super::lex::{is_space, strip_comment, tokenize, tokenize_physical, Pos, Tok};
 use super::tree::{Builder, Parsed};
 use super::{Diagnostic, LoadOptions, Severity, Span};
 use std::collections::BTreeMap;
@@ -94,6 +94,8 @@ pub(super) struct Pre<'o> {
     builder: Builder,
     toks: Vec<Tok>,
     pub(super) files: Vec<FileCtx>,
+    /// The names of all files read, indexed by [`Pos::file`].
+    names: Vec<Arc<PathBuf>>,
     /// Canonical paths of the files being read, for cycle detection.
     pub(super) open: Vec<PathBuf>,
     /// A multi-line definition being collected: its name and lines so far.
@@ -128,6 +130,7 @@ impl<'o> Pre<'o> {
             builder: Builder::default(),
             toks: Vec::new(),
             files: Vec::new(),
+            names: Vec::new(),
             open: Vec::new(),
             collect: None,
             active: Vec::new(),
@@ -135,6 +138,11 @@ impl<'o> Pre<'o> {
             expansion_reported: false,
             substs: 0,
         }
+    }
+
+    /// The span of a source position.
+    pub(super) fn span(&self, pos: Pos) -> Span {
+        pos.span(&self.names)
     }
 
     pub(super) fn error(&mut self, span: Span, message: String) {
@@ -165,6 +173,8 @@ impl<'o> Pre<'o> {
         let check = self.files.last().map(|f| f.check).unwrap_or(0);
         self.files.push(FileCtx { dir, pwd, check });
         self.open.push(canonical);
+        let file_idx = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push(file.clone());
         let saved_collect = self.collect.take();
         // A UTF-8 byte order mark is not part of the first keyword.
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -198,8 +208,8 @@ impl<'o> Pre<'o> {
             } else {
                 lead.chars().count()
             } as u32;
-            let span = Span {
-                file: file.clone(),
+            let pos = Pos {
+                file: file_idx,
                 line: line_no,
                 col,
             };
@@ -209,14 +219,14 @@ impl<'o> Pre<'o> {
                     None => (body, false),
                 };
                 if !content.is_empty() {
-                    lines.push(LLine::new(content, span));
+                    lines.push(LLine::new(content, pos));
                 }
                 if !more {
                     self.end_collect();
                 }
                 continue;
             }
-            self.process(LLine::new(body, span), 0, 0, NO_GUARD);
+            self.process(LLine::new(body, pos), 0, 0, NO_GUARD);
         }
         self.end_collect();
         self.collect = saved_collect;
@@ -233,7 +243,7 @@ impl<'o> Pre<'o> {
     /// Processes one logical line; `sf`: bytes before it are already substituted.
     fn process(&mut self, mut line: LLine, depth: u32, mut sf: usize, mut guard: Guard) {
         if depth > MAX_LINE_DEPTH {
-            let span = line.pos(0);
+            let span = self.span(line.pos(0));
             self.error(
                 span,
                 format!("expansion nested more than {MAX_LINE_DEPTH} levels deep (a definition that uses itself?)"),
@@ -244,7 +254,7 @@ impl<'o> Pre<'o> {
         if self.expanded > MAX_EXPANDED_LINES {
             if !self.expansion_reported {
                 self.expansion_reported = true;
-                let span = line.pos(0);
+                let span = self.span(line.pos(0));
                 self.error(
                     span,
                     format!("expansion produces more than {MAX_EXPANDED_LINES} lines; the rest is ignored"),
@@ -314,7 +324,7 @@ impl<'o> Pre<'o> {
         let kw = first_word(&line.text);
         if let Some(kind) = include_kind(kw) {
             let off = kw.len();
-            let span = line.pos(0);
+            let span = self.span(line.pos(0));
             let rest = line.tail(off);
             self.include(kw.to_string(), kind, rest, span);
             return;
@@ -324,7 +334,13 @@ impl<'o> Pre<'o> {
             self.include_check(&rest);
             return;
         }
-        tokenize(&line.text, &line.map, &mut self.toks, &mut self.diags);
+        tokenize(
+            &line.text,
+            &line.map,
+            &self.names,
+            &mut self.toks,
+            &mut self.diags,
+        );
         self.builder.line(&mut self.toks, &mut self.diags);
     }
 
@@ -346,7 +362,7 @@ impl<'o> Pre<'o> {
             if end == start {
                 // As keepalived: an empty id is compared like any other (so `@ x` is
                 // dropped and `@^ x` kept), but it is most likely a stray space.
-                let span = line.pos(0);
+                let span = self.span(line.pos(0));
                 let prefix = &line.text[..start];
                 self.warn(
                     span,
@@ -374,7 +390,7 @@ impl<'o> Pre<'o> {
         } else if text.starts_with("~LST(") {
             ("~LST", 4)
         } else {
-            let span = line.pos(0);
+            let span = self.span(line.pos(0));
             let w = first_word(text).to_string();
             self.error(
                 span,
@@ -397,7 +413,8 @@ impl<'o> Pre<'o> {
                 _ => {}
             }
         }
-        let span = line.pos(0);
+        let header_pos = line.pos(0);
+        let span = self.span(line.pos(0));
         let Some(close) = close else {
             self.error(span, format!("{kind}( without a closing ')'; line ignored"));
             return;
@@ -430,7 +447,7 @@ impl<'o> Pre<'o> {
         for combo in combos {
             let mut saved = Vec::with_capacity(combo.len());
             for (var, val) in combo {
-                let v = Rc::new(vec![LLine::new(&val, span.clone())]);
+                let v = Rc::new(vec![LLine::new(&val, header_pos)]);
                 saved.push((var.clone(), self.defs.insert(var, v)));
             }
             if !rest.text.is_empty() {
@@ -468,7 +485,7 @@ impl<'o> Pre<'o> {
     fn subst(&mut self, src: &LLine, from: usize, depth: u32, guard: Guard) -> Sub {
         let text = &src.text;
         let b = text.as_bytes();
-        let mut out = LLine::default();
+        let mut out = LLine::with_capacity(src.text.len() + 64, src.map.len() + 8);
         out.push_range(src, 0, from);
         let mut run = from;
         let mut i = from;
@@ -501,7 +518,7 @@ impl<'o> Pre<'o> {
                 (&text[i + 1..j], j)
             };
             if name.starts_with("_RANDOM") {
-                let span = src.pos(i);
+                let span = self.span(src.pos(i));
                 self.warn(
                     span,
                     "${_RANDOM} is not supported (configuration reading is deterministic); left as written".into(),
@@ -533,7 +550,7 @@ impl<'o> Pre<'o> {
                     &self.active[..]
                 };
                 if active.iter().any(|v| Rc::ptr_eq(v, &value)) {
-                    let span = src.pos(i);
+                    let span = self.span(src.pos(i));
                     self.error(
                         span,
                         format!("'{name}' is used inside its own expansion; left as written"),
@@ -547,7 +564,7 @@ impl<'o> Pre<'o> {
                 || self.substs > MAX_SUBSTS_PER_LINE
                 || out.text.len() > MAX_LINE_LEN
             {
-                let span = src.pos(i);
+                let span = self.span(src.pos(i));
                 let why = if depth >= MAX_SUBST_DEPTH {
                     format!("'{name}' is defined in terms of itself (substitution nested more than {MAX_SUBST_DEPTH} levels)")
                 } else {
@@ -563,6 +580,7 @@ impl<'o> Pre<'o> {
             out.push_range(src, run, i);
             run = end;
             i = end;
+            let rest_len = b.len() - end;
             match value.len() {
                 0 => {}
                 1 => match self.subst(&value[0], 0, depth + 1, NO_GUARD) {
@@ -574,7 +592,7 @@ impl<'o> Pre<'o> {
                             let mut cur = if k == 0 {
                                 std::mem::take(&mut out)
                             } else {
-                                LLine::default()
+                                LLine::with_capacity(l.text.len() + rest_len, l.map.len() + 1)
                             };
                             let s = cur.text.len() + s;
                             cur.push_all(&l);
@@ -593,7 +611,7 @@ impl<'o> Pre<'o> {
                         let mut cur = if k == 0 {
                             std::mem::take(&mut out)
                         } else {
-                            LLine::default()
+                            LLine::with_capacity(l.text.len() + rest_len, l.map.len() + 1)
                         };
                         let s = cur.text.len();
                         cur.push_all(l);

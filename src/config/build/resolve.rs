@@ -51,6 +51,35 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
         inst.priority = 255;
     }
 
+    // Preemption settings that cannot work, reset as keepalived does.
+    if inst.nopreempt {
+        let span = ex.nopreempt.clone().unwrap_or_else(|| inst.span.clone());
+        if inst.priority == 255 {
+            ctx.warn(
+                &span,
+                format!("nopreempt: {name} has priority 255 (the address owner), which always takes over; ignored"),
+            );
+            inst.nopreempt = false;
+        } else if inst.initial_state == InitialState::Master {
+            ctx.warn(
+                &span,
+                format!("nopreempt: does not work with state MASTER in {name}; ignored"),
+            );
+            inst.nopreempt = false;
+        }
+    }
+    if !inst.preempt_delay.is_zero() && inst.initial_state == InitialState::Master {
+        let span = ex
+            .preempt_delay
+            .clone()
+            .unwrap_or_else(|| inst.span.clone());
+        ctx.warn(
+            &span,
+            format!("preempt_delay: does not work with state MASTER in {name}; using 0"),
+        );
+        inst.preempt_delay = Duration::ZERO;
+    }
+
     // Address family: the first VIP decides; every other VIP must match.
     if let Some(first) = inst.vips.first() {
         inst.family = family_of(&first.addr);
@@ -163,9 +192,20 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
             };
             v.name = format!("{prefix}.{}", inst.vrid);
         }
+        let kind = if fam == Family::Inet6 { 2 } else { 1 };
+        let rfc = [0x00, 0x00, 0x5e, 0x00, kind, inst.vrid];
+        if v.mac != [0; 6] && v.mac[..5] == rfc[..5] {
+            // keepalived: an explicit MAC may not be the RFC 5798 one (it is the default).
+            ctx.warn(
+                &inst.span,
+                format!(
+                    "use_vmac: {name} may not name the RFC 5798 MAC explicitly; it is the default"
+                ),
+            );
+            v.mac = [0; 6];
+        }
         if v.mac == [0; 6] {
-            let kind = if fam == Family::Inet6 { 2 } else { 1 };
-            v.mac = [0x00, 0x00, 0x5e, 0x00, kind, inst.vrid];
+            v.mac = rfc;
         }
     }
 

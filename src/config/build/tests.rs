@@ -111,7 +111,7 @@ fn auth_pass_is_eight_bytes_and_scripts_split() {
 #[test]
 fn checker_options_inherit_vs_rs_checker() {
     let c = clean(
-        "virtual_server 10.0.0.1 80 {\n delay_loop 10\n lb_algo rr\n lb_kind DR\n nb_get_retry 4\n \
+        "virtual_server 10.0.0.1 80 {\n protocol TCP\n delay_loop 10\n lb_algo rr\n lb_kind DR\n nb_get_retry 4\n \
          real_server 10.0.1.1 80 {\n  connect_timeout 2\n  HTTP_GET {\n   url {\n    path /\n   }\n  }\n  \
          DNS_CHECK {\n   retry 9\n  }\n  MISC_CHECK {\n   misc_path \"/bin/check x\"\n  }\n }\n}\n",
     );

@@ -181,6 +181,15 @@ fn instances(ctx: &mut Ctx, drafts: &mut [Draft]) {
                 format!("vrrp_instance {}: virtual_router_id is not set", inst.name),
             );
         }
+        if inst.vips.is_empty() && !inst.strict_mode {
+            ctx.warn(
+                &inst.span,
+                format!(
+                    "vrrp_instance {}: no virtual_ipaddress; at least one is sensible",
+                    inst.name
+                ),
+            );
+        }
         if inst.interface.is_none() && inst.unicast_peers.is_empty() {
             ctx.error(
                 &inst.span,
@@ -491,6 +500,25 @@ fn lvs(ctx: &mut Ctx, config: &mut Config) {
     for i in drop.into_iter().rev() {
         config.virtual_servers.remove(i);
     }
+    // A real server twice in one virtual server: keepalived keeps the first.
+    for vs in &mut config.virtual_servers {
+        let mut seen: BTreeSet<(IpAddr, Option<u16>)> = BTreeSet::new();
+        vs.real_servers.retain(|rs| {
+            if seen.insert((rs.addr, rs.port)) {
+                true
+            } else {
+                let port = rs.port.map(|p| format!(" {p}")).unwrap_or_default();
+                ctx.warn(
+                    &rs.span,
+                    format!(
+                        "real_server: {}{port} is listed twice in this virtual_server; the second is ignored",
+                        rs.addr
+                    ),
+                );
+                false
+            }
+        });
+    }
 }
 
 fn host_interfaces(ctx: &mut Ctx, config: &Config, drafts: &[Draft], ifs: &[String]) {
@@ -542,6 +570,11 @@ fn host_interfaces(ctx: &mut Ctx, config: &Config, drafts: &[Draft], ifs: &[Stri
     for a in &config.static_addresses {
         if let Some(dev) = &a.dev {
             missing(ctx, dev, &a.span, "static_ipaddress");
+        }
+    }
+    for g in &config.garp_groups {
+        for i in &g.interfaces {
+            missing(ctx, i, &g.span, "garp_group");
         }
     }
     for r in &config.static_routes {

@@ -216,6 +216,22 @@ impl Ctx {
         a
     }
 
+    /// A script keyword that may be given once: a repeat is reported and ignored, as
+    /// keepalived does ("script already specified").
+    pub fn set_script(&mut self, slot: &mut Option<ScriptCommand>, node: &Node) {
+        if slot.is_some() {
+            self.warn(
+                &node.keyword.span,
+                format!(
+                    "{}: already given in this block; this one is ignored",
+                    node.keyword.text
+                ),
+            );
+            return;
+        }
+        *slot = self.script_arg(node);
+    }
+
     /// `SCRIPT [USER [GROUP]]` as used by notify scripts: the first word is the command
     /// line (quoted when it has arguments).
     pub fn script_arg(&mut self, node: &Node) -> Option<ScriptCommand> {

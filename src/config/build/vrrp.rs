@@ -110,6 +110,7 @@ pub struct Explicit {
     pub auth_type: Option<(String, Span)>,
     pub auth_pass: Option<(String, Span)>,
     pub preempt_delay: Option<Span>,
+    pub nopreempt: Option<Span>,
     pub unicast_peer: Option<Span>,
     pub vmac_xmit_base: Option<Span>,
     pub garp_master_delay: Option<Duration>,
@@ -306,17 +307,17 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
             inst.old_unicast_checksum = Some(never);
         }
         "garp_master_delay" => {
-            ex.garp_master_delay = ctx.int_arg(c, 0, 86400).map(|v| secs(v as u64))
+            ex.garp_master_delay = ctx.int_arg(c, 0, 4294).map(|v| secs(v as u64))
         }
         "garp_master_repeat" => ex.garp_master_repeat = ctx.int_arg(c, 1, 10000).map(|v| v as u32),
         "garp_lower_prio_delay" => {
-            ex.garp_lower_prio_delay = ctx.int_arg(c, 0, 86400).map(|v| secs(v as u64))
+            ex.garp_lower_prio_delay = ctx.int_arg(c, 0, 4294).map(|v| secs(v as u64))
         }
         "garp_lower_prio_repeat" => {
             ex.garp_lower_prio_repeat = ctx.int_arg(c, 0, 10000).map(|v| v as u32)
         }
         "garp_master_refresh" => {
-            ex.garp_master_refresh = ctx.int_arg(c, 0, 86400).map(|v| secs(v as u64))
+            ex.garp_master_refresh = ctx.int_arg(c, 0, 4294).map(|v| secs(v as u64))
         }
         "garp_master_refresh_repeat" => {
             ex.garp_master_refresh_repeat = ctx.int_arg(c, 1, 10000).map(|v| v as u32)
@@ -393,7 +394,10 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         }
         "accept" => ex.accept = Some((ctx.flag(c), span.clone())),
         "no_accept" => ex.accept = Some((!ctx.flag(c), span.clone())),
-        "nopreempt" => inst.nopreempt = ctx.flag(c),
+        "nopreempt" => {
+            inst.nopreempt = ctx.flag(c);
+            ex.nopreempt = Some(span.clone());
+        }
         "preempt" => inst.nopreempt = !ctx.flag(c),
         "preempt_delay" => {
             if let Some(d) = ctx.timer_arg(c, 0.0, 1000.0) {
@@ -404,13 +408,13 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         "skip_check_adv_addr" => ex.skip_check_adv_addr = Some(ctx.opt_bool(c)),
         "strict_mode" => ex.strict = Some(ctx.opt_bool(c)),
         "debug" => inst.debug = ctx.int_arg(c, 0, 4).map(|v| v as u8),
-        "notify_master" => inst.notify.master = ctx.script_arg(c),
-        "notify_backup" => inst.notify.backup = ctx.script_arg(c),
-        "notify_fault" => inst.notify.fault = ctx.script_arg(c),
-        "notify_stop" => inst.notify.stop = ctx.script_arg(c),
+        "notify_master" => ctx.set_script(&mut inst.notify.master, c),
+        "notify_backup" => ctx.set_script(&mut inst.notify.backup, c),
+        "notify_fault" => ctx.set_script(&mut inst.notify.fault, c),
+        "notify_stop" => ctx.set_script(&mut inst.notify.stop, c),
         "notify_deleted" => inst.notify.deleted = notify_deleted(ctx, c),
-        "notify" => inst.notify.any = ctx.script_arg(c),
-        "notify_master_rx_lower_pri" => inst.notify.master_rx_lower_pri = ctx.script_arg(c),
+        "notify" => ctx.set_script(&mut inst.notify.any, c),
+        "notify_master_rx_lower_pri" => ctx.set_script(&mut inst.notify.master_rx_lower_pri, c),
         "notify_priority_changes" => ex.notify_priority_changes = Some(ctx.opt_bool(c)),
         "smtp_alert" => ex.smtp_alert = Some(ctx.opt_bool(c)),
         "kernel_rx_buf_size" => {
@@ -966,12 +970,12 @@ pub fn sync_group(ctx: &mut Ctx, node: &Node) -> Option<SyncGroup> {
             "track_file" => g.track_files = track_refs(ctx, c, 254),
             "track_process" => g.track_processes = track_refs(ctx, c, 254),
             "track_bfd" => g.track_bfds = track_refs(ctx, c, 253),
-            "notify_master" => g.notify.master = ctx.script_arg(c),
-            "notify_backup" => g.notify.backup = ctx.script_arg(c),
-            "notify_fault" => g.notify.fault = ctx.script_arg(c),
-            "notify_stop" => g.notify.stop = ctx.script_arg(c),
+            "notify_master" => ctx.set_script(&mut g.notify.master, c),
+            "notify_backup" => ctx.set_script(&mut g.notify.backup, c),
+            "notify_fault" => ctx.set_script(&mut g.notify.fault, c),
+            "notify_stop" => ctx.set_script(&mut g.notify.stop, c),
             "notify_deleted" => g.notify.deleted = notify_deleted(ctx, c),
-            "notify" => g.notify.any = ctx.script_arg(c),
+            "notify" => ctx.set_script(&mut g.notify.any, c),
             "notify_priority_changes" => g.notify_priority_changes = ctx.opt_bool(c),
             "smtp_alert" => g.smtp_alert = ctx.opt_bool(c),
             "global_tracking" => g.global_tracking = ctx.flag(c),
