@@ -10,14 +10,14 @@ use super::Builder;
 use std::net::IpAddr;
 use std::time::Duration;
 
-pub fn finish(ctx: &mut Ctx, b: Builder, opts: &LoadOptions) -> Config {
+pub fn finish(ctx: &mut Ctx, b: Builder, opts: &LoadOptions, host_files: bool) -> Config {
     let mut config = b.config;
     let global = config.global.clone();
     let mut drafts = b.instances;
     for d in &mut drafts {
         resolve_instance(ctx, &global, d);
     }
-    validate::validate(ctx, &mut config, &mut drafts, opts);
+    validate::validate(ctx, &mut config, &mut drafts, opts, host_files);
     config.instances = drafts.into_iter().map(|d| d.inst).collect();
     config
 }

@@ -1,8 +1,9 @@
 //! Checks across blocks: required keywords, duplicate names and VRIDs, references to
 //! scripts / track files / processes / BFD instances / instances / groups, unicast peer
 //! families, real-server families, and — when the caller gives the host's interfaces —
-//! interfaces that do not exist and scripts that would run as root without
-//! `enable_script_security` (keepalived's "SECURITY VIOLATION", `-t` status 6).
+//! interfaces that do not exist; for a file loaded from this host, scripts that cannot
+//! run here or would run as root without `enable_script_security` (keepalived's
+//! "SECURITY VIOLATION", `-t` status 6).
 
 use super::super::model::*;
 use super::super::{LoadOptions, Span};
@@ -19,7 +20,13 @@ pub const SECURITY_VIOLATION: &str = "SECURITY VIOLATION";
 /// configuration (status 5) before it looks at script security.
 pub const NO_SUCH_INTERFACE: &str = "does not exist on this host";
 
-pub fn validate(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft], opts: &LoadOptions) {
+pub fn validate(
+    ctx: &mut Ctx,
+    config: &mut Config,
+    drafts: &mut [Draft],
+    opts: &LoadOptions,
+    host_files: bool,
+) {
     instances(ctx, drafts);
     references(ctx, config, drafts);
     sync_groups(ctx, config, drafts);
@@ -27,6 +34,8 @@ pub fn validate(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft], opts: 
     lvs(ctx, config);
     if let Some(ifs) = &opts.host_interfaces {
         host_interfaces(ctx, config, drafts, ifs);
+    }
+    if host_files {
         script_security(ctx, config, drafts);
         tracked_scripts_runnable(ctx, config, drafts);
     }
