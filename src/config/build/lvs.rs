@@ -547,6 +547,30 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
         );
         vs.protocol = Protocol::Udp;
     }
+    // Scheduler flags that belong to another scheduler are ignored, as keepalived does.
+    let sched = vs.lvs_sched.clone();
+    vs.sched_flags.retain(|f| {
+        let needs = if f.starts_with("sh-") {
+            "sh"
+        } else if f.starts_with("mh-") {
+            "mh"
+        } else {
+            return true;
+        };
+        if sched == needs {
+            return true;
+        }
+        let span = kids(node)
+            .iter()
+            .find(|c| c.keyword.text == *f)
+            .map(|c| c.keyword.span.clone())
+            .unwrap_or_else(|| vs.span.clone());
+        ctx.warn(
+            &span,
+            format!("{f}: only applies to the {needs} scheduler, not {sched}; ignored"),
+        );
+        false
+    });
     if vs.hysteresis > 0 && vs.hysteresis >= vs.quorum {
         ctx.warn(
             &vs.span,

@@ -68,6 +68,17 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
             inst.nopreempt = false;
         }
     }
+    if !inst.preempt_delay.is_zero() && inst.nopreempt {
+        let span = ex
+            .preempt_delay
+            .clone()
+            .unwrap_or_else(|| inst.span.clone());
+        ctx.warn(
+            &span,
+            format!("preempt_delay: has no effect with nopreempt in {name}; using 0"),
+        );
+        inst.preempt_delay = Duration::ZERO;
+    }
     if !inst.preempt_delay.is_zero() && inst.initial_state == InitialState::Master {
         let span = ex
             .preempt_delay
@@ -181,6 +192,14 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
             format!("state: MASTER is incompatible with AH authentication in {name}; using BACKUP"),
         );
         inst.initial_state = InitialState::Backup;
+    }
+
+    if inst.use_vmac.is_some() && inst.promote_secondaries {
+        ctx.warn(
+            &inst.span,
+            format!("promote_secondaries: set automatically with use_vmac in {name}; ignored"),
+        );
+        inst.promote_secondaries = false;
     }
 
     // use_vmac defaults need the VRID.

@@ -121,7 +121,12 @@ impl Ctx {
                 None
             }
             None => {
-                self.error(&w.span, format!("{kw}: '{}' is not a number", w.text));
+                let what = if parse_timer(w.text.trim_start_matches('-')).is_some() {
+                    "a whole number"
+                } else {
+                    "a number"
+                };
+                self.error(&w.span, format!("{kw}: '{}' is not {what}", w.text));
                 None
             }
         }
