@@ -281,6 +281,7 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
         .or(g.smtp_alert_vrrp)
         .or(g.smtp_alert)
         .unwrap_or(false);
+    inst.v3_checksum_as_v2 = ex.v3_checksum_as_v2.unwrap_or(g.v3_checksum_as_v2);
     inst.notify_priority_changes = ex
         .notify_priority_changes
         .unwrap_or(g.vrrp_notify_priority_changes);

@@ -224,3 +224,18 @@ fn state_master_without_priority_is_the_owner() {
     ));
     assert_eq!(c.instances[0].priority, 90);
 }
+
+#[test]
+fn v3_checksum_as_v2_global_and_instance() {
+    let c = clean(&format!(
+        "global_defs {{\n v3_checksum_as_v2\n}}\n{VI} version 3\n virtual_ipaddress {{\n  10.0.0.1\n }}\n}}\n\
+         vrrp_instance VI_2 {{\n interface eth0\n virtual_router_id 10\n version 3\n v3_checksum_as_v2 off\n \
+         virtual_ipaddress {{\n  10.0.0.2\n }}\n}}\n"
+    ));
+    assert!(c.instances[0].v3_checksum_as_v2);
+    assert!(!c.instances[1].v3_checksum_as_v2);
+    let d = super::super::dump::dump(&c);
+    let again = clean(&d);
+    assert!(again.instances[0].v3_checksum_as_v2);
+    assert!(!again.instances[1].v3_checksum_as_v2);
+}
