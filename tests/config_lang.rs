@@ -268,11 +268,15 @@ fn conditional_lines_follow_the_config_id() {
             "1.2.3.6 }",
             "priority 240",
             "via_define 240",
+            "kept_empty_id",
         ]
     );
     assert_eq!(
         diags(&p),
-        ["tests/lang/cond.conf:17:1: error: '@' must be followed by a config id; line ignored"]
+        [
+            "tests/lang/cond.conf:17:1: warning: '@' followed by a space: the empty config id never matches",
+            "tests/lang/cond.conf:18:1: warning: '@^' followed by a space: the empty config id never matches",
+        ]
     );
     let o = LoadOptions {
         config_id: Some("backup".into()),
@@ -287,6 +291,7 @@ fn conditional_lines_follow_the_config_id() {
             "1.2.3.6 }",
             "priority 200",
             "dropped",
+            "kept_empty_id",
         ]
     );
     // The stripped line keeps its columns.
@@ -493,6 +498,11 @@ impl Rng {
 
 #[test]
 fn random_and_mutated_inputs_never_panic() {
+    // 4000 rounds by default; CONFIG_LANG_FUZZ_ROUNDS=300000 for a longer run.
+    let rounds: usize = std::env::var("CONFIG_LANG_FUZZ_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4000);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lang");
     let mut corpus: Vec<String> = [
         "plain.conf",
@@ -517,7 +527,7 @@ fn random_and_mutated_inputs_never_panic() {
     let alphabet: &[u8] = b"{}\"'\\$@^~!#()=,. \n\tSEQxLST01_9aZ\xc3\xa9";
     let origin = Path::new("/nonexistent-keepalived-rs-fuzz/f.conf");
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    for round in 0..4000 {
+    for round in 0..rounds {
         let mut bytes: Vec<u8> = if round % 5 == 0 {
             (0..rng.below(300))
                 .map(|_| alphabet[rng.below(alphabet.len())])
@@ -575,15 +585,157 @@ fn large_config_parses_fast() {
         ));
     }
     let n_lines = text.lines().count();
-    let start = std::time::Instant::now();
-    let p = parse_str(&text, Path::new("big.conf"), &opts());
-    let took = start.elapsed();
+    // Cold first parse (what a daemon start pays), then the best of three warm ones; each
+    // result is dropped outside the timed section. Figures are wall-clock on a shared
+    // machine; run with `--release -- --nocapture` to see them.
+    let mut times = Vec::new();
+    let mut results = Vec::new();
+    for _ in 0..4 {
+        let start = std::time::Instant::now();
+        let p = parse_str(&text, Path::new("big.conf"), &opts());
+        times.push(start.elapsed());
+        results.push(p);
+        if results.len() > 1 {
+            results.remove(0);
+        }
+    }
+    let p = results.pop().expect("a parse");
     println!(
-        "parsed {n_lines} lines, {} nodes in {took:?}",
-        p.nodes.len()
+        "parsed {n_lines} lines, {} nodes: cold {:?}, warm best {:?}",
+        p.nodes.len(),
+        times[0],
+        times[1..].iter().min().expect("times")
     );
     assert!(n_lines > 290_000);
     assert_eq!(p.nodes.len(), 10_001);
     assert!(p.diagnostics.is_empty());
     assert_eq!(p.nodes[10_000].children.as_ref().map(Vec::len), Some(14));
+}
+
+#[test]
+fn pathological_nesting_is_bounded() {
+    let deep = format!("{}{}", "a {\n".repeat(100_000), "}\n".repeat(100_000));
+    let p = parse_str(&deep, Path::new("d.conf"), &opts());
+    assert_eq!(
+        diags(&p),
+        ["d.conf:65:3: error: blocks nested more than 64 deep; this block is ignored"]
+    );
+    let mut depth = 0;
+    let mut n = &p.nodes;
+    while let Some(c) = n.first().and_then(|x| x.children.as_ref()) {
+        depth += 1;
+        n = c;
+    }
+    assert_eq!(depth, 64);
+    // Many conditionals on one line, many brace groups in an include.
+    let line = format!("{}kept\n", "@main ".repeat(50_000));
+    let p = parse_str(&line, Path::new("c.conf"), &opts());
+    assert_eq!(lines(&p), ["kept"]);
+    let inc = format!("include {}\n", "{a}".repeat(10_000));
+    let p = parse_str(
+        &inc,
+        Path::new("/nonexistent-keepalived-rs-test/i.conf"),
+        &opts(),
+    );
+    assert_eq!(p.diagnostics.len(), 1);
+}
+
+#[test]
+fn man_page_nested_seq_over_a_multi_line_define() {
+    // keepalived.conf(5)'s "~SEQ(IF,0,7) ~SEQ(NUM,0,31) ~SEQ(ID,1,254) $VI4", smaller.
+    let text = r#"$VI4= \
+track_file offset_instance_4.${IF}.${NUM}.${ID} { \
+    file "${_PWD}/679/track_files/4.${IF}.${NUM}.${ID}" \
+    weight -100 \
+} \
+vrrp_instance vrrp4.${IF}.${NUM}.${ID} { \
+    interface bond${IF}.${NUM} \
+    virtual_router_id ${ID} \
+    virtual_ipaddress { \
+        10.${IF}.${NUM}.${ID}/24 \
+    } \
+}
+"#;
+    // The full 65 024 instances in release builds (the man page's figure), fewer in debug.
+    let (ifs, nums) = if cfg!(debug_assertions) {
+        (2, 4)
+    } else {
+        (8, 32)
+    };
+    let text = format!(
+        "{text}~SEQ(IF,0,{}) ~SEQ(NUM,0,{}) ~SEQ(ID,1,254) $VI4\n",
+        ifs - 1,
+        nums - 1
+    );
+    let start = std::time::Instant::now();
+    let p = parse_str(&text, Path::new("/etc/keepalived/seq.conf"), &opts());
+    println!(
+        "~SEQ expansion: {} instances in {:?}",
+        p.nodes.len() / 2,
+        start.elapsed()
+    );
+    assert_eq!(diags(&p), Vec::<String>::new());
+    assert_eq!(p.nodes.len(), ifs * nums * 254 * 2);
+    let last = &p.nodes[p.nodes.len() - 1];
+    assert_eq!(
+        render(std::slice::from_ref(last)),
+        format!(
+            "vrrp_instance vrrp4.{i}.{n}.254 {{ interface bond{i}.{n}; virtual_router_id 254; virtual_ipaddress {{ 10.{i}.{n}.254/24 }} }}",
+            i = ifs - 1,
+            n = nums - 1
+        )
+    );
+    let tf = &p.nodes[0].children.as_ref().unwrap()[0];
+    assert_eq!(tf.args[0].text, "/etc/keepalived/679/track_files/4.0.0.1");
+    // The words of the expansion point into the definition.
+    assert_eq!(loc(&last.keyword), "6:1");
+}
+
+#[test]
+fn recursive_multi_line_defines_are_errors_but_reuse_is_not() {
+    let text = "$M= \\\n  m1 \\\n  m2\n$M $M\n$R= \\\n  r1 \\\n  $R \\\n  r3\n$R\n";
+    let p = parse_str(text, Path::new("r.conf"), &opts());
+    assert_eq!(
+        diags(&p),
+        ["r.conf:7:3: error: 'R' is used inside its own expansion; left as written"]
+    );
+    assert_eq!(lines(&p), ["m1", "m2 m1", "m2", "r1", "$R", "r3"]);
+    // Mutual recursion through a single-line name.
+    let text = "$A= \\\n a \\\n $B\n$B=$A\n$A\n";
+    let p = parse_str(text, Path::new("r.conf"), &opts());
+    assert_eq!(
+        diags(&p),
+        ["r.conf:4:4: error: 'A' is used inside its own expansion; left as written"]
+    );
+}
+
+#[test]
+fn crlf_bom_and_tabs() {
+    let p = parse_str(
+        "\u{feff}global_defs {\r\n\trouter_id\tr1\r\n}\r\n",
+        Path::new("w.conf"),
+        &opts(),
+    );
+    assert_eq!(diags(&p), Vec::<String>::new());
+    assert_eq!(lines(&p), ["global_defs { router_id r1 }"]);
+    let rid = &p.nodes[0].children.as_ref().unwrap()[0];
+    assert_eq!(
+        (loc(&rid.keyword), loc(&rid.args[0])),
+        ("2:2".into(), "2:12".into())
+    );
+}
+
+#[test]
+fn including_a_directory_is_reported() {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).expect("cd");
+    let p = parse_str(
+        "include inc/conf.d\n",
+        Path::new("tests/lang/x.conf"),
+        &opts(),
+    );
+    assert_eq!(
+        diags(&p),
+        ["tests/lang/x.conf:1:1: warning: cannot read config file 'tests/lang/inc/conf.d': not a regular file"]
+    );
+    assert_eq!(p.missing_files, [PathBuf::from("tests/lang/inc/conf.d")]);
 }

@@ -41,7 +41,7 @@ pub fn dump(config: &Config) -> String {
         sync_group(&mut w, g);
     }
     for i in &config.instances {
-        instance(&mut w, i);
+        instance(&mut w, i, config.global.v3_checksum_as_v2);
     }
     if let Some(s) = &config.ssl {
         w.open("SSL");
@@ -340,6 +340,8 @@ fn global(w: &mut W, g: &GlobalDefs) {
         "shutdown_script_timeout {}",
         whole(g.shutdown_script_timeout)
     ));
+    // Only when set: keepalived 2.2.7 does not know this keyword.
+    w.flag("v3_checksum_as_v2", g.v3_checksum_as_v2);
     match g.dynamic_interfaces {
         Some(true) => w.line("dynamic_interfaces allow_if_changes"),
         Some(false) => w.line("dynamic_interfaces"),
@@ -645,7 +647,7 @@ fn mac(m: &[u8; 6]) -> String {
         .join(":")
 }
 
-fn instance(w: &mut W, i: &VrrpInstance) {
+fn instance(w: &mut W, i: &VrrpInstance, global_v3_as_v2: bool) {
     w.open(&format!("vrrp_instance {}", q(&i.name)));
     w.line(match i.initial_state {
         InitialState::Master => "state MASTER",
@@ -733,6 +735,11 @@ fn instance(w: &mut W, i: &VrrpInstance) {
         Some(false) => w.line("old_unicast_checksum"),
         None => {}
     }
+    if i.v3_checksum_as_v2 {
+        w.line("v3_checksum_as_v2");
+    } else if global_v3_as_v2 {
+        w.line("v3_checksum_as_v2 off");
+    }
     if let Some(a) = i.mcast_src_ip {
         w.line(&format!("mcast_src_ip {a}"));
     }
@@ -776,7 +783,12 @@ fn instance(w: &mut W, i: &VrrpInstance) {
     w.bool("skip_check_adv_addr", i.skip_check_adv_addr);
     w.flag("dont_track_primary", i.dont_track_primary);
     if let Some(v) = &i.use_vmac {
-        w.line(&format!("use_vmac {} {}", q(&v.name), mac(&v.mac)));
+        let kind = if i.family == Family::Inet6 { 2 } else { 1 };
+        if v.mac == [0, 0, 0x5e, 0, kind, i.vrid] {
+            w.line(&format!("use_vmac {}", q(&v.name)));
+        } else {
+            w.line(&format!("use_vmac {} {}", q(&v.name), mac(&v.mac)));
+        }
     }
     w.flag("use_vmac_addr", i.use_vmac_addr);
     w.flag("vmac_xmit_base", i.vmac_xmit_base);
@@ -912,7 +924,10 @@ fn virtual_server(w: &mut W, v: &VirtualServer) {
             None => w.line(&format!("sorry_server {}", ip(a))),
         }
     }
-    w.bool("sorry_server_inhibit", v.sorry_server_inhibit);
+    w.flag(
+        "sorry_server_inhibit",
+        v.sorry_server_inhibit && v.sorry_server.is_some(),
+    );
     if let Some(m) = &v.sorry_server_lvs_method {
         w.line(&format!("sorry_server_lvs_method {}", method(m)));
     }
@@ -985,8 +1000,12 @@ fn hex(bytes: &[(Option<u8>, Option<u8>)]) -> String {
 
 fn checker(w: &mut W, c: &Checker) {
     w.open(c.kind.keyword());
-    let common = !matches!(c.kind, CheckerKind::File(_) | CheckerKind::Bfd { .. });
-    if common {
+    let connects = !matches!(
+        c.kind,
+        CheckerKind::File(_) | CheckerKind::Bfd { .. } | CheckerKind::Misc(_)
+    );
+    let timing = !matches!(c.kind, CheckerKind::File(_) | CheckerKind::Bfd { .. });
+    if connects {
         if let Some(a) = c.connect_ip {
             w.line(&format!("connect_ip {a}"));
         }
@@ -1003,8 +1022,10 @@ fn checker(w: &mut W, c: &Checker) {
         if let Some(m) = c.fwmark {
             w.line(&format!("fwmark {m}"));
         }
-        w.bool("alpha", c.alpha);
         w.line(&format!("connect_timeout {}", secs(c.connect_timeout)));
+    }
+    if timing {
+        w.bool("alpha", c.alpha);
         w.line(&format!("retry {}", c.retry));
         w.line(&format!(
             "delay_before_retry {}",

@@ -51,11 +51,17 @@ fn brace_group(b: &[u8], open: usize) -> Option<(usize, Vec<usize>)> {
 /// results; returns `None` when there would be more.
 pub fn brace_expand(pat: &str) -> Option<Vec<String>> {
     let mut out = Vec::new();
-    expand_into(pat, &mut out)?;
+    expand_into(pat, &mut out, 0)?;
     Some(out)
 }
 
-fn expand_into(pat: &str, out: &mut Vec<String>) -> Option<()> {
+/// The most brace groups one pattern may hold (bounds the recursion).
+const MAX_GROUPS: u32 = 64;
+
+fn expand_into(pat: &str, out: &mut Vec<String>, depth: u32) -> Option<()> {
+    if depth > MAX_GROUPS {
+        return None;
+    }
     let b = pat.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -76,7 +82,7 @@ fn expand_into(pat: &str, out: &mut Vec<String>) -> Option<()> {
                     for end in ends {
                         let alt = &pat[start..end];
                         let joined = format!("{prefix}{alt}{suffix}");
-                        expand_into(&joined, out)?;
+                        expand_into(&joined, out, depth + 1)?;
                         if out.len() > MAX_ALTERNATIVES {
                             return None;
                         }
@@ -272,6 +278,7 @@ mod tests {
         assert_eq!(brace_expand("x{y").unwrap(), ["x{y"]);
         assert_eq!(brace_expand("x{}").unwrap(), ["x{}"]);
         assert!(brace_expand(&"{a,b,c,d}".repeat(8)).is_none());
+        assert!(brace_expand(&"{a}".repeat(100_000)).is_none());
     }
 
     #[test]

@@ -17,9 +17,16 @@
 //! Includes resolve relative to the including file's directory; include cycles are
 //! reported and not followed. Every produced word carries the position of its source text
 //! (for substituted text: where the value was written).
+//!
+//! Helpers: `lang_line` (source-mapped lines), `lang_repeat` (~SEQ/~LST values),
+//! `lang_include` (includes), `lang_glob` (patterns). Lines that need none of this (no
+//! leading `@`/`$`/`~`, no `$` anywhere, not an include) take a fast path straight to the
+//! lexer.
 
-use super::lang_glob::{brace_expand, glob, has_wildcard};
-use super::lex::{is_space, strip_comment, tokenize, Locator, MapEntry, Tok};
+use super::lang_include::include_kind;
+use super::lang_line::{first_word, is_name_char, parse_def, valid_name, LLine};
+use super::lang_repeat;
+use super::lex::{is_space, strip_comment, tokenize, tokenize_physical, Pos, Tok};
 use super::tree::{Builder, Parsed};
 use super::{Diagnostic, LoadOptions, Severity, Span};
 use std::collections::BTreeMap;
@@ -27,8 +34,6 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
-/// Deepest nesting of includes.
-const MAX_INCLUDE_DEPTH: usize = 32;
 /// Deepest nesting of line expansions (multi-line values, ~SEQ inside ~SEQ, ...).
 const MAX_LINE_DEPTH: u32 = 64;
 /// Deepest recursive substitution of one value inside another.
@@ -37,82 +42,8 @@ const MAX_SUBST_DEPTH: u32 = 32;
 const MAX_SUBSTS_PER_LINE: u32 = 100_000;
 /// Longest line substitution may produce.
 const MAX_LINE_LEN: usize = 1 << 20;
-/// Most values one `~SEQ`/`~LST` may produce.
-const MAX_REPEAT: i64 = 1_000_000;
 /// Most logical lines one parse may generate by expansion.
 const MAX_EXPANDED_LINES: u64 = 20_000_000;
-
-// include_check bits.
-const CHK_READABLE: u8 = 1;
-const CHK_MATCH: u8 = 2;
-const CHK_WILDCARD: u8 = 4;
-const CHK_BRACE: u8 = 8;
-const CHK_ALL: u8 = CHK_READABLE | CHK_MATCH | CHK_WILDCARD | CHK_BRACE;
-
-/// A logical line with its source map (see [`MapEntry`]).
-#[derive(Clone, Debug, Default)]
-struct LLine {
-    text: String,
-    map: Vec<MapEntry>,
-}
-
-impl LLine {
-    fn new(text: &str, span: Span) -> Self {
-        LLine {
-            text: text.to_string(),
-            map: vec![(0, span)],
-        }
-    }
-
-    /// The position of the character at byte `off`.
-    fn pos(&self, off: usize) -> Span {
-        Locator::new(&self.text, &self.map).at(off)
-    }
-
-    /// Appends `src.text[a..b]` with its map.
-    fn push_range(&mut self, src: &LLine, a: usize, b: usize) {
-        if a >= b {
-            return;
-        }
-        let Some(piece) = src.text.get(a..b) else {
-            return;
-        };
-        let base = self.text.len();
-        self.map.push((base, src.pos(a)));
-        for (off, span) in &src.map {
-            if *off > a && *off < b {
-                self.map.push((base + off - a, span.clone()));
-            }
-        }
-        self.text.push_str(piece);
-    }
-
-    fn push_all(&mut self, src: &LLine) {
-        self.push_range(src, 0, src.text.len());
-    }
-
-    /// `text[off..]` with leading whitespace removed.
-    fn tail(&self, off: usize) -> LLine {
-        let b = self.text.as_bytes();
-        let mut s = off.min(b.len());
-        while s < b.len() && is_space(b[s]) {
-            s += 1;
-        }
-        let mut out = LLine::default();
-        out.push_range(self, s, b.len());
-        out
-    }
-
-    /// Removes trailing whitespace.
-    fn trim_end(&mut self) {
-        let keep = self
-            .text
-            .trim_end_matches(|c: char| c.is_ascii_whitespace())
-            .len();
-        self.text.truncate(keep);
-        self.map.retain(|(o, _)| *o < keep || *o == 0);
-    }
-}
 
 /// A definition: one line, or several for a multi-line one.
 type Value = Rc<Vec<LLine>>;
@@ -120,32 +51,60 @@ type Value = Rc<Vec<LLine>>;
 /// The outcome of substituting one line.
 enum Sub {
     One(LLine),
-    /// Several lines; the `usize` says up to where each is already substituted.
-    Many(Vec<(LLine, usize)>),
+    /// Several lines (a multi-line value was used); the `usize` says up to where each is
+    /// already substituted.
+    Many(Vec<(LLine, usize)>, Expansion),
 }
+
+/// Which multi-line value a [`Sub::Many`] expanded, and where, in its last line, the text
+/// from outside that value starts.
+struct Expansion {
+    value: Value,
+    rest_at: usize,
+}
+
+/// Where a line being processed stands in the expansions around it: text from `outside`
+/// on is not part of the innermost active expansion (see [`Pre::active`]).
+#[derive(Clone, Copy)]
+struct Guard {
+    outside: usize,
+}
+
+const NO_GUARD: Guard = Guard {
+    outside: usize::MAX,
+};
 
 /// One file being read.
-struct FileCtx {
+pub(super) struct FileCtx {
     /// The file's directory as written, for includes.
-    dir: PathBuf,
+    pub(super) dir: PathBuf,
     /// Its canonical directory, for `${_PWD}`.
     pwd: PathBuf,
-    check: u8,
+    /// The `include_check` level in force.
+    pub(super) check: u8,
 }
 
-struct Pre<'o> {
-    opts: &'o LoadOptions,
+/// The preprocessor's state for one parse.
+pub(super) struct Pre<'o> {
+    pub(super) opts: &'o LoadOptions,
     config_id: String,
     defs: BTreeMap<String, Value>,
-    diags: Vec<Diagnostic>,
-    missing: Vec<PathBuf>,
+    pub(super) diags: Vec<Diagnostic>,
+    pub(super) missing: Vec<PathBuf>,
     builder: Builder,
     toks: Vec<Tok>,
-    files: Vec<FileCtx>,
+    pub(super) files: Vec<FileCtx>,
+    /// The names of all files read, indexed by [`Pos::file`].
+    names: Vec<Arc<PathBuf>>,
     /// Canonical paths of the files being read, for cycle detection.
-    open: Vec<PathBuf>,
+    pub(super) open: Vec<PathBuf>,
     /// A multi-line definition being collected: its name and lines so far.
     collect: Option<(String, Vec<LLine>)>,
+    /// Multi-line values being expanded (innermost last): using one inside itself is an
+    /// endless recursion, reported instead of followed.
+    /// (Held, not just compared by address, so a redefinition during the expansion cannot
+    /// free one and let a new value reuse its address.)
+    active: Vec<Value>,
     expanded: u64,
     expansion_reported: bool,
     substs: u32,
@@ -157,96 +116,6 @@ fn default_config_id() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     let host = host.trim();
     host.split('.').next().unwrap_or("").to_string()
-}
-
-fn is_name_start(c: u8) -> bool {
-    c.is_ascii_alphabetic() || c == b'_'
-}
-
-fn is_name_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_'
-}
-
-/// `$NAME=` at the start of `text`: the name and the offset after `=`.
-fn parse_def(text: &str) -> Option<(&str, usize)> {
-    let b = text.as_bytes();
-    if b.first() != Some(&b'$') || !b.get(1).copied().is_some_and(is_name_start) {
-        return None;
-    }
-    let mut i = 2;
-    while i < b.len() && is_name_char(b[i]) {
-        i += 1;
-    }
-    (b.get(i) == Some(&b'=')).then(|| (&text[1..i], i + 1))
-}
-
-/// The include keywords and the checks each adds.
-fn include_kind(word: &str) -> Option<u8> {
-    Some(match word {
-        "include" => 0,
-        "includer" => CHK_READABLE,
-        "includem" => CHK_MATCH | CHK_READABLE,
-        "includew" => CHK_WILDCARD | CHK_READABLE,
-        "includeb" => CHK_BRACE | CHK_READABLE,
-        "includea" | "includet" => CHK_ALL,
-        _ => return None,
-    })
-}
-
-fn first_word(text: &str) -> &str {
-    let end = text
-        .bytes()
-        .position(|c| is_space(c) || c == b'{' || c == b'}')
-        .unwrap_or(text.len());
-    &text[..end]
-}
-
-/// Parses an integer of a `~SEQ`: decimal or `0x` hex, optionally negative.
-fn parse_int(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let (neg, body) = match s.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    let v = if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        i64::from_str_radix(h, 16).ok()?
-    } else {
-        body.parse::<i64>().ok()?
-    };
-    Some(if neg { -v } else { v })
-}
-
-fn valid_name(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty() && is_name_start(b[0]) && b.iter().all(|&c| is_name_char(c))
-}
-
-/// Splits `s` at top-level commas (not inside `{...}`), trimming each part.
-fn split_args(s: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut depth = 0i32;
-    let mut start = 0;
-    for (i, c) in s.bytes().enumerate() {
-        match c {
-            b'{' => depth += 1,
-            b'}' => depth -= 1,
-            b',' if depth == 0 => {
-                out.push(s[start..i].trim());
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(s[start..].trim());
-    out
-}
-
-/// `{a, b}` → `["a", "b"]`; anything else → `[s]`.
-fn braced_list(s: &str) -> Vec<&str> {
-    match s.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
-        Some(inner) => inner.split(',').map(str::trim).collect(),
-        None => vec![s],
-    }
 }
 
 impl<'o> Pre<'o> {
@@ -261,15 +130,22 @@ impl<'o> Pre<'o> {
             builder: Builder::default(),
             toks: Vec::new(),
             files: Vec::new(),
+            names: Vec::new(),
             open: Vec::new(),
             collect: None,
+            active: Vec::new(),
             expanded: 0,
             expansion_reported: false,
             substs: 0,
         }
     }
 
-    fn error(&mut self, span: Span, message: String) {
+    /// The span of a source position.
+    pub(super) fn span(&self, pos: Pos) -> Span {
+        pos.span(&self.names)
+    }
+
+    pub(super) fn error(&mut self, span: Span, message: String) {
         self.diags.push(Diagnostic {
             severity: Severity::Error,
             span,
@@ -277,7 +153,7 @@ impl<'o> Pre<'o> {
         });
     }
 
-    fn warn(&mut self, span: Span, message: String) {
+    pub(super) fn warn(&mut self, span: Span, message: String) {
         self.diags.push(Diagnostic {
             severity: Severity::Warning,
             span,
@@ -286,7 +162,7 @@ impl<'o> Pre<'o> {
     }
 
     /// Reads one file's text. `canonical` is its canonical path (for cycle detection).
-    fn run_text(&mut self, text: &str, file: Arc<PathBuf>, canonical: PathBuf) {
+    pub(super) fn run_text(&mut self, text: &str, file: Arc<PathBuf>, canonical: PathBuf) {
         // Includes resolve against the directory as written (so diagnostics show paths
         // the way the user wrote them); `${_PWD}` is the canonical directory.
         let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -297,8 +173,29 @@ impl<'o> Pre<'o> {
         let check = self.files.last().map(|f| f.check).unwrap_or(0);
         self.files.push(FileCtx { dir, pwd, check });
         self.open.push(canonical);
+        let file_idx = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push(file.clone());
         let saved_collect = self.collect.take();
+        // A UTF-8 byte order mark is not part of the first keyword.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         for (no, raw) in text.split('\n').enumerate() {
+            let line_no = u32::try_from(no + 1).unwrap_or(u32::MAX);
+            if self.collect.is_none() {
+                // The fast path: a line that needs no preprocessing goes straight to the
+                // lexer (which also cuts its comment); `$` anywhere sends it the long way.
+                let lead = raw.bytes().position(|c| !is_space(c));
+                let Some(lead) = lead else { continue };
+                let first = raw.as_bytes()[lead];
+                if first != b'@'
+                    && first != b'$'
+                    && first != b'~'
+                    && !raw[lead..].starts_with("include")
+                    && tokenize_physical(raw, &file, line_no, &mut self.toks, &mut self.diags)
+                {
+                    self.builder.line(&mut self.toks, &mut self.diags);
+                    continue;
+                }
+            }
             let line = strip_comment(raw);
             let trimmed = line.trim_start_matches(|c: char| c.is_ascii_whitespace());
             let body = trimmed.trim_end_matches(|c: char| c.is_ascii_whitespace());
@@ -311,9 +208,9 @@ impl<'o> Pre<'o> {
             } else {
                 lead.chars().count()
             } as u32;
-            let span = Span {
-                file: file.clone(),
-                line: u32::try_from(no + 1).unwrap_or(u32::MAX),
+            let pos = Pos {
+                file: file_idx,
+                line: line_no,
                 col,
             };
             if let Some((_, lines)) = self.collect.as_mut() {
@@ -322,27 +219,14 @@ impl<'o> Pre<'o> {
                     None => (body, false),
                 };
                 if !content.is_empty() {
-                    lines.push(LLine::new(content, span));
+                    lines.push(LLine::new(content, pos));
                 }
                 if !more {
                     self.end_collect();
                 }
                 continue;
             }
-            let first = body.as_bytes()[0];
-            if first != b'@'
-                && first != b'$'
-                && first != b'~'
-                && !body.contains('$')
-                && !body.starts_with("include")
-            {
-                // The plain fast path: straight to the lexer.
-                tokenize(body, &[(0, span)], &mut self.toks, &mut self.diags);
-                self.builder.line(&mut self.toks, &mut self.diags);
-            } else {
-                self.substs = 0;
-                self.process(LLine::new(body, span), 0, 0);
-            }
+            self.process(LLine::new(body, pos), 0, 0, NO_GUARD);
         }
         self.end_collect();
         self.collect = saved_collect;
@@ -357,9 +241,9 @@ impl<'o> Pre<'o> {
     }
 
     /// Processes one logical line; `sf`: bytes before it are already substituted.
-    fn process(&mut self, mut line: LLine, depth: u32, mut sf: usize) {
+    fn process(&mut self, mut line: LLine, depth: u32, mut sf: usize, mut guard: Guard) {
         if depth > MAX_LINE_DEPTH {
-            let span = line.pos(0);
+            let span = self.span(line.pos(0));
             self.error(
                 span,
                 format!("expansion nested more than {MAX_LINE_DEPTH} levels deep (a definition that uses itself?)"),
@@ -370,7 +254,7 @@ impl<'o> Pre<'o> {
         if self.expanded > MAX_EXPANDED_LINES {
             if !self.expansion_reported {
                 self.expansion_reported = true;
-                let span = line.pos(0);
+                let span = self.span(line.pos(0));
                 self.error(
                     span,
                     format!("expansion produces more than {MAX_EXPANDED_LINES} lines; the rest is ignored"),
@@ -378,7 +262,7 @@ impl<'o> Pre<'o> {
             }
             return;
         }
-        if !self.conditional(&mut line, &mut sf) {
+        if !self.conditional(&mut line, &mut sf, &mut guard) {
             return;
         }
         if let Some((name, off)) = parse_def(&line.text) {
@@ -408,19 +292,31 @@ impl<'o> Pre<'o> {
             return;
         }
         if line.text.get(sf..).is_some_and(|t| t.contains('$')) {
-            match self.subst(&line, sf, 0) {
+            // Each logical line has its own substitution budget.
+            self.substs = 0;
+            match self.subst(&line, sf, 0, guard) {
                 Sub::One(l) => {
                     let changed = l.text != line.text;
                     line = l;
                     sf = line.text.len();
-                    if changed && !self.conditional(&mut line, &mut sf) {
+                    if changed && !self.conditional(&mut line, &mut sf, &mut guard) {
                         return;
                     }
                 }
-                Sub::Many(lines) => {
-                    for (l, s) in lines {
-                        self.process(l, depth + 1, s);
+                Sub::Many(lines, exp) => {
+                    self.active.push(exp.value.clone());
+                    let n = lines.len();
+                    for (k, (l, s)) in lines.into_iter().enumerate() {
+                        let g = if k + 1 == n {
+                            Guard {
+                                outside: exp.rest_at,
+                            }
+                        } else {
+                            NO_GUARD
+                        };
+                        self.process(l, depth + 1, s, g);
                     }
+                    self.active.pop();
                     return;
                 }
             }
@@ -428,7 +324,7 @@ impl<'o> Pre<'o> {
         let kw = first_word(&line.text);
         if let Some(kind) = include_kind(kw) {
             let off = kw.len();
-            let span = line.pos(0);
+            let span = self.span(line.pos(0));
             let rest = line.tail(off);
             self.include(kw.to_string(), kind, rest, span);
             return;
@@ -438,42 +334,50 @@ impl<'o> Pre<'o> {
             self.include_check(&rest);
             return;
         }
-        tokenize(&line.text, &line.map, &mut self.toks, &mut self.diags);
+        tokenize(
+            &line.text,
+            &line.map,
+            &self.names,
+            &mut self.toks,
+            &mut self.diags,
+        );
         self.builder.line(&mut self.toks, &mut self.diags);
     }
 
     /// Applies `@ID` / `@^ID`: false when the line is to be dropped; otherwise strips the
     /// prefix from `line`.
-    fn conditional(&mut self, line: &mut LLine, sf: &mut usize) -> bool {
-        let b = line.text.as_bytes();
-        if b.first() != Some(&b'@') {
-            return true;
+    fn conditional(&mut self, line: &mut LLine, sf: &mut usize, guard: &mut Guard) -> bool {
+        // A loop, not recursion: the rest of a kept line may be another conditional.
+        loop {
+            let b = line.text.as_bytes();
+            if b.first() != Some(&b'@') {
+                return true;
+            }
+            let neg = b.get(1) == Some(&b'^');
+            let start = if neg { 2 } else { 1 };
+            let mut end = start;
+            while end < b.len() && !is_space(b[end]) {
+                end += 1;
+            }
+            if end == start {
+                // As keepalived: an empty id is compared like any other (so `@ x` is
+                // dropped and `@^ x` kept), but it is most likely a stray space.
+                let span = self.span(line.pos(0));
+                let prefix = &line.text[..start];
+                self.warn(
+                    span,
+                    format!("'{prefix}' followed by a space: the empty config id never matches"),
+                );
+            }
+            let selected = (line.text[start..end] == self.config_id) != neg;
+            if !selected {
+                return false;
+            }
+            let (rest, at) = line.tail_at(end);
+            *line = rest;
+            *sf = sf.saturating_sub(at);
+            guard.outside = guard.outside.saturating_sub(at);
         }
-        let neg = b.get(1) == Some(&b'^');
-        let start = if neg { 2 } else { 1 };
-        let mut end = start;
-        while end < b.len() && !is_space(b[end]) {
-            end += 1;
-        }
-        if end == start {
-            let span = line.pos(0);
-            self.error(
-                span,
-                format!(
-                    "'{}' must be followed by a config id; line ignored",
-                    &line.text[..start]
-                ),
-            );
-            return false;
-        }
-        let selected = (line.text[start..end] == self.config_id) != neg;
-        if selected {
-            *line = line.tail(end);
-            *sf = sf.saturating_sub(end);
-            // The rest is itself a line: it may be another conditional.
-            return self.conditional(line, sf);
-        }
-        false
     }
 
     /// `~SEQ(...)`, `~SEQx(...)`, `~LST(...)`: repeats the rest of the line.
@@ -486,7 +390,7 @@ impl<'o> Pre<'o> {
         } else if text.starts_with("~LST(") {
             ("~LST", 4)
         } else {
-            let span = line.pos(0);
+            let span = self.span(line.pos(0));
             let w = first_word(text).to_string();
             self.error(
                 span,
@@ -509,7 +413,8 @@ impl<'o> Pre<'o> {
                 _ => {}
             }
         }
-        let span = line.pos(0);
+        let header_pos = line.pos(0);
+        let span = self.span(line.pos(0));
         let Some(close) = close else {
             self.error(span, format!("{kind}( without a closing ')'; line ignored"));
             return;
@@ -518,9 +423,9 @@ impl<'o> Pre<'o> {
         let mut header_line = LLine::default();
         header_line.push_range(line, open + 1, close);
         let header = if header_line.text.contains('$') {
-            match self.subst(&header_line, 0, 0) {
+            match self.subst(&header_line, 0, 0, NO_GUARD) {
                 Sub::One(l) => l.text,
-                Sub::Many(_) => {
+                Sub::Many(..) => {
                     self.error(
                         span,
                         format!("{kind}(...) uses a multi-line definition; line ignored"),
@@ -532,26 +437,21 @@ impl<'o> Pre<'o> {
             header_line.text
         };
         let rest = line.tail(close + 1);
-        let args = split_args(&header);
-        let combos: Vec<Vec<(String, String)>> = if kind == "~LST" {
-            match self.lst_values(&args, &span) {
-                Some(c) => c,
-                None => return,
-            }
-        } else {
-            match self.seq_values(kind, &args, &span) {
-                Some(c) => c,
-                None => return,
+        let combos = match lang_repeat::values(kind, &header) {
+            Ok(c) => c,
+            Err(message) => {
+                self.error(span, message);
+                return;
             }
         };
         for combo in combos {
             let mut saved = Vec::with_capacity(combo.len());
             for (var, val) in combo {
-                let v = Rc::new(vec![LLine::new(&val, span.clone())]);
+                let v = Rc::new(vec![LLine::new(&val, header_pos)]);
                 saved.push((var.clone(), self.defs.insert(var, v)));
             }
             if !rest.text.is_empty() {
-                self.process(rest.clone(), depth + 1, 0);
+                self.process(rest.clone(), depth + 1, 0, NO_GUARD);
             }
             for (var, old) in saved.into_iter().rev() {
                 match old {
@@ -563,150 +463,6 @@ impl<'o> Pre<'o> {
                 break;
             }
         }
-    }
-
-    fn seq_values(
-        &mut self,
-        kind: &str,
-        args: &[&str],
-        span: &Span,
-    ) -> Option<Vec<Vec<(String, String)>>> {
-        let usage = format!("{kind}(var, [start,] [step,] end)");
-        if args.len() < 2 || args.len() > 4 {
-            self.error(
-                span.clone(),
-                format!(
-                    "{usage} takes 2 to 4 arguments, found {}; line ignored",
-                    args.len()
-                ),
-            );
-            return None;
-        }
-        let var = args[0];
-        if !valid_name(var) {
-            self.error(
-                span.clone(),
-                format!("{kind}: '{var}' is not a valid variable name; line ignored"),
-            );
-            return None;
-        }
-        let mut nums = Vec::new();
-        for a in &args[1..] {
-            match parse_int(a) {
-                Some(n) => nums.push(n),
-                None => {
-                    self.error(
-                        span.clone(),
-                        format!("{kind}: '{a}' is not an integer; line ignored"),
-                    );
-                    return None;
-                }
-            }
-        }
-        let (start, step, end) = match nums[..] {
-            [end] => (
-                match end {
-                    e if e > 0 => 1,
-                    e if e < 0 => -1,
-                    _ => 0,
-                },
-                None,
-                end,
-            ),
-            [start, end] => (start, None, end),
-            [start, step, end] => (start, Some(step), end),
-            _ => return None,
-        };
-        let step = step.unwrap_or(if end >= start { 1 } else { -1 });
-        if step == 0 {
-            self.error(
-                span.clone(),
-                format!("{kind}: step must not be 0; line ignored"),
-            );
-            return None;
-        }
-        let count = if (step > 0 && end < start) || (step < 0 && end > start) {
-            0
-        } else {
-            (i128::from(end) - i128::from(start)) / i128::from(step) + 1
-        };
-        if count > i128::from(MAX_REPEAT) {
-            self.error(
-                span.clone(),
-                format!(
-                    "{kind}: {count} values is more than the limit of {MAX_REPEAT}; line ignored"
-                ),
-            );
-            return None;
-        }
-        let hex = kind == "~SEQx";
-        let mut out = Vec::with_capacity(count as usize);
-        let mut v = start;
-        for _ in 0..count {
-            let s = if hex {
-                if v < 0 {
-                    format!("-{:x}", v.unsigned_abs())
-                } else {
-                    format!("{v:x}")
-                }
-            } else {
-                v.to_string()
-            };
-            out.push(vec![(var.to_string(), s)]);
-            v = v.saturating_add(step);
-        }
-        Some(out)
-    }
-
-    fn lst_values(&mut self, args: &[&str], span: &Span) -> Option<Vec<Vec<(String, String)>>> {
-        if args.len() < 2 {
-            self.error(
-                span.clone(),
-                "~LST(var, value, ...) needs at least one value; line ignored".into(),
-            );
-            return None;
-        }
-        let vars = braced_list(args[0]);
-        if let Some(bad) = vars.iter().find(|v| !valid_name(v)) {
-            self.error(
-                span.clone(),
-                format!("~LST: '{bad}' is not a valid variable name; line ignored"),
-            );
-            return None;
-        }
-        if args.len() as i64 - 1 > MAX_REPEAT {
-            self.error(
-                span.clone(),
-                format!("~LST: more than {MAX_REPEAT} values; line ignored"),
-            );
-            return None;
-        }
-        let mut out = Vec::new();
-        for a in &args[1..] {
-            let vals = if vars.len() == 1 && !a.starts_with('{') {
-                vec![*a]
-            } else {
-                braced_list(a)
-            };
-            if vals.len() != vars.len() {
-                self.error(
-                    span.clone(),
-                    format!(
-                        "~LST: value '{a}' has {} parts for {} variables; line ignored",
-                        vals.len(),
-                        vars.len()
-                    ),
-                );
-                return None;
-            }
-            out.push(
-                vars.iter()
-                    .zip(vals)
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-            );
-        }
-        Some(out)
     }
 
     /// The value of a predefined name.
@@ -724,11 +480,12 @@ impl<'o> Pre<'o> {
         })
     }
 
-    /// Substitutes `src.text[from..]`, `depth` levels inside other values.
-    fn subst(&mut self, src: &LLine, from: usize, depth: u32) -> Sub {
+    /// Substitutes `src.text[from..]`, `depth` levels inside other values. `guard` says
+    /// where (at depth 0) the text outside the innermost active expansion starts.
+    fn subst(&mut self, src: &LLine, from: usize, depth: u32, guard: Guard) -> Sub {
         let text = &src.text;
         let b = text.as_bytes();
-        let mut out = LLine::default();
+        let mut out = LLine::with_capacity(src.text.len() + 64, src.map.len() + 8);
         out.push_range(src, 0, from);
         let mut run = from;
         let mut i = from;
@@ -761,7 +518,7 @@ impl<'o> Pre<'o> {
                 (&text[i + 1..j], j)
             };
             if name.starts_with("_RANDOM") {
-                let span = src.pos(i);
+                let span = self.span(src.pos(i));
                 self.warn(
                     span,
                     "${_RANDOM} is not supported (configuration reading is deterministic); left as written".into(),
@@ -784,12 +541,30 @@ impl<'o> Pre<'o> {
                     }
                 },
             };
+            if value.len() >= 2 {
+                // Text outside the innermost expansion may use that value again.
+                let outside = depth == 0 && i >= guard.outside;
+                let active = if outside {
+                    &self.active[..self.active.len().saturating_sub(1)]
+                } else {
+                    &self.active[..]
+                };
+                if active.iter().any(|v| Rc::ptr_eq(v, &value)) {
+                    let span = self.span(src.pos(i));
+                    self.error(
+                        span,
+                        format!("'{name}' is used inside its own expansion; left as written"),
+                    );
+                    i = end;
+                    continue;
+                }
+            }
             self.substs += 1;
             if depth >= MAX_SUBST_DEPTH
                 || self.substs > MAX_SUBSTS_PER_LINE
                 || out.text.len() > MAX_LINE_LEN
             {
-                let span = src.pos(i);
+                let span = self.span(src.pos(i));
                 let why = if depth >= MAX_SUBST_DEPTH {
                     format!("'{name}' is defined in terms of itself (substitution nested more than {MAX_SUBST_DEPTH} levels)")
                 } else {
@@ -805,18 +580,19 @@ impl<'o> Pre<'o> {
             out.push_range(src, run, i);
             run = end;
             i = end;
+            let rest_len = b.len() - end;
             match value.len() {
                 0 => {}
-                1 => match self.subst(&value[0], 0, depth + 1) {
+                1 => match self.subst(&value[0], 0, depth + 1, NO_GUARD) {
                     Sub::One(l) => out.push_all(&l),
-                    Sub::Many(lines) => {
+                    Sub::Many(lines, exp) => {
                         let n = lines.len();
                         let mut result = Vec::with_capacity(n);
                         for (k, (l, s)) in lines.into_iter().enumerate() {
                             let mut cur = if k == 0 {
                                 std::mem::take(&mut out)
                             } else {
-                                LLine::default()
+                                LLine::with_capacity(l.text.len() + rest_len, l.map.len() + 1)
                             };
                             let s = cur.text.len() + s;
                             cur.push_all(&l);
@@ -825,210 +601,36 @@ impl<'o> Pre<'o> {
                             }
                             result.push((cur, s));
                         }
-                        return Sub::Many(result);
+                        return Sub::Many(result, exp);
                     }
                 },
                 n => {
                     let mut result = Vec::with_capacity(n);
+                    let mut rest_at = 0;
                     for (k, l) in value.iter().enumerate() {
                         let mut cur = if k == 0 {
                             std::mem::take(&mut out)
                         } else {
-                            LLine::default()
+                            LLine::with_capacity(l.text.len() + rest_len, l.map.len() + 1)
                         };
                         let s = cur.text.len();
                         cur.push_all(l);
                         if k + 1 == n {
+                            rest_at = cur.text.len();
                             cur.push_range(src, end, b.len());
                         }
                         result.push((cur, s));
                     }
-                    return Sub::Many(result);
+                    let exp = Expansion {
+                        value: value.clone(),
+                        rest_at,
+                    };
+                    return Sub::Many(result, exp);
                 }
             }
         }
         out.push_range(src, run, b.len());
         Sub::One(out)
-    }
-
-    /// `include_check [OPTIONS]`.
-    fn include_check(&mut self, rest: &LLine) {
-        let mut level = self.files.last().map(|f| f.check).unwrap_or(0);
-        let words: Vec<(usize, &str)> = rest
-            .text
-            .split_ascii_whitespace()
-            .map(|w| (w.as_ptr() as usize - rest.text.as_ptr() as usize, w))
-            .collect();
-        if words.is_empty() {
-            level = CHK_ALL;
-        } else if !words[0].1.starts_with(['+', '-']) {
-            level = 0;
-        }
-        let mut bad = Vec::new();
-        for (off, w) in &words {
-            let (add, name) = match w.strip_prefix('-') {
-                Some(n) => (false, n),
-                None => (true, w.strip_prefix('+').unwrap_or(w)),
-            };
-            let bits = match name {
-                "readable" => CHK_READABLE,
-                "match" => CHK_MATCH | CHK_READABLE,
-                "wildcard_match" => CHK_WILDCARD | CHK_READABLE,
-                "brace_match" => CHK_BRACE | CHK_READABLE,
-                _ => {
-                    bad.push((*off, name.to_string()));
-                    continue;
-                }
-            };
-            if add {
-                level |= bits;
-            } else {
-                // Removing one check leaves `readable` to the others that imply it.
-                let removed = if name == "readable" {
-                    CHK_READABLE
-                } else {
-                    bits & !CHK_READABLE
-                };
-                level &= !removed;
-            }
-        }
-        for (off, name) in bad {
-            let span = rest.pos(off);
-            self.warn(
-                span,
-                format!("unknown include_check option '{name}' (expected readable, match, wildcard_match or brace_match); ignored"),
-            );
-        }
-        if let Some(f) = self.files.last_mut() {
-            f.check = level;
-        }
-    }
-
-    /// An include line: `kw PATTERN`.
-    fn include(&mut self, kw: String, kind: u8, rest: LLine, span: Span) {
-        let Some(ctx) = self.files.last() else {
-            return;
-        };
-        let mut flags = ctx.check | kind;
-        if self.opts.all_config {
-            flags = CHK_ALL;
-        }
-        let dir = ctx.dir.clone();
-        // The pattern: the rest of the line; surrounding quotes are removed.
-        let raw = rest.text.trim();
-        let pattern = match raw.as_bytes().first() {
-            Some(&q @ (b'"' | b'\'')) if raw.len() >= 2 && raw.as_bytes()[raw.len() - 1] == q => {
-                &raw[1..raw.len() - 1]
-            }
-            _ => raw,
-        }
-        .to_string();
-        if pattern.is_empty() {
-            self.error(span, format!("'{kw}' without a file name"));
-            return;
-        }
-        let fatal = |bit: u8| {
-            if flags & bit != 0 {
-                Severity::Error
-            } else {
-                Severity::Warning
-            }
-        };
-        let Some(alts) = brace_expand(&pattern) else {
-            self.error(
-                span,
-                format!("'{pattern}': brace expansion gives too many names"),
-            );
-            return;
-        };
-        let braced = alts.len() > 1 || alts.first().is_some_and(|a| *a != pattern);
-        let mut brace_missing = false;
-        let mut any = false;
-        for alt in &alts {
-            let matches = glob(alt, &dir);
-            if matches.is_empty() {
-                if braced {
-                    brace_missing = true;
-                } else if !has_wildcard(alt) {
-                    let full = dir.join(alt);
-                    self.missing.push(full);
-                    self.diags.push(Diagnostic {
-                        severity: fatal(CHK_MATCH),
-                        span: span.clone(),
-                        message: format!("config file missing: '{pattern}'"),
-                    });
-                }
-            }
-            for m in matches {
-                any = true;
-                self.include_file(&m, &span, fatal(CHK_READABLE));
-            }
-        }
-        if braced && brace_missing && flags & CHK_BRACE != 0 {
-            self.missing.push(dir.join(&pattern));
-            self.error(
-                span.clone(),
-                format!("some config files missing: '{pattern}'"),
-            );
-        }
-        if !any && has_wildcard(&pattern) && flags & CHK_WILDCARD != 0 {
-            self.missing.push(dir.join(&pattern));
-            self.error(span, format!("no config files matched '{pattern}'"));
-        }
-    }
-
-    /// Reads an included file (one match of an include pattern).
-    fn include_file(&mut self, path: &Path, span: &Span, unreadable: Severity) {
-        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        if self.open.contains(&canonical) {
-            self.error(
-                span.clone(),
-                format!(
-                    "include cycle: '{}' is already being read; not included again",
-                    path.display()
-                ),
-            );
-            return;
-        }
-        if self.open.len() >= MAX_INCLUDE_DEPTH {
-            self.error(
-                span.clone(),
-                format!(
-                    "includes nested more than {MAX_INCLUDE_DEPTH} deep; '{}' not read",
-                    path.display()
-                ),
-            );
-            return;
-        }
-        // Only regular files: never a directory, a FIFO or a device like /dev/zero.
-        if let Ok(meta) = std::fs::metadata(path) {
-            if !meta.is_file() {
-                self.diags.push(Diagnostic {
-                    severity: unreadable,
-                    span: span.clone(),
-                    message: format!(
-                        "cannot read config file '{}': not a regular file",
-                        path.display()
-                    ),
-                });
-                self.missing.push(path.to_path_buf());
-                return;
-            }
-        }
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes);
-                self.run_text(&text, Arc::new(path.to_path_buf()), canonical);
-            }
-            Err(e) => {
-                self.diags.push(Diagnostic {
-                    severity: unreadable,
-                    span: span.clone(),
-                    message: format!("cannot read config file '{}': {e}", path.display()),
-                });
-                self.missing.push(path.to_path_buf());
-            }
-        }
     }
 
     fn finish(self) -> Parsed {

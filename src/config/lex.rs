@@ -8,6 +8,8 @@
 
 use super::tree::Word;
 use super::{Diagnostic, Severity, Span};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 /// One token of a logical line.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -19,9 +21,29 @@ pub enum Tok {
     Close(Span),
 }
 
+/// A source position whose file is an index into a table of file names (cheap to copy:
+/// source maps hold many of these; a [`Span`] is made only for each word).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Pos {
+    pub file: u32,
+    pub line: u32,
+    pub col: u32,
+}
+
+impl Pos {
+    /// The span of this position, naming the file from `files`.
+    pub fn span(self, files: &[Arc<PathBuf>]) -> Span {
+        Span {
+            file: files.get(self.file as usize).cloned().unwrap_or_default(),
+            line: self.line,
+            col: self.col,
+        }
+    }
+}
+
 /// A source map entry: the byte at `offset` of a logical line (and those after it, up to
-/// the next entry) came from `span` (advancing one column per character).
-pub type MapEntry = (usize, Span);
+/// the next entry) came from `pos` (advancing one column per character).
+pub type MapEntry = (usize, Pos);
 
 /// Cuts a physical line at its first unquoted `#` or `!`. Quotes are tracked so that
 /// `"a # b"` keeps its `#`; a backslash inside quotes protects the next character.
@@ -55,7 +77,7 @@ pub fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c)
 }
 
-/// Turns byte offsets of a logical line into spans, walking forward through the map.
+/// Turns byte offsets of a logical line into positions, walking forward through the map.
 /// Offsets must be asked for in non-decreasing order (the tokenizer does).
 pub struct Locator<'a> {
     text: &'a str,
@@ -77,15 +99,15 @@ impl<'a> Locator<'a> {
         }
     }
 
-    /// The span of the character at byte `off`.
-    pub fn at(&mut self, off: usize) -> Span {
+    /// The position of the character at byte `off`.
+    pub fn at(&mut self, off: usize) -> Pos {
         while self.idx + 1 < self.map.len() && self.map[self.idx + 1].0 <= off {
             self.idx += 1;
             self.last_off = self.map[self.idx].0;
             self.last_col = self.map[self.idx].1.col;
         }
         let Some(entry) = self.map.get(self.idx) else {
-            return Span::default();
+            return Pos::default();
         };
         if off >= self.last_off {
             let seg = self.text.get(self.last_off..off).unwrap_or("");
@@ -97,8 +119,8 @@ impl<'a> Locator<'a> {
             self.last_col = self.last_col.saturating_add(n as u32);
             self.last_off = off;
         }
-        Span {
-            file: entry.1.file.clone(),
+        Pos {
+            file: entry.1.file,
             line: entry.1.line,
             col: self.last_col,
         }
@@ -112,11 +134,71 @@ impl<'a> Locator<'a> {
 /// anywhere in a word and are removed (`ab"c d"e` is the one word `abc de`, quoted);
 /// inside quotes the escapes `\a \b \E \f \n \r \t \v \nnn \xHH.. \cC` are decoded and `\C`
 /// is `C`. Outside quotes a backslash is an ordinary character. An unterminated quote is an
-/// error at the opening quote; the word then runs to the end of the line.
-pub fn tokenize(text: &str, map: &[MapEntry], out: &mut Vec<Tok>, diags: &mut Vec<Diagnostic>) {
+/// error at the opening quote; the word then runs to the end of the line. `files` names
+/// the files of the map's positions.
+pub fn tokenize(
+    text: &str,
+    map: &[MapEntry],
+    files: &[Arc<PathBuf>],
+    out: &mut Vec<Tok>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut loc = Locator::new(text, map);
+    scan::<false, _>(text, &mut |off| loc.at(off).span(files), out, diags);
+}
+
+/// The fast path for a physical line that needs no preprocessing: tokenizes it up to its
+/// first unquoted `#` or `!` (the comment), with columns counted from 1 at the line start.
+/// Returns `false`, leaving `out` and `diags` as they were, when the line holds a `$` (it
+/// must go through substitution) — the caller then takes the general path.
+pub fn tokenize_physical(
+    line: &str,
+    file: &Arc<PathBuf>,
+    line_no: u32,
+    out: &mut Vec<Tok>,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let before = out.len();
+    let ok = if line.is_ascii() {
+        let mut at = |off: usize| Span {
+            file: file.clone(),
+            line: line_no,
+            col: u32::try_from(off + 1).unwrap_or(u32::MAX),
+        };
+        scan::<true, _>(line, &mut at, out, diags)
+    } else {
+        let map = [(
+            0,
+            Pos {
+                file: 0,
+                line: line_no,
+                col: 1,
+            },
+        )];
+        let mut loc = Locator::new(line, &map);
+        let mut at = |off: usize| Span {
+            file: file.clone(),
+            line: line_no,
+            col: loc.at(off).col,
+        };
+        scan::<true, _>(line, &mut at, out, diags)
+    };
+    if !ok {
+        out.truncate(before);
+    }
+    ok
+}
+
+/// The scanner behind [`tokenize`] and [`tokenize_physical`]. With `PHYSICAL`, an unquoted
+/// `#`/`!` ends the line and a `$` anywhere aborts (returns false).
+fn scan<const PHYSICAL: bool, F: FnMut(usize) -> Span>(
+    text: &str,
+    at: &mut F,
+    out: &mut Vec<Tok>,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
     let b = text.as_bytes();
     let n = b.len();
-    let mut loc = Locator::new(text, map);
     let mut i = 0;
     while i < n {
         let c = b[i];
@@ -124,23 +206,37 @@ pub fn tokenize(text: &str, map: &[MapEntry], out: &mut Vec<Tok>, diags: &mut Ve
             i += 1;
             continue;
         }
-        if c == b'{' {
-            out.push(Tok::Open(loc.at(i)));
-            i += 1;
-            continue;
-        }
-        if c == b'}' {
-            out.push(Tok::Close(loc.at(i)));
-            i += 1;
-            continue;
+        match c {
+            b'{' => {
+                out.push(Tok::Open(at(i)));
+                i += 1;
+                continue;
+            }
+            b'}' => {
+                out.push(Tok::Close(at(i)));
+                i += 1;
+                continue;
+            }
+            b'#' | b'!' if PHYSICAL => return true,
+            _ => {}
         }
         let start = i;
-        let span = loc.at(start);
+        let span = at(start);
         let mut buf: Option<Vec<u8>> = None;
+        let mut end_of_line = false;
         while i < n {
             let c = b[i];
             if is_space(c) || c == b'{' || c == b'}' {
                 break;
+            }
+            if PHYSICAL {
+                if c == b'#' || c == b'!' {
+                    end_of_line = true;
+                    break;
+                }
+                if c == b'$' {
+                    return false;
+                }
             }
             if c == b'"' || c == b'\'' {
                 let v = buf.get_or_insert_with(|| b[start..i].to_vec());
@@ -154,6 +250,9 @@ pub fn tokenize(text: &str, map: &[MapEntry], out: &mut Vec<Tok>, diags: &mut Ve
                         closed = true;
                         break;
                     }
+                    if PHYSICAL && d == b'$' {
+                        return false;
+                    }
                     if d == b'\\' {
                         i = unescape(b, i + 1, v);
                         continue;
@@ -164,7 +263,7 @@ pub fn tokenize(text: &str, map: &[MapEntry], out: &mut Vec<Tok>, diags: &mut Ve
                 if !closed {
                     diags.push(Diagnostic {
                         severity: Severity::Error,
-                        span: loc.at(qpos),
+                        span: at(qpos),
                         message: format!(
                             "unterminated quoted string (missing closing {})",
                             c as char
@@ -189,7 +288,11 @@ pub fn tokenize(text: &str, map: &[MapEntry], out: &mut Vec<Tok>, diags: &mut Ve
             ),
         };
         out.push(Tok::Word(Word { text, span, quoted }));
+        if end_of_line {
+            return true;
+        }
     }
+    true
 }
 
 /// Decodes one escape sequence whose first character (after the backslash) is at `i`,
@@ -261,18 +364,17 @@ fn unescape(b: &[u8], i: usize, out: &mut Vec<u8>) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
-    use std::sync::Arc;
 
     fn toks(s: &str) -> (Vec<Tok>, Vec<Diagnostic>) {
-        let span = Span {
-            file: Arc::new(PathBuf::from("t")),
+        let pos = Pos {
+            file: 0,
             line: 1,
             col: 1,
         };
+        let files = [Arc::new(PathBuf::from("t"))];
         let mut out = Vec::new();
         let mut d = Vec::new();
-        tokenize(s, &[(0, span)], &mut out, &mut d);
+        tokenize(s, &[(0, pos)], &files, &mut out, &mut d);
         (out, d)
     }
 

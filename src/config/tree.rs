@@ -15,7 +15,11 @@
 //!
 //! Errors: a stray `}` is reported at its position; a block never closed is reported at
 //! its opening brace, naming the keyword that opened it; a `{` with no statement to open
-//! is reported and its contents dropped.
+//! is reported and its contents dropped; blocks nested deeper than 64 levels are reported
+//! once and dropped (this bounds the tree's depth, so recursive walks and drops are safe).
+//!
+//! The parser is hand-written (not nom): a byte scanner in `lex` and this small stack
+//! machine, which measured faster and allocates only the words and nodes themselves.
 
 use super::lex::Tok;
 use super::{Diagnostic, LoadOptions, Severity, Span};
@@ -63,32 +67,51 @@ pub fn parse_str(text: &str, origin: &Path, opts: &LoadOptions) -> Parsed {
     super::lang_pre::run_str(text, origin, opts)
 }
 
-/// An open block: its header statement and the statements read so far inside it.
+/// The deepest block nesting kept (keepalived's own grammar needs about five).
+const MAX_DEPTH: usize = 64;
+
+/// An open block: its header statement, where its statements start in the shared node
+/// stack, and its opening brace.
 struct Frame {
     header: Option<Node>,
-    nodes: Vec<Node>,
+    start: usize,
     brace: Span,
 }
 
 /// Builds the tree from tokens, one logical line at a time.
+///
+/// Allocation-light: the statements of every open block live in one shared stack and are
+/// moved into an exactly-sized `Vec` when the block closes; a statement's words gather in a
+/// reused buffer until the statement ends.
 #[derive(Default)]
 pub(crate) struct Builder {
     stack: Vec<Frame>,
-    top: Vec<Node>,
-    pending: Option<Node>,
+    /// Statements of the top level, then of each open block in turn.
+    nodes: Vec<Node>,
+    /// The statement being read: its keyword, and its arguments so far in `args`.
+    keyword: Option<Word>,
+    args: Vec<Word>,
 }
 
 impl Builder {
-    fn nodes_mut(&mut self) -> &mut Vec<Node> {
-        match self.stack.last_mut() {
-            Some(f) => &mut f.nodes,
-            None => &mut self.top,
-        }
+    fn level_start(&self) -> usize {
+        self.stack.last().map(|f| f.start).unwrap_or(0)
+    }
+
+    /// Ends the statement being read (if any) and returns it.
+    fn take_pending(&mut self) -> Option<Node> {
+        let keyword = self.keyword.take()?;
+        Some(Node {
+            keyword,
+            args: self.args.drain(..).collect(),
+            children: None,
+            open_brace: None,
+        })
     }
 
     fn flush(&mut self) {
-        if let Some(n) = self.pending.take() {
-            self.nodes_mut().push(n);
+        if let Some(n) = self.take_pending() {
+            self.nodes.push(n);
         }
     }
 
@@ -96,39 +119,54 @@ impl Builder {
     pub(crate) fn line(&mut self, toks: &mut Vec<Tok>, diags: &mut Vec<Diagnostic>) {
         for t in toks.drain(..) {
             match t {
-                Tok::Word(w) => match self.pending.as_mut() {
-                    Some(n) => n.args.push(w),
-                    None => {
-                        self.pending = Some(Node {
-                            keyword: w,
-                            args: Vec::new(),
-                            children: None,
-                            open_brace: None,
-                        })
+                Tok::Word(w) => {
+                    if self.keyword.is_none() {
+                        self.keyword = Some(w);
+                    } else {
+                        self.args.push(w);
                     }
-                },
+                }
                 Tok::Open(span) => {
-                    let header = match self.pending.take() {
+                    let header = match self.take_pending() {
                         Some(n) => Some(n),
-                        None => {
-                            let nodes = self.nodes_mut();
-                            match nodes.last() {
-                                Some(last) if last.children.is_none() => nodes.pop(),
-                                _ => None,
+                        None => match self.nodes.last() {
+                            Some(last)
+                                if self.nodes.len() > self.level_start()
+                                    && last.children.is_none() =>
+                            {
+                                self.nodes.pop()
                             }
-                        }
+                            _ => None,
+                        },
                     };
-                    if header.is_none() {
-                        diags.push(Diagnostic {
-                            severity: Severity::Error,
-                            span: span.clone(),
-                            message: "'{' without a keyword to open; its block is ignored"
-                                .to_string(),
-                        });
-                    }
+                    let outer_ignored = self.stack.len() > MAX_DEPTH;
+                    let header = if self.stack.len() >= MAX_DEPTH {
+                        // Too deep: the block is read (to keep braces balanced) but dropped,
+                        // which also keeps the tree's depth (and its recursive drop) bounded.
+                        if !outer_ignored {
+                            diags.push(Diagnostic {
+                                severity: Severity::Error,
+                                span: span.clone(),
+                                message: format!(
+                                    "blocks nested more than {MAX_DEPTH} deep; this block is ignored"
+                                ),
+                            });
+                        }
+                        None
+                    } else {
+                        if header.is_none() {
+                            diags.push(Diagnostic {
+                                severity: Severity::Error,
+                                span: span.clone(),
+                                message: "'{' without a keyword to open; its block is ignored"
+                                    .to_string(),
+                            });
+                        }
+                        header
+                    };
                     self.stack.push(Frame {
                         header,
-                        nodes: Vec::new(),
+                        start: self.nodes.len(),
                         brace: span,
                     });
                 }
@@ -149,10 +187,11 @@ impl Builder {
     }
 
     fn close(&mut self, f: Frame) {
+        let children: Vec<Node> = self.nodes.drain(f.start..).collect();
         if let Some(mut h) = f.header {
-            h.children = Some(f.nodes);
+            h.children = Some(children);
             h.open_brace = Some(f.brace);
-            self.nodes_mut().push(h);
+            self.nodes.push(h);
         }
     }
 
@@ -174,6 +213,6 @@ impl Builder {
         while let Some(f) = self.stack.pop() {
             self.close(f);
         }
-        self.top
+        self.nodes
     }
 }

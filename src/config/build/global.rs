@@ -147,6 +147,7 @@ const TYPED: &[(&str, Shape)] = &[
     ("shutdown_script", Shape::Line),
     ("shutdown_script_timeout", Shape::Line),
     ("dynamic_interfaces", Shape::Line),
+    ("v3_checksum_as_v2", Shape::Line),
     // Process placement, also accepted at the top level.
     ("net_namespace", Shape::Line),
     ("net_namespace_ipvs", Shape::Line),
@@ -233,6 +234,13 @@ fn typed(ctx: &mut Ctx, g: &mut GlobalDefs, c: &Node) {
     match kw {
         "router_id" | "lvs_id" => g.router_id = ctx.string_arg(c),
         "notification_email" => {
+            let block = c.children.as_deref().unwrap_or(&[]);
+            if c.args.is_empty() && block.is_empty() {
+                ctx.warn(
+                    &c.keyword.span,
+                    "notification_email: empty; no address given".to_string(),
+                );
+            }
             for a in &c.args {
                 g.notification_email.push(a.text.clone());
             }
@@ -246,7 +254,17 @@ fn typed(ctx: &mut Ctx, g: &mut GlobalDefs, c: &Node) {
         "notification_email_from" => g.notification_email_from = ctx.string_arg(c),
         "smtp_server" => {
             if let Some(w) = ctx.arg(c, 0, "server") {
-                g.smtp_server = Some(w.text.clone());
+                if w.text.parse::<std::net::IpAddr>().is_ok() || is_hostname(&w.text) {
+                    g.smtp_server = Some(w.text.clone());
+                } else {
+                    ctx.error(
+                        &w.span,
+                        format!(
+                            "smtp_server: '{}' is not an IP address or host name",
+                            w.text
+                        ),
+                    );
+                }
             }
             if let Some(p) = c.args.get(1) {
                 g.smtp_server_port = ctx.int_word("smtp_server", p, 1, 65535).map(|v| v as u16);
@@ -323,7 +341,7 @@ fn typed(ctx: &mut Ctx, g: &mut GlobalDefs, c: &Node) {
             g.lvs_flush_on_stop = Some(vs);
         }
         "vrrp_garp_master_delay" => {
-            if let Some(v) = ctx.int_arg(c, 0, 86400) {
+            if let Some(v) = ctx.int_arg(c, 0, 4294) {
                 g.vrrp_garp.master_delay = secs(v);
             }
         }
@@ -333,7 +351,7 @@ fn typed(ctx: &mut Ctx, g: &mut GlobalDefs, c: &Node) {
             }
         }
         "vrrp_garp_lower_prio_delay" => {
-            if let Some(v) = ctx.int_arg(c, 0, 86400) {
+            if let Some(v) = ctx.int_arg(c, 0, 4294) {
                 g.vrrp_garp.lower_prio_delay = secs(v);
             }
         }
@@ -343,7 +361,7 @@ fn typed(ctx: &mut Ctx, g: &mut GlobalDefs, c: &Node) {
             }
         }
         "vrrp_garp_master_refresh" => {
-            if let Some(v) = ctx.int_arg(c, 0, 86400) {
+            if let Some(v) = ctx.int_arg(c, 0, 4294) {
                 g.vrrp_garp.master_refresh = if v == 0 { None } else { Some(secs(v)) };
             }
         }
@@ -401,6 +419,7 @@ fn typed(ctx: &mut Ctx, g: &mut GlobalDefs, c: &Node) {
                 g.shutdown_script_timeout = secs(v);
             }
         }
+        "v3_checksum_as_v2" => g.v3_checksum_as_v2 = ctx.opt_bool(c),
         "dynamic_interfaces" => {
             let allow = match c.args.first() {
                 None => false,
@@ -536,4 +555,17 @@ pub fn process_keyword(ctx: &mut Ctx, p: &mut ProcessDefs, c: &Node) {
         "child_wait_time" => p.child_wait_time = ctx.int_arg(c, 1, 1000).map(|v| v as u32),
         _ => {}
     }
+}
+
+/// A DNS host name: labels of letters, digits and '-', not starting or ending with '-'.
+fn is_hostname(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }

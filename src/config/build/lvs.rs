@@ -97,6 +97,16 @@ const COMMON: &[(&str, Shape)] = &[
     ("log_all_failures", Shape::Line),
 ];
 
+/// The common options MISC_CHECK takes (keepalived 2.2.7 rejects the connection ones).
+const MISC_TIMING: &[(&str, Shape)] = &[
+    ("alpha", Shape::Line),
+    ("retry", Shape::Line),
+    ("delay_before_retry", Shape::Line),
+    ("warmup", Shape::Line),
+    ("delay_loop", Shape::Line),
+    ("log_all_failures", Shape::Line),
+];
+
 const HTTP: &[(&str, Shape)] = &[
     ("http_protocol", Shape::Line),
     ("fast_recovery", Shape::Line),
@@ -166,7 +176,8 @@ impl Timing {
     /// Handles a timing keyword; false when `c` is not one.
     fn keyword(&mut self, ctx: &mut Ctx, c: &Node) -> bool {
         match c.keyword.text.as_str() {
-            "connect_timeout" => self.connect_timeout = ctx.timer_arg(c, 0.000001, 86400.0),
+            // keepalived keeps timers in 32-bit microseconds.
+            "connect_timeout" => self.connect_timeout = ctx.timer_arg(c, 0.000001, 4294.967295),
             "retry" | "nb_get_retry" => self.retry = ctx.int_arg(c, 0, 1_000_000).map(|v| v as u32),
             "delay_before_retry" => self.delay_before_retry = ctx.timer_arg(c, 0.0, 86400.0),
             "warmup" => self.warmup = ctx.timer_arg(c, 0.0, 86400.0),
@@ -200,7 +211,7 @@ pub fn virtual_server_group(ctx: &mut Ctx, node: &Node) -> Option<VirtualServerG
             let Some(w) = ctx.arg(c, 0, "mark") else {
                 continue;
             };
-            let Some(mark) = ctx.int_word("fwmark", w, 1, i64::from(u32::MAX)) else {
+            let Some(mark) = ctx.int_word("fwmark", w, 0, i64::from(u32::MAX)) else {
                 continue;
             };
             let family = match c.args.get(1).map(|w| (w.text.as_str(), w)) {
@@ -463,7 +474,7 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
             "snmp_name" => vs.snmp_name = ctx.string_arg(c),
             "omega" => vs.omega = ctx.flag(c),
             "quorum" => {
-                if let Some(v) = ctx.int_arg(c, 1, i64::from(u32::MAX)) {
+                if let Some(v) = ctx.int_arg(c, 0, i64::from(u32::MAX)) {
                     vs.quorum = v as u32;
                 }
             }
@@ -472,8 +483,8 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
                     vs.hysteresis = v as u32;
                 }
             }
-            "quorum_up" => vs.quorum_up = ctx.script_arg(c),
-            "quorum_down" => vs.quorum_down = ctx.script_arg(c),
+            "quorum_up" => ctx.set_script(&mut vs.quorum_up, c),
+            "quorum_down" => ctx.set_script(&mut vs.quorum_down, c),
             "ip_family" => {
                 if let Some(w) = ctx.arg(c, 0, "inet|inet6") {
                     match w.text.as_str() {
@@ -496,7 +507,7 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
                 }
                 ctx.no_extra(c, 2);
             }
-            "sorry_server_inhibit" => vs.sorry_server_inhibit = ctx.opt_bool(c),
+            "sorry_server_inhibit" => vs.sorry_server_inhibit = ctx.flag(c),
             "sorry_server_lvs_method" => vs.sorry_server_lvs_method = lvs_method(ctx, c),
             "inhibit_on_failure" => {
                 vs.inhibit_on_failure = ctx.opt_bool(c);
@@ -511,6 +522,77 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
         }
     }
     let _ = inhibit_given;
+    // keepalived reports each of these when missing, and picks its default.
+    let given = |k: &[&str]| {
+        kids(node)
+            .iter()
+            .any(|c| k.contains(&c.keyword.text.as_str()))
+    };
+    if !given(&["lvs_sched", "lb_algo"]) {
+        ctx.warn(
+            &vs.span,
+            "virtual_server: no lvs_sched given; using wlc".to_string(),
+        );
+    }
+    if !given(&["lvs_method", "lb_kind"]) {
+        ctx.warn(
+            &vs.span,
+            "virtual_server: no lvs_method given; using NAT".to_string(),
+        );
+    }
+    if protocol_span.is_none() && !matches!(vs.key, VsKey::Fwmark(_)) {
+        ctx.warn(
+            &vs.span,
+            "virtual_server: no protocol given; using UDP, as keepalived 2.2.7 does".to_string(),
+        );
+        vs.protocol = Protocol::Udp;
+    }
+    // Scheduler flags that belong to another scheduler are ignored, as keepalived does.
+    let sched = vs.lvs_sched.clone();
+    vs.sched_flags.retain(|f| {
+        let needs = if f.starts_with("sh-") {
+            "sh"
+        } else if f.starts_with("mh-") {
+            "mh"
+        } else {
+            return true;
+        };
+        if sched == needs {
+            return true;
+        }
+        let span = kids(node)
+            .iter()
+            .find(|c| c.keyword.text == *f)
+            .map(|c| c.keyword.span.clone())
+            .unwrap_or_else(|| vs.span.clone());
+        ctx.warn(
+            &span,
+            format!("{f}: only applies to the {needs} scheduler, not {sched}; ignored"),
+        );
+        false
+    });
+    if vs.hysteresis > 0 && vs.hysteresis >= vs.quorum {
+        ctx.warn(
+            &vs.span,
+            format!(
+                "virtual_server: hysteresis {} must be below quorum {}; using 0",
+                vs.hysteresis, vs.quorum
+            ),
+        );
+        vs.hysteresis = 0;
+    }
+    if vs.sorry_server.is_none() {
+        if let Some(c) = kids(node)
+            .iter()
+            .find(|c| c.keyword.text == "sorry_server_inhibit")
+        {
+            ctx.warn(
+                &c.keyword.span,
+                "sorry_server_inhibit: there is no sorry_server; ignored".to_string(),
+            );
+            vs.sorry_server_inhibit = false;
+        }
+    }
     if let (VsKey::Fwmark(_), Some(span)) = (&vs.key, &protocol_span) {
         ctx.warn(
             span,
@@ -544,6 +626,20 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
             rs.checkers.push(ch);
         }
         vs.real_servers.push(rs);
+    }
+    let total: u64 = vs.real_servers.iter().map(|r| r.weight.max(0) as u64).sum();
+    if u64::from(vs.quorum) > total {
+        ctx.warn(
+            &vs.span,
+            format!(
+                "virtual_server: quorum {} exceeds the total weight {total} of its real servers; using {total}",
+                vs.quorum
+            ),
+        );
+        vs.quorum = total as u32;
+        if vs.hysteresis > 0 && vs.hysteresis >= vs.quorum {
+            vs.hysteresis = 0;
+        }
     }
     Some(vs)
 }
@@ -655,7 +751,7 @@ fn real_server(ctx: &mut Ctx, node: &Node) -> Option<RsDraft> {
         }
         match c.keyword.text.as_str() {
             "weight" => {
-                if let Some(v) = ctx.int_arg(c, 0, 65535) {
+                if let Some(v) = ctx.int_arg(c, 0, i64::from(i32::MAX)) {
                     rs.weight = v as i32;
                 }
             }
@@ -665,8 +761,8 @@ fn real_server(ctx: &mut Ctx, node: &Node) -> Option<RsDraft> {
                     method_given = true;
                 }
             }
-            "notify_up" => rs.notify_up = ctx.script_arg(c),
-            "notify_down" => rs.notify_down = ctx.script_arg(c),
+            "notify_up" => ctx.set_script(&mut rs.notify_up, c),
+            "notify_down" => ctx.set_script(&mut rs.notify_down, c),
             "uthreshold" => {
                 rs.uthreshold = ctx.int_arg(c, 0, i64::from(u32::MAX)).map(|v| v as u32)
             }
@@ -714,11 +810,11 @@ fn common_keyword(ctx: &mut Ctx, ch: &mut Checker, t: &mut Timing, c: &Node) -> 
     match c.keyword.text.as_str() {
         "connect_ip" => ch.connect_ip = ctx.ip_arg(c),
         "connect_port" => {
-            ch.connect_port = ctx.int_arg(c, 0, 65535).map(|v| v as u16);
+            ch.connect_port = ctx.int_arg(c, 1, 65535).map(|v| v as u16);
         }
         "bindto" => ch.bindto = ctx.ip_arg(c),
         "bind_if" => ch.bind_if = ctx.string_arg(c),
-        "bind_port" => ch.bind_port = ctx.int_arg(c, 0, 65535).map(|v| v as u16),
+        "bind_port" => ch.bind_port = ctx.int_arg(c, 1, 65535).map(|v| v as u16),
         "fwmark" => ch.fwmark = ctx.int_arg(c, 0, i64::from(u32::MAX)).map(|v| v as u32),
         "log_all_failures" => ch.log_all_failures = ctx.opt_bool(c),
         _ => return false,
@@ -897,7 +993,9 @@ fn checker(ctx: &mut Ctx, node: &Node) -> Vec<(Checker, Timing)> {
             let mut dynamic = false;
             let mut user: Option<(String, Option<String>)> = None;
             let mut ch = new_checker(span, CheckerKind::Tcp);
-            let tab = table(MISC, true);
+            // MISC_CHECK does not connect: only the timing options apply.
+            let mut tab = table(MISC, false);
+            tab.extend_from_slice(MISC_TIMING);
             for c in kids(node) {
                 if !ctx.check_keyword(c, &tab) || common_keyword(ctx, &mut ch, &mut t, c) {
                     continue;
@@ -1078,6 +1176,10 @@ fn url(ctx: &mut Ctx, node: &Node) -> Option<UrlCheck> {
                     u.path = s;
                 }
             }
+            "digest" if u.digest.is_some() => ctx.warn(
+                &c.keyword.span,
+                "digest: already given for this url; this one is ignored".to_string(),
+            ),
             "digest" => {
                 if let Some(s) = ctx.string_arg(c) {
                     if s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -10,14 +10,14 @@ use super::Builder;
 use std::net::IpAddr;
 use std::time::Duration;
 
-pub fn finish(ctx: &mut Ctx, b: Builder, opts: &LoadOptions) -> Config {
+pub fn finish(ctx: &mut Ctx, b: Builder, opts: &LoadOptions, host_files: bool) -> Config {
     let mut config = b.config;
     let global = config.global.clone();
     let mut drafts = b.instances;
     for d in &mut drafts {
         resolve_instance(ctx, &global, d);
     }
-    validate::validate(ctx, &mut config, &mut drafts, opts);
+    validate::validate(ctx, &mut config, &mut drafts, opts, host_files);
     config.instances = drafts.into_iter().map(|d| d.inst).collect();
     config
 }
@@ -49,6 +49,46 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
     // keepalived: `state MASTER` without a priority makes the address owner.
     if inst.initial_state == InitialState::Master && ex.priority.is_none() {
         inst.priority = 255;
+    }
+
+    // Preemption settings that cannot work, reset as keepalived does.
+    if inst.nopreempt {
+        let span = ex.nopreempt.clone().unwrap_or_else(|| inst.span.clone());
+        if inst.priority == 255 {
+            ctx.warn(
+                &span,
+                format!("nopreempt: {name} has priority 255 (the address owner), which always takes over; ignored"),
+            );
+            inst.nopreempt = false;
+        } else if inst.initial_state == InitialState::Master {
+            ctx.warn(
+                &span,
+                format!("nopreempt: does not work with state MASTER in {name}; ignored"),
+            );
+            inst.nopreempt = false;
+        }
+    }
+    if !inst.preempt_delay.is_zero() && inst.nopreempt {
+        let span = ex
+            .preempt_delay
+            .clone()
+            .unwrap_or_else(|| inst.span.clone());
+        ctx.warn(
+            &span,
+            format!("preempt_delay: has no effect with nopreempt in {name}; using 0"),
+        );
+        inst.preempt_delay = Duration::ZERO;
+    }
+    if !inst.preempt_delay.is_zero() && inst.initial_state == InitialState::Master {
+        let span = ex
+            .preempt_delay
+            .clone()
+            .unwrap_or_else(|| inst.span.clone());
+        ctx.warn(
+            &span,
+            format!("preempt_delay: does not work with state MASTER in {name}; using 0"),
+        );
+        inst.preempt_delay = Duration::ZERO;
     }
 
     // Address family: the first VIP decides; every other VIP must match.
@@ -154,6 +194,14 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
         inst.initial_state = InitialState::Backup;
     }
 
+    if inst.use_vmac.is_some() && inst.promote_secondaries {
+        ctx.warn(
+            &inst.span,
+            format!("promote_secondaries: set automatically with use_vmac in {name}; ignored"),
+        );
+        inst.promote_secondaries = false;
+    }
+
     // use_vmac defaults need the VRID.
     if let Some(v) = &mut inst.use_vmac {
         if v.name.is_empty() {
@@ -163,9 +211,20 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
             };
             v.name = format!("{prefix}.{}", inst.vrid);
         }
+        let kind = if fam == Family::Inet6 { 2 } else { 1 };
+        let rfc = [0x00, 0x00, 0x5e, 0x00, kind, inst.vrid];
+        if v.mac != [0; 6] && v.mac[..5] == rfc[..5] {
+            // keepalived: an explicit MAC may not be the RFC 5798 one (it is the default).
+            ctx.warn(
+                &inst.span,
+                format!(
+                    "use_vmac: {name} may not name the RFC 5798 MAC explicitly; it is the default"
+                ),
+            );
+            v.mac = [0; 6];
+        }
         if v.mac == [0; 6] {
-            let kind = if fam == Family::Inet6 { 2 } else { 1 };
-            v.mac = [0x00, 0x00, 0x5e, 0x00, kind, inst.vrid];
+            v.mac = rfc;
         }
     }
 
@@ -222,6 +281,7 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
         .or(g.smtp_alert_vrrp)
         .or(g.smtp_alert)
         .unwrap_or(false);
+    inst.v3_checksum_as_v2 = ex.v3_checksum_as_v2.unwrap_or(g.v3_checksum_as_v2);
     inst.notify_priority_changes = ex
         .notify_priority_changes
         .unwrap_or(g.vrrp_notify_priority_changes);

@@ -111,7 +111,7 @@ fn auth_pass_is_eight_bytes_and_scripts_split() {
 #[test]
 fn checker_options_inherit_vs_rs_checker() {
     let c = clean(
-        "virtual_server 10.0.0.1 80 {\n delay_loop 10\n lb_algo rr\n lb_kind DR\n nb_get_retry 4\n \
+        "virtual_server 10.0.0.1 80 {\n protocol TCP\n delay_loop 10\n lb_algo rr\n lb_kind DR\n nb_get_retry 4\n \
          real_server 10.0.1.1 80 {\n  connect_timeout 2\n  HTTP_GET {\n   url {\n    path /\n   }\n  }\n  \
          DNS_CHECK {\n   retry 9\n  }\n  MISC_CHECK {\n   misc_path \"/bin/check x\"\n  }\n }\n}\n",
     );
@@ -223,4 +223,19 @@ fn state_master_without_priority_is_the_owner() {
         "{VI} state MASTER\n priority 90\n virtual_ipaddress {{\n  10.0.0.1\n }}\n}}\n"
     ));
     assert_eq!(c.instances[0].priority, 90);
+}
+
+#[test]
+fn v3_checksum_as_v2_global_and_instance() {
+    let c = clean(&format!(
+        "global_defs {{\n v3_checksum_as_v2\n}}\n{VI} version 3\n virtual_ipaddress {{\n  10.0.0.1\n }}\n}}\n\
+         vrrp_instance VI_2 {{\n interface eth0\n virtual_router_id 10\n version 3\n v3_checksum_as_v2 off\n \
+         virtual_ipaddress {{\n  10.0.0.2\n }}\n}}\n"
+    ));
+    assert!(c.instances[0].v3_checksum_as_v2);
+    assert!(!c.instances[1].v3_checksum_as_v2);
+    let d = super::super::dump::dump(&c);
+    let again = clean(&d);
+    assert!(again.instances[0].v3_checksum_as_v2);
+    assert!(!again.instances[1].v3_checksum_as_v2);
 }

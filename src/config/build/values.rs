@@ -121,7 +121,12 @@ impl Ctx {
                 None
             }
             None => {
-                self.error(&w.span, format!("{kw}: '{}' is not a number", w.text));
+                let what = if parse_timer(w.text.trim_start_matches('-')).is_some() {
+                    "a whole number"
+                } else {
+                    "a number"
+                };
+                self.error(&w.span, format!("{kw}: '{}' is not {what}", w.text));
                 None
             }
         }
@@ -214,6 +219,22 @@ impl Ctx {
         let a = self.ip_word(&node.keyword.text, w);
         self.no_extra(node, 1);
         a
+    }
+
+    /// A script keyword that may be given once: a repeat is reported and ignored, as
+    /// keepalived does ("script already specified").
+    pub fn set_script(&mut self, slot: &mut Option<ScriptCommand>, node: &Node) {
+        if slot.is_some() {
+            self.warn(
+                &node.keyword.span,
+                format!(
+                    "{}: already given in this block; this one is ignored",
+                    node.keyword.text
+                ),
+            );
+            return;
+        }
+        *slot = self.script_arg(node);
     }
 
     /// `SCRIPT [USER [GROUP]]` as used by notify scripts: the first word is the command

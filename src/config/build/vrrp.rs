@@ -34,6 +34,7 @@ pub const INSTANCE: &[(&str, Shape)] = &[
     ("unicast_fault_no_peer", Shape::Line),
     ("unicast_ttl", Shape::Line),
     ("old_unicast_checksum", Shape::Line),
+    ("v3_checksum_as_v2", Shape::Line),
     ("garp_master_delay", Shape::Line),
     ("garp_master_repeat", Shape::Line),
     ("garp_lower_prio_delay", Shape::Line),
@@ -110,6 +111,7 @@ pub struct Explicit {
     pub auth_type: Option<(String, Span)>,
     pub auth_pass: Option<(String, Span)>,
     pub preempt_delay: Option<Span>,
+    pub nopreempt: Option<Span>,
     pub unicast_peer: Option<Span>,
     pub vmac_xmit_base: Option<Span>,
     pub garp_master_delay: Option<Duration>,
@@ -128,6 +130,7 @@ pub struct Explicit {
     pub check_unicast_src: Option<bool>,
     pub smtp_alert: Option<bool>,
     pub notify_priority_changes: Option<bool>,
+    pub v3_checksum_as_v2: Option<bool>,
     pub native_ipv6: bool,
     /// The span of each unicast peer line, parallel to `unicast_peers`.
     pub peer_spans: Vec<Span>,
@@ -305,18 +308,19 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
             ctx.no_extra(c, 1);
             inst.old_unicast_checksum = Some(never);
         }
+        "v3_checksum_as_v2" => ex.v3_checksum_as_v2 = Some(ctx.opt_bool(c)),
         "garp_master_delay" => {
-            ex.garp_master_delay = ctx.int_arg(c, 0, 86400).map(|v| secs(v as u64))
+            ex.garp_master_delay = ctx.int_arg(c, 0, 4294).map(|v| secs(v as u64))
         }
         "garp_master_repeat" => ex.garp_master_repeat = ctx.int_arg(c, 1, 10000).map(|v| v as u32),
         "garp_lower_prio_delay" => {
-            ex.garp_lower_prio_delay = ctx.int_arg(c, 0, 86400).map(|v| secs(v as u64))
+            ex.garp_lower_prio_delay = ctx.int_arg(c, 0, 4294).map(|v| secs(v as u64))
         }
         "garp_lower_prio_repeat" => {
             ex.garp_lower_prio_repeat = ctx.int_arg(c, 0, 10000).map(|v| v as u32)
         }
         "garp_master_refresh" => {
-            ex.garp_master_refresh = ctx.int_arg(c, 0, 86400).map(|v| secs(v as u64))
+            ex.garp_master_refresh = ctx.int_arg(c, 0, 4294).map(|v| secs(v as u64))
         }
         "garp_master_refresh_repeat" => {
             ex.garp_master_refresh_repeat = ctx.int_arg(c, 1, 10000).map(|v| v as u32)
@@ -393,7 +397,10 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         }
         "accept" => ex.accept = Some((ctx.flag(c), span.clone())),
         "no_accept" => ex.accept = Some((!ctx.flag(c), span.clone())),
-        "nopreempt" => inst.nopreempt = ctx.flag(c),
+        "nopreempt" => {
+            inst.nopreempt = ctx.flag(c);
+            ex.nopreempt = Some(span.clone());
+        }
         "preempt" => inst.nopreempt = !ctx.flag(c),
         "preempt_delay" => {
             if let Some(d) = ctx.timer_arg(c, 0.0, 1000.0) {
@@ -404,13 +411,13 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         "skip_check_adv_addr" => ex.skip_check_adv_addr = Some(ctx.opt_bool(c)),
         "strict_mode" => ex.strict = Some(ctx.opt_bool(c)),
         "debug" => inst.debug = ctx.int_arg(c, 0, 4).map(|v| v as u8),
-        "notify_master" => inst.notify.master = ctx.script_arg(c),
-        "notify_backup" => inst.notify.backup = ctx.script_arg(c),
-        "notify_fault" => inst.notify.fault = ctx.script_arg(c),
-        "notify_stop" => inst.notify.stop = ctx.script_arg(c),
+        "notify_master" => ctx.set_script(&mut inst.notify.master, c),
+        "notify_backup" => ctx.set_script(&mut inst.notify.backup, c),
+        "notify_fault" => ctx.set_script(&mut inst.notify.fault, c),
+        "notify_stop" => ctx.set_script(&mut inst.notify.stop, c),
         "notify_deleted" => inst.notify.deleted = notify_deleted(ctx, c),
-        "notify" => inst.notify.any = ctx.script_arg(c),
-        "notify_master_rx_lower_pri" => inst.notify.master_rx_lower_pri = ctx.script_arg(c),
+        "notify" => ctx.set_script(&mut inst.notify.any, c),
+        "notify_master_rx_lower_pri" => ctx.set_script(&mut inst.notify.master_rx_lower_pri, c),
         "notify_priority_changes" => ex.notify_priority_changes = Some(ctx.opt_bool(c)),
         "smtp_alert" => ex.smtp_alert = Some(ctx.opt_bool(c)),
         "kernel_rx_buf_size" => {
@@ -966,12 +973,12 @@ pub fn sync_group(ctx: &mut Ctx, node: &Node) -> Option<SyncGroup> {
             "track_file" => g.track_files = track_refs(ctx, c, 254),
             "track_process" => g.track_processes = track_refs(ctx, c, 254),
             "track_bfd" => g.track_bfds = track_refs(ctx, c, 253),
-            "notify_master" => g.notify.master = ctx.script_arg(c),
-            "notify_backup" => g.notify.backup = ctx.script_arg(c),
-            "notify_fault" => g.notify.fault = ctx.script_arg(c),
-            "notify_stop" => g.notify.stop = ctx.script_arg(c),
+            "notify_master" => ctx.set_script(&mut g.notify.master, c),
+            "notify_backup" => ctx.set_script(&mut g.notify.backup, c),
+            "notify_fault" => ctx.set_script(&mut g.notify.fault, c),
+            "notify_stop" => ctx.set_script(&mut g.notify.stop, c),
             "notify_deleted" => g.notify.deleted = notify_deleted(ctx, c),
-            "notify" => g.notify.any = ctx.script_arg(c),
+            "notify" => ctx.set_script(&mut g.notify.any, c),
             "notify_priority_changes" => g.notify_priority_changes = ctx.opt_bool(c),
             "smtp_alert" => g.smtp_alert = ctx.opt_bool(c),
             "global_tracking" => g.global_tracking = ctx.flag(c),

@@ -1,0 +1,221 @@
+//! `include` and its variants (`includer`, `includem`, `includew`, `includeb`, `includea`,
+//! and `includet`, the same as `includea`), and `include_check`: resolving patterns against
+//! the including file's directory, the checks that make a missing file an error, cycle
+//! detection, and reading the included files.
+
+use super::lang_glob::{brace_expand, glob, has_wildcard};
+use super::lang_line::LLine;
+use super::lang_pre::Pre;
+use super::{Diagnostic, Severity, Span};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Deepest nesting of includes.
+pub(super) const MAX_INCLUDE_DEPTH: usize = 32;
+// include_check bits.
+pub(super) const CHK_READABLE: u8 = 1;
+pub(super) const CHK_MATCH: u8 = 2;
+pub(super) const CHK_WILDCARD: u8 = 4;
+pub(super) const CHK_BRACE: u8 = 8;
+pub(super) const CHK_ALL: u8 = CHK_READABLE | CHK_MATCH | CHK_WILDCARD | CHK_BRACE;
+
+/// The include keywords and the checks each adds.
+pub(super) fn include_kind(word: &str) -> Option<u8> {
+    Some(match word {
+        "include" => 0,
+        "includer" => CHK_READABLE,
+        "includem" => CHK_MATCH | CHK_READABLE,
+        "includew" => CHK_WILDCARD | CHK_READABLE,
+        "includeb" => CHK_BRACE | CHK_READABLE,
+        "includea" | "includet" => CHK_ALL,
+        _ => return None,
+    })
+}
+
+impl Pre<'_> {
+    /// `include_check [OPTIONS]`.
+    pub(super) fn include_check(&mut self, rest: &LLine) {
+        let mut level = self.files.last().map(|f| f.check).unwrap_or(0);
+        let words: Vec<(usize, &str)> = rest
+            .text
+            .split_ascii_whitespace()
+            .map(|w| (w.as_ptr() as usize - rest.text.as_ptr() as usize, w))
+            .collect();
+        if words.is_empty() {
+            level = CHK_ALL;
+        } else if !words[0].1.starts_with(['+', '-']) {
+            level = 0;
+        }
+        let mut bad = Vec::new();
+        for (off, w) in &words {
+            let (add, name) = match w.strip_prefix('-') {
+                Some(n) => (false, n),
+                None => (true, w.strip_prefix('+').unwrap_or(w)),
+            };
+            let bits = match name {
+                "readable" => CHK_READABLE,
+                "match" => CHK_MATCH | CHK_READABLE,
+                "wildcard_match" => CHK_WILDCARD | CHK_READABLE,
+                "brace_match" => CHK_BRACE | CHK_READABLE,
+                _ => {
+                    bad.push((*off, name.to_string()));
+                    continue;
+                }
+            };
+            if add {
+                level |= bits;
+            } else {
+                // Removing one check leaves `readable` to the others that imply it.
+                let removed = if name == "readable" {
+                    CHK_READABLE
+                } else {
+                    bits & !CHK_READABLE
+                };
+                level &= !removed;
+            }
+        }
+        for (off, name) in bad {
+            let span = self.span(rest.pos(off));
+            self.warn(
+                span,
+                format!("unknown include_check option '{name}' (expected readable, match, wildcard_match or brace_match); ignored"),
+            );
+        }
+        if let Some(f) = self.files.last_mut() {
+            f.check = level;
+        }
+    }
+
+    /// An include line: `kw PATTERN`.
+    pub(super) fn include(&mut self, kw: String, kind: u8, rest: LLine, span: Span) {
+        let Some(ctx) = self.files.last() else {
+            return;
+        };
+        let mut flags = ctx.check | kind;
+        if self.opts.all_config {
+            flags = CHK_ALL;
+        }
+        let dir = ctx.dir.clone();
+        // The pattern: the rest of the line; surrounding quotes are removed.
+        let raw = rest.text.trim();
+        let pattern = match raw.as_bytes().first() {
+            Some(&q @ (b'"' | b'\'')) if raw.len() >= 2 && raw.as_bytes()[raw.len() - 1] == q => {
+                &raw[1..raw.len() - 1]
+            }
+            _ => raw,
+        }
+        .to_string();
+        if pattern.is_empty() {
+            self.error(span, format!("'{kw}' without a file name"));
+            return;
+        }
+        let fatal = |bit: u8| {
+            if flags & bit != 0 {
+                Severity::Error
+            } else {
+                Severity::Warning
+            }
+        };
+        let Some(alts) = brace_expand(&pattern) else {
+            self.error(
+                span,
+                format!("'{pattern}': brace expansion gives too many names"),
+            );
+            return;
+        };
+        let braced = alts.len() > 1 || alts.first().is_some_and(|a| *a != pattern);
+        let mut brace_missing = false;
+        let mut any = false;
+        for alt in &alts {
+            let matches = glob(alt, &dir);
+            if matches.is_empty() {
+                if braced {
+                    brace_missing = true;
+                } else if !has_wildcard(alt) {
+                    let full = dir.join(alt);
+                    self.missing.push(full);
+                    self.diags.push(Diagnostic {
+                        severity: fatal(CHK_MATCH),
+                        span: span.clone(),
+                        message: format!("config file missing: '{pattern}'"),
+                    });
+                }
+            }
+            let wild = has_wildcard(alt);
+            for m in matches {
+                // A wildcard also matches directories (`conf.d/*` with a subdirectory):
+                // those are skipped; a directory named outright is reported below.
+                if wild && m.is_dir() {
+                    continue;
+                }
+                any = true;
+                self.include_file(&m, &span, fatal(CHK_READABLE));
+            }
+        }
+        if braced && brace_missing && flags & CHK_BRACE != 0 {
+            self.missing.push(dir.join(&pattern));
+            self.error(
+                span.clone(),
+                format!("some config files missing: '{pattern}'"),
+            );
+        }
+        if !any && has_wildcard(&pattern) && flags & CHK_WILDCARD != 0 {
+            self.missing.push(dir.join(&pattern));
+            self.error(span, format!("no config files matched '{pattern}'"));
+        }
+    }
+
+    /// Reads an included file (one match of an include pattern).
+    pub(super) fn include_file(&mut self, path: &Path, span: &Span, unreadable: Severity) {
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if self.open.contains(&canonical) {
+            self.error(
+                span.clone(),
+                format!(
+                    "include cycle: '{}' is already being read; not included again",
+                    path.display()
+                ),
+            );
+            return;
+        }
+        if self.open.len() >= MAX_INCLUDE_DEPTH {
+            self.error(
+                span.clone(),
+                format!(
+                    "includes nested more than {MAX_INCLUDE_DEPTH} deep; '{}' not read",
+                    path.display()
+                ),
+            );
+            return;
+        }
+        // Only regular files: never a directory, a FIFO or a device like /dev/zero.
+        if let Ok(meta) = std::fs::metadata(path) {
+            if !meta.is_file() {
+                self.diags.push(Diagnostic {
+                    severity: unreadable,
+                    span: span.clone(),
+                    message: format!(
+                        "cannot read config file '{}': not a regular file",
+                        path.display()
+                    ),
+                });
+                self.missing.push(path.to_path_buf());
+                return;
+            }
+        }
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes);
+                self.run_text(&text, Arc::new(path.to_path_buf()), canonical);
+            }
+            Err(e) => {
+                self.diags.push(Diagnostic {
+                    severity: unreadable,
+                    span: span.clone(),
+                    message: format!("cannot read config file '{}': {e}", path.display()),
+                });
+                self.missing.push(path.to_path_buf());
+            }
+        }
+    }
+}
