@@ -749,7 +749,13 @@ fn dont_release_vrrp_keeps_addresses_on_sigterm() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let lab = Lab::new(1, 1);
     let extra = "virtual_routes {\n        10.99.0.0/16 via 10.77.0.254 dev eth0\n    }";
-    let mut r1 = Daemon::start_args(&lab, "r1", "r1", &conf(200, "0.1", extra, ""), &["-V"]);
+    let mut r1 = Daemon::start_args(
+        &lab,
+        "r1",
+        "r1",
+        &conf(200, "0.1", extra, ""),
+        &["-V", "-a"],
+    );
     assert!(wait_holders(&lab, &["r1"], Duration::from_secs(3)));
     assert!(wait_for(Duration::from_secs(2), || lab
         .must("r1", "ip route show")
@@ -757,6 +763,13 @@ fn dont_release_vrrp_keeps_addresses_on_sigterm() {
     r1.signal(libc::SIGTERM);
     assert_eq!(r1.wait_exit(Duration::from_secs(5)), Some(0));
     assert!(lab.has_addr("r1", VIP), "-V: the VIP must stay");
+    // -a: the address the daemon added was reported by netlink and logged.
+    assert!(
+        r1.log_text()
+            .contains("Netlink reports 10.77.0.100/24 added to eth0"),
+        "{}",
+        r1.log_text()
+    );
     assert!(
         lab.must("r1", "ip route show").contains("10.99.0.0/16"),
         "-V: the route must stay"

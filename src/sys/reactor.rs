@@ -94,6 +94,7 @@ impl Reactor {
         let mut signals = signals::open().map_err(|e| format!("signals: {e}"))?;
         let mut world = SysWorld::new(registry, nl);
         world.keep_on_exit = opts.dont_release_vrrp;
+        world.set_address_monitoring(opts.address_monitoring);
         let reg = poll.registry();
         let t = world.tokens.insert(Source::Timer);
         reg.register(&mut SourceFd(&timer.as_raw_fd()), t, Interest::READABLE)
