@@ -775,3 +775,53 @@ fn dont_release_vrrp_keeps_addresses_on_sigterm() {
         "-V: the route must stay"
     );
 }
+
+#[test]
+fn interface_removed_and_recreated_is_followed() {
+    if !require_root("interface_removed_and_recreated_is_followed") {
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new(2, 1);
+    // r2 (200) is master, r1 (100) backup.
+    let r1 = Daemon::start(&lab, "r1", "r1", &conf(100, "0.1", "", ""));
+    let r2 = Daemon::start(&lab, "r2", "r2", &conf(200, "0.1", "", ""));
+    assert!(wait_holders(&lab, &["r2"], Duration::from_secs(5)));
+    // r1's interface disappears, then comes back with a new index: r1 must open a socket on
+    // the new interface and hear r2 again, or it would declare r2 dead and become master.
+    lab.must("r1", "ip link del eth0");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        r1.log_text().contains("FAULT"),
+        "r1 should be in FAULT without its interface\n{}",
+        r1.log_text()
+    );
+    let tmp = format!("{}x", lab.prefix);
+    must(&format!(
+        "ip link add {tmp} netns {} type veth peer name p10 netns {}",
+        lab.ns("r1"),
+        lab.ns("sw")
+    ));
+    lab.must("sw", "ip link set p10 master br0 up");
+    lab.must(
+        "r1",
+        &format!("ip link set {tmp} name eth0 && ip addr add 10.77.0.1/24 dev eth0 && ip link set eth0 up"),
+    );
+    // Well past Master_Down_Interval (0.36 s): r1 stays backup.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        lab.holders(VIP),
+        vec!["r2"],
+        "r1 does not hear r2 on the recreated interface\n{}",
+        r1.log_text()
+    );
+    // And it works as a backup: r2 stops, r1 takes over.
+    let mut r2 = r2;
+    r2.signal(libc::SIGTERM);
+    assert!(
+        wait_holders(&lab, &["r1"], Duration::from_secs(3)),
+        "{:?}\n{}",
+        lab.holders(VIP),
+        r1.log_text()
+    );
+}
