@@ -64,7 +64,9 @@ fn election_preemption_sigterm_failover_and_garp() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let lab = Lab::new(2, 1);
     let mut cap = Capture::start(&lab, "br0", "all", "ip proto 112 or arp");
-    let mut r1 = Daemon::start(&lab, "r1", "r1", &conf(200, "0.1", "", ""));
+    let flag = lab.file("r1.master");
+    let notify = format!("notify_master \"/bin/touch {}\"", flag.display());
+    let mut r1 = Daemon::start(&lab, "r1", "r1", &conf(200, "0.1", &notify, ""));
     let mut r2 = Daemon::start(&lab, "r2", "r2", &conf(100, "0.1", "", ""));
     assert!(
         wait_holders(&lab, &["r1"], Duration::from_secs(5)),
@@ -75,6 +77,14 @@ fn election_preemption_sigterm_failover_and_garp() {
     // Stable: r2 stays backup.
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(lab.holders(VIP), vec!["r1"]);
+    // The notify script ran, and was reaped: no zombie child.
+    assert!(
+        wait_for(Duration::from_secs(2), || flag.exists()),
+        "notify_master did not run\n{}",
+        r1.log_text()
+    );
+    let kids = sh(&format!("ps -o stat= --ppid {}", r1.pid())).1;
+    assert!(!kids.contains('Z'), "zombie children: {kids}");
 
     // SIGTERM: priority-0 advert, r2 takes over after the skew time only, r1 releases.
     r1.signal(libc::SIGTERM);
