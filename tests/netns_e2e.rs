@@ -540,6 +540,19 @@ fn daemon_life_fork_pidfile_namespace_reload_and_dumps() {
     );
     let data = std::fs::read_to_string("/tmp/keepalived.data").unwrap();
     assert!(data.contains("State = MASTER"), "{data}");
+    let stats = std::fs::read_to_string("/tmp/keepalived.stats").unwrap();
+    assert!(stats.contains("VRRP Instance: VI_1"), "{stats}");
+    // keepalived's JSON signal (SIGRTMIN+2).
+    let _ = std::fs::remove_file("/tmp/keepalived.json");
+    unsafe { libc::kill(pid, libc::SIGRTMIN() + 2) };
+    assert!(
+        wait_for(Duration::from_secs(2), || {
+            std::fs::read_to_string("/tmp/keepalived.json")
+                .unwrap_or_default()
+                .contains("\"iname\":\"VI_1\",\"state\":\"MASTER\"")
+        }),
+        "no JSON dump"
+    );
 
     // SIGHUP with a broken file: logged, the daemon keeps running as master.
     std::fs::write(&conf_path, "vrrp_instance VI_1 {\n    priority banana\n").unwrap();
