@@ -839,7 +839,6 @@ fn interface_removed_and_recreated_is_followed() {
         r1.log_text()
     );
     // And it works as a backup: r2 stops, r1 takes over.
-    let mut r2 = r2;
     r2.signal(libc::SIGTERM);
     assert!(
         wait_holders(&lab, &["r1"], Duration::from_secs(3)),
