@@ -117,6 +117,8 @@ pub(crate) struct Builder {
     pub config: Config,
     pub instances: Vec<vrrp::Draft>,
     pub global_span: Option<Span>,
+    /// Per sync group (in order): `smtp_alert` and `notify_priority_changes` were given.
+    pub group_explicit: Vec<(bool, bool)>,
 }
 
 impl Builder {
@@ -145,6 +147,9 @@ impl Builder {
             }
             "vrrp_sync_group" => {
                 if let Some(g) = vrrp::sync_group(ctx, node) {
+                    let given = |k: &str| children.iter().any(|c| c.keyword.text == k);
+                    self.group_explicit
+                        .push((given("smtp_alert"), given("notify_priority_changes")));
                     self.config.sync_groups.push(g);
                 }
             }
