@@ -8,7 +8,7 @@ use super::values::{parse_prefix, Ctx, Shape};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
-const VS: &[(&str, Shape)] = &[
+pub(super) const VS: &[(&str, Shape)] = &[
     ("lvs_sched", Shape::Line),
     ("lb_algo", Shape::Line),
     ("flag-1", Shape::Line),
@@ -49,7 +49,7 @@ const VS: &[(&str, Shape)] = &[
     ("real_server", Shape::Block),
 ];
 
-const RS: &[(&str, Shape)] = &[
+pub(super) const RS: &[(&str, Shape)] = &[
     ("weight", Shape::Line),
     ("lvs_method", Shape::Line),
     ("notify_up", Shape::Line),
@@ -80,7 +80,7 @@ const RS: &[(&str, Shape)] = &[
 ];
 
 /// Options of every connecting checker.
-const COMMON: &[(&str, Shape)] = &[
+pub(super) const COMMON: &[(&str, Shape)] = &[
     ("connect_ip", Shape::Line),
     ("connect_port", Shape::Line),
     ("bindto", Shape::Line),
@@ -136,7 +136,7 @@ const FILE: &[(&str, Shape)] = &[
 ];
 const BFD: &[(&str, Shape)] = &[("name", Shape::Line)];
 
-const URL: &[(&str, Shape)] = &[
+pub(super) const URL: &[(&str, Shape)] = &[
     ("path", Shape::Line),
     ("digest", Shape::Line),
     ("status_code", Shape::Line),
