@@ -396,9 +396,7 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
         real_servers: Vec::new(),
     };
     let mut timing = Timing::default();
-    let mut method_given = false;
     let mut protocol_span: Option<Span> = None;
-    let mut inhibit_given = false;
     let mut rss: Vec<RsDraft> = Vec::new();
     for c in kids(node) {
         if !ctx.check_keyword(c, VS) {
@@ -432,7 +430,6 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
             "lvs_method" | "lb_kind" => {
                 if let Some(m) = lvs_method(ctx, c) {
                     vs.lvs_method = m;
-                    method_given = true;
                 }
             }
             "persistence_engine" => vs.persistence_engine = ctx.string_arg(c),
@@ -511,7 +508,6 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
             "sorry_server_lvs_method" => vs.sorry_server_lvs_method = lvs_method(ctx, c),
             "inhibit_on_failure" => {
                 vs.inhibit_on_failure = ctx.opt_bool(c);
-                inhibit_given = true;
             }
             "real_server" => {
                 if let Some(rs) = real_server(ctx, c) {
@@ -521,7 +517,6 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
             _ => {}
         }
     }
-    let _ = inhibit_given;
     // keepalived reports each of these when missing, and picks its default.
     let given = |k: &[&str]| {
         kids(node)
@@ -614,7 +609,6 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
         if !rs_inhibit_given {
             rs.inhibit_on_failure = vs.inhibit_on_failure;
         }
-        let _ = method_given;
         rs.alpha = rt.alpha;
         rs.connect_timeout = rt.connect_timeout;
         rs.retry = rt.retry;
