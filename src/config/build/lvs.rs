@@ -621,6 +621,22 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
         }
         vs.real_servers.push(rs);
     }
+    if vs.real_servers.is_empty() {
+        ctx.warn(
+            &vs.span,
+            "virtual_server: no real_server; ignored".to_string(),
+        );
+        return None;
+    }
+    if let VsKey::Addr { port: None, .. } = vs.key {
+        if vs.persistence_timeout.is_none() {
+            ctx.warn(
+                &vs.span,
+                "virtual_server: no port, which only a persistent service may omit; persistence_timeout 360 set".to_string(),
+            );
+            vs.persistence_timeout = Some(360);
+        }
+    }
     let total: u64 = vs.real_servers.iter().map(|r| r.weight.max(0) as u64).sum();
     if u64::from(vs.quorum) > total {
         ctx.warn(
