@@ -56,6 +56,32 @@ const ROOT: &[(&str, Shape)] = &[
     ("child_wait_time", Shape::Line),
 ];
 
+/// The block a keyword belongs to, for "unknown keyword here" messages: the first of
+/// these tables that has it.
+pub(crate) fn home_of(kw: &str) -> Option<&'static str> {
+    let in_table = |t: &[(&str, Shape)]| t.iter().any(|(k, _)| *k == kw);
+    let homes: [(&str, &[(&str, Shape)]); 11] = [
+        ("the top level", ROOT),
+        ("global_defs", global::TYPED),
+        ("vrrp_instance", vrrp::INSTANCE),
+        ("vrrp_sync_group", vrrp::SYNC_GROUP),
+        ("vrrp_script", misc::SCRIPT),
+        ("track_file", misc::TRACK_FILE),
+        ("vrrp_track_process", misc::TRACK_PROCESS),
+        ("bfd_instance", misc::BFD),
+        ("virtual_server", lvs::VS),
+        ("real_server", lvs::RS),
+        ("a checker block", lvs::COMMON),
+    ];
+    if global::OTHER.iter().any(|(k, _)| *k == kw) {
+        return Some("global_defs");
+    }
+    if lvs::URL.iter().any(|(k, _)| *k == kw) {
+        return Some("url");
+    }
+    homes.iter().find(|(_, t)| in_table(t)).map(|(h, _)| *h)
+}
+
 /// Reads `path` (and its includes), builds and validates the model.
 pub fn load(path: &Path, opts: &LoadOptions) -> Loaded {
     let parsed = super::tree::parse_file(path, opts);
@@ -117,6 +143,8 @@ pub(crate) struct Builder {
     pub config: Config,
     pub instances: Vec<vrrp::Draft>,
     pub global_span: Option<Span>,
+    /// Per sync group (in order): `smtp_alert` and `notify_priority_changes` were given.
+    pub group_explicit: Vec<(bool, bool)>,
 }
 
 impl Builder {
@@ -145,6 +173,9 @@ impl Builder {
             }
             "vrrp_sync_group" => {
                 if let Some(g) = vrrp::sync_group(ctx, node) {
+                    let given = |k: &str| children.iter().any(|c| c.keyword.text == k);
+                    self.group_explicit
+                        .push((given("smtp_alert"), given("notify_priority_changes")));
                     self.config.sync_groups.push(g);
                 }
             }

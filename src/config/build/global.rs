@@ -94,7 +94,7 @@ pub const OTHER: &[(&str, Kind)] = &[
 ];
 
 /// The typed keywords of `global_defs`.
-const TYPED: &[(&str, Shape)] = &[
+pub(super) const TYPED: &[(&str, Shape)] = &[
     ("router_id", Shape::Line),
     ("lvs_id", Shape::Line),
     ("notification_email", Shape::Any),

@@ -41,7 +41,7 @@ fn weight(ctx: &mut Ctx, c: &Node, lo: i64, hi: i64) -> Option<(i64, bool)> {
     Some((v, reverse))
 }
 
-const SCRIPT: &[(&str, Shape)] = &[
+pub(super) const SCRIPT: &[(&str, Shape)] = &[
     ("script", Shape::Line),
     ("interval", Shape::Line),
     ("timeout", Shape::Line),
@@ -136,7 +136,7 @@ pub fn vrrp_script(ctx: &mut Ctx, node: &Node) -> Option<VrrpScript> {
     Some(s)
 }
 
-const TRACK_FILE: &[(&str, Shape)] = &[
+pub(super) const TRACK_FILE: &[(&str, Shape)] = &[
     ("file", Shape::Line),
     ("weight", Shape::Line),
     ("init_file", Shape::Line),
@@ -193,7 +193,7 @@ pub fn track_file(ctx: &mut Ctx, node: &Node) -> Option<TrackFile> {
     Some(t)
 }
 
-const TRACK_PROCESS: &[(&str, Shape)] = &[
+pub(super) const TRACK_PROCESS: &[(&str, Shape)] = &[
     ("process", Shape::Line),
     ("param_match", Shape::Line),
     ("weight", Shape::Line),
@@ -408,7 +408,7 @@ pub fn interface_up_down_delays(ctx: &mut Ctx, config: &mut Config, node: &Node)
     }
 }
 
-const BFD: &[(&str, Shape)] = &[
+pub(super) const BFD: &[(&str, Shape)] = &[
     ("neighbor_ip", Shape::Line),
     ("neighbour_ip", Shape::Line),
     ("source_ip", Shape::Line),

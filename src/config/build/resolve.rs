@@ -14,6 +14,17 @@ pub fn finish(ctx: &mut Ctx, b: Builder, opts: &LoadOptions, host_files: bool) -
     let mut config = b.config;
     let global = config.global.clone();
     let mut drafts = b.instances;
+    for (g, (smtp, prio)) in config.sync_groups.iter_mut().zip(&b.group_explicit) {
+        if !smtp {
+            g.smtp_alert = global
+                .smtp_alert_vrrp
+                .or(global.smtp_alert)
+                .unwrap_or(false);
+        }
+        if !prio {
+            g.notify_priority_changes = global.vrrp_notify_priority_changes;
+        }
+    }
     for d in &mut drafts {
         resolve_instance(ctx, &global, d);
     }

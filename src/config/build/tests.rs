@@ -239,3 +239,15 @@ fn v3_checksum_as_v2_global_and_instance() {
     assert!(again.instances[0].v3_checksum_as_v2);
     assert!(!again.instances[1].v3_checksum_as_v2);
 }
+
+#[test]
+fn sync_group_alert_defaults_follow_globals() {
+    let c = clean(&format!(
+        "global_defs {{\n smtp_alert on\n vrrp_notify_priority_changes on\n}}\n\
+         {VI} virtual_ipaddress {{\n  10.0.0.1\n }}\n}}\n\
+         vrrp_instance VI_2 {{\n interface eth1\n virtual_router_id 9\n virtual_ipaddress {{\n  10.1.0.9\n }}\n}}\n\
+         vrrp_sync_group G {{\n group {{\n  VI_1\n  VI_2\n }}\n}}\n"
+    ));
+    assert!(c.sync_groups[0].smtp_alert);
+    assert!(c.sync_groups[0].notify_priority_changes);
+}

@@ -76,7 +76,7 @@ pub const INSTANCE: &[(&str, Shape)] = &[
     ("lvs_sync_daemon_interface", Shape::Line),
 ];
 
-const SYNC_GROUP: &[(&str, Shape)] = &[
+pub(super) const SYNC_GROUP: &[(&str, Shape)] = &[
     ("group", Shape::Block),
     ("track_interface", Shape::Block),
     ("track_script", Shape::Block),
