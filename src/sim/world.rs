@@ -1035,4 +1035,70 @@ mod tests {
         assert!(!text.contains("14s r2 eth0 arp-reply"), "{text}");
         assert_eq!(t, run(1));
     }
+
+    fn cfg_with(prio: u8, extra: &str) -> Config {
+        let text = format!(
+            "vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n priority {prio}\n \
+             version 3\n {extra}\n virtual_ipaddress {{\n 192.0.2.100/32\n }}\n}}\n"
+        );
+        let l = load_str(&text, Path::new("t.conf"), &LoadOptions::default());
+        assert!(!l.has_errors(), "{:?}", l.diagnostics);
+        l.config
+    }
+
+    #[test]
+    fn vr_mac_frames_follow_the_switch_and_the_master() {
+        let text = "segment lan\n\
+            host r1 stopped\n  iface eth0 lan 192.0.2.1/24\n  config <<END\nx\nEND\n\
+            host r2 stopped\n  iface eth0 lan 192.0.2.2/24\n  config <<END\nx\nEND\n\
+            at 1s start r1\nat 0.78125s start r2\n\
+            at 2s frame lan 00:00:5e:00:01:33\n\
+            at 12s frame lan 00:00:5e:00:01:33\n\
+            at 20s kill r2\nat 21s frame lan 00:00:5e:00:01:33\n\
+            at 30s frame lan 00:00:5e:00:01:33\n\
+            at 31s link r1 eth0 down\nat 32s link r1 eth0 up\n\
+            at 32s frame lan 00:00:5e:00:01:33\n";
+        let sc = parse(text).unwrap();
+        let cfgs = vec![cfg_with(100, "use_vmac"), cfg_with(200, "use_vmac")];
+        let mut sim = Sim::new(&sc, cfgs, 1);
+        sim.run_until(Instant::from_nanos(33_000_000_000), |_| {});
+        let out = crate::sim::trace::render(&sim.trace);
+        let routed = |at: &str, h: &str| out.contains(&format!("\n{at} {h} vrrp.51 routes frame"));
+        // Nobody has sent from the VR MAC yet: the switch floods the frame and, as Linux
+        // does with keepalived's VMAC up, both Backups take it in.
+        assert!(routed("2s", "r1") && routed("2s", "r2"), "{out}");
+        // r2 is Master and sources the VR MAC: the frame goes to its port only.
+        assert!(routed("12s", "r2") && !routed("12s", "r1"), "{out}");
+        // r2 died (its port's carrier went down): flooded, r1 (still Backup) takes it.
+        assert!(routed("21s", "r1"), "{out}");
+        // r1 is Master since 23.609375 s and has advertised from the VR MAC.
+        assert!(out.contains("23.609375s r1 VI_1 BACKUP -> MASTER"), "{out}");
+        assert!(routed("30s", "r1"), "{out}");
+        // Its link flapped: forgotten, flooded again, r1 (FAULT or not) has its VMAC up.
+        assert!(routed("32s", "r1"), "{out}");
+    }
+
+    #[test]
+    fn accept_mode_drop_rules_follow_the_engine() {
+        let text = "segment lan\n\
+            host r1\n  iface eth0 lan 192.0.2.1/24\n  config <<END\nx\nEND\n\
+            at 5s stop r1\n";
+        let sc = parse(text).unwrap();
+        let vip: IpAddr = "192.0.2.100".parse().unwrap();
+        let mut sim = Sim::new(&sc, vec![cfg_with(100, "no_accept")], 1);
+        sim.run_until(Instant::from_nanos(3_000_000_000), |_| {});
+        assert!(sim.hosts[0].kernel.drop_in.is_empty());
+        sim.run_until(Instant::from_nanos(4_000_000_000), |_| {});
+        assert_eq!(sim.hosts[0].kernel.drop_in, vec![("eth0".to_string(), vip)]);
+        assert_eq!(sim.hosts[0].kernel.echo_answer("eth0", vip), None);
+        sim.run_until(Instant::from_nanos(6_000_000_000), |_| {});
+        assert!(sim.hosts[0].kernel.drop_in.is_empty());
+        let mut sim = Sim::new(&sc, vec![cfg_with(100, "accept")], 1);
+        sim.run_until(Instant::from_nanos(4_000_000_000), |_| {});
+        assert!(sim.hosts[0].kernel.drop_in.is_empty());
+        assert_eq!(
+            sim.hosts[0].kernel.echo_answer("eth0", vip).as_deref(),
+            Some("eth0")
+        );
+    }
 }
