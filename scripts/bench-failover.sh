@@ -98,6 +98,9 @@ one_run() { # impl interval run -> prints takeover seconds
     cap=$!
     wait_until 5 grep -qs 'listening on' "$dir/$tag.tcpdump" || true
     sleep "$(awk -v i="$iv" 'BEGIN { print 3 * i + 0.2 }')"
+    # keepalived's VRRP child gets SIGTERM when its parent dies (PDEATHSIG) and would send a
+    # priority-0 advert: kill the child first, as a crash would.
+    [ -f "$dir/$tag-m.vrrp.pid" ] && kill -9 "$(cat "$dir/$tag-m.vrrp.pid")" 2>/dev/null || true
     pids=$(ip netns pids "${P}r1")
     kill -9 $pids 2>/dev/null || true
     wait_until "$settle" has_vip r2 || true
@@ -115,8 +118,8 @@ one_run() { # impl interval run -> prints takeover seconds
 impls="keepalived-rs"
 [ "$have_keepalived" = 1 ] && impls="keepalived-rs keepalived"
 
-printf '%-14s %8s %5s %12s %12s %12s %12s\n' implementation interval runs \
-    "MDI(ms)" "mean(ms)" "min(ms)" "max(ms)"
+printf '%-14s %8s %5s %10s %10s %10s %10s %10s\n' implementation interval runs \
+    "MDI(ms)" "median" "mean" "min" "max"
 for iv in $INTERVALS; do
     mdi=$(awk -v i="$iv" 'BEGIN { print (3 * i + 156 * i / 256) * 1000 }')
     for impl in $impls; do
@@ -126,19 +129,20 @@ for iv in $INTERVALS; do
             one_run "$impl" "$iv" "$r" >> "$dir/results-$impl-$iv"
             r=$((r + 1))
         done
-        awk -v impl="$impl" -v iv="$iv" -v mdi="$mdi" '
-            $1 != "NaN" { v = $1 * 1000; s += v; n++; if (n == 1 || v < lo) lo = v; if (v > hi) hi = v }
+        grep -v NaN "$dir/results-$impl-$iv" | sort -n | awk -v impl="$impl" -v iv="$iv" -v mdi="$mdi" '
+            { v[++n] = $1 * 1000; s += $1 * 1000 }
             END {
-                if (n == 0) { printf "%-14s %8s %5d %12.1f %12s\n", impl, iv, 0, mdi, "failed"; exit }
-                printf "%-14s %8s %5d %12.1f %12.1f %12.1f %12.1f\n", impl, iv, n, mdi, s / n, lo, hi
-                printf "%s %s %.3f\n", impl, iv, s / n - mdi > "/dev/stderr"
-            }' "$dir/results-$impl-$iv" 2>>"$dir/excess"
+                if (n == 0) { printf "%-14s %8s %5d %10.1f %10s\n", impl, iv, 0, mdi, "failed"; exit }
+                med = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+                printf "%-14s %8s %5d %10.1f %10.1f %10.1f %10.1f %10.1f\n", impl, iv, n, mdi, med, s / n, v[1], v[n]
+                printf "%s %s %.3f\n", impl, iv, med - mdi > "/dev/stderr"
+            }' 2>>"$dir/excess"
     done
 done
 nsclean
 if [ "$have_keepalived" = 1 ]; then
     echo
-    echo "excess over Master_Down_Interval (mean), keepalived-rs / keepalived:"
+    echo "excess over Master_Down_Interval (median):"
     for iv in $INTERVALS; do
         awk -v iv="$iv" '
             $2 == iv && $1 == "keepalived-rs" { a = $3 }
@@ -148,10 +152,11 @@ if [ "$have_keepalived" = 1 ]; then
                 printf "  %s s: keepalived-rs %+.2f ms, keepalived %+.2f ms\n", iv, a, b
             }' "$dir/excess"
     done
-    echo "takeover time ratio (keepalived-rs / keepalived, mean):"
+    echo "takeover time ratio (keepalived-rs / keepalived, medians):"
+    median() { grep -v NaN "$1" | sort -n | awk '{ v[++n] = $1 } END { if (n) print (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }'; }
     for iv in $INTERVALS; do
-        a=$(awk '$1 != "NaN" { s += $1; n++ } END { if (n) print s / n }' "$dir/results-keepalived-rs-$iv")
-        b=$(awk '$1 != "NaN" { s += $1; n++ } END { if (n) print s / n }' "$dir/results-keepalived-$iv")
+        a=$(median "$dir/results-keepalived-rs-$iv")
+        b=$(median "$dir/results-keepalived-$iv")
         awk -v iv="$iv" -v a="$a" -v b="$b" 'BEGIN {
             if (a == "" || b == "" || b == 0) printf "  %s s: n/a\n", iv
             else printf "  %s s: %.3f\n", iv, a / b }'

@@ -64,7 +64,9 @@ fn election_preemption_sigterm_failover_and_garp() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let lab = Lab::new(2, 1);
     let mut cap = Capture::start(&lab, "br0", "all", "ip proto 112 or arp");
-    let mut r1 = Daemon::start(&lab, "r1", "r1", &conf(200, "0.1", "", ""));
+    let flag = lab.file("r1.master");
+    let notify = format!("notify_master \"/bin/touch {}\"", flag.display());
+    let mut r1 = Daemon::start(&lab, "r1", "r1", &conf(200, "0.1", &notify, ""));
     let mut r2 = Daemon::start(&lab, "r2", "r2", &conf(100, "0.1", "", ""));
     assert!(
         wait_holders(&lab, &["r1"], Duration::from_secs(5)),
@@ -75,6 +77,14 @@ fn election_preemption_sigterm_failover_and_garp() {
     // Stable: r2 stays backup.
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(lab.holders(VIP), vec!["r1"]);
+    // The notify script ran, and was reaped: no zombie child.
+    assert!(
+        wait_for(Duration::from_secs(2), || flag.exists()),
+        "notify_master did not run\n{}",
+        r1.log_text()
+    );
+    let kids = sh(&format!("ps -o stat= --ppid {}", r1.pid())).1;
+    assert!(!kids.contains('Z'), "zombie children: {kids}");
 
     // SIGTERM: priority-0 advert, r2 takes over after the skew time only, r1 releases.
     r1.signal(libc::SIGTERM);
@@ -530,6 +540,19 @@ fn daemon_life_fork_pidfile_namespace_reload_and_dumps() {
     );
     let data = std::fs::read_to_string("/tmp/keepalived.data").unwrap();
     assert!(data.contains("State = MASTER"), "{data}");
+    let stats = std::fs::read_to_string("/tmp/keepalived.stats").unwrap();
+    assert!(stats.contains("VRRP Instance: VI_1"), "{stats}");
+    // keepalived's JSON signal (SIGRTMIN+2).
+    let _ = std::fs::remove_file("/tmp/keepalived.json");
+    unsafe { libc::kill(pid, libc::SIGRTMIN() + 2) };
+    assert!(
+        wait_for(Duration::from_secs(2), || {
+            std::fs::read_to_string("/tmp/keepalived.json")
+                .unwrap_or_default()
+                .contains("\"iname\":\"VI_1\",\"state\":\"MASTER\"")
+        }),
+        "no JSON dump"
+    );
 
     // SIGHUP with a broken file: logged, the daemon keeps running as master.
     std::fs::write(&conf_path, "vrrp_instance VI_1 {\n    priority banana\n").unwrap();
@@ -749,7 +772,13 @@ fn dont_release_vrrp_keeps_addresses_on_sigterm() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let lab = Lab::new(1, 1);
     let extra = "virtual_routes {\n        10.99.0.0/16 via 10.77.0.254 dev eth0\n    }";
-    let mut r1 = Daemon::start_args(&lab, "r1", "r1", &conf(200, "0.1", extra, ""), &["-V"]);
+    let mut r1 = Daemon::start_args(
+        &lab,
+        "r1",
+        "r1",
+        &conf(200, "0.1", extra, ""),
+        &["-V", "-a"],
+    );
     assert!(wait_holders(&lab, &["r1"], Duration::from_secs(3)));
     assert!(wait_for(Duration::from_secs(2), || lab
         .must("r1", "ip route show")
@@ -757,8 +786,64 @@ fn dont_release_vrrp_keeps_addresses_on_sigterm() {
     r1.signal(libc::SIGTERM);
     assert_eq!(r1.wait_exit(Duration::from_secs(5)), Some(0));
     assert!(lab.has_addr("r1", VIP), "-V: the VIP must stay");
+    // -a: the address the daemon added was reported by netlink and logged.
+    assert!(
+        r1.log_text()
+            .contains("Netlink reports 10.77.0.100/24 added to eth0"),
+        "{}",
+        r1.log_text()
+    );
     assert!(
         lab.must("r1", "ip route show").contains("10.99.0.0/16"),
         "-V: the route must stay"
+    );
+}
+
+#[test]
+fn interface_removed_and_recreated_is_followed() {
+    if !require_root("interface_removed_and_recreated_is_followed") {
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new(2, 1);
+    // r2 (200) is master, r1 (100) backup.
+    let r1 = Daemon::start(&lab, "r1", "r1", &conf(100, "0.1", "", ""));
+    let r2 = Daemon::start(&lab, "r2", "r2", &conf(200, "0.1", "", ""));
+    assert!(wait_holders(&lab, &["r2"], Duration::from_secs(5)));
+    // r1's interface disappears, then comes back with a new index: r1 must open a socket on
+    // the new interface and hear r2 again, or it would declare r2 dead and become master.
+    lab.must("r1", "ip link del eth0");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        r1.log_text().contains("FAULT"),
+        "r1 should be in FAULT without its interface\n{}",
+        r1.log_text()
+    );
+    let tmp = format!("{}x", lab.prefix);
+    must(&format!(
+        "ip link add {tmp} netns {} type veth peer name p10 netns {}",
+        lab.ns("r1"),
+        lab.ns("sw")
+    ));
+    lab.must("sw", "ip link set p10 master br0 up");
+    lab.must(
+        "r1",
+        &format!("ip link set {tmp} name eth0 && ip addr add 10.77.0.1/24 dev eth0 && ip link set eth0 up"),
+    );
+    // Well past Master_Down_Interval (0.36 s): r1 stays backup.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        lab.holders(VIP),
+        vec!["r2"],
+        "r1 does not hear r2 on the recreated interface\n{}",
+        r1.log_text()
+    );
+    // And it works as a backup: r2 stops, r1 takes over.
+    r2.signal(libc::SIGTERM);
+    assert!(
+        wait_holders(&lab, &["r1"], Duration::from_secs(3)),
+        "{:?}\n{}",
+        lab.holders(VIP),
+        r1.log_text()
     );
 }

@@ -56,21 +56,56 @@ const ROOT: &[(&str, Shape)] = &[
     ("child_wait_time", Shape::Line),
 ];
 
+/// The block a keyword belongs to, for "unknown keyword here" messages: the first of
+/// these tables that has it.
+pub(crate) fn home_of(kw: &str) -> Option<&'static str> {
+    let in_table = |t: &[(&str, Shape)]| t.iter().any(|(k, _)| *k == kw);
+    let homes: [(&str, &[(&str, Shape)]); 11] = [
+        ("the top level", ROOT),
+        ("global_defs", global::TYPED),
+        ("vrrp_instance", vrrp::INSTANCE),
+        ("vrrp_sync_group", vrrp::SYNC_GROUP),
+        ("vrrp_script", misc::SCRIPT),
+        ("track_file", misc::TRACK_FILE),
+        ("vrrp_track_process", misc::TRACK_PROCESS),
+        ("bfd_instance", misc::BFD),
+        ("virtual_server", lvs::VS),
+        ("real_server", lvs::RS),
+        ("a checker block", lvs::COMMON),
+    ];
+    if global::OTHER.iter().any(|(k, _)| *k == kw) {
+        return Some("global_defs");
+    }
+    if lvs::URL.iter().any(|(k, _)| *k == kw) {
+        return Some("url");
+    }
+    homes.iter().find(|(_, t)| in_table(t)).map(|(h, _)| *h)
+}
+
 /// Reads `path` (and its includes), builds and validates the model.
 pub fn load(path: &Path, opts: &LoadOptions) -> Loaded {
     let parsed = super::tree::parse_file(path, opts);
     let main_missing = parsed.missing_files.iter().any(|m| m == path);
-    finish(parsed, opts, main_missing)
+    // A file on this host, checked against this host: its scripts too.
+    let host_files = opts.host_interfaces.is_some();
+    finish(parsed, opts, main_missing, host_files)
 }
 
-/// As [`load`] for text in memory; `origin` names it in diagnostics.
+/// As [`load`] for text in memory; `origin` names it in diagnostics. The text may
+/// describe another host (the simulator's routers), so the scripts it names are not
+/// looked for on this host's filesystem, even with `host_interfaces`.
 pub fn load_str(text: &str, origin: &Path, opts: &LoadOptions) -> Loaded {
     let parsed = super::tree::parse_str(text, origin, opts);
-    finish(parsed, opts, false)
+    finish(parsed, opts, false, false)
 }
 
-fn finish(parsed: super::tree::Parsed, opts: &LoadOptions, main_missing: bool) -> Loaded {
-    let (config, diags) = build_nodes(&parsed.nodes, opts);
+fn finish(
+    parsed: super::tree::Parsed,
+    opts: &LoadOptions,
+    main_missing: bool,
+    host_files: bool,
+) -> Loaded {
+    let (config, diags) = build(&parsed.nodes, opts, host_files);
     let mut diagnostics = parsed.diagnostics;
     diagnostics.extend(diags);
     // File order (stable: messages at one place keep the order they were found in).
@@ -87,12 +122,18 @@ fn finish(parsed: super::tree::Parsed, opts: &LoadOptions, main_missing: bool) -
 /// Builds the model from a parsed tree: every diagnostic of building and validation, in
 /// file order of the problem found.
 pub fn build_nodes(nodes: &[Node], opts: &LoadOptions) -> (Config, Vec<Diagnostic>) {
+    build(nodes, opts, false)
+}
+
+/// `host_files`: also check the scripts against this host's filesystem (exists and is
+/// executable; would run as root without `enable_script_security`).
+fn build(nodes: &[Node], opts: &LoadOptions, host_files: bool) -> (Config, Vec<Diagnostic>) {
     let mut ctx = Ctx::default();
     let mut b = Builder::default();
     for node in nodes {
         b.root(&mut ctx, node);
     }
-    let config = resolve::finish(&mut ctx, b, opts);
+    let config = resolve::finish(&mut ctx, b, opts, host_files);
     (config, ctx.diags)
 }
 
@@ -102,6 +143,8 @@ pub(crate) struct Builder {
     pub config: Config,
     pub instances: Vec<vrrp::Draft>,
     pub global_span: Option<Span>,
+    /// Per sync group (in order): `smtp_alert` and `notify_priority_changes` were given.
+    pub group_explicit: Vec<(bool, bool)>,
 }
 
 impl Builder {
@@ -130,6 +173,9 @@ impl Builder {
             }
             "vrrp_sync_group" => {
                 if let Some(g) = vrrp::sync_group(ctx, node) {
+                    let given = |k: &str| children.iter().any(|c| c.keyword.text == k);
+                    self.group_explicit
+                        .push((given("smtp_alert"), given("notify_priority_changes")));
                     self.config.sync_groups.push(g);
                 }
             }

@@ -41,7 +41,7 @@ pub fn dump(config: &Config) -> String {
         sync_group(&mut w, g);
     }
     for i in &config.instances {
-        instance(&mut w, i);
+        instance(&mut w, i, config.global.v3_checksum_as_v2);
     }
     if let Some(s) = &config.ssl {
         w.open("SSL");
@@ -340,6 +340,8 @@ fn global(w: &mut W, g: &GlobalDefs) {
         "shutdown_script_timeout {}",
         whole(g.shutdown_script_timeout)
     ));
+    // Only when set: keepalived 2.2.7 does not know this keyword.
+    w.flag("v3_checksum_as_v2", g.v3_checksum_as_v2);
     match g.dynamic_interfaces {
         Some(true) => w.line("dynamic_interfaces allow_if_changes"),
         Some(false) => w.line("dynamic_interfaces"),
@@ -645,7 +647,7 @@ fn mac(m: &[u8; 6]) -> String {
         .join(":")
 }
 
-fn instance(w: &mut W, i: &VrrpInstance) {
+fn instance(w: &mut W, i: &VrrpInstance, global_v3_as_v2: bool) {
     w.open(&format!("vrrp_instance {}", q(&i.name)));
     w.line(match i.initial_state {
         InitialState::Master => "state MASTER",
@@ -732,6 +734,11 @@ fn instance(w: &mut W, i: &VrrpInstance) {
         Some(true) => w.line("old_unicast_checksum never"),
         Some(false) => w.line("old_unicast_checksum"),
         None => {}
+    }
+    if i.v3_checksum_as_v2 {
+        w.line("v3_checksum_as_v2");
+    } else if global_v3_as_v2 {
+        w.line("v3_checksum_as_v2 off");
     }
     if let Some(a) = i.mcast_src_ip {
         w.line(&format!("mcast_src_ip {a}"));

@@ -98,8 +98,8 @@ impl Loaded {
 /// - 5: an interface does not exist on this host (keepalived stops there);
 /// - 6: `-e` and an included file is missing (keepalived's "no config" status), or scripts
 ///   would run as root without `enable_script_security` ("SECURITY VIOLATION"; only
-///   detected when loaded with `host_interfaces`, i.e. checking against this host), even
-///   with other errors;
+///   detected by [`load`] with `host_interfaces`, i.e. checking a file against this
+///   host), even with other errors;
 /// - 0: the main file is missing without `-e` — keepalived prints "Config files missing"
 ///   and exits 0; the caller prints that line, this function only decides the status;
 /// - 5: any error or warning (keepalived counts every reported configuration problem,

@@ -106,6 +106,8 @@ pub struct GlobalDefs {
     pub shutdown_script_timeout: Duration,
     /// `dynamic_interfaces [allow_if_changes]`: `Some(allow_if_changes)`.
     pub dynamic_interfaces: Option<bool>,
+    /// `v3_checksum_as_v2`: default of the instances' RFC 9568 message-only checksum.
+    pub v3_checksum_as_v2: bool,
     /// Every other keyword of `global_defs` (process tuning, netlink buffers, SNMP,
     /// DBus, nftables/iptables, reload files, ...), checked against its declared type and
     /// kept as a typed scalar, keyed by keyword.
@@ -161,6 +163,7 @@ impl Default for GlobalDefs {
             shutdown_script: None,
             shutdown_script_timeout: Duration::from_secs(10),
             dynamic_interfaces: None,
+            v3_checksum_as_v2: false,
             other: BTreeMap::new(),
         }
     }

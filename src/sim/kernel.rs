@@ -1,7 +1,8 @@
 //! The virtual kernel of one simulated host: its interfaces (name, index, MAC, link state,
 //! configured addresses), the addresses, routes and rules the engine added, and the
-//! macvlan (VMAC) interfaces it created. It answers ARP and ICMP echo for addresses it
-//! holds, and accepts frames for the MACs of its interfaces, as Linux would.
+//! macvlan (VMAC) interfaces it created, and the firewall drop rules of Accept_Mode. It
+//! answers ARP and ICMP echo for addresses it holds (echo not for a dropped address), and
+//! accepts frames for the MACs of its up interfaces, as Linux would.
 
 use super::scenario::IfaceDecl;
 use crate::engine::{InterfaceState, Mac};
@@ -49,6 +50,9 @@ pub struct Kernel {
     pub ifaces: Vec<KIface>,
     pub routes: Vec<String>,
     pub rules: Vec<String>,
+    /// Accept_Mode false: (interface, address) pairs whose incoming packets are dropped,
+    /// as keepalived's nftables/iptables rules do (ARP and ND are not filtered).
+    pub drop_in: Vec<(String, IpAddr)>,
 }
 
 /// The MAC of interface `iface` of host `host` when the scenario gives none.
@@ -78,6 +82,7 @@ impl Kernel {
             ifaces,
             routes: Vec::new(),
             rules: Vec::new(),
+            drop_in: Vec::new(),
         }
     }
 
@@ -194,6 +199,19 @@ impl Kernel {
             .map(|i| (i.name.clone(), i.mac))
     }
 
+    /// The interface on the port `base` that answers an ICMP echo to `ip`: the one that
+    /// holds it, unless a drop rule filters packets to it. Rules match the destination
+    /// address; for an IPv6 link-local address (scoped to a link) also the interface.
+    pub fn echo_answer(&self, base: &str, ip: IpAddr) -> Option<String> {
+        let (ifname, _) = self.arp_answer(base, ip)?;
+        let scoped = matches!(ip, IpAddr::V6(a) if a.segments()[0] & 0xffc0 == 0xfe80);
+        let dropped = self
+            .drop_in
+            .iter()
+            .any(|(i, a)| *a == ip && (!scoped || *i == ifname));
+        (!dropped).then_some(ifname)
+    }
+
     /// Whether a frame to `mac` arriving on port `base` is taken in (and routed).
     pub fn accepts_mac(&self, base: &str, mac: Mac) -> Option<String> {
         self.on_port(base)
@@ -238,5 +256,26 @@ mod tests {
         assert!(k.arp_answer("eth0", vip).is_none());
         assert!(k.delete_vmac("vrrp.51"));
         assert!(!k.holds(vip));
+    }
+
+    #[test]
+    fn drop_rules_stop_echo_not_arp() {
+        let mut k = Kernel::boot(0, &decl());
+        let vip: IpAddr = "192.0.2.100".parse().unwrap();
+        assert!(k.add_addr("eth0", vip, 32));
+        assert_eq!(k.echo_answer("eth0", vip).as_deref(), Some("eth0"));
+        k.drop_in = vec![("eth0".into(), vip)];
+        assert_eq!(k.echo_answer("eth0", vip), None);
+        assert!(k.arp_answer("eth0", vip).is_some());
+        // The primary address is not filtered.
+        let own: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(k.echo_answer("eth0", own).as_deref(), Some("eth0"));
+        // A link-local rule applies on its interface only.
+        let ll: IpAddr = "fe80::100".parse().unwrap();
+        assert!(k.add_addr("eth0", ll, 64));
+        k.drop_in = vec![("eth1".into(), ll)];
+        assert_eq!(k.echo_answer("eth0", ll).as_deref(), Some("eth0"));
+        k.drop_in = vec![("eth0".into(), ll)];
+        assert_eq!(k.echo_answer("eth0", ll), None);
     }
 }

@@ -1,11 +1,12 @@
 //! The simulated world: a clock that jumps to the next deadline (`clock`), a virtual
-//! network of L2 segments with seeded faults (`net`, `rng`), a virtual kernel per host
-//! (`kernel`), host lifecycles (`host`), the run loop (`world`), crafted packets
-//! (`craft`), the scenario language (`scenario`), the trace (`trace`) and expectation
-//! checking (`expect`). Every host runs the real [`crate::engine::Engine`].
+//! network of L2 segments with seeded faults (`net`, `rng`) behind learning switches
+//! (`bridge`), a virtual kernel per host (`kernel`), host lifecycles (`host`), the run
+//! loop (`world`), crafted packets (`craft`), the scenario language (`scenario`), the
+//! trace (`trace`) and expectation checking (`expect`). Every host runs the real [`crate::engine::Engine`].
 //!
 //! CONTRACT: [`simulate_main`] is what `keepalived-rs --simulate FILE` calls.
 
+pub mod bridge;
 pub mod clock;
 pub mod craft;
 pub mod expect;

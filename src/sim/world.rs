@@ -8,6 +8,7 @@
 //! queued at load, so they come before frames sent at that instant; frames are delivered
 //! in send order). Anything produced at the same instant joins the same rules.
 
+use super::bridge::Bridge;
 use super::clock::SimClock;
 use super::craft::summarize;
 use super::host::{Host, Status};
@@ -51,6 +52,8 @@ pub struct Sim {
     pub clock: SimClock,
     pub hosts: Vec<Host>,
     pub net: Net,
+    /// The learning switch of every segment (where frames to a unicast MAC go).
+    pub bridge: Bridge,
     /// segment -> ports (host index, physical interface name), in declaration order.
     ports: BTreeMap<String, Vec<(usize, String)>>,
     queue: BTreeMap<(Instant, u64), Pending>,
@@ -187,6 +190,7 @@ impl Sim {
             clock: SimClock::default(),
             hosts,
             net,
+            bridge: Bridge::default(),
             ports,
             queue: BTreeMap::new(),
             seq: 0,
@@ -382,9 +386,30 @@ impl Sim {
                 return;
             };
             let Some(a) = engine.poll_action() else {
-                return;
+                break;
             };
             self.perform(i, a);
+        }
+        // Accept_Mode: keepalived keeps firewall drop rules for the VIPs of a non-owner
+        // Master without `accept` (vrrp-rfc.md §3.4 M1); the kernel holds them from now.
+        let h = &mut self.hosts[i];
+        if let Some(engine) = h.engine.as_ref() {
+            h.kernel.drop_in = engine.no_accept_addresses();
+        }
+    }
+
+    /// Host `i` sent a frame with source `mac` from its interface `ifname`: the switch of
+    /// the segment learns where `mac` lives (nothing if the link is down or unplugged).
+    fn learn(&mut self, i: usize, ifname: &str, mac: crate::engine::Mac) {
+        let k = &self.hosts[i].kernel;
+        let Some(base) = k.base_of(ifname) else {
+            return;
+        };
+        let up = k.iface(ifname).is_some_and(|f| f.up) && base.up;
+        if let (true, Some(seg)) = (up, base.segment.clone()) {
+            let port = (i, base.name.clone());
+            let now = self.clock.now();
+            self.bridge.learn(&seg, mac, port, now);
         }
     }
 
@@ -409,6 +434,7 @@ impl Sim {
                 }
                 let mac = p.src_mac.unwrap_or(ifc.mac);
                 let segment = ifc.segment.clone();
+                self.learn(i, &p.ifname, mac);
                 let summary = summarize(&p.payload, p.src, p.dst);
                 self.rec(
                     &hname,
@@ -428,24 +454,30 @@ impl Sim {
             }
             Action::SendGratuitousArp {
                 ifname, ip, mac, ..
-            } => self.rec(
-                &hname,
-                Rec::Garp {
-                    ifname,
-                    ip: IpAddr::V4(ip),
-                    mac,
-                },
-            ),
+            } => {
+                self.learn(i, &ifname, mac);
+                self.rec(
+                    &hname,
+                    Rec::Garp {
+                        ifname,
+                        ip: IpAddr::V4(ip),
+                        mac,
+                    },
+                )
+            }
             Action::SendUnsolicitedNa {
                 ifname, ip, mac, ..
-            } => self.rec(
-                &hname,
-                Rec::Na {
-                    ifname,
-                    ip: IpAddr::V6(ip),
-                    mac,
-                },
-            ),
+            } => {
+                self.learn(i, &ifname, mac);
+                self.rec(
+                    &hname,
+                    Rec::Na {
+                        ifname,
+                        ip: IpAddr::V6(ip),
+                        mac,
+                    },
+                )
+            }
             Action::AddAddress { ifname, addr } => {
                 let dev = addr.dev.clone().unwrap_or(ifname);
                 if !self.hosts[i]
@@ -753,6 +785,10 @@ impl Sim {
             }),
             Stimulus::Link { host, ifname, up } => self.with_host(&host, |s, i| {
                 let changed = s.hosts[i].kernel.set_link(&ifname, up);
+                if !up {
+                    // The switch forgets what it learned on a port whose carrier is lost.
+                    s.bridge.flush_port(i, &ifname);
+                }
                 let n = s.hosts[i].name.clone();
                 s.rec(
                     &n,
@@ -843,14 +879,20 @@ impl Sim {
                     if self.hosts[hi].status == Status::Crashed {
                         continue;
                     }
-                    if let Some((ifname, _)) = self.hosts[hi].kernel.arp_answer(&base, ip) {
+                    if let Some(ifname) = self.hosts[hi].kernel.echo_answer(&base, ip) {
                         let n = self.hosts[hi].name.clone();
                         self.rec(&n, Rec::PingReply { ifname, ip });
                     }
                 }
             }
             Stimulus::Frame { segment, mac } => {
-                for (hi, base) in self.ports.get(&segment).cloned().unwrap_or_default() {
+                // Switched to the port that last sent from `mac`, else flooded.
+                let now = self.clock.now();
+                let ports = match self.bridge.lookup(&segment, mac, now) {
+                    Some(port) => vec![port.clone()],
+                    None => self.ports.get(&segment).cloned().unwrap_or_default(),
+                };
+                for (hi, base) in ports {
                     if self.hosts[hi].status == Status::Crashed {
                         continue;
                     }
@@ -922,6 +964,7 @@ impl Sim {
         let name = self.hosts[i].name.clone();
         self.hosts[i].engine = None;
         self.hosts[i].status = Status::Crashed;
+        self.bridge.flush_host(i);
         let decl = self.hosts[i].decl.ifaces.clone();
         self.hosts[i].kernel = Kernel::boot(i, &decl);
         self.rec(&name, Rec::Life("killed".into()));
@@ -991,5 +1034,71 @@ mod tests {
         assert!(text.contains("14s r1 eth0 arp-reply 192.0.2.100"), "{text}");
         assert!(!text.contains("14s r2 eth0 arp-reply"), "{text}");
         assert_eq!(t, run(1));
+    }
+
+    fn cfg_with(prio: u8, extra: &str) -> Config {
+        let text = format!(
+            "vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n priority {prio}\n \
+             version 3\n {extra}\n virtual_ipaddress {{\n 192.0.2.100/32\n }}\n}}\n"
+        );
+        let l = load_str(&text, Path::new("t.conf"), &LoadOptions::default());
+        assert!(!l.has_errors(), "{:?}", l.diagnostics);
+        l.config
+    }
+
+    #[test]
+    fn vr_mac_frames_follow_the_switch_and_the_master() {
+        let text = "segment lan\n\
+            host r1 stopped\n  iface eth0 lan 192.0.2.1/24\n  config <<END\nx\nEND\n\
+            host r2 stopped\n  iface eth0 lan 192.0.2.2/24\n  config <<END\nx\nEND\n\
+            at 1s start r1\nat 0.78125s start r2\n\
+            at 2s frame lan 00:00:5e:00:01:33\n\
+            at 12s frame lan 00:00:5e:00:01:33\n\
+            at 20s kill r2\nat 21s frame lan 00:00:5e:00:01:33\n\
+            at 30s frame lan 00:00:5e:00:01:33\n\
+            at 31s link r1 eth0 down\nat 32s link r1 eth0 up\n\
+            at 32s frame lan 00:00:5e:00:01:33\n";
+        let sc = parse(text).unwrap();
+        let cfgs = vec![cfg_with(100, "use_vmac"), cfg_with(200, "use_vmac")];
+        let mut sim = Sim::new(&sc, cfgs, 1);
+        sim.run_until(Instant::from_nanos(33_000_000_000), |_| {});
+        let out = crate::sim::trace::render(&sim.trace);
+        let routed = |at: &str, h: &str| out.contains(&format!("\n{at} {h} vrrp.51 routes frame"));
+        // Nobody has sent from the VR MAC yet: the switch floods the frame and, as Linux
+        // does with keepalived's VMAC up, both Backups take it in.
+        assert!(routed("2s", "r1") && routed("2s", "r2"), "{out}");
+        // r2 is Master and sources the VR MAC: the frame goes to its port only.
+        assert!(routed("12s", "r2") && !routed("12s", "r1"), "{out}");
+        // r2 died (its port's carrier went down): flooded, r1 (still Backup) takes it.
+        assert!(routed("21s", "r1"), "{out}");
+        // r1 is Master since 23.609375 s and has advertised from the VR MAC.
+        assert!(out.contains("23.609375s r1 VI_1 BACKUP -> MASTER"), "{out}");
+        assert!(routed("30s", "r1"), "{out}");
+        // Its link flapped: forgotten, flooded again, r1 (FAULT or not) has its VMAC up.
+        assert!(routed("32s", "r1"), "{out}");
+    }
+
+    #[test]
+    fn accept_mode_drop_rules_follow_the_engine() {
+        let text = "segment lan\n\
+            host r1\n  iface eth0 lan 192.0.2.1/24\n  config <<END\nx\nEND\n\
+            at 5s stop r1\n";
+        let sc = parse(text).unwrap();
+        let vip: IpAddr = "192.0.2.100".parse().unwrap();
+        let mut sim = Sim::new(&sc, vec![cfg_with(100, "no_accept")], 1);
+        sim.run_until(Instant::from_nanos(3_000_000_000), |_| {});
+        assert!(sim.hosts[0].kernel.drop_in.is_empty());
+        sim.run_until(Instant::from_nanos(4_000_000_000), |_| {});
+        assert_eq!(sim.hosts[0].kernel.drop_in, vec![("eth0".to_string(), vip)]);
+        assert_eq!(sim.hosts[0].kernel.echo_answer("eth0", vip), None);
+        sim.run_until(Instant::from_nanos(6_000_000_000), |_| {});
+        assert!(sim.hosts[0].kernel.drop_in.is_empty());
+        let mut sim = Sim::new(&sc, vec![cfg_with(100, "accept")], 1);
+        sim.run_until(Instant::from_nanos(4_000_000_000), |_| {});
+        assert!(sim.hosts[0].kernel.drop_in.is_empty());
+        assert_eq!(
+            sim.hosts[0].kernel.echo_answer("eth0", vip).as_deref(),
+            Some("eth0")
+        );
     }
 }

@@ -162,8 +162,9 @@ mod tests {
         assert_eq!(n, 1);
         let woke = c.now();
         assert!(woke >= deadline, "woke {woke} before {deadline}");
+        // Generous bound for a loaded machine: the point is "not early, not a whole tick".
         assert!(
-            woke - deadline < Duration::from_millis(5),
+            woke - deadline < Duration::from_millis(50),
             "late: {:?}",
             woke - deadline
         );

@@ -25,6 +25,7 @@ use std::time::Duration;
 
 pub const DATA_FILE: &str = "/tmp/keepalived.data";
 pub const STATS_FILE: &str = "/tmp/keepalived.stats";
+pub const JSON_FILE: &str = "/tmp/keepalived.json";
 const NETLINK_WAIT: Duration = Duration::from_secs(5);
 
 pub struct Reactor {
@@ -94,6 +95,7 @@ impl Reactor {
         let mut signals = signals::open().map_err(|e| format!("signals: {e}"))?;
         let mut world = SysWorld::new(registry, nl);
         world.keep_on_exit = opts.dont_release_vrrp;
+        world.set_address_monitoring(opts.address_monitoring);
         let reg = poll.registry();
         let t = world.tokens.insert(Source::Timer);
         reg.register(&mut SourceFd(&timer.as_raw_fd()), t, Interest::READABLE)
@@ -289,6 +291,11 @@ impl Reactor {
                     Request::Reload => self.reload(),
                     Request::DumpData => self.dump_data(),
                     Request::DumpStats => self.dump_stats(),
+                    Request::DumpStatsClear => {
+                        self.dump_stats();
+                        self.engine.clear_stats();
+                    }
+                    Request::DumpJson => self.dump_json(),
                     Request::Reap => self.world.reap(None),
                 }
             }
@@ -373,8 +380,8 @@ impl Reactor {
 
     fn dump_stats(&self) {
         let st = &self.world.stats;
-        let mut s = String::new();
-        let _ = writeln!(s, "------< keepalived-rs statistics >------");
+        let mut s = self.engine.stats_report();
+        let _ = writeln!(s, "------< keepalived-rs I/O statistics >------");
         let _ = writeln!(s, "adverts sent: {}", st.adverts_sent);
         let _ = writeln!(s, "advert send errors: {}", st.advert_send_errors);
         let _ = writeln!(s, "packets received: {}", st.packets_received);
@@ -398,8 +405,50 @@ impl Reactor {
     }
 }
 
+impl Reactor {
+    /// SIGRTMIN+2: the instances as a JSON array (name, state, effective priority).
+    fn dump_json(&self) {
+        let items: Vec<String> = self
+            .engine
+            .instance_states()
+            .into_iter()
+            .map(|(name, state, prio)| {
+                format!(
+                    "{{\"iname\":\"{}\",\"state\":\"{state}\",\"effective_priority\":{prio}}}",
+                    json_escape(&name)
+                )
+            })
+            .collect();
+        write_dump(JSON_FILE, &format!("[{}]\n", items.join(",")));
+    }
+}
+
+fn json_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn write_dump(path: &str, text: &str) {
     if let Err(e) = std::fs::write(path, text) {
         log::error!("{path}: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_escape;
+
+    #[test]
+    fn json_strings_are_escaped() {
+        assert_eq!(json_escape("VI_1"), "VI_1");
+        assert_eq!(json_escape("a\"b\\c\n"), "a\\\"b\\\\c\\u000a");
     }
 }

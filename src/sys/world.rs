@@ -99,6 +99,8 @@ pub struct SysWorld {
     pub(super) buf: Vec<u8>,
     /// Shutting down with -V: keep addresses, routes, rules, VMACs.
     pub keep_on_exit: bool,
+    /// `-a`: log every address change the monitor reports.
+    pub(super) address_monitoring: bool,
     pub shutting_down: bool,
     pub(super) child_tokens: BTreeMap<i32, Token>,
     /// Rate limit of repeated error logs: key -> (last logged, suppressed since).
@@ -138,6 +140,7 @@ impl SysWorld {
             events: Vec::new(),
             buf: vec![0; 65536],
             keep_on_exit: false,
+            address_monitoring: false,
             shutting_down: false,
             child_tokens: BTreeMap::new(),
             error_log: BTreeMap::new(),
@@ -147,9 +150,35 @@ impl SysWorld {
 
     // ------------------------------------------------------------ interfaces
 
+    pub fn set_address_monitoring(&mut self, on: bool) {
+        self.address_monitoring = on;
+    }
+
+    /// `-a`: reports every address the kernel adds or removes.
+    fn log_address_change(&self, m: &RtMessage) {
+        let (verb, a) = match m {
+            RtMessage::NewAddr(a) => ("added to", a),
+            RtMessage::DelAddr(a) => ("removed from", a),
+            _ => return,
+        };
+        let ifname = self
+            .ifaces
+            .by_index(a.index)
+            .map(|i| i.link.name.clone())
+            .unwrap_or_else(|| format!("ifindex {}", a.index));
+        log::info!(
+            "Netlink reports {}/{} {verb} {ifname}",
+            a.addr,
+            a.prefix_len
+        );
+    }
+
     /// Applies monitor messages, then reports changes.
     pub fn apply_rt(&mut self, now: Instant, msgs: Vec<RtMessage>) {
         for m in msgs {
+            if self.address_monitoring {
+                self.log_address_change(&m);
+            }
             if let Some(s) = self.staging.as_mut() {
                 s.apply(m.clone());
             }

@@ -94,7 +94,7 @@ pub const OTHER: &[(&str, Kind)] = &[
 ];
 
 /// The typed keywords of `global_defs`.
-const TYPED: &[(&str, Shape)] = &[
+pub(super) const TYPED: &[(&str, Shape)] = &[
     ("router_id", Shape::Line),
     ("lvs_id", Shape::Line),
     ("notification_email", Shape::Any),
@@ -147,6 +147,7 @@ const TYPED: &[(&str, Shape)] = &[
     ("shutdown_script", Shape::Line),
     ("shutdown_script_timeout", Shape::Line),
     ("dynamic_interfaces", Shape::Line),
+    ("v3_checksum_as_v2", Shape::Line),
     // Process placement, also accepted at the top level.
     ("net_namespace", Shape::Line),
     ("net_namespace_ipvs", Shape::Line),
@@ -418,6 +419,7 @@ fn typed(ctx: &mut Ctx, g: &mut GlobalDefs, c: &Node) {
                 g.shutdown_script_timeout = secs(v);
             }
         }
+        "v3_checksum_as_v2" => g.v3_checksum_as_v2 = ctx.opt_bool(c),
         "dynamic_interfaces" => {
             let allow = match c.args.first() {
                 None => false,

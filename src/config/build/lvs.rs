@@ -8,7 +8,7 @@ use super::values::{parse_prefix, Ctx, Shape};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
-const VS: &[(&str, Shape)] = &[
+pub(super) const VS: &[(&str, Shape)] = &[
     ("lvs_sched", Shape::Line),
     ("lb_algo", Shape::Line),
     ("flag-1", Shape::Line),
@@ -49,7 +49,7 @@ const VS: &[(&str, Shape)] = &[
     ("real_server", Shape::Block),
 ];
 
-const RS: &[(&str, Shape)] = &[
+pub(super) const RS: &[(&str, Shape)] = &[
     ("weight", Shape::Line),
     ("lvs_method", Shape::Line),
     ("notify_up", Shape::Line),
@@ -80,7 +80,7 @@ const RS: &[(&str, Shape)] = &[
 ];
 
 /// Options of every connecting checker.
-const COMMON: &[(&str, Shape)] = &[
+pub(super) const COMMON: &[(&str, Shape)] = &[
     ("connect_ip", Shape::Line),
     ("connect_port", Shape::Line),
     ("bindto", Shape::Line),
@@ -136,7 +136,7 @@ const FILE: &[(&str, Shape)] = &[
 ];
 const BFD: &[(&str, Shape)] = &[("name", Shape::Line)];
 
-const URL: &[(&str, Shape)] = &[
+pub(super) const URL: &[(&str, Shape)] = &[
     ("path", Shape::Line),
     ("digest", Shape::Line),
     ("status_code", Shape::Line),
@@ -396,9 +396,7 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
         real_servers: Vec::new(),
     };
     let mut timing = Timing::default();
-    let mut method_given = false;
     let mut protocol_span: Option<Span> = None;
-    let mut inhibit_given = false;
     let mut rss: Vec<RsDraft> = Vec::new();
     for c in kids(node) {
         if !ctx.check_keyword(c, VS) {
@@ -432,7 +430,6 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
             "lvs_method" | "lb_kind" => {
                 if let Some(m) = lvs_method(ctx, c) {
                     vs.lvs_method = m;
-                    method_given = true;
                 }
             }
             "persistence_engine" => vs.persistence_engine = ctx.string_arg(c),
@@ -511,7 +508,6 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
             "sorry_server_lvs_method" => vs.sorry_server_lvs_method = lvs_method(ctx, c),
             "inhibit_on_failure" => {
                 vs.inhibit_on_failure = ctx.opt_bool(c);
-                inhibit_given = true;
             }
             "real_server" => {
                 if let Some(rs) = real_server(ctx, c) {
@@ -521,7 +517,6 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
             _ => {}
         }
     }
-    let _ = inhibit_given;
     // keepalived reports each of these when missing, and picks its default.
     let given = |k: &[&str]| {
         kids(node)
@@ -547,6 +542,30 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
         );
         vs.protocol = Protocol::Udp;
     }
+    // Scheduler flags that belong to another scheduler are ignored, as keepalived does.
+    let sched = vs.lvs_sched.clone();
+    vs.sched_flags.retain(|f| {
+        let needs = if f.starts_with("sh-") {
+            "sh"
+        } else if f.starts_with("mh-") {
+            "mh"
+        } else {
+            return true;
+        };
+        if sched == needs {
+            return true;
+        }
+        let span = kids(node)
+            .iter()
+            .find(|c| c.keyword.text == *f)
+            .map(|c| c.keyword.span.clone())
+            .unwrap_or_else(|| vs.span.clone());
+        ctx.warn(
+            &span,
+            format!("{f}: only applies to the {needs} scheduler, not {sched}; ignored"),
+        );
+        false
+    });
     if vs.hysteresis > 0 && vs.hysteresis >= vs.quorum {
         ctx.warn(
             &vs.span,
@@ -590,7 +609,6 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
         if !rs_inhibit_given {
             rs.inhibit_on_failure = vs.inhibit_on_failure;
         }
-        let _ = method_given;
         rs.alpha = rt.alpha;
         rs.connect_timeout = rt.connect_timeout;
         rs.retry = rt.retry;
@@ -602,6 +620,22 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
             rs.checkers.push(ch);
         }
         vs.real_servers.push(rs);
+    }
+    if vs.real_servers.is_empty() {
+        ctx.warn(
+            &vs.span,
+            "virtual_server: no real_server; ignored".to_string(),
+        );
+        return None;
+    }
+    if let VsKey::Addr { port: None, .. } = vs.key {
+        if vs.persistence_timeout.is_none() {
+            ctx.warn(
+                &vs.span,
+                "virtual_server: no port, which only a persistent service may omit; persistence_timeout 360 set".to_string(),
+            );
+            vs.persistence_timeout = Some(360);
+        }
     }
     let total: u64 = vs.real_servers.iter().map(|r| r.weight.max(0) as u64).sum();
     if u64::from(vs.quorum) > total {

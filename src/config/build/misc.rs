@@ -41,7 +41,7 @@ fn weight(ctx: &mut Ctx, c: &Node, lo: i64, hi: i64) -> Option<(i64, bool)> {
     Some((v, reverse))
 }
 
-const SCRIPT: &[(&str, Shape)] = &[
+pub(super) const SCRIPT: &[(&str, Shape)] = &[
     ("script", Shape::Line),
     ("interval", Shape::Line),
     ("timeout", Shape::Line),
@@ -88,12 +88,17 @@ pub fn vrrp_script(ctx: &mut Ctx, node: &Node) -> Option<VrrpScript> {
                     };
                 }
             }
+            // Whole seconds, as keepalived 2.2.7 takes them.
             "interval" => {
-                if let Some(d) = ctx.timer_arg(c, 0.000001, 86400.0) {
-                    s.interval = d;
+                if let Some(v) = ctx.int_arg(c, 1, 4294) {
+                    s.interval = Duration::from_secs(v as u64);
                 }
             }
-            "timeout" => s.timeout = ctx.timer_arg(c, 0.000001, 86400.0),
+            "timeout" => {
+                s.timeout = ctx
+                    .int_arg(c, 1, 4294)
+                    .map(|v| Duration::from_secs(v as u64))
+            }
             "weight" => {
                 if let Some((w, r)) = weight(ctx, c, -253, 253) {
                     s.weight = w as i32;
@@ -131,7 +136,7 @@ pub fn vrrp_script(ctx: &mut Ctx, node: &Node) -> Option<VrrpScript> {
     Some(s)
 }
 
-const TRACK_FILE: &[(&str, Shape)] = &[
+pub(super) const TRACK_FILE: &[(&str, Shape)] = &[
     ("file", Shape::Line),
     ("weight", Shape::Line),
     ("init_file", Shape::Line),
@@ -188,7 +193,7 @@ pub fn track_file(ctx: &mut Ctx, node: &Node) -> Option<TrackFile> {
     Some(t)
 }
 
-const TRACK_PROCESS: &[(&str, Shape)] = &[
+pub(super) const TRACK_PROCESS: &[(&str, Shape)] = &[
     ("process", Shape::Line),
     ("param_match", Shape::Line),
     ("weight", Shape::Line),
@@ -403,7 +408,7 @@ pub fn interface_up_down_delays(ctx: &mut Ctx, config: &mut Config, node: &Node)
     }
 }
 
-const BFD: &[(&str, Shape)] = &[
+pub(super) const BFD: &[(&str, Shape)] = &[
     ("neighbor_ip", Shape::Line),
     ("neighbour_ip", Shape::Line),
     ("source_ip", Shape::Line),
@@ -444,17 +449,33 @@ pub fn bfd_instance(ctx: &mut Ctx, node: &Node) -> Option<BfdInstance> {
         if !ctx.check_keyword(c, BFD) {
             continue;
         }
-        let ms = |ctx: &mut Ctx, c: &Node| {
-            ctx.timer_arg(c, 0.001, 4294.0)
-                .map(|d| (d.as_micros() / 1000).max(1) as u32)
+        // Milliseconds with µs resolution.
+        let ms = |ctx: &mut Ctx, c: &Node, lo: u64| -> Option<u32> {
+            let w = ctx.arg(c, 0, "milliseconds")?;
+            ctx.no_extra(c, 1);
+            // The TIMER parser reads "N.NNN" as seconds; the value is in milliseconds.
+            let us = super::values::parse_timer(&w.text).map(|d| d.as_micros() / 1000);
+            match us {
+                Some(us) if us >= u128::from(lo) * 1000 && us <= 4_294_967_000 => Some(us as u32),
+                _ => {
+                    ctx.error(
+                        &w.span,
+                        format!(
+                            "{}: '{}' is not in range [{lo}, 4294967] milliseconds",
+                            c.keyword.text, w.text
+                        ),
+                    );
+                    None
+                }
+            }
         };
         match c.keyword.text.as_str() {
             "neighbor_ip" | "neighbour_ip" => b.neighbor_ip = ctx.ip_arg(c),
             "source_ip" => b.source_ip = ctx.ip_arg(c),
             // Values are milliseconds: reuse the seconds parser and scale.
-            "min_rx" => b.min_rx_us = ms(ctx, c).unwrap_or(b.min_rx_us),
-            "min_tx" => b.min_tx_us = ms(ctx, c).unwrap_or(b.min_tx_us),
-            "idle_tx" => b.idle_tx_us = ms(ctx, c).unwrap_or(b.idle_tx_us),
+            "min_rx" => b.min_rx_us = ms(ctx, c, 1).unwrap_or(b.min_rx_us),
+            "min_tx" => b.min_tx_us = ms(ctx, c, 1).unwrap_or(b.min_tx_us),
+            "idle_tx" => b.idle_tx_us = ms(ctx, c, 1000).unwrap_or(b.idle_tx_us),
             "multiplier" => {
                 if let Some(v) = ctx.int_arg(c, 1, 255) {
                     b.multiplier = v as u8;

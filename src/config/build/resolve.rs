@@ -10,14 +10,25 @@ use super::Builder;
 use std::net::IpAddr;
 use std::time::Duration;
 
-pub fn finish(ctx: &mut Ctx, b: Builder, opts: &LoadOptions) -> Config {
+pub fn finish(ctx: &mut Ctx, b: Builder, opts: &LoadOptions, host_files: bool) -> Config {
     let mut config = b.config;
     let global = config.global.clone();
     let mut drafts = b.instances;
+    for (g, (smtp, prio)) in config.sync_groups.iter_mut().zip(&b.group_explicit) {
+        if !smtp {
+            g.smtp_alert = global
+                .smtp_alert_vrrp
+                .or(global.smtp_alert)
+                .unwrap_or(false);
+        }
+        if !prio {
+            g.notify_priority_changes = global.vrrp_notify_priority_changes;
+        }
+    }
     for d in &mut drafts {
         resolve_instance(ctx, &global, d);
     }
-    validate::validate(ctx, &mut config, &mut drafts, opts);
+    validate::validate(ctx, &mut config, &mut drafts, opts, host_files);
     config.instances = drafts.into_iter().map(|d| d.inst).collect();
     config
 }
@@ -67,6 +78,17 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
             );
             inst.nopreempt = false;
         }
+    }
+    if !inst.preempt_delay.is_zero() && inst.nopreempt {
+        let span = ex
+            .preempt_delay
+            .clone()
+            .unwrap_or_else(|| inst.span.clone());
+        ctx.warn(
+            &span,
+            format!("preempt_delay: has no effect with nopreempt in {name}; using 0"),
+        );
+        inst.preempt_delay = Duration::ZERO;
     }
     if !inst.preempt_delay.is_zero() && inst.initial_state == InitialState::Master {
         let span = ex
@@ -183,6 +205,14 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
         inst.initial_state = InitialState::Backup;
     }
 
+    if inst.use_vmac.is_some() && inst.promote_secondaries {
+        ctx.warn(
+            &inst.span,
+            format!("promote_secondaries: set automatically with use_vmac in {name}; ignored"),
+        );
+        inst.promote_secondaries = false;
+    }
+
     // use_vmac defaults need the VRID.
     if let Some(v) = &mut inst.use_vmac {
         if v.name.is_empty() {
@@ -262,6 +292,7 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
         .or(g.smtp_alert_vrrp)
         .or(g.smtp_alert)
         .unwrap_or(false);
+    inst.v3_checksum_as_v2 = ex.v3_checksum_as_v2.unwrap_or(g.v3_checksum_as_v2);
     inst.notify_priority_changes = ex
         .notify_priority_changes
         .unwrap_or(g.vrrp_notify_priority_changes);

@@ -224,3 +224,30 @@ fn state_master_without_priority_is_the_owner() {
     ));
     assert_eq!(c.instances[0].priority, 90);
 }
+
+#[test]
+fn v3_checksum_as_v2_global_and_instance() {
+    let c = clean(&format!(
+        "global_defs {{\n v3_checksum_as_v2\n}}\n{VI} version 3\n virtual_ipaddress {{\n  10.0.0.1\n }}\n}}\n\
+         vrrp_instance VI_2 {{\n interface eth0\n virtual_router_id 10\n version 3\n v3_checksum_as_v2 off\n \
+         virtual_ipaddress {{\n  10.0.0.2\n }}\n}}\n"
+    ));
+    assert!(c.instances[0].v3_checksum_as_v2);
+    assert!(!c.instances[1].v3_checksum_as_v2);
+    let d = super::super::dump::dump(&c);
+    let again = clean(&d);
+    assert!(again.instances[0].v3_checksum_as_v2);
+    assert!(!again.instances[1].v3_checksum_as_v2);
+}
+
+#[test]
+fn sync_group_alert_defaults_follow_globals() {
+    let c = clean(&format!(
+        "global_defs {{\n smtp_alert on\n vrrp_notify_priority_changes on\n}}\n\
+         {VI} virtual_ipaddress {{\n  10.0.0.1\n }}\n}}\n\
+         vrrp_instance VI_2 {{\n interface eth1\n virtual_router_id 9\n virtual_ipaddress {{\n  10.1.0.9\n }}\n}}\n\
+         vrrp_sync_group G {{\n group {{\n  VI_1\n  VI_2\n }}\n}}\n"
+    ));
+    assert!(c.sync_groups[0].smtp_alert);
+    assert!(c.sync_groups[0].notify_priority_changes);
+}

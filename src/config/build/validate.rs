@@ -1,8 +1,9 @@
 //! Checks across blocks: required keywords, duplicate names and VRIDs, references to
 //! scripts / track files / processes / BFD instances / instances / groups, unicast peer
 //! families, real-server families, and — when the caller gives the host's interfaces —
-//! interfaces that do not exist and scripts that would run as root without
-//! `enable_script_security` (keepalived's "SECURITY VIOLATION", `-t` status 6).
+//! interfaces that do not exist; for a file loaded from this host, scripts that cannot
+//! run here or would run as root without `enable_script_security` (keepalived's
+//! "SECURITY VIOLATION", `-t` status 6).
 
 use super::super::model::*;
 use super::super::{LoadOptions, Span};
@@ -19,7 +20,13 @@ pub const SECURITY_VIOLATION: &str = "SECURITY VIOLATION";
 /// configuration (status 5) before it looks at script security.
 pub const NO_SUCH_INTERFACE: &str = "does not exist on this host";
 
-pub fn validate(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft], opts: &LoadOptions) {
+pub fn validate(
+    ctx: &mut Ctx,
+    config: &mut Config,
+    drafts: &mut [Draft],
+    opts: &LoadOptions,
+    host_files: bool,
+) {
     instances(ctx, drafts);
     references(ctx, config, drafts);
     sync_groups(ctx, config, drafts);
@@ -27,6 +34,8 @@ pub fn validate(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft], opts: 
     lvs(ctx, config);
     if let Some(ifs) = &opts.host_interfaces {
         host_interfaces(ctx, config, drafts, ifs);
+    }
+    if host_files {
         script_security(ctx, config, drafts);
         tracked_scripts_runnable(ctx, config, drafts);
     }
@@ -435,6 +444,29 @@ fn sync_groups(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft]) {
         }
     }
     config.sync_groups = keep;
+    // An interface tracked by a group and by one of its members: keepalived asks for one.
+    for g in &config.sync_groups {
+        for d in drafts
+            .iter_mut()
+            .filter(|d| g.members.contains(&d.inst.name))
+        {
+            let name = d.inst.name.clone();
+            d.inst.track_interfaces.retain(|t| {
+                if g.track_interfaces.iter().any(|x| x.name == t.name) {
+                    ctx.warn(
+                        &t.span,
+                        format!(
+                            "track_interface: {} is tracked by {name} and by its sync group {}; keep one (the group's is used)",
+                            t.name, g.name
+                        ),
+                    );
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+    }
 }
 
 fn lvs(ctx: &mut Ctx, config: &mut Config) {
@@ -500,6 +532,7 @@ fn lvs(ctx: &mut Ctx, config: &mut Config) {
     for i in drop.into_iter().rev() {
         config.virtual_servers.remove(i);
     }
+    ports(ctx, config);
     // A real server twice in one virtual server: keepalived keeps the first.
     for vs in &mut config.virtual_servers {
         let mut seen: BTreeSet<(IpAddr, Option<u16>)> = BTreeSet::new();
@@ -518,6 +551,79 @@ fn lvs(ctx: &mut Ctx, config: &mut Config) {
                 false
             }
         });
+    }
+}
+
+/// Direct routing and tunnels cannot change the port: a real or sorry server port that
+/// differs from the virtual server's is reset to it, and a port on a real server of a
+/// fwmark service is ignored (keepalived 2.2.7 does both, with a warning).
+fn ports(ctx: &mut Ctx, config: &mut Config) {
+    let groups: BTreeMap<String, Vec<VsgEntry>> = config
+        .virtual_server_groups
+        .iter()
+        .map(|g| (g.name.clone(), g.entries.clone()))
+        .collect();
+    let keeps_port = |m: &LvsMethod| matches!(m, LvsMethod::Dr | LvsMethod::Tun { .. });
+    for vs in &mut config.virtual_servers {
+        let (vs_port, group_ports, has_fwmark) = match &vs.key {
+            VsKey::Addr { port, .. } => (*port, Vec::new(), false),
+            VsKey::Fwmark(_) => (None, Vec::new(), true),
+            VsKey::Group(g) => {
+                let entries = groups.get(g).cloned().unwrap_or_default();
+                let ports: Vec<u16> = entries
+                    .iter()
+                    .filter_map(|e| match e {
+                        VsgEntry::Range { port, .. } => *port,
+                        VsgEntry::Fwmark { .. } => None,
+                    })
+                    .collect();
+                let fw = entries.iter().any(|e| matches!(e, VsgEntry::Fwmark { .. }));
+                (None, ports, fw)
+            }
+        };
+        for rs in &mut vs.real_servers {
+            if !keeps_port(&rs.lvs_method) {
+                continue;
+            }
+            let Some(p) = rs.port else { continue };
+            if let Some(v) = vs_port {
+                if p != v {
+                    ctx.warn(
+                        &rs.span,
+                        format!("real_server: port {p} differs from the virtual server's {v}, which direct routing and tunnels keep; using {v}"),
+                    );
+                    rs.port = Some(v);
+                }
+            } else if let Some(v) = group_ports.iter().find(|v| **v != p) {
+                ctx.warn(
+                    &rs.span,
+                    format!("real_server: port {p} differs from port {v} of the virtual_server_group, which direct routing and tunnels keep"),
+                );
+            } else if has_fwmark {
+                ctx.warn(
+                    &rs.span,
+                    format!("real_server: port {p} is ignored for a fwmark service with direct routing or tunnels"),
+                );
+                if matches!(vs.key, VsKey::Fwmark(_)) {
+                    rs.port = None;
+                }
+            }
+        }
+        let sorry_method = vs
+            .sorry_server_lvs_method
+            .as_ref()
+            .unwrap_or(&vs.lvs_method);
+        if keeps_port(sorry_method) {
+            if let (Some((_, Some(p))), Some(v)) = (&mut vs.sorry_server, vs_port) {
+                if *p != v {
+                    ctx.warn(
+                        &vs.span,
+                        format!("sorry_server: port {p} differs from the virtual server's {v}, which direct routing and tunnels keep; using {v}"),
+                    );
+                    *p = v;
+                }
+            }
+        }
     }
 }
 

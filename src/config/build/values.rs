@@ -78,7 +78,10 @@ impl Ctx {
     pub fn unknown_keyword(&mut self, word: &Word, candidates: &[&str]) {
         let msg = match suggest::nearest(&word.text, candidates) {
             Some(s) => format!("{}: unknown keyword; did you mean {}?", word.text, s),
-            None => format!("{}: unknown keyword", word.text),
+            None => match super::home_of(&word.text) {
+                Some(home) => format!("{}: unknown keyword here; it belongs in {home}", word.text),
+                None => format!("{}: unknown keyword", word.text),
+            },
         };
         self.error(&word.span, msg);
     }
@@ -121,7 +124,12 @@ impl Ctx {
                 None
             }
             None => {
-                self.error(&w.span, format!("{kw}: '{}' is not a number", w.text));
+                let what = if parse_timer(w.text.trim_start_matches('-')).is_some() {
+                    "a whole number"
+                } else {
+                    "a number"
+                };
+                self.error(&w.span, format!("{kw}: '{}' is not {what}", w.text));
                 None
             }
         }

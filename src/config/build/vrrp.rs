@@ -34,6 +34,7 @@ pub const INSTANCE: &[(&str, Shape)] = &[
     ("unicast_fault_no_peer", Shape::Line),
     ("unicast_ttl", Shape::Line),
     ("old_unicast_checksum", Shape::Line),
+    ("v3_checksum_as_v2", Shape::Line),
     ("garp_master_delay", Shape::Line),
     ("garp_master_repeat", Shape::Line),
     ("garp_lower_prio_delay", Shape::Line),
@@ -75,7 +76,7 @@ pub const INSTANCE: &[(&str, Shape)] = &[
     ("lvs_sync_daemon_interface", Shape::Line),
 ];
 
-const SYNC_GROUP: &[(&str, Shape)] = &[
+pub(super) const SYNC_GROUP: &[(&str, Shape)] = &[
     ("group", Shape::Block),
     ("track_interface", Shape::Block),
     ("track_script", Shape::Block),
@@ -129,6 +130,7 @@ pub struct Explicit {
     pub check_unicast_src: Option<bool>,
     pub smtp_alert: Option<bool>,
     pub notify_priority_changes: Option<bool>,
+    pub v3_checksum_as_v2: Option<bool>,
     pub native_ipv6: bool,
     /// The span of each unicast peer line, parallel to `unicast_peers`.
     pub peer_spans: Vec<Span>,
@@ -306,6 +308,7 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
             ctx.no_extra(c, 1);
             inst.old_unicast_checksum = Some(never);
         }
+        "v3_checksum_as_v2" => ex.v3_checksum_as_v2 = Some(ctx.opt_bool(c)),
         "garp_master_delay" => {
             ex.garp_master_delay = ctx.int_arg(c, 0, 4294).map(|v| secs(v as u64))
         }
