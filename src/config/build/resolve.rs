@@ -215,6 +215,9 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
 
     // use_vmac defaults need the VRID.
     if let Some(v) = &mut inst.use_vmac {
+        if ex.vmac_short {
+            v.mac[5] = inst.vrid;
+        }
         if v.name.is_empty() {
             let prefix = match g.other.get("vmac_prefix") {
                 Some(GlobalValue::Str(p)) => p.clone(),

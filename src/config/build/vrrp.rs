@@ -131,6 +131,8 @@ pub struct Explicit {
     pub smtp_alert: Option<bool>,
     pub notify_priority_changes: Option<bool>,
     pub v3_checksum_as_v2: Option<bool>,
+    /// `use_vmac` gave a 5-octet MAC: the VRID is its last octet.
+    pub vmac_short: bool,
     pub native_ipv6: bool,
     /// The span of each unicast peer line, parallel to `unicast_peers`.
     pub peer_spans: Vec<Span>,
@@ -200,6 +202,7 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
             for w in &c.args {
                 if let Some(m) = parse_mac(&w.text) {
                     mac = Some(m);
+                    ex.vmac_short = w.text.split(':').count() == 5;
                 } else if name.is_none() && mac.is_none() {
                     name = Some(w.text.clone());
                 } else {
@@ -907,7 +910,7 @@ pub fn rule(ctx: &mut Ctx, block: &str, r: &Node) -> Option<Rule> {
     })
 }
 
-/// `aa:bb:cc:dd:ee[:ff]` (5 octets: the VRID is appended later).
+/// `aa:bb:cc:dd:ee[:ff]` (with 5 octets, `resolve` appends the VRID).
 pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
     let parts: Vec<&str> = s.split(':').collect();
     if parts.len() != 6 && parts.len() != 5 {
@@ -919,10 +922,6 @@ pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
             return None;
         }
         mac[i] = u8::from_str_radix(p, 16).ok()?;
-    }
-    if parts.len() == 5 {
-        // Marker for "append the VRID": resolve fills the last octet.
-        mac[5] = 0;
     }
     Some(mac)
 }
