@@ -161,8 +161,8 @@ fn tracked_scripts_runnable(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Dr
     }
 }
 
-/// Where a VRID lives: interface, family, multicast group.
-type VridKey = (String, Family, Option<IpAddr>);
+/// Where a VRID lives: interface, family, multicast group, and the VRID itself.
+type VridKey = (String, Family, Option<IpAddr>, u8);
 /// A VRID in use: the VRID, the instance, its unicast peers.
 type VridUse = (u8, String, Vec<IpAddr>);
 
@@ -267,6 +267,7 @@ fn instances(ctx: &mut Ctx, drafts: &mut [Draft]) {
                 inst.interface.clone().unwrap_or_default(),
                 fam,
                 inst.mcast_dst_ip,
+                inst.vrid,
             );
             let mine: Vec<IpAddr> = inst.unicast_peers.iter().map(|p| p.addr).collect();
             let list = seen.entry(key).or_default();
