@@ -174,11 +174,15 @@ struct Timing {
 
 impl Timing {
     /// Handles a timing keyword; false when `c` is not one.
-    fn keyword(&mut self, ctx: &mut Ctx, c: &Node) -> bool {
+    /// `checker`: the checker level, where `retry 0` is allowed (not on VS / RS).
+    fn keyword(&mut self, ctx: &mut Ctx, c: &Node, checker: bool) -> bool {
         match c.keyword.text.as_str() {
             // keepalived keeps timers in 32-bit microseconds.
             "connect_timeout" => self.connect_timeout = ctx.timer_arg(c, 0.000001, 4294.967295),
-            "retry" | "nb_get_retry" => self.retry = ctx.int_arg(c, 0, 1_000_000).map(|v| v as u32),
+            "retry" | "nb_get_retry" => {
+                let lo = if checker { 0 } else { 1 };
+                self.retry = ctx.int_arg(c, lo, i64::from(u32::MAX)).map(|v| v as u32)
+            }
             "delay_before_retry" => self.delay_before_retry = ctx.timer_arg(c, 0.0, 86400.0),
             "warmup" => self.warmup = ctx.timer_arg(c, 0.0, 86400.0),
             "delay_loop" => self.delay_loop = ctx.timer_arg(c, 0.000001, 86400.0),
@@ -402,7 +406,7 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
         if !ctx.check_keyword(c, VS) {
             continue;
         }
-        if timing.keyword(ctx, c) {
+        if timing.keyword(ctx, c, false) {
             continue;
         }
         match c.keyword.text.as_str() {
@@ -756,7 +760,7 @@ fn real_server(ctx: &mut Ctx, node: &Node) -> Option<RsDraft> {
         if !ctx.check_keyword(c, RS) {
             continue;
         }
-        if timing.keyword(ctx, c) {
+        if timing.keyword(ctx, c, false) {
             continue;
         }
         match c.keyword.text.as_str() {
@@ -814,7 +818,7 @@ fn new_checker(span: Span, kind: CheckerKind) -> Checker {
 
 /// A connection option of a checker; false when `c` is not one.
 fn common_keyword(ctx: &mut Ctx, ch: &mut Checker, t: &mut Timing, c: &Node) -> bool {
-    if t.keyword(ctx, c) {
+    if t.keyword(ctx, c, true) {
         return true;
     }
     match c.keyword.text.as_str() {
@@ -965,8 +969,12 @@ fn checker(ctx: &mut Ctx, node: &Node) -> Vec<(Checker, Timing)> {
             let mut name = ".".to_string();
             let mut ch = new_checker(span, CheckerKind::Tcp);
             let tab = table(DNS, true);
+            let mut seen = Vec::new();
             for c in kids(node) {
                 if !ctx.check_keyword(c, &tab) || common_keyword(ctx, &mut ch, &mut t, c) {
+                    continue;
+                }
+                if !ctx.first_time(&mut seen, c) {
                     continue;
                 }
                 match c.keyword.text.as_str() {
@@ -1013,8 +1021,10 @@ fn checker(ctx: &mut Ctx, node: &Node) -> Vec<(Checker, Timing)> {
                 match c.keyword.text.as_str() {
                     "misc_path" => path = ctx.script_arg(c),
                     "misc_timeout" => {
+                        // 0: the default (the delay loop).
                         timeout = ctx
-                            .int_arg(c, 1, 86400)
+                            .int_arg(c, 0, 4294)
+                            .filter(|v| *v > 0)
                             .map(|v| Duration::from_secs(v as u64))
                     }
                     "misc_dynamic" => dynamic = ctx.opt_bool(c),
@@ -1093,6 +1103,15 @@ fn checker(ctx: &mut Ctx, node: &Node) -> Vec<(Checker, Timing)> {
                     _ => {}
                 }
             }
+            if u.min_reply_length > u.max_reply_length {
+                ctx.warn(
+                    &node.keyword.span,
+                    format!(
+                        "UDP_CHECK: min_reply_length {} is above max_reply_length {}; the check always fails",
+                        u.min_reply_length, u.max_reply_length
+                    ),
+                );
+            }
             ch.kind = CheckerKind::Udp(u);
             vec![(ch, t)]
         }
@@ -1142,8 +1161,9 @@ fn checker(ctx: &mut Ctx, node: &Node) -> Vec<(Checker, Timing)> {
         }
         "BFD_CHECK" => {
             let mut name = None;
+            let mut seen = Vec::new();
             for c in kids(node) {
-                if ctx.check_keyword(c, BFD) {
+                if ctx.check_keyword(c, BFD) && ctx.first_time(&mut seen, c) {
                     name = ctx.string_arg(c);
                 }
             }

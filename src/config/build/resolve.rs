@@ -205,6 +205,31 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
         inst.initial_state = InitialState::Backup;
     }
 
+    if inst.use_vmac.is_some() && inst.interface.is_none() {
+        ctx.warn(
+            &inst.span,
+            format!("use_vmac: {name} has no interface to put the VMAC on; use_vmac ignored"),
+        );
+        inst.use_vmac = None;
+    }
+    if inst.vmac_xmit_base && inst.use_vmac.is_none() {
+        let span = ex
+            .vmac_xmit_base
+            .clone()
+            .unwrap_or_else(|| inst.span.clone());
+        ctx.warn(
+            &span,
+            format!("vmac_xmit_base: {name} has no use_vmac; ignored"),
+        );
+        inst.vmac_xmit_base = false;
+    }
+    if inst.use_vmac.is_some() && !inst.unicast_peers.is_empty() && !inst.vmac_xmit_base {
+        ctx.warn(
+            &inst.span,
+            format!("use_vmac: unicast needs vmac_xmit_base in {name}; vmac_xmit_base set"),
+        );
+        inst.vmac_xmit_base = true;
+    }
     if inst.use_vmac.is_some() && inst.promote_secondaries {
         ctx.warn(
             &inst.span,

@@ -31,13 +31,14 @@ pub fn validate(
     references(ctx, config, drafts);
     sync_groups(ctx, config, drafts);
     fixed_priority_weights(ctx, config, drafts);
+    garp_groups(ctx, config);
     lvs(ctx, config);
     if let Some(ifs) = &opts.host_interfaces {
         host_interfaces(ctx, config, drafts, ifs);
     }
     if host_files {
         script_security(ctx, config, drafts);
-        tracked_scripts_runnable(ctx, config, drafts);
+        scripts_runnable(ctx, config, drafts);
     }
 }
 
@@ -108,29 +109,18 @@ fn fixed_priority_weights(ctx: &mut Ctx, config: &Config, drafts: &mut [Draft]) 
     }
 }
 
-/// Tracked `vrrp_script`s whose command is not an executable file here are disabled, as
+/// `vrrp_script`s whose command is not an executable file here are disabled, as
 /// keepalived does ("Disabling track script ... since not found/accessible"); with
 /// `enable_script_security`, a script without a user needs `script_user` or the
 /// `keepalived_script` user.
-fn tracked_scripts_runnable(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft]) {
-    let tracked: BTreeSet<String> = drafts
-        .iter()
-        .flat_map(|d| d.inst.track_scripts.iter().map(|r| r.name.clone()))
-        .chain(
-            config
-                .sync_groups
-                .iter()
-                .flat_map(|g| g.track_scripts.iter().map(|r| r.name.clone())),
-        )
-        .collect();
+fn scripts_runnable(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft]) {
     let g = &config.global;
     let need_default_user =
         g.enable_script_security && g.script_user.is_none() && !user_exists("keepalived_script");
     let mut disabled = BTreeSet::new();
-    for s in &config.vrrp_scripts {
-        if !tracked.contains(&s.name) {
-            continue;
-        }
+    // keepalived checks every vrrp_script, tracked or not, once VRRP runs at all.
+    let vrrp_runs = !drafts.is_empty();
+    for s in config.vrrp_scripts.iter().filter(|_| vrrp_runs) {
         if need_default_user && s.script.user.is_none() {
             ctx.warn(
                 &s.span,
@@ -470,6 +460,24 @@ fn sync_groups(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft]) {
     }
 }
 
+/// An interface belongs to one garp_group (keepalived ignores the later ones).
+fn garp_groups(ctx: &mut Ctx, config: &mut Config) {
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for g in &mut config.garp_groups {
+        g.interfaces.retain(|i| {
+            if seen.insert(i.clone()) {
+                true
+            } else {
+                ctx.warn(
+                    &g.span,
+                    format!("garp_group: {i} is already in another garp_group; ignored here"),
+                );
+                false
+            }
+        });
+    }
+}
+
 fn lvs(ctx: &mut Ctx, config: &mut Config) {
     let groups: BTreeMap<&str, &VirtualServerGroup> = config
         .virtual_server_groups
@@ -744,18 +752,9 @@ fn script_security(ctx: &mut Ctx, config: &Config, drafts: &[Draft]) {
     }
     let default_user = user_exists("keepalived_script");
     let mut cmds: Vec<(&ScriptCommand, &Span)> = Vec::new();
-    let tracked: BTreeSet<&str> = drafts
-        .iter()
-        .flat_map(|d| d.inst.track_scripts.iter().map(|r| r.name.as_str()))
-        .chain(
-            config
-                .sync_groups
-                .iter()
-                .flat_map(|g| g.track_scripts.iter().map(|r| r.name.as_str())),
-        )
-        .collect();
-    for s in &config.vrrp_scripts {
-        if tracked.contains(s.name.as_str()) {
+    // With any vrrp_instance, keepalived counts every vrrp_script, tracked or not.
+    if !drafts.is_empty() {
+        for s in &config.vrrp_scripts {
             cmds.push((&s.script, &s.span));
         }
     }

@@ -159,10 +159,17 @@ pub fn instance(ctx: &mut Ctx, node: &Node) -> Option<Draft> {
     ctx.no_extra(node, 1);
     let mut inst = VrrpInstance::with_defaults(&name, node.keyword.span.clone());
     let mut ex = Explicit::default();
+    let mut seen = Vec::new();
     for c in node.children.as_deref().unwrap_or(&[]) {
-        if ctx.check_keyword(c, INSTANCE) {
-            instance_keyword(ctx, &mut inst, &mut ex, c);
+        if !ctx.check_keyword(c, INSTANCE) {
+            continue;
         }
+        if matches!(c.keyword.text.as_str(), "use_vmac" | "notify_deleted")
+            && !ctx.first_time(&mut seen, c)
+        {
+            continue;
+        }
+        instance_keyword(ctx, &mut inst, &mut ex, c);
     }
     Some(Draft { inst, ex })
 }
@@ -315,18 +322,20 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         "garp_master_delay" => {
             ex.garp_master_delay = ctx.int_arg(c, 0, 4294).map(|v| secs(v as u64))
         }
-        "garp_master_repeat" => ex.garp_master_repeat = ctx.int_arg(c, 1, 10000).map(|v| v as u32),
+        "garp_master_repeat" => {
+            ex.garp_master_repeat = ctx.int_arg(c, 1, i64::from(i32::MAX)).map(|v| v as u32)
+        }
         "garp_lower_prio_delay" => {
             ex.garp_lower_prio_delay = ctx.int_arg(c, 0, 4294).map(|v| secs(v as u64))
         }
         "garp_lower_prio_repeat" => {
-            ex.garp_lower_prio_repeat = ctx.int_arg(c, 0, 10000).map(|v| v as u32)
+            ex.garp_lower_prio_repeat = ctx.int_arg(c, 0, i64::from(i32::MAX)).map(|v| v as u32)
         }
         "garp_master_refresh" => {
             ex.garp_master_refresh = ctx.int_arg(c, 0, 4294).map(|v| secs(v as u64))
         }
         "garp_master_refresh_repeat" => {
-            ex.garp_master_refresh_repeat = ctx.int_arg(c, 1, 10000).map(|v| v as u32)
+            ex.garp_master_refresh_repeat = ctx.int_arg(c, 1, i64::from(i32::MAX)).map(|v| v as u32)
         }
         "garp_extra_if" => ex.garp_extra_if = garp_extra_if(ctx, c),
         "down_timer_adverts" => ex.down_timer_adverts = ctx.int_arg(c, 1, 100).map(|v| v as u32),
@@ -513,6 +522,13 @@ pub fn track_refs(ctx: &mut Ctx, node: &Node, max_weight: i64) -> Vec<TrackRef> 
         }
         if c.open_brace.is_some() {
             ctx.error(&c.keyword.span, format!("{block}: unexpected block"));
+        }
+        if out.iter().any(|o: &TrackRef| o.name == r.name) {
+            ctx.warn(
+                &r.span,
+                format!("{block}: {} is listed twice; this one is ignored", r.name),
+            );
+            continue;
         }
         out.push(r);
     }
