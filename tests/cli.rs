@@ -395,3 +395,148 @@ fn dump_conf_with_config_test_prints_the_model() {
     // The bad priority was replaced by the default, as keepalived does.
     assert!(out.contains("priority 100"), "{out}");
 }
+
+/// A network namespace deleted on drop.
+struct Netns(String);
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
+    }
+}
+
+fn ip(args: &[&str]) -> bool {
+    Command::new("ip")
+        .args(args)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// Running (a zombie is not: the daemon detaches, and its new parent may be slow to reap).
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, rest)| rest.trim_start().chars().next())
+        })
+        .flatten()
+        .is_some_and(|state| state != 'Z' && state != 'X')
+}
+
+#[test]
+fn daemon_survives_the_signals_it_does_not_handle() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 || !have("ip") {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root with iproute2"
+        );
+        eprintln!("needs root and ip: skipped");
+        return;
+    }
+    let d = TempDir::new("signals");
+    let ns = Netns(format!("krs-cli-{}", std::process::id()));
+    assert!(ip(&["netns", "add", &ns.0]));
+    assert!(ip(&[
+        "-n", &ns.0, "link", "add", "v0", "type", "veth", "peer", "name", "v1"
+    ]));
+    assert!(ip(&["-n", &ns.0, "link", "set", "v0", "up"]));
+    assert!(ip(&["-n", &ns.0, "link", "set", "v1", "up"]));
+    assert!(ip(&[
+        "-n",
+        &ns.0,
+        "addr",
+        "add",
+        "192.0.2.1/24",
+        "dev",
+        "v0"
+    ]));
+    let conf = d.path("k.conf");
+    std::fs::write(
+        &conf,
+        "vrrp_instance VI_1 {\n interface v0\n virtual_router_id 51\n priority 100\n \
+         virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n",
+    )
+    .unwrap();
+    let pidf = d.path("k.pid");
+    let o = run(&[
+        "-G",
+        "-s",
+        &ns.0,
+        "-f",
+        conf.to_str().unwrap(),
+        "-p",
+        pidf.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let pid = loop {
+        if let Some(p) = std::fs::read_to_string(&pidf)
+            .ok()
+            .and_then(|s| s.trim().parse::<i32>().ok())
+        {
+            break p;
+        }
+        assert!(std::time::Instant::now() < deadline, "no pid file");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    for sig in [libc::SIGRTMAX() - 1, libc::SIGRTMIN() + 2] {
+        // SAFETY: signalling the daemon we started.
+        unsafe { libc::kill(pid, sig) };
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let survived = alive(pid);
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while alive(pid) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    if alive(pid) {
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    assert!(survived, "STATS_CLEAR / JSON ended the daemon");
+}
+
+#[test]
+fn systemd_unit_is_valid() {
+    if !have("systemd-analyze") {
+        eprintln!("systemd-analyze not installed: unit check skipped");
+        return;
+    }
+    let d = TempDir::new("unit");
+    let sbindir = Path::new(BIN).parent().unwrap();
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/init/keepalived-rs.service"),
+    )
+    .unwrap()
+    .replace("@SBINDIR@", sbindir.to_str().unwrap())
+    .replace("@CONFDIR@", d.0.to_str().unwrap());
+    let path = d.path("keepalived-rs.service");
+    std::fs::write(&path, unit).unwrap();
+    let o = Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success() && o.stderr.is_empty(),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+}
+
+#[test]
+fn init_scripts_are_valid_shell() {
+    for f in ["keepalived-rs.init", "keepalived-rs.procd"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scripts/init")
+            .join(f);
+        let o = Command::new("sh").arg("-n").arg(&path).output().unwrap();
+        assert!(o.status.success(), "{f}: {}", stderr(&o));
+    }
+}

@@ -15,21 +15,6 @@ use sys_util::*;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
-/// Installs a Debian package providing `binary` when it is missing.
-fn ensure_installed(binary: &str, package: &str) {
-    if std::path::Path::new(binary).exists() {
-        return;
-    }
-    let (ok, out) = sh(&format!(
-        "DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y --no-install-recommends {package} \
-         || (timeout 120 apt-get update && DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y --no-install-recommends {package})"
-    ));
-    assert!(
-        ok && std::path::Path::new(binary).exists(),
-        "installing {package} failed:\n{out}"
-    );
-}
-
 #[derive(Clone, Copy)]
 struct Variant {
     name: &'static str,

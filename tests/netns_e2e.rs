@@ -378,10 +378,14 @@ fn hung_track_script_does_not_delay_adverts_and_loop_is_single_threaded() {
     // timeout; the allowance above the 10 ms interval is scheduling noise of a loaded
     // 2-core CI machine (the daemon's own timer lateness is in its stats dump).
     assert!(span > 2.5, "capture too short: {span:.2} s");
+    // The next advert is timed from the previous one's sending (RFC: Adver_Timer reset to
+    // Advertisement_Interval), so wake-up latency adds up: allow 30 % on the mean spacing.
+    let mean_gap = span / (adv.len().max(2) - 1) as f64;
     assert!(
-        adv.len() as f64 >= 0.9 * span / 0.01,
-        "only {} adverts in {span:.2} s",
-        adv.len()
+        mean_gap < 0.013,
+        "only {} adverts in {span:.2} s (mean spacing {:.2} ms)",
+        adv.len(),
+        mean_gap * 1000.0
     );
     assert!(
         max_gap < 0.050,
@@ -394,6 +398,7 @@ fn hung_track_script_does_not_delay_adverts_and_loop_is_single_threaded() {
         .unwrap()
         .count();
     assert_eq!(tasks, 1, "the daemon runs {tasks} threads");
+    ensure_installed("/usr/bin/strace", "strace");
     let trace = lab.file("strace.txt");
     let (_, _) = sh(&format!(
         "timeout -s INT 1 strace -f -qq -p {} -o {} 2>/dev/null",
@@ -554,5 +559,206 @@ fn daemon_life_fork_pidfile_namespace_reload_and_dumps() {
     assert!(
         wait_for(Duration::from_secs(2), || !pid_path.exists()),
         "pid file left"
+    );
+}
+
+#[test]
+fn vmac_on_both_routers_ipv4_and_ipv6() {
+    if !require_root("vmac_on_both_routers_ipv4_and_ipv6") {
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new(2, 1);
+    let v6 = |prio: u8| {
+        format!(
+            "vrrp_instance VI_6 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 43
+    priority {prio}
+    advert_int 0.1
+    version 3
+    use_vmac
+    virtual_ipaddress {{
+        fe80::4343/64
+        2001:db8:43::100/64
+    }}
+}}"
+        )
+    };
+    let both = |prio: u8| conf(prio, "0.1", "use_vmac", &v6(prio));
+    let holders6 = || -> Vec<String> {
+        ["r1", "r2"]
+            .iter()
+            .filter(|n| lab.has_addr(n, "2001:db8:43::100"))
+            .map(|n| n.to_string())
+            .collect()
+    };
+    let mut r1 = Daemon::start(&lab, "r1", "r1", &both(200));
+    let r2 = Daemon::start(&lab, "r2", "r2", &both(100));
+    assert!(
+        wait_for(Duration::from_secs(5), || lab.holders(VIP) == ["r1"]
+            && holders6() == ["r1"]),
+        "r1 should be the only master of both: v4 {:?} v6 {:?}\n{}",
+        lab.holders(VIP),
+        holders6(),
+        r2.log_text()
+    );
+    // Both keep their roles: r2's VMACs (same MACs) must not hide r1's adverts from it.
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(
+        lab.holders(VIP),
+        vec!["r1"],
+        "IPv4 dual master\n{}",
+        r2.log_text()
+    );
+    assert_eq!(
+        holders6(),
+        vec!["r1"],
+        "IPv6 dual master\n{}",
+        r2.log_text()
+    );
+    let link = lab.must("r1", "ip -o addr show dev vrrp.43");
+    assert!(link.contains("2001:db8:43::100"), "{link}");
+    r1.signal(libc::SIGTERM);
+    assert_eq!(r1.wait_exit(Duration::from_secs(5)), Some(0));
+    assert!(
+        wait_for(Duration::from_secs(3), || lab.holders(VIP) == ["r2"]
+            && holders6() == ["r2"]),
+        "r2 should take over both: v4 {:?} v6 {:?}",
+        lab.holders(VIP),
+        holders6()
+    );
+}
+
+#[test]
+fn static_addresses_routes_and_rules_added_at_start_removed_at_exit() {
+    if !require_root("static_addresses_routes_and_rules_added_at_start_removed_at_exit") {
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new(1, 1);
+    let top = "static_ipaddress {
+    10.88.0.1/24 dev eth0
+}
+static_routes {
+    10.98.0.0/16 via 10.77.0.254 dev eth0
+    blackhole 192.0.2.0/24
+    10.97.0.0/16 nexthop via 10.77.0.254
+}
+static_rules {
+    from 10.88.0.0/24 table 200 priority 300
+}";
+    let state = || {
+        (
+            lab.has_addr("r1", "10.88.0.1"),
+            lab.must("r1", "ip route show")
+                .contains("10.98.0.0/16 via 10.77.0.254"),
+            lab.must("r1", "ip route show type blackhole")
+                .contains("192.0.2.0/24"),
+            lab.must("r1", "ip rule show")
+                .contains("300:\tfrom 10.88.0.0/24 lookup 200"),
+        )
+    };
+    let mut r1 = Daemon::start(&lab, "r1", "r1", &conf(200, "0.1", "", top));
+    assert!(
+        wait_for(Duration::from_secs(3), || state()
+            == (true, true, true, true)),
+        "static configuration missing: {:?}\n{}",
+        state(),
+        r1.log_text()
+    );
+    // The unsupported route form is an error in the log, not fatal.
+    assert!(wait_holders(&lab, &["r1"], Duration::from_secs(3)));
+    assert!(r1.log_text().contains("nexthop"), "{}", r1.log_text());
+    r1.signal(libc::SIGTERM);
+    assert_eq!(r1.wait_exit(Duration::from_secs(5)), Some(0));
+    assert_eq!(state(), (false, false, false, false), "left after SIGTERM");
+}
+
+#[test]
+fn track_file_and_track_process_move_the_master() {
+    if !require_root("track_file_and_track_process_move_the_master") {
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new(2, 1);
+    let file = lab.file("weight");
+    let marker = format!("4343.{}", std::process::id() % 100);
+    // r1: 150, minus 100 while no `sleep MARKER` runs. r2: 100 plus the file's value.
+    let r1_top = format!(
+        "vrrp_track_process tp {{\n    process sleep {marker}\n    weight -100\n    quorum 1\n}}"
+    );
+    let r2_top = format!(
+        "track_file tf {{\n    file \"{}\"\n    weight 1\n    init_file 0 overwrite\n}}",
+        file.display()
+    );
+    let r1 = Daemon::start(
+        &lab,
+        "r1",
+        "r1",
+        &conf(150, "0.1", "track_process {\n        tp\n    }", &r1_top),
+    );
+    let r2 = Daemon::start(
+        &lab,
+        "r2",
+        "r2",
+        &conf(100, "0.1", "track_file {\n        tf\n    }", &r2_top),
+    );
+    // No `sleep MARKER`: r1 is at 50, r2 (file 0) at 100.
+    assert!(
+        wait_holders(&lab, &["r2"], Duration::from_secs(5)),
+        "r2 should lead while r1's process is missing: {:?}\n{}\n{}",
+        lab.holders(VIP),
+        r1.log_text(),
+        r2.log_text()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap().trim(),
+        "0",
+        "init_file"
+    );
+    // The process appears: r1 back to 150, preempts.
+    let mut sleeper = std::process::Command::new("sleep")
+        .arg(&marker)
+        .spawn()
+        .unwrap();
+    let took = wait_holders(&lab, &["r1"], Duration::from_secs(5));
+    // The file says 100: r2 at 200 takes over again.
+    std::fs::write(&file, "100\n").unwrap();
+    let took2 = wait_holders(&lab, &["r2"], Duration::from_secs(5));
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    assert!(
+        took,
+        "r1 did not take over when its process appeared\n{}",
+        r1.log_text()
+    );
+    assert!(
+        took2,
+        "r2 did not take over when its file said 100\n{}",
+        r2.log_text()
+    );
+}
+
+#[test]
+fn dont_release_vrrp_keeps_addresses_on_sigterm() {
+    if !require_root("dont_release_vrrp_keeps_addresses_on_sigterm") {
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new(1, 1);
+    let extra = "virtual_routes {\n        10.99.0.0/16 via 10.77.0.254 dev eth0\n    }";
+    let mut r1 = Daemon::start_args(&lab, "r1", "r1", &conf(200, "0.1", extra, ""), &["-V"]);
+    assert!(wait_holders(&lab, &["r1"], Duration::from_secs(3)));
+    assert!(wait_for(Duration::from_secs(2), || lab
+        .must("r1", "ip route show")
+        .contains("10.99.0.0/16")));
+    r1.signal(libc::SIGTERM);
+    assert_eq!(r1.wait_exit(Duration::from_secs(5)), Some(0));
+    assert!(lab.has_addr("r1", VIP), "-V: the VIP must stay");
+    assert!(
+        lab.must("r1", "ip route show").contains("10.99.0.0/16"),
+        "-V: the route must stay"
     );
 }

@@ -1,13 +1,16 @@
 //! Random-fault runs: for several topologies (2 and 3 routers, VRRPv2 and v3, multicast and
-//! unicast, equal and distinct priorities) and many seeds, a fault plan drawn from the seed
-//! (loss, delay and jitter, duplication, partitions, crashes, graceful stops, restarts,
-//! pauses, link flaps) runs for 60 s, then everything heals.
+//! unicast, IPv4 and IPv6, equal and distinct priorities, track scripts) and many seeds, a
+//! fault plan drawn from the seed (loss, delay and jitter, duplication, partitions, crashes,
+//! graceful stops, restarts, pauses, link flaps, failing and hung scripts) runs for 60 s,
+//! then everything heals.
 //!
 //! Invariants:
 //! - at every instant, no running host holds a VIP of an instance that is not Master, and a
 //!   host where keepalived is not running holds none (stop releases, crash loses them);
 //! - 15 s after the heal (well over Master_Down_Interval): exactly one Master per virtual
-//!   router, and the VIPs only on it;
+//!   router, with the highest priority of the running routers, and the VIPs only on it;
+//! - the world never has to refuse an action (address already there or missing, advert on
+//!   a down link, unknown interface): the engine's view of the kernel stays right;
 //! - the trace of a seed is reproducible (checked on every 25th seed by running it twice).
 //!
 //! `SIM_SEEDS=N` runs seeds 0..N (default 2000); `SIM_SEED=S` runs that seed only. A
@@ -34,6 +37,9 @@ struct Topology {
     routers: Vec<(u8, u8, &'static str, bool)>,
     /// VRRPv3 over IPv6 (VIPs fe80::100 and 2001:db8::100) instead of IPv4.
     v6: bool,
+    /// Router i tracks the script `chk_app` with this weight (0: no tracking); the plan
+    /// makes the script fail and recover.
+    track_weights: Vec<i32>,
 }
 
 fn topologies() -> Vec<Topology> {
@@ -42,6 +48,7 @@ fn topologies() -> Vec<Topology> {
             name: "2 routers v3",
             routers: vec![(100, 3, "1", false), (200, 3, "1", false)],
             v6: false,
+            track_weights: Vec::new(),
         },
         Topology {
             name: "3 routers v3",
@@ -51,11 +58,13 @@ fn topologies() -> Vec<Topology> {
                 (200, 3, "1", false),
             ],
             v6: false,
+            track_weights: Vec::new(),
         },
         Topology {
             name: "2 routers v2 equal priority",
             routers: vec![(100, 2, "1", false), (100, 2, "1", false)],
             v6: false,
+            track_weights: Vec::new(),
         },
         Topology {
             name: "3 routers v3 with an owner",
@@ -65,11 +74,13 @@ fn topologies() -> Vec<Topology> {
                 (255, 3, "1", false),
             ],
             v6: false,
+            track_weights: Vec::new(),
         },
         Topology {
             name: "2 routers v3 unicast",
             routers: vec![(150, 3, "1", true), (100, 3, "1", true)],
             v6: false,
+            track_weights: Vec::new(),
         },
         Topology {
             name: "3 routers v3 at 50 cs",
@@ -79,11 +90,23 @@ fn topologies() -> Vec<Topology> {
                 (100, 3, "0.5", false),
             ],
             v6: false,
+            track_weights: Vec::new(),
         },
         Topology {
             name: "2 routers v3 IPv6",
             routers: vec![(100, 3, "1", false), (200, 3, "1", false)],
             v6: true,
+            track_weights: Vec::new(),
+        },
+        Topology {
+            name: "3 routers v3 with track scripts",
+            routers: vec![
+                (150, 3, "1", false),
+                (100, 3, "1", false),
+                (120, 3, "1", false),
+            ],
+            v6: false,
+            track_weights: vec![-60, 0, -30],
         },
     ]
 }
@@ -91,9 +114,19 @@ fn topologies() -> Vec<Topology> {
 fn config_text(t: &Topology, i: usize) -> String {
     let (prio, version, int, unicast) = t.routers[i];
     let state = if prio == 255 { "MASTER" } else { "BACKUP" };
-    let mut s = format!(
+    let weight = t.track_weights.get(i).copied().unwrap_or(0);
+    let mut s = String::new();
+    if weight != 0 {
+        s.push_str(&format!(
+            "vrrp_script chk_app {{\n    script \"/usr/local/bin/chk_app\"\n    interval 1\n    timeout 2\n    weight {weight}\n}}\n"
+        ));
+    }
+    s.push_str(&format!(
         "vrrp_instance VI_1 {{\n    state {state}\n    interface eth0\n    virtual_router_id 51\n    priority {prio}\n    advert_int {int}\n    version {version}\n"
-    );
+    ));
+    if weight != 0 {
+        s.push_str("    track_script {\n        chk_app\n    }\n");
+    }
     if unicast {
         s.push_str(&format!(
             "    unicast_src_ip 192.0.2.{}\n    unicast_peer {{\n",
@@ -130,10 +163,15 @@ fn plan(seed: u64) -> (usize, String) {
     );
     for (i, name) in names.iter().enumerate() {
         s.push_str(&format!(
-            "host {name}\n  iface eth0 lan 192.0.2.{}/24 2001:db8::{}/64 fe80::{}\n  config <<END\n{}END\n",
+            "host {name}\n  iface eth0 lan 192.0.2.{}/24 2001:db8::{}/64 fe80::{}\n{}  config <<END\n{}END\n",
             i + 1,
             i + 1,
             i + 1,
+            if t.track_weights.is_empty() {
+                ""
+            } else {
+                "  script chk_app succeeds after 10ms jitter 500ms\n"
+            },
             config_text(t, i)
         ));
     }
@@ -206,6 +244,10 @@ fn plan(seed: u64) -> (usize, String) {
                 }
                 St::Down => {}
             },
+            8 if !t.track_weights.is_empty() && r.below(2) == 0 => {
+                let what = ["fails", "succeeds", "hangs"][r.below(3) as usize];
+                s.push_str(&format!("{at} {name} script chk_app {what}\n"));
+            }
             8 => {
                 link_down[h] = !link_down[h];
                 let ud = if link_down[h] { "down" } else { "up" };
@@ -319,6 +361,27 @@ fn check_end(sim: &Sim) -> Result<(), String> {
     if holders != masters {
         return Err(format!("VIP on {holders:?}, Master is {masters:?}"));
     }
+    // Every router preempts: the Master has the highest priority of the running routers
+    // (between equal priorities, a Backup does not take over, so either may hold it).
+    let prio = |h: &keepalived_rs::sim::host::Host| {
+        h.engine
+            .as_ref()
+            .and_then(|e| e.instance_states().first().map(|s| s.2))
+            .unwrap_or(0)
+    };
+    let best = sim.hosts.iter().map(prio).max().unwrap_or(0);
+    let master_prio = sim
+        .hosts
+        .iter()
+        .filter(|h| masters.contains(&h.name))
+        .map(prio)
+        .max()
+        .unwrap_or(0);
+    if master_prio != best {
+        return Err(format!(
+            "Master {masters:?} has priority {master_prio}, a running router has {best}"
+        ));
+    }
     Ok(())
 }
 
@@ -341,6 +404,13 @@ fn run_seed(seed: u64, configs: &[Vec<Config>]) -> Result<String, (String, Strin
         return Err((v, text));
     }
     check_end(&sim).map_err(|m| (format!("at {end}: {m}"), text.clone()))?;
+    if let Some(w) = sim
+        .trace
+        .iter()
+        .find(|l| matches!(l.rec, trace::Rec::Warn(_)))
+    {
+        return Err((format!("the world had to refuse an action: {w}"), text));
+    }
     Ok(trace::render(&sim.trace))
 }
 
@@ -434,6 +504,21 @@ fn random_faults_keep_the_invariants() {
 fn plans_are_a_function_of_the_seed() {
     assert_eq!(plan(7), plan(7));
     assert_ne!(plan(7).1, plan(8).1);
+    for what in [
+        "kill",
+        "stop",
+        "pause",
+        "partition",
+        "loss",
+        "link",
+        "script chk_app hangs",
+        "restart",
+    ] {
+        assert!(
+            (0..500).any(|seed| plan(seed).1.contains(what)),
+            "no plan uses `{what}`"
+        );
+    }
     for seed in 0..50 {
         let (_, text) = plan(seed);
         scenario::parse(&text).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{text}"));

@@ -10,6 +10,7 @@ use keepalived_rs::engine::ReceivedPacket;
 use keepalived_rs::sys::arp::{garp_frame, PacketSocket};
 use keepalived_rs::sys::iftable::Interfaces;
 use keepalived_rs::sys::ndisc::unsolicited_na_frame;
+use keepalived_rs::sys::netlink_iproute::*;
 use keepalived_rs::sys::netlink_route::*;
 use keepalived_rs::sys::netlink_sock::{CmdOutput, DumpKind, NlCommand, NlMonitor, OnAck};
 use keepalived_rs::sys::rawsock::{Recv, VrrpSocket, VRRP_GROUP_V4, VRRP_GROUP_V6};
@@ -357,4 +358,50 @@ fn garp_and_na_frames_reach_the_wire() {
         .expect("NA on the wire");
     assert_eq!(&na[0..6], &[0x33, 0x33, 0, 0, 0, 1]);
     assert_eq!(na[21], 255, "hop limit");
+}
+
+#[test]
+fn large_batches_are_paced_and_monitor_overrun_is_reported() {
+    if !require_root("large_batches_are_paced_and_monitor_overrun_is_reported") {
+        return;
+    }
+    let a = Netns::new("a");
+    let b = Netns::new("b");
+    veth(&a, "eth0", &b, "eth0");
+    let (acked, failed, seen, overrun) = a.run(|| {
+        let mut nl = NlCommand::open().unwrap();
+        // A monitor with a tiny buffer that nobody reads while 3000 addresses arrive.
+        let mut mon = NlMonitor::open_with_buffer(RTMGRP_IPV4_IFADDR, 1).unwrap();
+        let t = dump(&mut nl);
+        let idx = t.index_of("eth0").unwrap();
+        for i in 0..3000u32 {
+            let va = vip(
+                &format!("10.{}.{}.{}", 100 + i / 65536, (i / 256) % 256, i % 256),
+                32,
+            );
+            nl.request(format!("add {i}"), &[], OnAck::Nothing, |s| {
+                addr_request(true, idx, &va, s).unwrap()
+            });
+        }
+        let outs = settle(&mut nl);
+        let acked = outs
+            .iter()
+            .filter(|o| matches!(o, CmdOutput::Acked(_)))
+            .count();
+        let failed = outs
+            .iter()
+            .filter(|o| matches!(o, CmdOutput::Failed { .. }))
+            .count();
+        let t = dump(&mut nl);
+        let seen = t.by_name("eth0").map(|i| i.addrs.len()).unwrap_or(0);
+        let mut msgs = Vec::new();
+        let overrun = mon.on_readable(&mut msgs);
+        (acked, failed, seen, overrun)
+    });
+    assert_eq!((acked, failed), (3000, 0), "every request acknowledged");
+    assert!(seen >= 3000, "dump shows {seen} addresses");
+    assert!(
+        overrun,
+        "the monitor should report the overrun (ENOBUFS) for a re-dump"
+    );
 }

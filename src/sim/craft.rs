@@ -312,7 +312,11 @@ pub fn summarize(msg: &[u8], src: IpAddr, dst: IpAddr) -> Option<Summary> {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "v{} vrid {} prio {} ", self.version, self.vrid, self.prio)?;
+        write!(
+            f,
+            "v{} vrid {} prio {} ",
+            self.version, self.vrid, self.prio
+        )?;
         if self.version == 2 {
             write!(f, "int {}s", self.int_cs / 100)?;
         } else {

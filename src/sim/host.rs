@@ -10,8 +10,8 @@
 //! - `kill` / `crash`: the machine dies: engine and kernel state are lost at once,
 //!   nothing is sent; a later `start` boots a clean kernel.
 //! - `pause`: the process is frozen: it receives nothing (frames to it are lost), its
-//!   timers do not fire, script exits wait; on `resume` waiting events are delivered and
-//!   overdue timers fire at once.
+//!   timers do not fire, script exits wait; on `resume` waiting events are delivered (for
+//!   each interface only its latest state) and overdue timers fire at once.
 
 use super::kernel::Kernel;
 use super::scenario::{HostDecl, ScriptResult};
@@ -30,6 +30,25 @@ pub enum Status {
     Crashed,
 }
 
+/// How the runs of one track script end: with `result`, `delay` (+ up to `jitter`, drawn
+/// from the seed) after they start. Unscripted commands exit 0 at once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScriptPlan {
+    pub result: ScriptResult,
+    pub delay: Duration,
+    pub jitter: Duration,
+}
+
+impl Default for ScriptPlan {
+    fn default() -> Self {
+        ScriptPlan {
+            result: ScriptResult::Exit(0),
+            delay: Duration::ZERO,
+            jitter: Duration::ZERO,
+        }
+    }
+}
+
 pub struct Host {
     pub name: String,
     pub index: usize,
@@ -40,8 +59,8 @@ pub struct Host {
     pub kernel: Kernel,
     /// Incremented on every start: events of an earlier life are dropped.
     pub epoch: u64,
-    /// Script name -> (result, delay) currently scripted.
-    pub scripts: BTreeMap<String, (ScriptResult, Duration)>,
+    /// Script name -> how its runs end now.
+    pub scripts: BTreeMap<String, ScriptPlan>,
     /// Events that reached the host while paused.
     pub deferred: Vec<Event>,
 }
@@ -51,7 +70,14 @@ impl Host {
         let scripts = decl
             .scripts
             .iter()
-            .map(|s| (s.name.clone(), (s.result.clone(), s.delay)))
+            .map(|s| {
+                let plan = ScriptPlan {
+                    result: s.result.clone(),
+                    delay: s.delay,
+                    jitter: s.jitter,
+                };
+                (s.name.clone(), plan)
+            })
             .collect();
         Host {
             name: decl.name.clone(),
@@ -69,7 +95,7 @@ impl Host {
 
     /// The scripted result for a command: matched on the script's path, its file name, or
     /// its file name without extension. Unscripted commands exit 0 at once.
-    pub fn script_result(&self, argv0: &str) -> (ScriptResult, Duration) {
+    pub fn script_result(&self, argv0: &str) -> ScriptPlan {
         let base = argv0.rsplit('/').next().unwrap_or(argv0);
         let stem = base.split('.').next().unwrap_or(base);
         for key in [argv0, base, stem] {
@@ -77,16 +103,13 @@ impl Host {
                 return r.clone();
             }
         }
-        (ScriptResult::Exit(0), Duration::ZERO)
+        ScriptPlan::default()
     }
 
+    /// Changes how the runs of script `name` end from now on (its delays are kept).
     pub fn set_script(&mut self, name: &str, result: ScriptResult) {
-        let delay = self
-            .scripts
-            .get(name)
-            .map(|r| r.1)
-            .unwrap_or(Duration::ZERO);
-        self.scripts.insert(name.to_string(), (result, delay));
+        let plan = self.scripts.entry(name.to_string()).or_default();
+        plan.result = result;
     }
 
     /// Names of the VRRP instances of its configuration, in order.
@@ -96,5 +119,45 @@ impl Host {
             .iter()
             .map(|i| i.name.clone())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::scenario::ScriptDecl;
+
+    #[test]
+    fn scripts_match_by_path_name_or_stem() {
+        let decl = HostDecl {
+            name: "r1".into(),
+            line: 1,
+            autostart: true,
+            ifaces: Vec::new(),
+            config: String::new(),
+            config_line: 0,
+            config_file: None,
+            scripts: vec![ScriptDecl {
+                name: "chk_nginx".into(),
+                result: ScriptResult::Exit(1),
+                delay: Duration::from_millis(5),
+                jitter: Duration::ZERO,
+            }],
+        };
+        let mut h = Host::new(0, decl, Config::default());
+        let fail = ScriptPlan {
+            result: ScriptResult::Exit(1),
+            delay: Duration::from_millis(5),
+            jitter: Duration::ZERO,
+        };
+        assert_eq!(h.script_result("/usr/local/bin/chk_nginx.sh"), fail);
+        assert_eq!(h.script_result("chk_nginx"), fail);
+        assert_eq!(h.script_result("/bin/true"), ScriptPlan::default());
+        h.set_script("chk_nginx", ScriptResult::Hang);
+        assert_eq!(h.script_result("/x/chk_nginx").result, ScriptResult::Hang);
+        assert_eq!(
+            h.script_result("/x/chk_nginx").delay,
+            Duration::from_millis(5)
+        );
     }
 }

@@ -236,6 +236,9 @@ advert_int 1\n  version 3\n  virtual_ipaddress {\n    192.0.2.100/32\n  }\n}\nEN
             .err()
             .unwrap();
         assert!(e.0.starts_with("x.scn:2:"), "{}", e.0);
+        let noif = LONE.replace("interface eth0", "interface eth1");
+        let e = run_text(&noif, Path::new("z.scn"), 1, None).err().unwrap();
+        assert!(e.0.contains("z.scn:2:") && e.0.contains("eth1"), "{}", e.0);
         let broken = LONE.replace("priority 100", "priorty 100");
         let e = run_text(&broken, Path::new("y.scn"), 1, None)
             .err()

@@ -68,7 +68,10 @@ pub enum ScriptResult {
 pub struct ScriptDecl {
     pub name: String,
     pub result: ScriptResult,
+    /// A run ends this long after it starts...
     pub delay: Duration,
+    /// ...plus a uniform random extra in [0, jitter] drawn from the run's seed.
+    pub jitter: Duration,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -512,8 +515,9 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
                         let name = w.ident("a script name")?;
                         let result = script_result(&mut w)?;
                         let delay = if w.eat("after") { w.duration()? } else { Duration::ZERO };
+                        let jitter = if w.eat("jitter") { w.duration()? } else { Duration::ZERO };
                         w.end()?;
-                        sc.hosts[h].scripts.push(ScriptDecl { name, result, delay });
+                        sc.hosts[h].scripts.push(ScriptDecl { name, result, delay, jitter });
                     }
                     _ => {
                         let marker = w.next("`<<END` (a heredoc marker) or `file PATH`")?;
@@ -897,9 +901,9 @@ fn inject(w: &mut Words) -> Result<Inject, ParseError> {
 fn state_name(w: &mut Words) -> Result<String, ParseError> {
     let s = w.next("a state")?.to_ascii_uppercase();
     match s.as_str() {
-        "MASTER" | "BACKUP" | "FAULT" | "INIT" | "STOP" => Ok(s),
+        "MASTER" | "BACKUP" | "FAULT" | "INIT" | "STOP" | "DOWN" => Ok(s),
         _ => w.err(format!(
-            "`{s}`: expected MASTER, BACKUP, FAULT, INIT or STOP"
+            "`{s}`: expected MASTER, BACKUP, FAULT, INIT, STOP or DOWN"
         )),
     }
 }
@@ -1163,7 +1167,7 @@ mod tests {
 segment lan delay 1ms loss 0%
 host r1
   iface eth0 lan 192.0.2.1/24 fe80::1 mac 52:54:00:00:00:01
-  script chk_nginx fails after 10ms
+  script chk_nginx fails after 10ms jitter 5ms
   config <<END
 vrrp_instance VI_1 {
     interface eth0
@@ -1196,6 +1200,7 @@ expect 20s r1 has 192.0.2.100
         assert!(!sc.hosts[1].autostart);
         assert_eq!(sc.hosts[0].ifaces[0].ipv6.len(), 1);
         assert_eq!(sc.hosts[0].scripts[0].delay, Duration::from_millis(10));
+        assert_eq!(sc.hosts[0].scripts[0].jitter, Duration::from_millis(5));
         assert!(sc.hosts[0].config.contains("interface eth0"));
         assert_eq!(sc.hosts[0].config_line, 8);
         assert_eq!(sc.timeline.len(), 5);

@@ -13,6 +13,7 @@ use super::craft::summarize;
 use super::host::{Host, Status};
 use super::kernel::Kernel;
 use super::net::Net;
+use super::rng::Rng;
 use super::scenario::{Inject, Scenario, ScriptResult, Stimulus};
 use super::trace::{Rec, TraceLine};
 use crate::config::{load_str, LoadOptions};
@@ -60,6 +61,8 @@ pub struct Sim {
     /// Per-instant event count of each host (livelock guard).
     fired: BTreeMap<usize, u32>,
     fired_at: Instant,
+    /// Draws of script run durations (`script NAME ... jitter D`).
+    script_rng: Rng,
 }
 
 /// Builds the configuration of every host; errors name the scenario file and the line.
@@ -76,10 +79,12 @@ pub fn load_configs(
                 .unwrap_or_default(),
             h.name
         ));
+        // No host checks against the machine running the simulation (its interfaces, its
+        // script files and users): the simulated host is checked below instead.
         let opts = LoadOptions {
             config_id: Some(h.name.clone()),
             all_config: false,
-            host_interfaces: Some(h.ifaces.iter().map(|i| i.name.clone()).collect()),
+            host_interfaces: None,
         };
         let (loaded, first_line) = match &h.config_file {
             Some(rel) => {
@@ -134,6 +139,19 @@ pub fn load_configs(
                 h.name
             ));
         }
+        for inst in &loaded.config.instances {
+            if let Some(ifname) = &inst.interface {
+                if !h.ifaces.iter().any(|i| &i.name == ifname) {
+                    errs.push(format!(
+                        "{}:{}: host {}: vrrp_instance {} uses interface {ifname}, which the host does not have (declare it with `iface`)",
+                        file.display(),
+                        h.line,
+                        h.name,
+                        inst.name
+                    ));
+                }
+            }
+        }
         if !errs.is_empty() {
             return Err(errs.join("\n"));
         }
@@ -176,6 +194,7 @@ impl Sim {
             script_keys: BTreeMap::new(),
             fired: BTreeMap::new(),
             fired_at: Instant::ZERO,
+            script_rng: Rng::stream(seed, "script durations"),
         };
         for h in &sc.hosts {
             if h.autostart {
@@ -581,7 +600,10 @@ impl Sim {
                 );
                 let Some(run) = run else { return };
                 let argv0 = command.argv.first().cloned().unwrap_or_default();
-                let (result, delay) = self.hosts[i].script_result(&argv0);
+                let plan = self.hosts[i].script_result(&argv0);
+                let result = plan.result;
+                let jitter = u64::try_from(plan.jitter.as_nanos()).unwrap_or(u64::MAX);
+                let delay = plan.delay + Duration::from_nanos(self.script_rng.range(0, jitter));
                 let now = self.clock.now();
                 let epoch = self.hosts[i].epoch;
                 let (at, outcome) = match result {
@@ -743,7 +765,13 @@ impl Sim {
                     if let Some(st) = s.hosts[i].kernel.iface(&c).map(|f| f.state()) {
                         match s.hosts[i].status {
                             Status::Running => s.engine_event(i, Event::Interface(st)),
-                            Status::Paused => s.hosts[i].deferred.push(Event::Interface(st)),
+                            Status::Paused => {
+                                // A frozen process sees only the latest state of a link.
+                                s.hosts[i].deferred.retain(
+                                    |e| !matches!(e, Event::Interface(x) if x.name == st.name),
+                                );
+                                s.hosts[i].deferred.push(Event::Interface(st));
+                            }
                             _ => {}
                         }
                     }

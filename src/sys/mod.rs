@@ -1,11 +1,14 @@
 //! The real world: one mio loop executing the engine's actions against Linux.
 //!
 //! - `reactor`: the loop (timerfd, signals, netlink, VRRP sockets, pidfds) and the engine;
-//! - `world`: actions → syscalls, kernel reports → events; what we created, released at exit;
+//! - `world` (+ `world_sockets`, `world_netcfg`): actions → syscalls, kernel reports →
+//!   events; what we created, released at exit;
 //! - `clock`, `token`: monotonic time and generation-checked mio tokens;
 //! - `rawsock`, `arp`, `ndisc`: VRRP sockets, GARP, unsolicited NA;
-//! - `netlink`, `netlink_route`, `netlink_sock`, `iftable`, `sysctl`: rtnetlink codec,
-//!   requests, sockets, the interface table, VMAC sysctls;
+//! - `netlink`, `netlink_route`, `netlink_iproute`, `netlink_sock`, `iftable`, `sysctl`:
+//!   rtnetlink codec, address/link and route/rule requests, sockets, the interface table,
+//!   VMAC sysctls;
+//! - `trackfile`, `trackproc`: `track_file` (inotify) and `vrrp_track_process` (/proc);
 //! - `process`, `signals`, `pidfile`, `daemon`: children, signals, pid file, detaching.
 //!
 //! CONTRACT: [`daemon_main`] is what `keepalived-rs` (no -t/-d/--simulate) calls.
@@ -16,6 +19,7 @@ pub mod daemon;
 pub mod iftable;
 pub mod ndisc;
 pub mod netlink;
+pub mod netlink_iproute;
 pub mod netlink_route;
 pub mod netlink_sock;
 pub mod pidfile;
@@ -25,7 +29,11 @@ pub mod reactor;
 pub mod signals;
 pub mod sysctl;
 pub mod token;
+pub mod trackfile;
+pub mod trackproc;
 pub mod world;
+mod world_netcfg;
+mod world_sockets;
 
 use std::path::PathBuf;
 

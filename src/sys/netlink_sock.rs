@@ -401,8 +401,13 @@ pub struct NlMonitor {
 
 impl NlMonitor {
     pub fn open(groups: u32) -> io::Result<NlMonitor> {
+        Self::open_with_buffer(groups, 4 << 20)
+    }
+
+    /// As [`NlMonitor::open`] with a given receive buffer size (tests use a tiny one).
+    pub fn open_with_buffer(groups: u32, rcvbuf: usize) -> io::Result<NlMonitor> {
         Ok(NlMonitor {
-            sock: NlSocket::open(groups, 4 << 20)?,
+            sock: NlSocket::open(groups, rcvbuf)?,
             buf: vec![0; RECV_BUF],
         })
     }

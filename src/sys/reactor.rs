@@ -8,6 +8,8 @@ use super::clock::{Clock, TimerFd};
 use super::netlink_route::{RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR, RTMGRP_LINK};
 use super::netlink_sock::{NlCommand, NlMonitor};
 use super::signals::{self, Request};
+use super::trackfile::FileTracker;
+use super::trackproc::{self, ProcTracker};
 use super::world::{Source, SysWorld};
 use super::DaemonOptions;
 use crate::config::model::Config;
@@ -36,8 +38,14 @@ pub struct Reactor {
     config: Config,
     opts: DaemonOptions,
     /// Loop iterations and how late timers fired (stats dump).
+    files: Option<FileTracker>,
+    proc_track: ProcTracker,
+    next_proc_scan: Option<Instant>,
+    proc_rescan: bool,
     wakeups: u64,
     max_timer_lateness: Duration,
+    total_timer_lateness: Duration,
+    timer_fires: u64,
 }
 
 fn load_options(opts: &DaemonOptions) -> LoadOptions {
@@ -99,8 +107,34 @@ impl Reactor {
         let t = world.tokens.insert(Source::NlMonitor);
         reg.register(&mut SourceFd(&monitor.as_raw_fd()), t, Interest::READABLE)
             .map_err(|e| format!("epoll: {e}"))?;
+        let files = if config.track_files.is_empty() {
+            None
+        } else {
+            match FileTracker::new(&config.track_files) {
+                Ok(f) => {
+                    let t = world.tokens.insert(Source::TrackFiles);
+                    reg.register(&mut SourceFd(&f.as_raw_fd()), t, Interest::READABLE)
+                        .map_err(|e| format!("epoll: {e}"))?;
+                    Some(f)
+                }
+                Err(e) => {
+                    log::error!("track_file: inotify: {e}");
+                    None
+                }
+            }
+        };
+        let proc_track = ProcTracker::new(&config.track_processes);
+        if let Some(fd) = proc_track.connector_fd() {
+            let t = world.tokens.insert(Source::ProcEvents);
+            reg.register(&mut SourceFd(&fd), t, Interest::READABLE)
+                .map_err(|e| format!("epoll: {e}"))?;
+        }
         let engine = Engine::new(&config);
         Ok(Reactor {
+            files,
+            proc_track,
+            next_proc_scan: None,
+            proc_rescan: false,
             poll,
             clock: Clock::new(),
             timer,
@@ -112,6 +146,8 @@ impl Reactor {
             opts,
             wakeups: 0,
             max_timer_lateness: Duration::ZERO,
+            total_timer_lateness: Duration::ZERO,
+            timer_fires: 0,
         })
     }
 
@@ -144,6 +180,17 @@ impl Reactor {
         let now = self.clock.now();
         for st in self.world.interface_states() {
             self.engine.handle(now, Event::Interface(st));
+        }
+        if let Some(f) = self.files.as_mut() {
+            for e in f.initial() {
+                self.engine.handle(now, e);
+            }
+        }
+        for e in self.proc_track.scan() {
+            self.engine.handle(now, e);
+        }
+        if self.proc_track.polling() {
+            self.next_proc_scan = Some(now + trackproc::POLL_EVERY);
         }
         self.engine.handle(now, Event::Startup);
         self.drive();
@@ -218,7 +265,20 @@ impl Reactor {
                     }
                     Source::Vrrp(ifname, v6) => self.world.read_vrrp(&ifname, v6),
                     Source::Child(pid) => self.world.reap(Some(pid)),
+                    Source::TrackFiles => {
+                        if let Some(f) = self.files.as_mut() {
+                            self.world.events.extend(f.on_readable());
+                        }
+                    }
+                    Source::ProcEvents => self.proc_rescan |= self.proc_track.drain(),
                 }
+            }
+            if let Some(t) = self.next_proc_scan.filter(|&t| t <= now) {
+                self.proc_rescan = true;
+                self.next_proc_scan = Some(t.max(now) + trackproc::POLL_EVERY);
+            }
+            if std::mem::take(&mut self.proc_rescan) {
+                self.world.events.extend(self.proc_track.scan());
             }
             for e in std::mem::take(&mut self.world.events) {
                 self.engine.handle(now, e);
@@ -237,6 +297,8 @@ impl Reactor {
             if let Some(d) = self.engine.next_deadline() {
                 if d <= now {
                     self.max_timer_lateness = self.max_timer_lateness.max(now - d);
+                    self.total_timer_lateness += now - d;
+                    self.timer_fires += 1;
                     self.engine.handle(now, Event::Timers);
                 }
             }
@@ -325,7 +387,13 @@ impl Reactor {
         let _ = writeln!(s, "running children: {}", self.world.procs.len());
         let _ = writeln!(s, "netlink errors: {}", self.world.nl.errors);
         let _ = writeln!(s, "loop wake-ups: {}", self.wakeups);
+        let _ = writeln!(s, "engine timer runs: {}", self.timer_fires);
         let _ = writeln!(s, "max timer lateness: {:?}", self.max_timer_lateness);
+        let mean = self
+            .total_timer_lateness
+            .checked_div(self.timer_fires.max(1) as u32)
+            .unwrap_or_default();
+        let _ = writeln!(s, "mean timer lateness: {mean:?}");
         write_dump(STATS_FILE, &s);
     }
 }

@@ -7,15 +7,14 @@ use super::arp::{garp_frame, PacketSocket};
 use super::iftable::Interfaces;
 use super::ndisc::unsolicited_na_frame;
 use super::netlink_route::{
-    addr_gen_none_request, addr_request, del_link_request, new_macvlan_request, parse_route,
-    parse_rule, route_request, rule_request, set_link_up_request, RtMessage,
+    addr_gen_none_request, del_link_request, new_macvlan_request, set_link_up_request, RtMessage,
 };
 use super::netlink_sock::{CmdOutput, DumpKind, NlCommand, OnAck};
 use super::process::Processes;
-use super::rawsock::{Recv, VrrpSocket, VRRP_GROUP_V4, VRRP_GROUP_V6};
+use super::rawsock::VrrpSocket;
 use super::sysctl::Sysctls;
 use super::token::Registry;
-use crate::config::model::{Config, Family, Route, Rule, VirtualAddress};
+use crate::config::model::{Family, Route, Rule, VirtualAddress};
 use crate::engine::{Action, Event, InterfaceState, ScriptOutcome, World};
 use crate::sched::Instant;
 use mio::unix::SourceFd;
@@ -37,6 +36,10 @@ pub enum Source {
     Vrrp(String, bool),
     /// The pidfd of a child.
     Child(i32),
+    /// The inotify of `track_file`.
+    TrackFiles,
+    /// The process-event connector of `vrrp_track_process`.
+    ProcEvents,
 }
 
 /// Counters for the stats dump.
@@ -53,11 +56,11 @@ pub struct Stats {
     pub scripts_failed_to_start: u64,
 }
 
-struct SockEntry {
-    sock: VrrpSocket,
-    token: Token,
+pub(super) struct SockEntry {
+    pub(super) sock: VrrpSocket,
+    pub(super) token: Token,
     /// Deliver what it reads (a send-only socket, e.g. on a VMAC, discards).
-    receive: bool,
+    pub(super) receive: bool,
 }
 
 /// Things we created and must release at exit (unless -V).
@@ -69,36 +72,42 @@ pub struct Created {
     pub vmacs: Vec<String>,
 }
 
-const QUIET_ADD: &[i32] = &[libc::EEXIST];
-const QUIET_DEL: &[i32] = &[libc::EADDRNOTAVAIL, libc::ENODEV, libc::ESRCH, libc::ENOENT];
-const DEFER_LIMIT: Duration = Duration::from_secs(5);
+pub(super) const QUIET_ADD: &[i32] = &[libc::EEXIST];
+pub(super) const QUIET_DEL: &[i32] =
+    &[libc::EADDRNOTAVAIL, libc::ENODEV, libc::ESRCH, libc::ENOENT];
+pub(super) const DEFER_LIMIT: Duration = Duration::from_secs(5);
+const LOG_EVERY: Duration = Duration::from_secs(10);
 
 pub struct SysWorld {
     pub registry: mio::Registry,
     pub tokens: Registry<Source>,
     pub ifaces: Interfaces,
-    staging: Option<Interfaces>,
-    reported: BTreeMap<String, InterfaceState>,
-    wanted: BTreeMap<(String, bool), BTreeSet<IpAddr>>,
-    socks: BTreeMap<(String, bool), SockEntry>,
-    packet: Option<PacketSocket>,
+    pub(super) staging: Option<Interfaces>,
+    pub(super) reported: BTreeMap<String, InterfaceState>,
+    pub(super) wanted: BTreeMap<(String, bool), BTreeSet<IpAddr>>,
+    pub(super) socks: BTreeMap<(String, bool), SockEntry>,
+    pub(super) packet: Option<PacketSocket>,
     pub nl: NlCommand,
     pub procs: Processes,
     pub created: Created,
     pub sysctls: Sysctls,
     pub stats: Stats,
     /// Actions waiting for an interface we created (a VMAC) to appear.
-    deferred: Vec<(Instant, Action)>,
+    pub(super) deferred: Vec<(Instant, Action)>,
     /// Events for the engine produced while performing or reading.
     pub events: Vec<Event>,
-    buf: Vec<u8>,
+    pub(super) buf: Vec<u8>,
     /// Shutting down with -V: keep addresses, routes, rules, VMACs.
     pub keep_on_exit: bool,
     pub shutting_down: bool,
-    child_tokens: BTreeMap<i32, Token>,
+    pub(super) child_tokens: BTreeMap<i32, Token>,
+    /// Rate limit of repeated error logs: key -> (last logged, suppressed since).
+    pub(super) error_log: BTreeMap<String, (Option<Instant>, u64)>,
+    /// Receive interface (a VMAC) -> the interface the engine knows the instance by.
+    pub(super) relabel: BTreeMap<String, String>,
 }
 
-fn ipv6_of(f: Family) -> bool {
+pub(super) fn ipv6_of(f: Family) -> bool {
     f == Family::Inet6
 }
 
@@ -131,131 +140,8 @@ impl SysWorld {
             keep_on_exit: false,
             shutting_down: false,
             child_tokens: BTreeMap::new(),
-        }
-    }
-
-    /// Records the receive sockets the configuration needs: the interface and multicast
-    /// group of every instance.
-    pub fn want_sockets(&mut self, config: &Config) {
-        self.wanted.clear();
-        for i in &config.instances {
-            let Some(ifname) = &i.interface else {
-                log::warn!("({}) no interface: cannot receive adverts", i.name);
-                continue;
-            };
-            let v6 = ipv6_of(i.family);
-            let groups = self.wanted.entry((ifname.clone(), v6)).or_default();
-            if i.unicast_peers.is_empty() {
-                groups.insert(i.mcast_dst_ip.unwrap_or(if v6 {
-                    IpAddr::V6(VRRP_GROUP_V6)
-                } else {
-                    IpAddr::V4(VRRP_GROUP_V4)
-                }));
-            }
-        }
-    }
-
-    // ------------------------------------------------------------ sockets
-
-    fn open_socket(&mut self, ifname: &str, v6: bool, receive: bool) -> Option<()> {
-        let index = self.ifaces.index_of(ifname)?;
-        let key = (ifname.to_string(), v6);
-        if let Some(e) = self.socks.get(&key) {
-            if e.sock.ifindex == index {
-                return Some(());
-            }
-            self.close_socket(&key);
-        }
-        let sock = match VrrpSocket::open(ifname, index, v6) {
-            Ok(s) => s,
-            Err(e) => {
-                log::error!(
-                    "VRRP socket on {ifname} ({}): {e}",
-                    if v6 { "IPv6" } else { "IPv4" }
-                );
-                return None;
-            }
-        };
-        if receive {
-            for g in self.wanted.get(&key).into_iter().flatten() {
-                if let Err(e) = sock.join(*g) {
-                    log::error!("joining {g} on {ifname}: {e}");
-                }
-            }
-        }
-        let token = self.tokens.insert(Source::Vrrp(ifname.to_string(), v6));
-        if let Err(e) =
-            self.registry
-                .register(&mut SourceFd(&sock.as_raw_fd()), token, Interest::READABLE)
-        {
-            log::error!("registering the VRRP socket of {ifname}: {e}");
-        }
-        self.socks.insert(
-            key,
-            SockEntry {
-                sock,
-                token,
-                receive,
-            },
-        );
-        Some(())
-    }
-
-    fn close_socket(&mut self, key: &(String, bool)) {
-        if let Some(e) = self.socks.remove(key) {
-            let _ = self.registry.deregister(&mut SourceFd(&e.sock.as_raw_fd()));
-            self.tokens.remove(e.token);
-        }
-    }
-
-    /// Opens the receive sockets of interfaces that exist, closes those of vanished ones.
-    fn sync_sockets(&mut self) {
-        let wanted: Vec<(String, bool)> = self.wanted.keys().cloned().collect();
-        for (ifname, v6) in wanted {
-            if self.ifaces.index_of(&ifname).is_some() {
-                let key = (ifname.clone(), v6);
-                if self.socks.get(&key).is_some_and(|e| !e.receive) {
-                    self.close_socket(&key);
-                }
-                self.open_socket(&ifname, v6, true);
-            }
-        }
-        let stale: Vec<(String, bool)> = self
-            .socks
-            .iter()
-            .filter(|((n, _), e)| self.ifaces.index_of(n) != Some(e.sock.ifindex))
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in stale {
-            self.close_socket(&k);
-        }
-    }
-
-    /// Reads every waiting packet of one VRRP socket into `events`.
-    pub fn read_vrrp(&mut self, ifname: &str, v6: bool) {
-        let key = (ifname.to_string(), v6);
-        loop {
-            let Some(e) = self.socks.get(&key) else {
-                return;
-            };
-            match e.sock.recv(&mut self.buf) {
-                Ok(Recv::Packet(p)) => {
-                    if e.receive {
-                        self.stats.packets_received += 1;
-                        self.events.push(Event::Packet(p));
-                    }
-                }
-                Ok(Recv::Malformed(why)) => {
-                    self.stats.packets_malformed += 1;
-                    log::debug!("{ifname}: discarded packet: {why}");
-                }
-                Ok(Recv::WouldBlock) => return,
-                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(err) => {
-                    log::error!("{ifname}: VRRP receive: {err}");
-                    return;
-                }
-            }
+            error_log: BTreeMap::new(),
+            relabel: BTreeMap::new(),
         }
     }
 
@@ -346,248 +232,6 @@ impl SysWorld {
         self.reported.values().cloned().collect()
     }
 
-    // ------------------------------------------------------------ addresses, routes
-
-    fn index_or_defer(&mut self, now: Instant, ifname: &str, a: &Action) -> Option<u32> {
-        match self.ifaces.index_of(ifname) {
-            Some(i) => Some(i),
-            None => {
-                if self.created.vmacs.iter().any(|v| v == ifname) {
-                    self.deferred.push((now, a.clone()));
-                } else {
-                    log::error!("{a:?}: no interface '{ifname}'");
-                }
-                None
-            }
-        }
-    }
-
-    fn address(
-        &mut self,
-        now: Instant,
-        add: bool,
-        ifname: &str,
-        addr: &VirtualAddress,
-        a: &Action,
-    ) {
-        let dev = addr.dev.clone().unwrap_or_else(|| ifname.to_string());
-        let Some(index) = self.index_or_defer(now, &dev, a) else {
-            return;
-        };
-        let what = format!(
-            "{} address {}/{} {} {dev}",
-            if add { "adding" } else { "removing" },
-            addr.addr,
-            addr.prefix_len,
-            if add { "to" } else { "from" }
-        );
-        let mut result = Ok(());
-        self.nl.request(
-            what.clone(),
-            if add { QUIET_ADD } else { QUIET_DEL },
-            OnAck::Nothing,
-            |seq| match addr_request(add, index, addr, seq) {
-                Ok(b) => b,
-                Err(e) => {
-                    result = Err(e);
-                    Vec::new()
-                }
-            },
-        );
-        if let Err(e) = result {
-            log::error!("{what}: {e}");
-        }
-        let key = (dev, addr.clone());
-        if add {
-            if !self.created.addrs.contains(&key) {
-                self.created.addrs.push(key);
-            }
-        } else {
-            self.created.addrs.retain(|k| k != &key);
-        }
-    }
-
-    fn route(&mut self, add: bool, r: &Route, quiet: bool) {
-        let spec = match parse_route(&r.words) {
-            Ok(s) => s,
-            Err(e) => {
-                log::error!("{}: route '{}': {e}", r.span, r.words.join(" "));
-                return;
-            }
-        };
-        let oif = match &spec.dev {
-            Some(d) => match self.ifaces.index_of(d) {
-                Some(i) => Some(i),
-                None => {
-                    if !quiet {
-                        log::error!(
-                            "{}: route '{}': no interface '{d}'",
-                            r.span,
-                            r.words.join(" ")
-                        );
-                    }
-                    return;
-                }
-            },
-            None => None,
-        };
-        let what = format!(
-            "{} route '{}'",
-            if add { "adding" } else { "removing" },
-            r.words.join(" ")
-        );
-        self.nl.request(
-            what,
-            if add { QUIET_ADD } else { QUIET_DEL },
-            OnAck::Nothing,
-            |seq| route_request(add, &spec, oif, seq),
-        );
-        if add {
-            if !self.created.routes.contains(r) {
-                self.created.routes.push(r.clone());
-            }
-        } else {
-            self.created.routes.retain(|x| x.words != r.words);
-        }
-    }
-
-    fn rule(&mut self, add: bool, r: &Rule) {
-        let spec = match parse_rule(&r.words) {
-            Ok(s) => s,
-            Err(e) => {
-                log::error!("{}: rule '{}': {e}", r.span, r.words.join(" "));
-                return;
-            }
-        };
-        let what = format!(
-            "{} rule '{}'",
-            if add { "adding" } else { "removing" },
-            r.words.join(" ")
-        );
-        self.nl.request(
-            what,
-            if add { QUIET_ADD } else { QUIET_DEL },
-            OnAck::Nothing,
-            |seq| rule_request(add, &spec, seq),
-        );
-        if add {
-            if !self.created.rules.contains(r) {
-                self.created.rules.push(r.clone());
-            }
-        } else {
-            self.created.rules.retain(|x| x.words != r.words);
-        }
-    }
-
-    // ------------------------------------------------------------ start and exit
-
-    /// Removes what a previous run (killed without cleanup) left of this configuration:
-    /// its VIPs on their interfaces, its VMAC interfaces, its routes and rules.
-    pub fn remove_leftovers(&mut self, config: &Config) {
-        for i in &config.instances {
-            if let Some(v) = &i.use_vmac {
-                let is_vmac = self
-                    .ifaces
-                    .by_name(&v.name)
-                    .is_some_and(|x| x.link.kind.as_deref() == Some("macvlan"));
-                if is_vmac {
-                    log::info!("({}) removing leftover VMAC {}", i.name, v.name);
-                    let name = v.name.clone();
-                    self.nl.request(
-                        format!("removing leftover VMAC {name}"),
-                        QUIET_DEL,
-                        OnAck::Nothing,
-                        |seq| del_link_request(&name, seq),
-                    );
-                }
-            }
-            let Some(ifname) = i.interface.clone() else {
-                continue;
-            };
-            for a in i.vips.iter().chain(i.excluded_vips.iter()) {
-                let dev = a.dev.clone().unwrap_or_else(|| ifname.clone());
-                if self.ifaces.has_address(&dev, &a.addr) {
-                    log::info!(
-                        "({}) removing leftover address {} from {dev}",
-                        i.name,
-                        a.addr
-                    );
-                    if let Some(index) = self.ifaces.index_of(&dev) {
-                        let a = a.clone();
-                        self.nl.request(
-                            format!("removing leftover address {}", a.addr),
-                            QUIET_DEL,
-                            OnAck::Nothing,
-                            |seq| addr_request(false, index, &a, seq).unwrap_or_default(),
-                        );
-                    }
-                }
-            }
-            for r in &i.virtual_routes {
-                self.route(false, r, true);
-            }
-            for r in &i.virtual_rules {
-                self.rule(false, r);
-            }
-        }
-        for r in &config.static_rules {
-            self.rule(false, r);
-        }
-        self.created = Created::default();
-    }
-
-    /// Adds `static_ipaddress`, `static_routes` and `static_rules`.
-    pub fn add_static(&mut self, now: Instant, config: &Config) {
-        for a in &config.static_addresses {
-            match a.dev.clone() {
-                Some(dev) => {
-                    let act = Action::AddAddress {
-                        ifname: dev.clone(),
-                        addr: a.clone(),
-                    };
-                    self.address(now, true, &dev, a, &act);
-                }
-                None => log::error!("{}: static address {} has no 'dev'", a.span, a.addr),
-            }
-        }
-        for r in &config.static_routes {
-            self.route(true, r, false);
-        }
-        for r in &config.static_rules {
-            self.rule(true, r);
-        }
-    }
-
-    /// Releases everything still created (unless -V) and restores sysctls.
-    pub fn release_all(&mut self, now: Instant) {
-        if !self.keep_on_exit {
-            let c = std::mem::take(&mut self.created);
-            for r in c.rules.iter().rev() {
-                self.rule(false, r);
-            }
-            for r in c.routes.iter().rev() {
-                self.route(false, r, true);
-            }
-            for (dev, a) in c.addrs.iter().rev() {
-                let act = Action::DelAddress {
-                    ifname: dev.clone(),
-                    addr: a.clone(),
-                };
-                self.address(now, false, dev, a, &act);
-            }
-            for v in c.vmacs.iter().rev() {
-                let name = v.clone();
-                self.nl.request(
-                    format!("removing VMAC {name}"),
-                    QUIET_DEL,
-                    OnAck::Nothing,
-                    |seq| del_link_request(&name, seq),
-                );
-            }
-        }
-        self.sysctls.restore();
-    }
-
     // ------------------------------------------------------------ children
 
     /// Reaps children (one pid, or all on SIGCHLD) and reports the runs the engine waits on.
@@ -606,9 +250,26 @@ impl SysWorld {
         }
     }
 
-    fn send_frame(&mut self, ifname: &str, frame: Vec<u8>, what: &str) -> bool {
+    /// Logs an error at most once per [`LOG_EVERY`] for `key`, counting what it held back
+    /// (a dead interface must not flood the log at 100 adverts a second).
+    fn error_limited(&mut self, now: Instant, key: &str, msg: String) {
+        let e = self.error_log.entry(key.to_string()).or_insert((None, 0));
+        match e.0 {
+            Some(last) if now.saturating_since(last) < LOG_EVERY => e.1 += 1,
+            _ => {
+                if e.1 > 0 {
+                    log::error!("{msg} ({} similar message(s) suppressed)", e.1);
+                } else {
+                    log::error!("{msg}");
+                }
+                *e = (Some(now), 0);
+            }
+        }
+    }
+
+    fn send_frame(&mut self, now: Instant, ifname: &str, frame: Vec<u8>, what: &str) -> bool {
         let Some(index) = self.ifaces.index_of(ifname) else {
-            log::error!("{what}: no interface '{ifname}'");
+            self.error_limited(now, what, format!("{what}: no interface '{ifname}'"));
             return false;
         };
         let Some(p) = &self.packet else {
@@ -618,7 +279,7 @@ impl SysWorld {
             Ok(()) => true,
             Err(e) => {
                 self.stats.send_errors += 1;
-                log::error!("{what} on {ifname}: {e}");
+                self.error_limited(now, what, format!("{what} on {ifname}: {e}"));
                 false
             }
         }
@@ -656,18 +317,29 @@ impl SysWorld {
                     let receive = self.wanted.contains_key(&key);
                     if self.open_socket(&via, v6, receive).is_none() {
                         self.stats.advert_send_errors += 1;
-                        log::error!("({}) cannot send advert: no socket on {via}", p.instance);
+                        self.error_limited(
+                            now,
+                            &format!("advert {via}"),
+                            format!("({}) cannot send advert: no socket on {via}", p.instance),
+                        );
                         return;
                     }
                 }
-                if let Some(e) = self.socks.get(&key) {
-                    match e.sock.send(p.src, p.dst, &p.payload) {
-                        Ok(()) => self.stats.adverts_sent += 1,
-                        Err(err) => {
-                            self.stats.advert_send_errors += 1;
-                            log::error!("({}) sending advert on {via}: {err}", p.instance);
-                        }
+                let sent = self
+                    .socks
+                    .get(&key)
+                    .map(|e| e.sock.send(p.src, p.dst, &p.payload));
+                match sent {
+                    Some(Ok(())) => self.stats.adverts_sent += 1,
+                    Some(Err(err)) => {
+                        self.stats.advert_send_errors += 1;
+                        self.error_limited(
+                            now,
+                            &format!("advert {via}"),
+                            format!("({}) sending advert on {via}: {err}", p.instance),
+                        );
                     }
+                    None => {}
                 }
             }
             Action::SendGratuitousArp {
@@ -681,6 +353,7 @@ impl SysWorld {
                     return;
                 }
                 if self.send_frame(
+                    now,
                     ifname,
                     garp_frame(*ip, mac),
                     &format!("({instance}) GARP {ip}"),
@@ -716,6 +389,7 @@ impl SysWorld {
                     .or_else(|| parent_name.as_deref().and_then(lookup))
                     .unwrap_or(*ip);
                 if self.send_frame(
+                    now,
                     ifname,
                     unsolicited_na_frame(src, *ip, mac),
                     &format!("({instance}) NA {ip}"),

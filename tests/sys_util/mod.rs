@@ -21,6 +21,27 @@ pub fn require_root(test: &str) -> bool {
     false
 }
 
+/// Installs the Debian package providing `binary` when it is missing (apt-get).
+pub fn ensure_installed(binary: &str, package: &str) {
+    if std::path::Path::new(binary).exists() {
+        return;
+    }
+    let (ok, out) = sh(&format!(
+        "DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y --no-install-recommends {package} \
+         || (timeout 120 apt-get update && DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y --no-install-recommends {package})"
+    ));
+    assert!(
+        ok && std::path::Path::new(binary).exists(),
+        "installing {package} failed:\n{out}"
+    );
+}
+
+/// The capture tools the end-to-end tests use.
+pub fn ensure_capture_tools() {
+    ensure_installed("/usr/bin/tcpdump", "tcpdump");
+    ensure_installed("/usr/bin/tshark", "tshark");
+}
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A unique short prefix for this process and call (interface names stay < 16 bytes).
@@ -143,6 +164,7 @@ pub struct Lab {
 
 impl Lab {
     pub fn new(routers: u32, segments: u32) -> Lab {
+        ensure_capture_tools();
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let prefix = format!("k{}{}", std::process::id() % 10000, n);
         let dir = std::env::temp_dir().join(format!("krs-{prefix}"));

@@ -1,0 +1,255 @@
+//! Addresses, routes, rules and VMACs in the Linux world: the rtnetlink requests of the
+//! engine's actions, what the daemon created (released at exit unless -V), the static
+//! configuration, and removing what a SIGKILLed run left behind.
+
+use super::netlink_iproute::{parse_route, parse_rule, route_request, rule_request};
+use super::netlink_route::{addr_request, del_link_request};
+use super::netlink_sock::OnAck;
+use super::world::{Created, SysWorld, QUIET_ADD, QUIET_DEL};
+use crate::config::model::{Config, Route, Rule, VirtualAddress};
+use crate::engine::Action;
+use crate::sched::Instant;
+
+impl SysWorld {
+    // ------------------------------------------------------------ addresses, routes
+
+    pub(super) fn index_or_defer(&mut self, now: Instant, ifname: &str, a: &Action) -> Option<u32> {
+        match self.ifaces.index_of(ifname) {
+            Some(i) => Some(i),
+            None => {
+                if self.created.vmacs.iter().any(|v| v == ifname) {
+                    self.deferred.push((now, a.clone()));
+                } else {
+                    log::error!("{a:?}: no interface '{ifname}'");
+                }
+                None
+            }
+        }
+    }
+
+    pub(super) fn address(
+        &mut self,
+        now: Instant,
+        add: bool,
+        ifname: &str,
+        addr: &VirtualAddress,
+        a: &Action,
+    ) {
+        let dev = addr.dev.clone().unwrap_or_else(|| ifname.to_string());
+        let Some(index) = self.index_or_defer(now, &dev, a) else {
+            return;
+        };
+        let what = format!(
+            "{} address {}/{} {} {dev}",
+            if add { "adding" } else { "removing" },
+            addr.addr,
+            addr.prefix_len,
+            if add { "to" } else { "from" }
+        );
+        let mut result = Ok(());
+        self.nl.request(
+            what.clone(),
+            if add { QUIET_ADD } else { QUIET_DEL },
+            OnAck::Nothing,
+            |seq| match addr_request(add, index, addr, seq) {
+                Ok(b) => b,
+                Err(e) => {
+                    result = Err(e);
+                    Vec::new()
+                }
+            },
+        );
+        if let Err(e) = result {
+            log::error!("{what}: {e}");
+        }
+        let key = (dev, addr.clone());
+        if add {
+            if !self.created.addrs.contains(&key) {
+                self.created.addrs.push(key);
+            }
+        } else {
+            self.created.addrs.retain(|k| k != &key);
+        }
+    }
+
+    pub(super) fn route(&mut self, add: bool, r: &Route, quiet: bool) {
+        let spec = match parse_route(&r.words) {
+            Ok(s) => s,
+            Err(e) => {
+                log::error!("{}: route '{}': {e}", r.span, r.words.join(" "));
+                return;
+            }
+        };
+        let oif = match &spec.dev {
+            Some(d) => match self.ifaces.index_of(d) {
+                Some(i) => Some(i),
+                None => {
+                    if !quiet {
+                        log::error!(
+                            "{}: route '{}': no interface '{d}'",
+                            r.span,
+                            r.words.join(" ")
+                        );
+                    }
+                    return;
+                }
+            },
+            None => None,
+        };
+        let what = format!(
+            "{} route '{}'",
+            if add { "adding" } else { "removing" },
+            r.words.join(" ")
+        );
+        self.nl.request(
+            what,
+            if add { QUIET_ADD } else { QUIET_DEL },
+            OnAck::Nothing,
+            |seq| route_request(add, &spec, oif, seq),
+        );
+        if add {
+            if !self.created.routes.contains(r) {
+                self.created.routes.push(r.clone());
+            }
+        } else {
+            self.created.routes.retain(|x| x.words != r.words);
+        }
+    }
+
+    pub(super) fn rule(&mut self, add: bool, r: &Rule) {
+        let spec = match parse_rule(&r.words) {
+            Ok(s) => s,
+            Err(e) => {
+                log::error!("{}: rule '{}': {e}", r.span, r.words.join(" "));
+                return;
+            }
+        };
+        let what = format!(
+            "{} rule '{}'",
+            if add { "adding" } else { "removing" },
+            r.words.join(" ")
+        );
+        self.nl.request(
+            what,
+            if add { QUIET_ADD } else { QUIET_DEL },
+            OnAck::Nothing,
+            |seq| rule_request(add, &spec, seq),
+        );
+        if add {
+            if !self.created.rules.contains(r) {
+                self.created.rules.push(r.clone());
+            }
+        } else {
+            self.created.rules.retain(|x| x.words != r.words);
+        }
+    }
+
+    // ------------------------------------------------------------ start and exit
+
+    /// Removes what a previous run (killed without cleanup) left of this configuration:
+    /// its VIPs on their interfaces, its VMAC interfaces, its routes and rules.
+    pub fn remove_leftovers(&mut self, config: &Config) {
+        for i in &config.instances {
+            if let Some(v) = &i.use_vmac {
+                let is_vmac = self
+                    .ifaces
+                    .by_name(&v.name)
+                    .is_some_and(|x| x.link.kind.as_deref() == Some("macvlan"));
+                if is_vmac {
+                    log::info!("({}) removing leftover VMAC {}", i.name, v.name);
+                    let name = v.name.clone();
+                    self.nl.request(
+                        format!("removing leftover VMAC {name}"),
+                        QUIET_DEL,
+                        OnAck::Nothing,
+                        |seq| del_link_request(&name, seq),
+                    );
+                }
+            }
+            let Some(ifname) = i.interface.clone() else {
+                continue;
+            };
+            for a in i.vips.iter().chain(i.excluded_vips.iter()) {
+                let dev = a.dev.clone().unwrap_or_else(|| ifname.clone());
+                if self.ifaces.has_address(&dev, &a.addr) {
+                    log::info!(
+                        "({}) removing leftover address {} from {dev}",
+                        i.name,
+                        a.addr
+                    );
+                    if let Some(index) = self.ifaces.index_of(&dev) {
+                        let a = a.clone();
+                        self.nl.request(
+                            format!("removing leftover address {}", a.addr),
+                            QUIET_DEL,
+                            OnAck::Nothing,
+                            |seq| addr_request(false, index, &a, seq).unwrap_or_default(),
+                        );
+                    }
+                }
+            }
+            for r in &i.virtual_routes {
+                self.route(false, r, true);
+            }
+            for r in &i.virtual_rules {
+                self.rule(false, r);
+            }
+        }
+        for r in &config.static_rules {
+            self.rule(false, r);
+        }
+        self.created = Created::default();
+    }
+
+    /// Adds `static_ipaddress`, `static_routes` and `static_rules`.
+    pub fn add_static(&mut self, now: Instant, config: &Config) {
+        for a in &config.static_addresses {
+            match a.dev.clone() {
+                Some(dev) => {
+                    let act = Action::AddAddress {
+                        ifname: dev.clone(),
+                        addr: a.clone(),
+                    };
+                    self.address(now, true, &dev, a, &act);
+                }
+                None => log::error!("{}: static address {} has no 'dev'", a.span, a.addr),
+            }
+        }
+        for r in &config.static_routes {
+            self.route(true, r, false);
+        }
+        for r in &config.static_rules {
+            self.rule(true, r);
+        }
+    }
+
+    /// Releases everything still created (unless -V) and restores sysctls.
+    pub fn release_all(&mut self, now: Instant) {
+        if !self.keep_on_exit {
+            let c = std::mem::take(&mut self.created);
+            for r in c.rules.iter().rev() {
+                self.rule(false, r);
+            }
+            for r in c.routes.iter().rev() {
+                self.route(false, r, true);
+            }
+            for (dev, a) in c.addrs.iter().rev() {
+                let act = Action::DelAddress {
+                    ifname: dev.clone(),
+                    addr: a.clone(),
+                };
+                self.address(now, false, dev, a, &act);
+            }
+            for v in c.vmacs.iter().rev() {
+                let name = v.clone();
+                self.nl.request(
+                    format!("removing VMAC {name}"),
+                    QUIET_DEL,
+                    OnAck::Nothing,
+                    |seq| del_link_request(&name, seq),
+                );
+            }
+        }
+        self.sysctls.restore();
+    }
+}
