@@ -28,7 +28,14 @@ pub fn finish(ctx: &mut Ctx, b: Builder, opts: &LoadOptions, host_files: bool) -
     for d in &mut drafts {
         resolve_instance(ctx, &global, d);
     }
-    validate::validate(ctx, &mut config, &mut drafts, opts, host_files);
+    validate::validate(
+        ctx,
+        &mut config,
+        &mut drafts,
+        opts,
+        host_files,
+        b.global_span,
+    );
     config.instances = drafts.into_iter().map(|d| d.inst).collect();
     config
 }

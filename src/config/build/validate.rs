@@ -26,6 +26,7 @@ pub fn validate(
     drafts: &mut [Draft],
     opts: &LoadOptions,
     host_files: bool,
+    global_span: Option<Span>,
 ) {
     instances(ctx, drafts);
     references(ctx, config, drafts);
@@ -37,7 +38,7 @@ pub fn validate(
         host_interfaces(ctx, config, drafts, ifs);
     }
     if host_files {
-        script_security(ctx, config, drafts);
+        script_security(ctx, config, drafts, &global_span);
         scripts_runnable(ctx, config, drafts);
     }
 }
@@ -745,7 +746,7 @@ fn user_exists(name: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn script_security(ctx: &mut Ctx, config: &Config, drafts: &[Draft]) {
+fn script_security(ctx: &mut Ctx, config: &Config, drafts: &[Draft], global_span: &Option<Span>) {
     let g = &config.global;
     if g.enable_script_security {
         return;
@@ -810,7 +811,7 @@ fn script_security(ctx: &mut Ctx, config: &Config, drafts: &[Draft]) {
     .into_iter()
     .flatten()
     {
-        owned.push((c.clone(), Span::default()));
+        owned.push((c.clone(), global_span.clone().unwrap_or_default()));
     }
     for (c, s) in &owned {
         cmds.push((c, s));
