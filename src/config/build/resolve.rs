@@ -110,10 +110,10 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
     }
 
     // Address family: the first VIP decides; every other VIP must match.
-    if let Some(first) = inst.vips.first() {
-        inst.family = family_of(&first.addr);
-    } else if ex.native_ipv6 {
+    if ex.native_ipv6 {
         inst.family = Family::Inet6;
+    } else if let Some(first) = inst.vips.first() {
+        inst.family = family_of(&first.addr);
     } else if let Some(a) = inst.unicast_src_ip.or(inst.mcast_src_ip) {
         inst.family = family_of(&a);
     } else if let Some(p) = inst.unicast_peers.first() {
@@ -271,6 +271,28 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
         }
         if v.mac == [0; 6] {
             v.mac = rfc;
+        }
+    }
+
+    // Unicast settings without a peer: keepalived falls back to multicast (or, with
+    // unicast_fault_no_peer, to FAULT) and says so.
+    if inst.unicast_peers.is_empty() {
+        if inst.unicast_ttl.is_some() {
+            ctx.warn(
+                &inst.span,
+                format!("unicast_ttl: {name} has no unicast_peer; ignored"),
+            );
+            inst.unicast_ttl = None;
+        }
+        let unicast_words = inst.unicast_src_ip.is_some()
+            || ex.unicast_peer.is_some()
+            || ex.check_unicast_src == Some(true)
+            || inst.old_unicast_checksum.is_some();
+        if unicast_words && !inst.unicast_fault_no_peer {
+            ctx.warn(
+                &inst.span,
+                format!("unicast_peer: {name} has unicast settings but no unicast peer; it uses multicast (set unicast_fault_no_peer for FAULT instead)"),
+            );
         }
     }
 

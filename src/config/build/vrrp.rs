@@ -435,7 +435,13 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         "kernel_rx_buf_size" => {
             inst.kernel_rx_buf_size = ctx.int_arg(c, 0, i64::from(u32::MAX)).map(|v| v as u32)
         }
-        "linkbeat_use_polling" => inst.linkbeat_use_polling = ctx.flag(c),
+        "linkbeat_use_polling" => {
+            inst.linkbeat_use_polling = ctx.flag(c);
+            ctx.warn(
+                span,
+                "linkbeat_use_polling: deprecated in a vrrp_instance; use a linkbeat_interfaces block".to_string(),
+            );
+        }
         "lvs_sync_daemon_interface" => {
             inst.lvs_sync_daemon_interface = ctx.string_arg(c);
             ctx.warn(
