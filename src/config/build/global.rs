@@ -90,7 +90,6 @@ pub const OTHER: &[(&str, Kind)] = &[
     ("reload_repeat", Kind::Flag),
     ("reload_file", Kind::Words),
     ("data_use_instance", Kind::OptBool),
-    ("vrrp_garp_extra_if_vmac", Kind::Words),
 ];
 
 /// `global_defs` keywords keepalived takes once (a repeat is reported and ignored).
@@ -110,7 +109,6 @@ const ONCE: &[&str] = &[
 /// The typed keywords of `global_defs`.
 pub(super) const TYPED: &[(&str, Shape)] = &[
     ("router_id", Shape::Line),
-    ("lvs_id", Shape::Line),
     ("notification_email", Shape::Any),
     ("notification_email_from", Shape::Line),
     ("smtp_server", Shape::Line),
@@ -162,28 +160,7 @@ pub(super) const TYPED: &[(&str, Shape)] = &[
     ("shutdown_script_timeout", Shape::Line),
     ("dynamic_interfaces", Shape::Line),
     ("v3_checksum_as_v2", Shape::Line),
-    // Process placement, also accepted at the top level.
-    ("net_namespace", Shape::Line),
-    ("net_namespace_ipvs", Shape::Line),
-    ("namespace_with_ipsets", Shape::Line),
-    ("instance", Shape::Line),
-    ("use_pid_dir", Shape::Line),
-    ("linkbeat_use_polling", Shape::Line),
-    ("child_wait_time", Shape::Line),
 ];
-
-fn is_process_keyword(kw: &str) -> bool {
-    matches!(
-        kw,
-        "net_namespace"
-            | "net_namespace_ipvs"
-            | "namespace_with_ipsets"
-            | "instance"
-            | "use_pid_dir"
-            | "linkbeat_use_polling"
-            | "child_wait_time"
-    )
-}
 
 pub fn global_defs(ctx: &mut Ctx, config: &mut Config, children: &[Node]) {
     let mut table: Vec<(&'static str, Shape)> = TYPED.to_vec();
@@ -197,9 +174,14 @@ pub fn global_defs(ctx: &mut Ctx, config: &mut Config, children: &[Node]) {
         if ONCE.contains(&kw) && !ctx.first_time(&mut seen, c) {
             continue;
         }
-        if is_process_keyword(kw) {
-            process_keyword(ctx, &mut config.process, c);
-        } else if let Some((_, kind)) = OTHER.iter().find(|(k, _)| *k == kw) {
+        if kw == "vrrp_iptables" || kw == "vrrp_ipsets" {
+            // Debian's keepalived 2.2.7 is built with nftables only, and says so.
+            ctx.warn(
+                &c.keyword.span,
+                format!("{kw}: iptables is not supported; use nftables"),
+            );
+        }
+        if let Some((_, kind)) = OTHER.iter().find(|(k, _)| *k == kw) {
             if let Some(v) = other_value(ctx, c, *kind) {
                 config.global.other.insert(kw.to_string(), v);
             }
@@ -250,7 +232,7 @@ fn secs(v: i64) -> Duration {
 fn typed(ctx: &mut Ctx, g: &mut GlobalDefs, c: &Node) {
     let kw = c.keyword.text.as_str();
     match kw {
-        "router_id" | "lvs_id" => g.router_id = ctx.string_arg(c),
+        "router_id" => g.router_id = ctx.string_arg(c),
         "notification_email" => {
             let block = c.children.as_deref().unwrap_or(&[]);
             if c.args.is_empty() && block.is_empty() {
@@ -558,7 +540,7 @@ fn lvs_timeouts(ctx: &mut Ctx, c: &Node) -> Option<LvsTimeouts> {
     Some(t)
 }
 
-/// The process placement keywords (top level or in `global_defs`).
+/// The process placement keywords (top level only, as keepalived 2.2.7).
 pub fn process_keyword(ctx: &mut Ctx, p: &mut ProcessDefs, c: &Node) {
     match c.keyword.text.as_str() {
         "net_namespace" => p.net_namespace = ctx.string_arg(c),

@@ -212,6 +212,21 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
         inst.initial_state = InitialState::Backup;
     }
 
+    if inst.vrf.is_some() && inst.interface.is_some() {
+        ctx.warn(
+            &inst.span,
+            format!("vrf: {name} has an interface, whose VRF applies; vrf ignored"),
+        );
+        inst.vrf = None;
+    }
+    if let Some(v) = &inst.use_ipvlan {
+        if v.addr.is_none() && fam == Family::Inet {
+            ctx.warn(
+                &inst.span,
+                format!("use_ipvlan: an IPv4 ipvlan needs an address ({name} starts in FAULT)"),
+            );
+        }
+    }
     if inst.use_vmac.is_some() && inst.interface.is_none() {
         ctx.warn(
             &inst.span,

@@ -154,14 +154,10 @@ fn checker_options_inherit_vs_rs_checker() {
 
 #[test]
 fn deprecated_aliases_are_accepted() {
-    let c = clean(
-        "vrrp_track_file tf {\n file /run/x\n weight -10 reverse\n}\n\
-         global_defs {\n lvs_id r1\n}\n",
-    );
+    let c = clean("vrrp_track_file tf {\n file /run/x\n weight -10 reverse\n}\n");
     assert_eq!(c.track_files[0].name, "tf");
     assert_eq!(c.track_files[0].weight, -10);
     assert!(c.track_files[0].reverse);
-    assert_eq!(c.global.router_id.as_deref(), Some("r1"));
 }
 
 #[test]
