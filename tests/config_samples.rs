@@ -621,9 +621,11 @@ fn number_mutations_match_keepalived() {
     }
 }
 
-/// Every `global_defs` and `vrrp_instance` keyword we know, one at a time with a
-/// plausible value, in a small valid configuration: keepalived and we agree on each.
-/// (`v3_checksum_as_v2` is left out: a newer keepalived's keyword, unknown to 2.2.7.)
+/// Every `global_defs`, `vrrp_instance`, `virtual_server`, `real_server`, checker and
+/// `url` keyword we know, one at a time with a plausible value, in a small valid
+/// configuration: keepalived and we agree on each. Left out: `v3_checksum_as_v2` (a newer
+/// keepalived's keyword, unknown to 2.2.7) and `nb_get_retry` (the deprecated alias
+/// keepalived.md lists as accepted, although the 2.2.7 binary rejects it).
 #[test]
 fn single_keywords_match_keepalived() {
     let mut variants = Vec::new();
@@ -638,6 +640,37 @@ fn single_keywords_match_keepalived() {
     }
     for (k, v) in INSTANCE_KEYWORDS {
         variants.push((format!("instance.{k}"), instance(&format!("{k} {v}"))));
+    }
+    for (level, checker, k, v) in LVS_KEYWORDS {
+        let line = format!("{k} {v}");
+        let at = |l: &str| if *level == l { line.as_str() } else { "" };
+        let checker = if checker.is_empty() {
+            "TCP_CHECK"
+        } else {
+            checker
+        };
+        let mut body = String::new();
+        if checker.ends_with("_GET") {
+            body.push_str(&format!(
+                "   url {{\n    path /\n    {}\n   }}\n",
+                at("url")
+            ));
+        }
+        if checker == "MISC_CHECK" {
+            body.push_str("   misc_path /nonexist/m\n");
+        }
+        if checker == "FILE_CHECK" {
+            body.push_str("   track_file tf\n");
+        }
+        let text = format!(
+            "track_file tf {{\n file /tmp/tf\n}}\n\
+             virtual_server 10.0.0.1 80 {{\n lvs_sched rr\n lvs_method NAT\n protocol TCP\n {}\n \
+             real_server 10.0.1.1 80 {{\n  {}\n  {checker} {{\n{body}   {}\n  }}\n }}\n}}\n",
+            at("vs"),
+            at("rs"),
+            at("checker")
+        );
+        variants.push((format!("lvs.{level}.{checker}.{k}"), text));
     }
     if let Some((compared, bad)) = differential("kw", &variants) {
         assert!(compared > 150, "only {compared} comparisons");
@@ -833,4 +866,102 @@ const INSTANCE_KEYWORDS: &[(&str, &str)] = &[
     ("kernel_rx_buf_size", "65536"),
     ("linkbeat_use_polling", ""),
     ("lvs_sync_daemon_interface", "eth0"),
+];
+
+/// (level, checker, keyword, value) for the LVS single-keyword comparison.
+const LVS_KEYWORDS: &[(&str, &str, &str, &str)] = &[
+    ("vs", "", "lb_algo", "rr"),
+    ("vs", "", "flag-1", ""),
+    ("vs", "", "flag-2", ""),
+    ("vs", "", "flag-3", ""),
+    ("vs", "", "sh-port", ""),
+    ("vs", "", "sh-fallback", ""),
+    ("vs", "", "mh-port", ""),
+    ("vs", "", "mh-fallback", ""),
+    ("vs", "", "lb_kind", "DR"),
+    ("vs", "", "persistence_engine", "sip"),
+    ("vs", "", "persistence_timeout", "60"),
+    ("vs", "", "persistence_granularity", "255.255.255.0"),
+    ("vs", "", "ha_suspend", ""),
+    ("vs", "", "smtp_alert", "on"),
+    ("vs", "", "virtualhost", "www.x"),
+    ("vs", "", "snmp_name", "vs1"),
+    ("vs", "", "alpha", ""),
+    ("vs", "", "omega", ""),
+    ("vs", "", "quorum", "1"),
+    ("vs", "", "hysteresis", "0"),
+    ("vs", "", "quorum_up", "/nonexist/q"),
+    ("vs", "", "quorum_down", "/nonexist/q"),
+    ("vs", "", "ip_family", "inet"),
+    ("vs", "", "sorry_server", "10.0.2.2 80"),
+    ("vs", "", "connect_timeout", "3"),
+    ("vs", "", "retry", "2"),
+    ("vs", "", "delay_before_retry", "2"),
+    ("vs", "", "warmup", "2"),
+    ("vs", "", "delay_loop", "5"),
+    ("vs", "", "inhibit_on_failure", ""),
+    ("rs", "", "weight", "2"),
+    ("rs", "", "notify_up", "/nonexist/u"),
+    ("rs", "", "notify_down", "/nonexist/d"),
+    ("rs", "", "uthreshold", "100"),
+    ("rs", "", "lthreshold", "10"),
+    ("rs", "", "smtp_alert", "on"),
+    ("rs", "", "virtualhost", "www.x"),
+    ("rs", "", "snmp_name", "vs1"),
+    ("rs", "", "alpha", ""),
+    ("rs", "", "connect_timeout", "3"),
+    ("rs", "", "retry", "2"),
+    ("rs", "", "delay_before_retry", "2"),
+    ("rs", "", "warmup", "2"),
+    ("rs", "", "delay_loop", "5"),
+    ("rs", "", "inhibit_on_failure", ""),
+    ("checker", "TCP_CHECK", "connect_ip", "10.0.1.9"),
+    ("checker", "TCP_CHECK", "connect_port", "81"),
+    ("checker", "TCP_CHECK", "bindto", "10.0.0.1"),
+    ("checker", "TCP_CHECK", "bind_if", "eth0"),
+    ("checker", "TCP_CHECK", "bind_port", "4000"),
+    ("checker", "TCP_CHECK", "fwmark", "3"),
+    ("checker", "TCP_CHECK", "alpha", ""),
+    ("checker", "TCP_CHECK", "connect_timeout", "3"),
+    ("checker", "TCP_CHECK", "retry", "2"),
+    ("checker", "TCP_CHECK", "delay_before_retry", "2"),
+    ("checker", "TCP_CHECK", "warmup", "2"),
+    ("checker", "TCP_CHECK", "delay_loop", "5"),
+    ("checker", "TCP_CHECK", "log_all_failures", "on"),
+    ("checker", "HTTP_GET", "http_protocol", "1.1"),
+    ("checker", "HTTP_GET", "fast_recovery", ""),
+    ("checker", "HTTP_GET", "virtualhost", "www.x"),
+    (
+        "url",
+        "HTTP_GET",
+        "digest",
+        "9b3a0c85a887a256d6939da88aabd8cd",
+    ),
+    ("url", "HTTP_GET", "status_code", "200"),
+    ("url", "HTTP_GET", "virtualhost", "www.x"),
+    ("url", "HTTP_GET", "regex", "OK"),
+    ("url", "HTTP_GET", "regex_no_match", ""),
+    ("url", "HTTP_GET", "regex_options", "caseless"),
+    ("url", "HTTP_GET", "regex_stack", "1000 2000"),
+    ("url", "HTTP_GET", "regex_min_offset", "1"),
+    ("url", "HTTP_GET", "regex_max_offset", "10"),
+    ("checker", "MISC_CHECK", "misc_timeout", "5"),
+    ("checker", "MISC_CHECK", "misc_dynamic", ""),
+    ("checker", "MISC_CHECK", "user", "root"),
+    ("checker", "UDP_CHECK", "payload", "01"),
+    ("checker", "UDP_CHECK", "require_reply", "02"),
+    ("checker", "UDP_CHECK", "min_reply_length", "1"),
+    ("checker", "UDP_CHECK", "max_reply_length", "100"),
+    ("checker", "DNS_CHECK", "type", "A"),
+    ("checker", "DNS_CHECK", "name", "www.example.com"),
+    ("checker", "SMTP_CHECK", "helo_name", "x"),
+    ("checker", "HTTP_GET", "", ""),
+    ("checker", "SSL_GET", "", ""),
+    ("checker", "TCP_CHECK", "", ""),
+    ("checker", "SMTP_CHECK", "", ""),
+    ("checker", "DNS_CHECK", "", ""),
+    ("checker", "MISC_CHECK", "", ""),
+    ("checker", "UDP_CHECK", "", ""),
+    ("checker", "PING_CHECK", "", ""),
+    ("checker", "FILE_CHECK", "", ""),
 ];

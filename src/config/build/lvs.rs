@@ -130,7 +130,6 @@ const UDP: &[(&str, Shape)] = &[
 ];
 const FILE: &[(&str, Shape)] = &[
     ("track_file", Shape::Line),
-    ("file", Shape::Line),
     ("dynamic", Shape::Line),
     ("weight", Shape::Line),
 ];
@@ -579,6 +578,20 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
             ),
         );
         vs.hysteresis = 0;
+    }
+    if vs.ops && vs.protocol != Protocol::Udp {
+        ctx.warn(
+            &vs.span,
+            "ops: one-packet scheduling needs protocol UDP; ignored".to_string(),
+        );
+        vs.ops = false;
+    }
+    if vs.sorry_server.is_none() && vs.sorry_server_lvs_method.is_some() {
+        ctx.warn(
+            &vs.span,
+            "sorry_server_lvs_method: there is no sorry_server; ignored".to_string(),
+        );
+        vs.sorry_server_lvs_method = None;
     }
     if vs.sorry_server.is_none() {
         if let Some(c) = kids(node)
@@ -1127,7 +1140,7 @@ fn checker(ctx: &mut Ctx, node: &Node) -> Vec<(Checker, Timing)> {
                     continue;
                 }
                 match c.keyword.text.as_str() {
-                    "track_file" | "file" => {
+                    "track_file" => {
                         if let Some(s) = ctx.string_arg(c) {
                             f.track_file = s;
                         }
