@@ -965,3 +965,62 @@ const LVS_KEYWORDS: &[(&str, &str, &str, &str)] = &[
     ("checker", "PING_CHECK", "", ""),
     ("checker", "FILE_CHECK", "", ""),
 ];
+
+/// The smaller blocks, each in a typical form (and a few broken ones): sync groups,
+/// scripts, track files and processes, BFD, static addresses / routes / rules, track and
+/// GARP groups, linkbeat, up/down delays, SSL, virtual server groups. keepalived and we
+/// agree on each.
+#[test]
+fn block_probes_match_keepalived() {
+    let two = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 5\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n\
+               vrrp_instance VI_2 {\n interface eth1\n virtual_router_id 6\n virtual_ipaddress {\n 10.0.1.1\n }\n}\n";
+    let sg = |body: &str| format!("vrrp_sync_group G {{\n group {{\n VI_1\n VI_2\n }}\n{body}}}\n");
+    let vs_group = |entries: &str, proto: &str| {
+        format!(
+            "virtual_server_group G {{\n{entries}}}\nvirtual_server group G {{\n lvs_sched rr\n lvs_method NAT\n{proto} real_server 10.0.2.1 80 {{\n }}\n}}\n"
+        )
+    };
+    let probes: Vec<(&str, String)> = vec![
+        ("sg_track_interface", sg(" track_interface {\n eth2\n }\n")),
+        (
+            "sg_track_script",
+            format!("vrrp_script s {{\n script /nonexist/s\n}}\n{}", sg(" track_script {\n s\n }\n")),
+        ),
+        ("sg_notify", sg(" notify /nonexist/n\n notify_master /nonexist/n\n notify_backup /nonexist/n\n notify_fault /nonexist/n\n notify_stop /nonexist/n\n")),
+        ("sg_notify_deleted", sg(" notify_deleted\n")),
+        ("sg_alerts", sg(" smtp_alert on\n notify_priority_changes on\n")),
+        ("sg_global_tracking", sg(" global_tracking\n")),
+        ("sg_tracking_weight", sg(" sync_group_tracking_weight\n")),
+        ("tf_basic", "track_file tf {\n file /tmp/tf\n weight 5 reverse\n init_file 3 overwrite\n}\n".into()),
+        ("tf_nofile", "track_file tf {\n weight 5\n}\n".into()),
+        ("tp_basic", "vrrp_track_process p {\n process sshd\n param_match partial\n weight 10\n quorum 2\n quorum_max 5\n fork_delay 1\n terminate_delay 2\n full_command\n}\n".into()),
+        ("tp_quorum_max_low", "vrrp_track_process p {\n process sshd\n quorum 3\n quorum_max 2\n}\n".into()),
+        ("tp_noprocess", "vrrp_track_process p {\n weight 3\n}\n".into()),
+        ("bfd_basic", "bfd_instance B {\n neighbor_ip 10.0.0.9\n source_ip 10.0.0.1\n min_rx 20\n min_tx 20\n idle_tx 2000\n multiplier 3\n passive\n ttl 200\n hoplimit 10\n max_hops 2\n weight 10 reverse\n vrrp\n}\n".into()),
+        ("bfd_noneighbor", "bfd_instance B {\n min_rx 20\n}\n".into()),
+        ("script_basic", "vrrp_script s {\n script \"/nonexist/s a b\"\n interval 2\n timeout 3\n weight -10 reverse\n rise 2\n fall 3\n init_fail\n}\n".into()),
+        ("script_noscript", "vrrp_script s {\n interval 2\n}\n".into()),
+        ("static_addr", "static_ipaddress {\n 192.168.5.1/24 dev eth0 scope global label eth0:1\n 2001:db8::5/64 dev eth1\n}\n".into()),
+        ("static_routes", "static_routes {\n 192.168.9.0/24 via 10.0.0.254 dev eth0 table 100\n}\n".into()),
+        ("static_rules", "static_rules {\n from 192.168.9.0/24 table 100 preference 99\n}\n".into()),
+        ("track_group", "track_group T {\n group {\n VI_1\n }\n}\nstatic_ipaddress {\n 192.168.5.1/24 dev eth0 track_group T\n}\n".into()),
+        ("garp_group", "garp_group {\n garp_interval 0.1\n gna_interval 0.1\n interface eth0\n}\n".into()),
+        ("garp_group_ifs", "garp_group {\n garp_interval 0.1\n interfaces {\n eth0\n eth1\n }\n}\n".into()),
+        ("linkbeat", "linkbeat_interfaces {\n eth0\n eth1 MII\n}\n".into()),
+        ("updown", "interface_up_down_delays {\n eth0 1 2\n eth1 0.5\n}\n".into()),
+        ("ssl", "SSL {\n password x\n ca /tmp/ca\n certificate /tmp/c\n key /tmp/k\n}\n".into()),
+        ("vsg_addresses", vs_group(" 10.0.0.1 80\n 10.0.0.2-5 80\n 10.0.1.0/30 80\n", " protocol TCP\n")),
+        ("vsg_addresses_no_protocol", vs_group(" 10.0.0.1 80\n", "")),
+        ("vsg_fwmarks", vs_group(" fwmark 3\n fwmark 4 inet\n", "")),
+        ("vsg_fwmarks_protocol", vs_group(" fwmark 3\n", " protocol TCP\n")),
+        ("vs_fwmark_family", "virtual_server fwmark 9 {\n lvs_sched rr\n lvs_method NAT\n ip_family inet6\n real_server 2001:db8::9 80 {\n }\n}\n".into()),
+    ];
+    let variants: Vec<(String, String)> = probes
+        .into_iter()
+        .map(|(n, t)| (format!("probe.{n}"), format!("{t}{two}")))
+        .collect();
+    if let Some((compared, bad)) = differential("blk", &variants) {
+        assert!(compared >= 28, "only {compared} comparisons");
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+}

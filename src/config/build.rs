@@ -143,6 +143,9 @@ pub(crate) struct Builder {
     pub config: Config,
     pub instances: Vec<vrrp::Draft>,
     pub global_span: Option<Span>,
+    /// Virtual server span -> its `protocol` keyword span (for group services, checked
+    /// once the groups are known).
+    pub vs_protocol: std::collections::BTreeMap<Span, Span>,
     /// Per sync group (in order): `smtp_alert` and `notify_priority_changes` were given.
     pub group_explicit: Vec<(bool, bool)>,
 }
@@ -239,6 +242,10 @@ impl Builder {
             }
             "virtual_server" => {
                 if let Some(v) = lvs::virtual_server(ctx, node) {
+                    if let Some(p) = children.iter().find(|c| c.keyword.text == "protocol") {
+                        self.vs_protocol
+                            .insert(v.span.clone(), p.keyword.span.clone());
+                    }
                     self.config.virtual_servers.push(v);
                 }
             }

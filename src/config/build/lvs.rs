@@ -538,7 +538,8 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
             "virtual_server: no lvs_method given; using NAT".to_string(),
         );
     }
-    if protocol_span.is_none() && !matches!(vs.key, VsKey::Fwmark(_)) {
+    // (Group services are checked once the groups are known, in `validate`.)
+    if protocol_span.is_none() && matches!(vs.key, VsKey::Addr { .. }) {
         ctx.warn(
             &vs.span,
             "virtual_server: no protocol given; using UDP, as keepalived 2.2.7 does".to_string(),

@@ -35,6 +35,7 @@ pub fn finish(ctx: &mut Ctx, b: Builder, opts: &LoadOptions, host_files: bool) -
         opts,
         host_files,
         b.global_span,
+        &b.vs_protocol,
     );
     config.instances = drafts.into_iter().map(|d| d.inst).collect();
     config

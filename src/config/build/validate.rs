@@ -27,13 +27,14 @@ pub fn validate(
     opts: &LoadOptions,
     host_files: bool,
     global_span: Option<Span>,
+    vs_protocol: &BTreeMap<Span, Span>,
 ) {
     instances(ctx, drafts);
     references(ctx, config, drafts);
     sync_groups(ctx, config, drafts);
     fixed_priority_weights(ctx, config, drafts);
     garp_groups(ctx, config);
-    lvs(ctx, config);
+    lvs(ctx, config, vs_protocol);
     if let Some(ifs) = &opts.host_interfaces {
         host_interfaces(ctx, config, drafts, ifs);
     }
@@ -479,7 +480,7 @@ fn garp_groups(ctx: &mut Ctx, config: &mut Config) {
     }
 }
 
-fn lvs(ctx: &mut Ctx, config: &mut Config) {
+fn lvs(ctx: &mut Ctx, config: &mut Config, vs_protocol: &BTreeMap<Span, Span>) {
     let groups: BTreeMap<&str, &VirtualServerGroup> = config
         .virtual_server_groups
         .iter()
@@ -491,6 +492,33 @@ fn lvs(ctx: &mut Ctx, config: &mut Config) {
         .iter()
         .map(|s| s.name.as_str())
         .collect();
+    // Group services: a group of fwmarks only takes no protocol; one with addresses needs
+    // one (keepalived 2.2.7 then defaults to UDP).
+    for vs in &mut config.virtual_servers {
+        let VsKey::Group(g) = &vs.key else { continue };
+        let Some(grp) = groups.get(g.as_str()) else {
+            continue;
+        };
+        let fwmarks_only = grp
+            .entries
+            .iter()
+            .all(|e| matches!(e, VsgEntry::Fwmark { .. }));
+        match (fwmarks_only, vs_protocol.get(&vs.span)) {
+            (true, Some(span)) => ctx.warn(
+                span,
+                "protocol: ignored for a virtual_server_group of fwmarks".to_string(),
+            ),
+            (false, None) => {
+                ctx.warn(
+                    &vs.span,
+                    "virtual_server: no protocol given; using UDP, as keepalived 2.2.7 does"
+                        .to_string(),
+                );
+                vs.protocol = Protocol::Udp;
+            }
+            _ => {}
+        }
+    }
     let mut drop = Vec::new();
     for (i, vs) in config.virtual_servers.iter().enumerate() {
         let fam = match &vs.key {

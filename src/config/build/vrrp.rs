@@ -87,7 +87,6 @@ pub(super) const SYNC_GROUP: &[(&str, Shape)] = &[
     ("notify_backup", Shape::Line),
     ("notify_fault", Shape::Line),
     ("notify_stop", Shape::Line),
-    ("notify_deleted", Shape::Line),
     ("notify", Shape::Line),
     ("notify_priority_changes", Shape::Line),
     ("smtp_alert", Shape::Line),
@@ -998,11 +997,16 @@ pub fn sync_group(ctx: &mut Ctx, node: &Node) -> Option<SyncGroup> {
             "notify_backup" => ctx.set_script(&mut g.notify.backup, c),
             "notify_fault" => ctx.set_script(&mut g.notify.fault, c),
             "notify_stop" => ctx.set_script(&mut g.notify.stop, c),
-            "notify_deleted" => g.notify.deleted = notify_deleted(ctx, c),
             "notify" => ctx.set_script(&mut g.notify.any, c),
             "notify_priority_changes" => g.notify_priority_changes = ctx.opt_bool(c),
             "smtp_alert" => g.smtp_alert = ctx.opt_bool(c),
-            "global_tracking" => g.global_tracking = ctx.flag(c),
+            "global_tracking" => {
+                g.global_tracking = ctx.flag(c);
+                ctx.warn(
+                    &c.keyword.span,
+                    "global_tracking: deprecated; use track_interface/track_script/track_file on the sync group".to_string(),
+                );
+            }
             "sync_group_tracking_weight" => g.sync_group_tracking_weight = ctx.flag(c),
             _ => {}
         }
