@@ -387,8 +387,18 @@ fn references(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft]) {
 fn sync_groups(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft]) {
     let names: BTreeSet<String> = drafts.iter().map(|d| d.inst.name.clone()).collect();
     let mut owner: BTreeMap<String, String> = BTreeMap::new();
-    let mut keep = Vec::new();
+    let mut keep: Vec<SyncGroup> = Vec::new();
     for mut g in std::mem::take(&mut config.sync_groups) {
+        if let Some(first) = keep.iter().find(|k| k.name == g.name) {
+            ctx.error(
+                &g.span,
+                format!(
+                    "vrrp_sync_group {}: duplicate group name (first defined at {}); ignored",
+                    g.name, first.span
+                ),
+            );
+            continue;
+        }
         let mut members = Vec::new();
         for m in std::mem::take(&mut g.members) {
             if !names.contains(&m) {
