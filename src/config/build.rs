@@ -6,6 +6,15 @@
 //! `validate` checks ranges that depend on other keywords, references, duplicates,
 //! address families, strict mode and (when asked) the host's interfaces. Every problem
 //! is reported; building goes on with keepalived's default in place of a bad value.
+//!
+//! The rules follow what keepalived 2.2.7's `-t` reports (tests/config_samples.rs
+//! compares verdicts with it on the samples and thousands of variants). Deliberate
+//! differences: an unknown keyword names the nearest valid one; `interface` may be
+//! omitted with unicast peers (as documented; 2.2.7 rejects it, keepalived#2270);
+//! `nb_get_retry`, FILE_CHECK `dynamic` and `v3_checksum_as_v2` are accepted; we reject
+//! what 2.2.7 lets through silently: `auth_pass` without `auth_type`, `version 2` with
+//! IPv6 addresses, a virtual server naming a missing group, unicast in strict mode,
+//! `regex_*_offset` values that are not numbers.
 
 mod global;
 mod lvs;
