@@ -634,7 +634,12 @@ fn single_keywords_match_keepalived() {
             "vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 5\n {line}\n virtual_ipaddress {{\n 10.0.0.1\n }}\n}}\n"
         )
     };
+    // keepalived creates config_save_dir even under -t: point it into a directory of ours.
+    let save = TempDir(std::env::temp_dir().join(format!("kacfg-save-{}", std::process::id())));
+    let _ = std::fs::create_dir_all(&save.0);
+    let save_dir = save.0.join("cs").to_string_lossy().into_owned();
     for (k, v) in GLOBAL_KEYWORDS {
+        let v = v.replace("@SAVE_DIR@", &save_dir);
         let text = format!("global_defs {{\n {k} {v}\n}}\n{}", instance(""));
         variants.push((format!("global.{k}"), text));
     }
@@ -731,7 +736,7 @@ const GLOBAL_KEYWORDS: &[(&str, &str)] = &[
     ("shutdown_script_timeout", "5"),
     ("dynamic_interfaces", ""),
     ("tmp_config_directory", "/tmp"),
-    ("config_save_dir", "/tmp/cs"),
+    ("config_save_dir", "@SAVE_DIR@"),
     ("process_names", ""),
     ("process_name", "ka"),
     ("vrrp_process_name", "kav"),
