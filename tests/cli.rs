@@ -500,3 +500,43 @@ fn daemon_survives_the_signals_it_does_not_handle() {
     }
     assert!(survived, "STATS_CLEAR / JSON ended the daemon");
 }
+
+#[test]
+fn systemd_unit_is_valid() {
+    if !have("systemd-analyze") {
+        eprintln!("systemd-analyze not installed: unit check skipped");
+        return;
+    }
+    let d = TempDir::new("unit");
+    let sbindir = Path::new(BIN).parent().unwrap();
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/init/keepalived-rs.service"),
+    )
+    .unwrap()
+    .replace("@SBINDIR@", sbindir.to_str().unwrap())
+    .replace("@CONFDIR@", d.0.to_str().unwrap());
+    let path = d.path("keepalived-rs.service");
+    std::fs::write(&path, unit).unwrap();
+    let o = Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success() && o.stderr.is_empty(),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+}
+
+#[test]
+fn init_scripts_are_valid_shell() {
+    for f in ["keepalived-rs.init", "keepalived-rs.procd"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scripts/init")
+            .join(f);
+        let o = Command::new("sh").arg("-n").arg(&path).output().unwrap();
+        assert!(o.status.success(), "{f}: {}", stderr(&o));
+    }
+}
