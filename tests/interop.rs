@@ -20,6 +20,9 @@ struct Variant {
     name: &'static str,
     version: u8,
     ipv6: bool,
+    /// IPv6 only: no link-local virtual address, the global VIP is the advert's first (and
+    /// only) address, as in the usual keepalived and FRR IPv6 configurations.
+    global_only: bool,
     auth: bool,
     unicast: bool,
     interval_s: f64,
@@ -47,10 +50,13 @@ impl Variant {
                 "    unicast_src_ip 10.77.0.{me}\n    unicast_peer {{\n        10.77.0.{peer}\n    }}\n"
             ));
         }
-        // IPv6: the first address of a VRRPv3 advert must be link-local (RFC 9568 §5.2.9),
-        // keepalived's recommended layout ("the first IPv6 VIP address should be link
-        // local"). keepalived-rs discards adverts whose first address is global.
-        let vips = if self.ipv6 {
+        // IPv6: RFC 9568 §5.2.9 wants the advert's first address link-local, keepalived's
+        // recommended layout ("the first IPv6 VIP address should be link local"); outside
+        // strict mode both keepalived and keepalived-rs only log a global first address
+        // (the `global_only` variant).
+        let vips = if self.ipv6 && self.global_only {
+            format!("        {}/64\n", self.vip())
+        } else if self.ipv6 {
             format!("        fe80::4242/64\n        {}/64\n", self.vip())
         } else {
             format!("        {}/24\n", self.vip())
@@ -311,6 +317,7 @@ fn keepalived_v2_pass_auth() {
         name: "keepalived_v2_pass_auth",
         version: 2,
         ipv6: false,
+        global_only: false,
         auth: true,
         unicast: false,
         interval_s: 1.0,
@@ -323,6 +330,7 @@ fn keepalived_v3_ipv4() {
         name: "keepalived_v3_ipv4",
         version: 3,
         ipv6: false,
+        global_only: false,
         auth: false,
         unicast: false,
         interval_s: 0.2,
@@ -335,6 +343,22 @@ fn keepalived_v3_ipv6() {
         name: "keepalived_v3_ipv6",
         version: 3,
         ipv6: true,
+        global_only: false,
+        auth: false,
+        unicast: false,
+        interval_s: 0.2,
+    });
+}
+
+/// A global-only IPv6 VIP: every advert's first address is global. keepalived (not strict)
+/// and keepalived-rs (not strict) log it and follow each other; no split brain.
+#[test]
+fn keepalived_v3_ipv6_global_only() {
+    keepalived_variant(Variant {
+        name: "keepalived_v3_ipv6_global_only",
+        version: 3,
+        ipv6: true,
+        global_only: true,
         auth: false,
         unicast: false,
         interval_s: 0.2,
@@ -347,6 +371,7 @@ fn keepalived_v3_unicast() {
         name: "keepalived_v3_unicast",
         version: 3,
         ipv6: false,
+        global_only: false,
         auth: false,
         unicast: true,
         interval_s: 0.2,
@@ -365,6 +390,7 @@ fn frr_vrrpd_v3() {
         name: "frr_vrrpd_v3",
         version: 3,
         ipv6: false,
+        global_only: false,
         auth: false,
         unicast: false,
         interval_s: 0.2,
