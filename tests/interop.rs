@@ -193,6 +193,11 @@ impl Peer for Frr {
             .0
         });
         let _ = std::fs::remove_dir_all(format!("/var/run/frr/{}", lab.ns("r2")));
+        // vrrpd sets its macvlan protodown through zebra, which is stopping too: remove the
+        // macvlan (created by `start`) so a stopped router never looks like a holder.
+        for link in ["vrrp4-42", "vrrp6-42"] {
+            let _ = lab.sh("r2", &format!("ip link del {link} 2>/dev/null"));
+        }
     }
     fn holds(&self, lab: &Lab, vip: &str) -> bool {
         // vrrpd keeps the VIP on the macvlan and holds it protodown (no carrier) as backup.
