@@ -147,19 +147,7 @@ mod tests {
     use crate::config::Span;
 
     fn vip(a: &str) -> VirtualAddress {
-        VirtualAddress {
-            addr: a.parse().unwrap(),
-            prefix_len: 32,
-            brd: None,
-            dev: None,
-            scope: None,
-            label: None,
-            peer: None,
-            no_dad: false,
-            preferred_lft: None,
-            span: Span::default(),
-            options: Default::default(),
-        }
+        VirtualAddress::new(a.parse().unwrap(), 32, Span::default())
     }
 
     fn cfg(version: VrrpVersion) -> VrrpInstance {

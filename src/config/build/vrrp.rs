@@ -579,19 +579,7 @@ pub fn address(ctx: &mut Ctx, block: &str, a: &Node, is_static: bool) -> Option<
             return None;
         }
     };
-    let mut v = VirtualAddress {
-        addr,
-        prefix_len,
-        brd: None,
-        dev: None,
-        scope: None,
-        label: None,
-        peer: None,
-        no_dad: false,
-        preferred_lft: None,
-        span: a.keyword.span.clone(),
-        options: AddressOptions::default(),
-    };
+    let mut v = VirtualAddress::new(addr, prefix_len, a.keyword.span.clone());
     let args = &a.args;
     let mut i = 0;
     while i < args.len() {
