@@ -97,6 +97,7 @@ fn main() {
             interval_cs: 100,
             vips: advert.addresses.clone(),
             strict: false,
+            link_local_first: false,
         };
         let start = Clock::now();
         for _ in 0..N {

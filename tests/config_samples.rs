@@ -503,9 +503,12 @@ fn differential(tag: &str, variants: &[(String, String)]) -> Option<(usize, Vec<
     Some((compared, bad))
 }
 
-/// The samples' lines, for building variants.
+/// The samples' lines, and those of tests/dump/keepalived_clean.conf (nearly every
+/// keyword, valid for keepalived 2.2.7 too), for building variants.
 fn sample_lines() -> Vec<(String, Vec<String>)> {
-    samples()
+    let mut files = samples();
+    files.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dump/keepalived_clean.conf"));
+    files
         .iter()
         .map(|f| {
             let text = std::fs::read_to_string(f).unwrap_or_default();
@@ -518,16 +521,40 @@ fn joined(lines: &[String]) -> String {
     lines.join("\n") + "\n"
 }
 
-/// One line deleted (every 5th non-blank line of every sample). Deliberately stricter:
-/// an `authentication` block without `auth_type` (keepalived 2.2.7 silently runs
-/// without authentication), so those lines are not deleted.
+/// Lines these tests leave alone, by keyword, with the reason.
+const NOT_DELETED: &[(&str, &str)] = &[
+    (
+        "auth_type",
+        "deliberately stricter: keepalived 2.2.7 silently runs without authentication",
+    ),
+    (
+        "lvs_method",
+        "keepalived 2.2.7 reports a missing lvs_method in some configurations only",
+    ),
+];
+const NOT_RENUMBERED: &[(&str, &str)] = &[
+    (
+        "regex_min_offset",
+        "keepalived 2.2.7 does not check the number",
+    ),
+    (
+        "regex_max_offset",
+        "keepalived 2.2.7 does not check the number",
+    ),
+];
+
+fn first_word(line: &str) -> &str {
+    line.split_whitespace().next().unwrap_or("")
+}
+
+/// One line deleted (every 5th non-blank line of every sample), except NOT_DELETED.
 #[test]
 fn line_deletions_match_keepalived() {
     let mut variants = Vec::new();
     for (n, lines) in sample_lines() {
         let cands: Vec<usize> = (0..lines.len())
             .filter(|&i| lines[i].chars().any(|c| c.is_ascii_alphanumeric()))
-            .filter(|&i| !lines[i].trim_start().starts_with("auth_type"))
+            .filter(|&i| !NOT_DELETED.iter().any(|(k, _)| first_word(&lines[i]) == *k))
             .collect();
         for &i in cands.iter().step_by(5) {
             let mut t = lines.clone();
@@ -573,6 +600,7 @@ fn number_mutations_match_keepalived() {
             .filter(|&i| {
                 let w: Vec<&str> = lines[i].split_whitespace().collect();
                 w.len() == 2
+                    && !NOT_RENUMBERED.iter().any(|(k, _)| w[0] == *k)
                     && w[0].bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
                     && w[1].parse::<f64>().is_ok()
             })
@@ -589,6 +617,415 @@ fn number_mutations_match_keepalived() {
     }
     if let Some((compared, bad)) = differential("num", &variants) {
         assert!(compared > 200, "only {compared} comparisons");
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+}
+
+/// Every `global_defs`, `vrrp_instance`, `virtual_server`, `real_server`, checker and
+/// `url` keyword we know, one at a time with a plausible value, in a small valid
+/// configuration: keepalived and we agree on each. Left out: `v3_checksum_as_v2` (a newer
+/// keepalived's keyword, unknown to 2.2.7) and `nb_get_retry` (the deprecated alias
+/// keepalived.md lists as accepted, although the 2.2.7 binary rejects it).
+#[test]
+fn single_keywords_match_keepalived() {
+    let mut variants = Vec::new();
+    let instance = |line: &str| {
+        format!(
+            "vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 5\n {line}\n virtual_ipaddress {{\n 10.0.0.1\n }}\n}}\n"
+        )
+    };
+    // keepalived creates config_save_dir even under -t: point it into a directory of ours.
+    let save = TempDir(std::env::temp_dir().join(format!("kacfg-save-{}", std::process::id())));
+    let _ = std::fs::create_dir_all(&save.0);
+    let save_dir = save.0.join("cs").to_string_lossy().into_owned();
+    for (k, v) in GLOBAL_KEYWORDS {
+        let v = v.replace("@SAVE_DIR@", &save_dir);
+        let text = format!("global_defs {{\n {k} {v}\n}}\n{}", instance(""));
+        variants.push((format!("global.{k}"), text));
+    }
+    for (k, v) in INSTANCE_KEYWORDS {
+        variants.push((format!("instance.{k}"), instance(&format!("{k} {v}"))));
+    }
+    for (level, checker, k, v) in LVS_KEYWORDS {
+        let line = format!("{k} {v}");
+        let at = |l: &str| if *level == l { line.as_str() } else { "" };
+        let checker = if checker.is_empty() {
+            "TCP_CHECK"
+        } else {
+            checker
+        };
+        let mut body = String::new();
+        if checker.ends_with("_GET") {
+            body.push_str(&format!(
+                "   url {{\n    path /\n    {}\n   }}\n",
+                at("url")
+            ));
+        }
+        if checker == "MISC_CHECK" {
+            body.push_str("   misc_path /nonexist/m\n");
+        }
+        if checker == "FILE_CHECK" {
+            body.push_str("   track_file tf\n");
+        }
+        let text = format!(
+            "track_file tf {{\n file /tmp/tf\n}}\n\
+             virtual_server 10.0.0.1 80 {{\n lvs_sched rr\n lvs_method NAT\n protocol TCP\n {}\n \
+             real_server 10.0.1.1 80 {{\n  {}\n  {checker} {{\n{body}   {}\n  }}\n }}\n}}\n",
+            at("vs"),
+            at("rs"),
+            at("checker")
+        );
+        variants.push((format!("lvs.{level}.{checker}.{k}"), text));
+    }
+    if let Some((compared, bad)) = differential("kw", &variants) {
+        assert!(compared > 150, "only {compared} comparisons");
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+}
+
+const GLOBAL_KEYWORDS: &[(&str, &str)] = &[
+    ("router_id", "r1"),
+    ("notification_email", "{ a@b.c }"),
+    ("notification_email_from", "a@b.c"),
+    ("smtp_server", "127.0.0.1"),
+    ("smtp_helo_name", "x"),
+    ("smtp_connect_timeout", "30"),
+    ("smtp_alert", ""),
+    ("smtp_alert_vrrp", ""),
+    ("smtp_alert_checker", ""),
+    ("checker_log_all_failures", ""),
+    ("no_email_faults", ""),
+    ("script_user", "root"),
+    ("enable_script_security", ""),
+    ("vrrp_strict", ""),
+    ("vrrp_mcast_group4", "224.0.0.19"),
+    ("vrrp_mcast_group6", "ff02::13"),
+    ("default_interface", "eth0"),
+    ("lvs_sync_daemon", "eth0"),
+    ("lvs_timeouts", "tcp 100"),
+    ("lvs_flush", ""),
+    ("lvs_flush_on_stop", ""),
+    ("vrrp_garp_master_delay", "5"),
+    ("vrrp_garp_master_repeat", "2"),
+    ("vrrp_garp_lower_prio_delay", "5"),
+    ("vrrp_garp_lower_prio_repeat", "2"),
+    ("vrrp_garp_master_refresh", "60"),
+    ("vrrp_garp_master_refresh_repeat", "2"),
+    ("vrrp_garp_interval", "0.01"),
+    ("vrrp_gna_interval", "0.01"),
+    ("vrrp_min_garp", ""),
+    ("vrrp_garp_extra_if", "100"),
+    ("vrrp_down_timer_adverts", "4"),
+    ("vrrp_lower_prio_no_advert", ""),
+    ("vrrp_higher_prio_send_advert", ""),
+    ("vrrp_version", "3"),
+    ("vrrp_check_unicast_src", ""),
+    ("vrrp_skip_check_adv_addr", ""),
+    ("vrrp_notify_priority_changes", ""),
+    ("vrrp_startup_delay", "2"),
+    ("notify_fifo", "/tmp/x.fifo"),
+    ("notify_fifo_script", "/nonexist/s"),
+    ("vrrp_notify_fifo", "/tmp/y.fifo"),
+    ("vrrp_notify_fifo_script", "/nonexist/s"),
+    ("lvs_notify_fifo", "/tmp/z.fifo"),
+    ("lvs_notify_fifo_script", "/nonexist/s"),
+    ("fifo_write_vrrp_states_on_reload", ""),
+    ("startup_script", "/nonexist/s"),
+    ("startup_script_timeout", "5"),
+    ("shutdown_script", "/nonexist/s"),
+    ("shutdown_script_timeout", "5"),
+    ("dynamic_interfaces", ""),
+    ("tmp_config_directory", "/tmp"),
+    ("config_save_dir", "@SAVE_DIR@"),
+    ("process_names", ""),
+    ("process_name", "ka"),
+    ("vrrp_process_name", "kav"),
+    ("checker_process_name", "kac"),
+    ("bfd_process_name", "kab"),
+    ("nftables", ""),
+    ("nftables_priority", "-1"),
+    ("nftables_counters", ""),
+    ("nftables_ifindex", ""),
+    ("nftables_ipvs", ""),
+    ("nftables_ipvs_priority", "-1"),
+    ("nftables_ipvs_start_fwmark", "1000"),
+    ("vrrp_iptables", ""),
+    ("vrrp_ipsets", ""),
+    ("disable_local_igmp", ""),
+    ("max_auto_priority", "10"),
+    ("min_auto_priority_delay", "1000000"),
+    ("vrrp_priority", "-5"),
+    ("checker_priority", "-5"),
+    ("bfd_priority", "-5"),
+    ("vrrp_no_swap", ""),
+    ("checker_no_swap", ""),
+    ("bfd_no_swap", ""),
+    ("vrrp_cpu_affinity", "0"),
+    ("checker_cpu_affinity", "0"),
+    ("bfd_cpu_affinity", "0"),
+    ("vrrp_rt_priority", "10"),
+    ("checker_rt_priority", "10"),
+    ("bfd_rt_priority", "10"),
+    ("vrrp_rlimit_rttime", "10000"),
+    ("checker_rlimit_rttime", "10000"),
+    ("bfd_rlimit_rttime", "10000"),
+    ("snmp_socket", "udp:127.0.0.1:705"),
+    ("enable_snmp_vrrp", ""),
+    ("enable_snmp_keepalived", ""),
+    ("enable_snmp_checker", ""),
+    ("enable_snmp_rfc", ""),
+    ("enable_snmp_rfcv2", ""),
+    ("enable_snmp_rfcv3", ""),
+    ("enable_traps", ""),
+    ("enable_dbus", ""),
+    ("dbus_service_name", "org.x"),
+    ("vrrp_netlink_cmd_rcv_bufs", "1000000"),
+    ("vrrp_netlink_cmd_rcv_bufs_force", ""),
+    ("vrrp_netlink_monitor_rcv_bufs", "1000000"),
+    ("vrrp_netlink_monitor_rcv_bufs_force", ""),
+    ("lvs_netlink_cmd_rcv_bufs", "1000000"),
+    ("lvs_netlink_cmd_rcv_bufs_force", ""),
+    ("lvs_netlink_monitor_rcv_bufs", "1000000"),
+    ("lvs_netlink_monitor_rcv_bufs_force", ""),
+    ("process_monitor_rcv_bufs", "1000000"),
+    ("process_monitor_rcv_bufs_force", ""),
+    ("vrrp_rx_bufs_policy", "MTU"),
+    ("vrrp_rx_bufs_multiplier", "3"),
+    ("rs_init_notifies", ""),
+    ("no_checker_emails", ""),
+    ("umask", "0077"),
+    ("log_unknown_vrids", ""),
+    ("vmac_prefix", "vr"),
+    ("vmac_addr_prefix", "va"),
+    ("random_seed", "5"),
+    ("reload_check_config", ""),
+    ("include_check", ""),
+    ("reload_time_file", "/tmp/rt"),
+    ("reload_repeat", ""),
+    ("reload_file", "/tmp/rf"),
+    ("data_use_instance", ""),
+];
+const INSTANCE_KEYWORDS: &[(&str, &str)] = &[
+    ("state", "MASTER"),
+    ("interface", "eth1"),
+    ("vrf", "blue"),
+    ("use_vmac", ""),
+    ("use_vmac_addr", ""),
+    ("vmac_xmit_base", ""),
+    ("use_ipvlan", "ipv1 10.0.0.7/24"),
+    ("native_ipv6", ""),
+    ("dont_track_primary", ""),
+    ("track_interface", "{ eth1 }"),
+    ("track_script", "{ }"),
+    ("track_file", "{ }"),
+    ("track_process", "{ }"),
+    ("track_bfd", "{ }"),
+    ("mcast_src_ip", "10.0.0.9"),
+    ("unicast_src_ip", "10.0.0.9"),
+    ("mcast_dst_ip", "224.0.0.19"),
+    ("track_src_ip", ""),
+    ("version", "3"),
+    ("check_unicast_src", ""),
+    ("unicast_peer", "{ 10.0.0.8 }"),
+    ("unicast_fault_no_peer", ""),
+    ("unicast_ttl", "5"),
+    ("old_unicast_checksum", ""),
+    ("garp_master_delay", "5"),
+    ("garp_master_repeat", "2"),
+    ("garp_lower_prio_delay", "5"),
+    ("garp_lower_prio_repeat", "2"),
+    ("garp_master_refresh", "60"),
+    ("garp_master_refresh_repeat", "2"),
+    ("garp_extra_if", "100"),
+    ("down_timer_adverts", "4"),
+    ("lower_prio_no_advert", ""),
+    ("higher_prio_send_advert", ""),
+    ("virtual_router_id", "6"),
+    ("priority", "120"),
+    ("advert_int", "2"),
+    ("authentication", "{ auth_type PASS auth_pass x }"),
+    ("virtual_ipaddress_excluded", "{ 10.0.0.3 }"),
+    ("promote_secondaries", ""),
+    ("virtual_routes", "{ 10.9.0.0/16 via 10.0.0.254 dev eth0 }"),
+    (
+        "virtual_rules",
+        "{ from 10.0.0.0/24 table 5 preference 100 }",
+    ),
+    ("accept", ""),
+    ("no_accept", ""),
+    ("nopreempt", ""),
+    ("preempt", ""),
+    ("preempt_delay", "5"),
+    ("skip_check_adv_addr", ""),
+    ("strict_mode", ""),
+    ("debug", "1"),
+    ("notify_master", "/nonexist/n"),
+    ("notify_backup", "/nonexist/n"),
+    ("notify_fault", "/nonexist/n"),
+    ("notify_stop", "/nonexist/n"),
+    ("notify_deleted", ""),
+    ("notify", "/nonexist/n"),
+    ("notify_master_rx_lower_pri", "/nonexist/n"),
+    ("notify_priority_changes", ""),
+    ("smtp_alert", ""),
+    ("kernel_rx_buf_size", "65536"),
+    ("linkbeat_use_polling", ""),
+    ("lvs_sync_daemon_interface", "eth0"),
+];
+
+/// (level, checker, keyword, value) for the LVS single-keyword comparison.
+const LVS_KEYWORDS: &[(&str, &str, &str, &str)] = &[
+    ("vs", "", "lb_algo", "rr"),
+    ("vs", "", "flag-1", ""),
+    ("vs", "", "flag-2", ""),
+    ("vs", "", "flag-3", ""),
+    ("vs", "", "sh-port", ""),
+    ("vs", "", "sh-fallback", ""),
+    ("vs", "", "mh-port", ""),
+    ("vs", "", "mh-fallback", ""),
+    ("vs", "", "lb_kind", "DR"),
+    ("vs", "", "persistence_engine", "sip"),
+    ("vs", "", "persistence_timeout", "60"),
+    ("vs", "", "persistence_granularity", "255.255.255.0"),
+    ("vs", "", "ha_suspend", ""),
+    ("vs", "", "smtp_alert", "on"),
+    ("vs", "", "virtualhost", "www.x"),
+    ("vs", "", "snmp_name", "vs1"),
+    ("vs", "", "alpha", ""),
+    ("vs", "", "omega", ""),
+    ("vs", "", "quorum", "1"),
+    ("vs", "", "hysteresis", "0"),
+    ("vs", "", "quorum_up", "/nonexist/q"),
+    ("vs", "", "quorum_down", "/nonexist/q"),
+    ("vs", "", "ip_family", "inet"),
+    ("vs", "", "sorry_server", "10.0.2.2 80"),
+    ("vs", "", "connect_timeout", "3"),
+    ("vs", "", "retry", "2"),
+    ("vs", "", "delay_before_retry", "2"),
+    ("vs", "", "warmup", "2"),
+    ("vs", "", "delay_loop", "5"),
+    ("vs", "", "inhibit_on_failure", ""),
+    ("rs", "", "weight", "2"),
+    ("rs", "", "notify_up", "/nonexist/u"),
+    ("rs", "", "notify_down", "/nonexist/d"),
+    ("rs", "", "uthreshold", "100"),
+    ("rs", "", "lthreshold", "10"),
+    ("rs", "", "smtp_alert", "on"),
+    ("rs", "", "virtualhost", "www.x"),
+    ("rs", "", "snmp_name", "vs1"),
+    ("rs", "", "alpha", ""),
+    ("rs", "", "connect_timeout", "3"),
+    ("rs", "", "retry", "2"),
+    ("rs", "", "delay_before_retry", "2"),
+    ("rs", "", "warmup", "2"),
+    ("rs", "", "delay_loop", "5"),
+    ("rs", "", "inhibit_on_failure", ""),
+    ("checker", "TCP_CHECK", "connect_ip", "10.0.1.9"),
+    ("checker", "TCP_CHECK", "connect_port", "81"),
+    ("checker", "TCP_CHECK", "bindto", "10.0.0.1"),
+    ("checker", "TCP_CHECK", "bind_if", "eth0"),
+    ("checker", "TCP_CHECK", "bind_port", "4000"),
+    ("checker", "TCP_CHECK", "fwmark", "3"),
+    ("checker", "TCP_CHECK", "alpha", ""),
+    ("checker", "TCP_CHECK", "connect_timeout", "3"),
+    ("checker", "TCP_CHECK", "retry", "2"),
+    ("checker", "TCP_CHECK", "delay_before_retry", "2"),
+    ("checker", "TCP_CHECK", "warmup", "2"),
+    ("checker", "TCP_CHECK", "delay_loop", "5"),
+    ("checker", "TCP_CHECK", "log_all_failures", "on"),
+    ("checker", "HTTP_GET", "http_protocol", "1.1"),
+    ("checker", "HTTP_GET", "fast_recovery", ""),
+    ("checker", "HTTP_GET", "virtualhost", "www.x"),
+    (
+        "url",
+        "HTTP_GET",
+        "digest",
+        "9b3a0c85a887a256d6939da88aabd8cd",
+    ),
+    ("url", "HTTP_GET", "status_code", "200"),
+    ("url", "HTTP_GET", "virtualhost", "www.x"),
+    ("url", "HTTP_GET", "regex", "OK"),
+    ("url", "HTTP_GET", "regex_no_match", ""),
+    ("url", "HTTP_GET", "regex_options", "caseless"),
+    ("url", "HTTP_GET", "regex_stack", "1000 2000"),
+    ("url", "HTTP_GET", "regex_min_offset", "1"),
+    ("url", "HTTP_GET", "regex_max_offset", "10"),
+    ("checker", "MISC_CHECK", "misc_timeout", "5"),
+    ("checker", "MISC_CHECK", "misc_dynamic", ""),
+    ("checker", "MISC_CHECK", "user", "root"),
+    ("checker", "UDP_CHECK", "payload", "01"),
+    ("checker", "UDP_CHECK", "require_reply", "02"),
+    ("checker", "UDP_CHECK", "min_reply_length", "1"),
+    ("checker", "UDP_CHECK", "max_reply_length", "100"),
+    ("checker", "DNS_CHECK", "type", "A"),
+    ("checker", "DNS_CHECK", "name", "www.example.com"),
+    ("checker", "SMTP_CHECK", "helo_name", "x"),
+    ("checker", "HTTP_GET", "", ""),
+    ("checker", "SSL_GET", "", ""),
+    ("checker", "TCP_CHECK", "", ""),
+    ("checker", "SMTP_CHECK", "", ""),
+    ("checker", "DNS_CHECK", "", ""),
+    ("checker", "MISC_CHECK", "", ""),
+    ("checker", "UDP_CHECK", "", ""),
+    ("checker", "PING_CHECK", "", ""),
+    ("checker", "FILE_CHECK", "", ""),
+];
+
+/// The smaller blocks, each in a typical form (and a few broken ones): sync groups,
+/// scripts, track files and processes, BFD, static addresses / routes / rules, track and
+/// GARP groups, linkbeat, up/down delays, SSL, virtual server groups. keepalived and we
+/// agree on each.
+#[test]
+fn block_probes_match_keepalived() {
+    let two = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 5\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n\
+               vrrp_instance VI_2 {\n interface eth1\n virtual_router_id 6\n virtual_ipaddress {\n 10.0.1.1\n }\n}\n";
+    let sg = |body: &str| format!("vrrp_sync_group G {{\n group {{\n VI_1\n VI_2\n }}\n{body}}}\n");
+    let vs_group = |entries: &str, proto: &str| {
+        format!(
+            "virtual_server_group G {{\n{entries}}}\nvirtual_server group G {{\n lvs_sched rr\n lvs_method NAT\n{proto} real_server 10.0.2.1 80 {{\n }}\n}}\n"
+        )
+    };
+    let probes: Vec<(&str, String)> = vec![
+        ("sg_track_interface", sg(" track_interface {\n eth2\n }\n")),
+        (
+            "sg_track_script",
+            format!("vrrp_script s {{\n script /nonexist/s\n}}\n{}", sg(" track_script {\n s\n }\n")),
+        ),
+        ("sg_notify", sg(" notify /nonexist/n\n notify_master /nonexist/n\n notify_backup /nonexist/n\n notify_fault /nonexist/n\n notify_stop /nonexist/n\n")),
+        ("sg_notify_deleted", sg(" notify_deleted\n")),
+        ("sg_alerts", sg(" smtp_alert on\n notify_priority_changes on\n")),
+        ("sg_global_tracking", sg(" global_tracking\n")),
+        ("sg_tracking_weight", sg(" sync_group_tracking_weight\n")),
+        ("tf_basic", "track_file tf {\n file /tmp/tf\n weight 5 reverse\n init_file 3 overwrite\n}\n".into()),
+        ("tf_nofile", "track_file tf {\n weight 5\n}\n".into()),
+        ("tp_basic", "vrrp_track_process p {\n process sshd\n param_match partial\n weight 10\n quorum 2\n quorum_max 5\n fork_delay 1\n terminate_delay 2\n full_command\n}\n".into()),
+        ("tp_quorum_max_low", "vrrp_track_process p {\n process sshd\n quorum 3\n quorum_max 2\n}\n".into()),
+        ("tp_noprocess", "vrrp_track_process p {\n weight 3\n}\n".into()),
+        ("bfd_basic", "bfd_instance B {\n neighbor_ip 10.0.0.9\n source_ip 10.0.0.1\n min_rx 20\n min_tx 20\n idle_tx 2000\n multiplier 3\n passive\n ttl 200\n hoplimit 10\n max_hops 2\n weight 10 reverse\n vrrp\n}\n".into()),
+        ("bfd_noneighbor", "bfd_instance B {\n min_rx 20\n}\n".into()),
+        ("script_basic", "vrrp_script s {\n script \"/nonexist/s a b\"\n interval 2\n timeout 3\n weight -10 reverse\n rise 2\n fall 3\n init_fail\n}\n".into()),
+        ("script_noscript", "vrrp_script s {\n interval 2\n}\n".into()),
+        ("static_addr", "static_ipaddress {\n 192.168.5.1/24 dev eth0 scope global label eth0:1\n 2001:db8::5/64 dev eth1\n}\n".into()),
+        ("static_routes", "static_routes {\n 192.168.9.0/24 via 10.0.0.254 dev eth0 table 100\n}\n".into()),
+        ("static_rules", "static_rules {\n from 192.168.9.0/24 table 100 preference 99\n}\n".into()),
+        ("track_group", "track_group T {\n group {\n VI_1\n }\n}\nstatic_ipaddress {\n 192.168.5.1/24 dev eth0 track_group T\n}\n".into()),
+        ("garp_group", "garp_group {\n garp_interval 0.1\n gna_interval 0.1\n interface eth0\n}\n".into()),
+        ("garp_group_ifs", "garp_group {\n garp_interval 0.1\n interfaces {\n eth0\n eth1\n }\n}\n".into()),
+        ("linkbeat", "linkbeat_interfaces {\n eth0\n eth1 MII\n}\n".into()),
+        ("updown", "interface_up_down_delays {\n eth0 1 2\n eth1 0.5\n}\n".into()),
+        ("ssl", "SSL {\n password x\n ca /tmp/ca\n certificate /tmp/c\n key /tmp/k\n}\n".into()),
+        ("vsg_addresses", vs_group(" 10.0.0.1 80\n 10.0.0.2-5 80\n 10.0.1.0/30 80\n", " protocol TCP\n")),
+        ("vsg_addresses_no_protocol", vs_group(" 10.0.0.1 80\n", "")),
+        ("vsg_fwmarks", vs_group(" fwmark 3\n fwmark 4 inet\n", "")),
+        ("vsg_fwmarks_protocol", vs_group(" fwmark 3\n", " protocol TCP\n")),
+        ("vs_fwmark_family", "virtual_server fwmark 9 {\n lvs_sched rr\n lvs_method NAT\n ip_family inet6\n real_server 2001:db8::9 80 {\n }\n}\n".into()),
+    ];
+    let variants: Vec<(String, String)> = probes
+        .into_iter()
+        .map(|(n, t)| (format!("probe.{n}"), format!("{t}{two}")))
+        .collect();
+    if let Some((compared, bad)) = differential("blk", &variants) {
+        assert!(compared >= 28, "only {compared} comparisons");
         assert!(bad.is_empty(), "{}", bad.join("\n"));
     }
 }

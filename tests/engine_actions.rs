@@ -45,11 +45,7 @@ fn run(e: &mut Engine, t: &str) -> Vec<(Instant, Action)> {
 }
 
 fn cmd(argv: &[&str]) -> ScriptCommand {
-    ScriptCommand {
-        argv: argv.iter().map(|s| s.to_string()).collect(),
-        user: None,
-        group: None,
-    }
+    ScriptCommand::from_argv(argv)
 }
 
 fn tref(name: &str, weight: Option<i32>) -> TrackRef {

@@ -186,8 +186,28 @@ fn s35_reserved_nibble_accepted() {
     assert_eq!(st.adverts_received, 8);
 }
 
+/// Strict mode (`strict_mode` / `vrrp_strict`): RFC 9568 E-8300 discards the advert.
 #[test]
-fn s36_ipv6_first_address_not_link_local() {
+fn s36_ipv6_first_address_not_link_local_strict() {
+    let a = Advert {
+        addresses: vec![
+            "2001:db8::100".parse().unwrap(),
+            "fe80::100".parse().unwrap(),
+        ],
+        ..advert(250, 100)
+    };
+    let mut c = inst6("VI_1", 100);
+    c.strict_mode = true;
+    let (m, st) = lone(c, "fe80::2", 255, enc(&a, "fe80::2"));
+    assert_eq!(m, vec![at("3.609375")]);
+    assert_eq!(st.address_errors, 8);
+    assert_eq!(st.adverts_received, 0);
+}
+
+/// Default (keepalived) mode: the advert is logged and processed, so the Backup stays
+/// Backup; nothing counts as a discard.
+#[test]
+fn s36b_ipv6_first_address_not_link_local_default_mode() {
     let a = Advert {
         addresses: vec![
             "2001:db8::100".parse().unwrap(),
@@ -196,6 +216,23 @@ fn s36_ipv6_first_address_not_link_local() {
         ..advert(250, 100)
     };
     let (m, st) = lone(inst6("VI_1", 100), "fe80::2", 255, enc(&a, "fe80::2"));
+    assert!(m.is_empty(), "{m:?}");
+    assert_eq!(st.address_errors, 0);
+    assert_eq!(st.adverts_received, 8);
+    // A global-only peer (typical keepalived / FRR configuration) is followed too.
+    let global_only = Advert {
+        addresses: vec!["2001:db8::100".parse().unwrap()],
+        ..advert(250, 100)
+    };
+    let mut c = inst6("VI_1", 100);
+    c.vips.remove(0);
+    let (m, st) = lone(c.clone(), "fe80::2", 255, enc(&global_only, "fe80::2"));
+    assert!(m.is_empty(), "{m:?}");
+    assert_eq!(st.adverts_received, 8);
+    assert_eq!(st.discarded(), 0);
+    // The same configuration in strict mode discards it.
+    c.strict_mode = true;
+    let (m, st) = lone(c, "fe80::2", 255, enc(&global_only, "fe80::2"));
     assert_eq!(m, vec![at("3.609375")]);
     assert_eq!(st.address_errors, 8);
 }

@@ -27,19 +27,8 @@ pub fn at(s: &str) -> Instant {
 }
 
 pub fn vip(a: &str) -> VirtualAddress {
-    VirtualAddress {
-        addr: a.parse().unwrap(),
-        prefix_len: if a.contains(':') { 128 } else { 24 },
-        brd: None,
-        dev: None,
-        scope: None,
-        label: None,
-        peer: None,
-        no_dad: false,
-        preferred_lft: None,
-        span: Span::default(),
-        options: Default::default(),
-    }
+    let prefix_len = if a.contains(':') { 128 } else { 24 };
+    VirtualAddress::new(a.parse().unwrap(), prefix_len, Span::default())
 }
 
 /// The reference's conventions: VRID 51, VIP 192.0.2.100, v3 at 100 cs, eth0.

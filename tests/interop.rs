@@ -1,7 +1,8 @@
 //! Interoperability with real VRRP peers in network namespaces: keepalived 2.2.7 (VRRPv2
-//! with PASS authentication, VRRPv3 over IPv4, VRRPv3 over IPv6, unicast) and FRR's vrrpd
-//! (VRRPv3). For each peer keepalived-rs runs as master, then the peer takes over
-//! (SIGTERM), keepalived-rs comes back as backup, the peer stops and keepalived-rs takes
+//! with PASS authentication, VRRPv3 over IPv4, VRRPv3 over IPv6 with a link-local first
+//! VIP and with a global-only VIP, unicast) and FRR's vrrpd (VRRPv3 over IPv4, and over IPv6
+//! with a global-only VIP). For each peer keepalived-rs runs as master, then the peer takes
+//! over (SIGTERM), keepalived-rs comes back as backup, the peer stops and keepalived-rs takes
 //! over again: the virtual address is on exactly one host at the end of each step.
 //!
 //! Needs root; the peers are installed with apt-get when missing. Without root the tests
@@ -20,6 +21,9 @@ struct Variant {
     name: &'static str,
     version: u8,
     ipv6: bool,
+    /// IPv6 only: no link-local virtual address, the global VIP is the advert's first (and
+    /// only) address, as in the usual keepalived and FRR IPv6 configurations.
+    global_only: bool,
     auth: bool,
     unicast: bool,
     interval_s: f64,
@@ -47,10 +51,13 @@ impl Variant {
                 "    unicast_src_ip 10.77.0.{me}\n    unicast_peer {{\n        10.77.0.{peer}\n    }}\n"
             ));
         }
-        // IPv6: the first address of a VRRPv3 advert must be link-local (RFC 9568 §5.2.9),
-        // keepalived's recommended layout ("the first IPv6 VIP address should be link
-        // local"). keepalived-rs discards adverts whose first address is global.
-        let vips = if self.ipv6 {
+        // IPv6: RFC 9568 §5.2.9 wants the advert's first address link-local, keepalived's
+        // recommended layout ("the first IPv6 VIP address should be link local"); outside
+        // strict mode both keepalived and keepalived-rs only log a global first address
+        // (the `global_only` variant).
+        let vips = if self.ipv6 && self.global_only {
+            format!("        {}/64\n", self.vip())
+        } else if self.ipv6 {
             format!("        fe80::4242/64\n        {}/64\n", self.vip())
         } else {
             format!("        {}/24\n", self.vip())
@@ -126,11 +133,30 @@ impl Peer for Keepalived {
 
 struct Frr {
     interval_ms: u32,
+    /// VRRPv3 over IPv6 with the global-only VIP of [`Variant::vip`].
+    ipv6: bool,
 }
 
 impl Frr {
     fn dir(lab: &Lab) -> std::path::PathBuf {
         lab.file("frr")
+    }
+
+    /// vrrpd's macvlan of the virtual router.
+    fn link(&self) -> &'static str {
+        if self.ipv6 {
+            "vrrp6-42"
+        } else {
+            "vrrp4-42"
+        }
+    }
+
+    fn vip(&self) -> &'static str {
+        if self.ipv6 {
+            "2001:db8:77::100"
+        } else {
+            "10.77.0.100"
+        }
     }
 }
 
@@ -142,20 +168,32 @@ impl Peer for Frr {
         std::fs::write(
             dir.join("vrrpd.conf"),
             format!(
-                "interface eth0\n vrrp 42 version 3\n vrrp 42 priority {prio}\n vrrp 42 advertisement-interval {}\n vrrp 42 ip 10.77.0.100\n",
-                self.interval_ms
+                "interface eth0\n vrrp 42 version 3\n vrrp 42 priority {prio}\n vrrp 42 advertisement-interval {}\n vrrp 42 {} {}\n",
+                self.interval_ms,
+                if self.ipv6 { "ipv6" } else { "ip" },
+                self.vip()
             ),
         )
         .unwrap();
         must(&format!("chown -R frr:frr {}", dir.display()));
-        // vrrpd needs the macvlan of the virtual router, carrying the VIP.
-        let (exists, _) = lab.sh("r2", "ip link show vrrp4-42");
+        // vrrpd needs the macvlan of the virtual router, carrying the VIP (IPv6: and a
+        // link-local address, generated from its MAC when it comes up).
+        let link = self.link();
+        let (exists, _) = lab.sh("r2", &format!("ip link show {link}"));
         if !exists {
+            let (mac, prefix) = if self.ipv6 {
+                ("00:00:5e:00:02:2a", 64)
+            } else {
+                ("00:00:5e:00:01:2a", 24)
+            };
             lab.must(
                 "r2",
-                "ip link add vrrp4-42 link eth0 type macvlan mode bridge && \
-                 ip link set vrrp4-42 address 00:00:5e:00:01:2a && \
-                 ip addr add 10.77.0.100/24 dev vrrp4-42 && ip link set vrrp4-42 up",
+                &format!(
+                    "ip link add {link} link eth0 type macvlan mode bridge && \
+                     ip link set {link} address {mac} && \
+                     ip addr add {}/{prefix} dev {link} nodad && ip link set {link} up",
+                    self.vip()
+                ),
             );
         }
         let ns = lab.ns("r2");
@@ -187,11 +225,20 @@ impl Peer for Frr {
             .0
         });
         let _ = std::fs::remove_dir_all(format!("/var/run/frr/{}", lab.ns("r2")));
+        // vrrpd sets its macvlan protodown through zebra, which is stopping too: remove the
+        // macvlan (created by `start`) so a stopped router never looks like a holder.
+        for link in ["vrrp4-42", "vrrp6-42"] {
+            let _ = lab.sh("r2", &format!("ip link del {link} 2>/dev/null"));
+        }
     }
     fn holds(&self, lab: &Lab, vip: &str) -> bool {
         // vrrpd keeps the VIP on the macvlan and holds it protodown (no carrier) as backup.
-        let addr = lab.must("r2", "ip -o addr show dev vrrp4-42 2>/dev/null || true");
-        let link = lab.must("r2", "ip -br link show vrrp4-42 2>/dev/null || true");
+        let l = self.link();
+        let addr = lab.must(
+            "r2",
+            &format!("ip -o addr show dev {l} 2>/dev/null || true"),
+        );
+        let link = lab.must("r2", &format!("ip -br link show {l} 2>/dev/null || true"));
         addr.contains(&format!("{vip}/")) && link.split_whitespace().nth(1) == Some("UP")
     }
     fn log(&self) -> String {
@@ -311,6 +358,7 @@ fn keepalived_v2_pass_auth() {
         name: "keepalived_v2_pass_auth",
         version: 2,
         ipv6: false,
+        global_only: false,
         auth: true,
         unicast: false,
         interval_s: 1.0,
@@ -323,6 +371,7 @@ fn keepalived_v3_ipv4() {
         name: "keepalived_v3_ipv4",
         version: 3,
         ipv6: false,
+        global_only: false,
         auth: false,
         unicast: false,
         interval_s: 0.2,
@@ -335,6 +384,22 @@ fn keepalived_v3_ipv6() {
         name: "keepalived_v3_ipv6",
         version: 3,
         ipv6: true,
+        global_only: false,
+        auth: false,
+        unicast: false,
+        interval_s: 0.2,
+    });
+}
+
+/// A global-only IPv6 VIP: every advert's first address is global. keepalived (not strict)
+/// and keepalived-rs (not strict) log it and follow each other; no split brain.
+#[test]
+fn keepalived_v3_ipv6_global_only() {
+    keepalived_variant(Variant {
+        name: "keepalived_v3_ipv6_global_only",
+        version: 3,
+        ipv6: true,
+        global_only: true,
         auth: false,
         unicast: false,
         interval_s: 0.2,
@@ -347,6 +412,7 @@ fn keepalived_v3_unicast() {
         name: "keepalived_v3_unicast",
         version: 3,
         ipv6: false,
+        global_only: false,
         auth: false,
         unicast: true,
         interval_s: 0.2,
@@ -365,10 +431,40 @@ fn frr_vrrpd_v3() {
         name: "frr_vrrpd_v3",
         version: 3,
         ipv6: false,
+        global_only: false,
         auth: false,
         unicast: false,
         interval_s: 0.2,
     };
-    let mut peer = Frr { interval_ms: 200 };
+    let mut peer = Frr {
+        interval_ms: 200,
+        ipv6: false,
+    };
+    run_against(&lab, &mut peer, v);
+}
+
+/// FRR's vrrpd over IPv6: its adverts carry the global VIP only (no link-local address),
+/// which keepalived-rs processes outside strict mode, as keepalived does.
+#[test]
+fn frr_vrrpd_v3_ipv6_global_only() {
+    if !require_root("frr_vrrpd_v3_ipv6_global_only") {
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    ensure_installed("/usr/lib/frr/vrrpd", "frr");
+    let lab = Lab::new(2, 1);
+    let v = Variant {
+        name: "frr_vrrpd_v3_ipv6_global_only",
+        version: 3,
+        ipv6: true,
+        global_only: true,
+        auth: false,
+        unicast: false,
+        interval_s: 0.2,
+    };
+    let mut peer = Frr {
+        interval_ms: 200,
+        ipv6: true,
+    };
     run_against(&lab, &mut peer, v);
 }

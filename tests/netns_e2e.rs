@@ -847,3 +847,170 @@ fn interface_removed_and_recreated_is_followed() {
         r1.log_text()
     );
 }
+
+/// r1's configuration for the reload test: VI_1 on eth0 (VIP `vip`, notify script), and
+/// with `vi2` a second instance on eth1 (priority 100) whose VIP r2 (priority 250) owns.
+fn reload_conf(vip: &str, notify: &str, vi2: bool) -> String {
+    let mut s = format!(
+        "vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 42
+    priority 200
+    advert_int 0.1
+    version 3
+    notify \"{notify}\"
+    virtual_ipaddress {{
+        {vip}/24
+    }}
+}}
+"
+    );
+    if vi2 {
+        s.push_str(&vi2_conf(100));
+    }
+    s
+}
+
+fn vi2_conf(prio: u8) -> String {
+    format!(
+        "vrrp_instance VI_2 {{
+    state BACKUP
+    interface eth1
+    virtual_router_id 43
+    priority {prio}
+    advert_int 0.1
+    version 3
+    virtual_ipaddress {{
+        10.78.0.100/24
+    }}
+}}
+"
+    )
+}
+
+/// SIGHUP applies a changed file without restart (keepalived's reload): the Master keeps
+/// its state (no priority-0 advert, no notify, no gap in its adverts) while its VIP moves
+/// from A to B; a new instance on a new interface gets its socket (it hears r2's adverts
+/// and stays Backup); a broken file keeps the running configuration; dropping the
+/// instance again closes the socket of eth1.
+#[test]
+fn sighup_reload_applies_changes_without_restart() {
+    if !require_root("sighup_reload_applies_changes_without_restart") {
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (vip_a, vip_b, vip_c) = ("10.77.0.100", "10.77.0.101", "10.78.0.100");
+    let lab = Lab::new(2, 2);
+    let notify_log = lab.file("notify.log");
+    let script = lab.file("notify.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$@\" >> {}\n", notify_log.display()),
+    )
+    .unwrap();
+    must(&format!("chmod 755 {}", script.display()));
+    let notify = script.display().to_string();
+    let mut r2 = Daemon::start(&lab, "r2", "r2", &vi2_conf(250));
+    let mut r1 = Daemon::start(&lab, "r1", "r1", &reload_conf(vip_a, &notify, false));
+    let conf_path = lab.file("r1.conf");
+    assert!(
+        wait_for(Duration::from_secs(5), || lab.holders(vip_a) == ["r1"]
+            && lab.holders(vip_c) == ["r2"]),
+        "start: A on {:?}, C on {:?}\n{}",
+        lab.holders(vip_a),
+        lab.holders(vip_c),
+        r1.log_text()
+    );
+    assert!(
+        wait_for(Duration::from_secs(2), || std::fs::read_to_string(
+            &notify_log
+        )
+        .unwrap_or_default()
+        .contains("MASTER")),
+        "notify did not run"
+    );
+    let notified = std::fs::read_to_string(&notify_log).unwrap();
+    let mut cap = Capture::start(&lab, "br0", "reload", "ip proto 112");
+    std::thread::sleep(Duration::from_millis(300));
+
+    // 1. B instead of A, and VI_2 on eth1.
+    std::fs::write(&conf_path, reload_conf(vip_b, &notify, true)).unwrap();
+    r1.signal(libc::SIGHUP);
+    assert!(
+        wait_for(Duration::from_secs(3), || lab.holders(vip_b) == ["r1"]
+            && lab.holders(vip_a).is_empty()),
+        "after reload: A on {:?}, B on {:?}\n{}",
+        lab.holders(vip_a),
+        lab.holders(vip_b),
+        r1.log_text()
+    );
+    // VI_2 hears r2 (priority 250) on its new socket: it stays Backup, C stays on r2.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        lab.holders(vip_c),
+        ["r2"],
+        "VI_2 added by the reload did not hear r2\n{}",
+        r1.log_text()
+    );
+    assert!(r1.log_text().contains("new configuration applied"));
+
+    // 2. A broken file: logged, the running configuration kept.
+    std::fs::write(&conf_path, "vrrp_instance VI_1 {\n    priority banana\n").unwrap();
+    r1.signal(libc::SIGHUP);
+    assert!(
+        wait_for(Duration::from_secs(2), || r1
+            .log_text()
+            .contains("keeping the running configuration")),
+        "{}",
+        r1.log_text()
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(r1.is_running(), "r1 died on a broken reload");
+    assert_eq!(lab.holders(vip_b), ["r1"]);
+    assert_eq!(lab.holders(vip_c), ["r2"]);
+
+    // 3. VI_2 removed again: its eth1 socket is closed; VI_1 untouched.
+    std::fs::write(&conf_path, reload_conf(vip_b, &notify, false)).unwrap();
+    r1.signal(libc::SIGHUP);
+    assert!(
+        wait_for(Duration::from_secs(2), || r1
+            .log_text()
+            .contains("closing the IPv4 VRRP socket of eth1: no instance")),
+        "{}",
+        r1.log_text()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(lab.holders(vip_b), ["r1"]);
+    assert_eq!(lab.holders(vip_c), ["r2"]);
+
+    // VI_1 never changed state: no new notify, no priority-0 advert, no gap.
+    assert_eq!(
+        std::fs::read_to_string(&notify_log).unwrap(),
+        notified,
+        "VI_1 changed state during the reloads"
+    );
+    let ads = adverts(&mut cap);
+    let r1_ads: Vec<&(f64, String, u32)> = ads.iter().filter(|a| a.1 == "10.77.0.1").collect();
+    assert!(
+        r1_ads.len() > 20,
+        "too few adverts captured: {}",
+        r1_ads.len()
+    );
+    assert!(
+        r1_ads.iter().all(|a| a.2 == 200),
+        "an advert of another priority (0?) from r1: {:?}",
+        r1_ads.iter().filter(|a| a.2 != 200).collect::<Vec<_>>()
+    );
+    let gap = r1_ads
+        .windows(2)
+        .map(|w| w[1].0 - w[0].0)
+        .fold(0.0, f64::max);
+    assert!(gap < 0.35, "r1 stopped advertising for {gap:.3} s");
+
+    r1.signal(libc::SIGTERM);
+    assert_eq!(r1.wait_exit(Duration::from_secs(5)), Some(0));
+    assert!(lab.holders(vip_b).is_empty(), "B left after SIGTERM");
+    r2.signal(libc::SIGTERM);
+    assert_eq!(r2.wait_exit(Duration::from_secs(5)), Some(0));
+}

@@ -440,13 +440,6 @@ fn decode_errors() -> Vec<(&'static str, DecodeError)> {
     b[5] = 0;
     fix_checksum(&mut b, s4, d4, false);
     push("interval 0", decode(&b, s4, d4));
-    // R12: first IPv6 address not link-local.
-    let bad_first = Advert {
-        addresses: vec![ip("2001:db8::100"), ip("fe80::100")],
-        ..advert(Version::V3, &[])
-    };
-    let b = encode(&bad_first, s6, d6, V3Ipv4Checksum::PseudoHeader);
-    push("not link-local", decode(&b, s6, d6));
     // R14: source and destination families differ.
     push("family", decode(&V3_PSEUDO_GOLDEN, s4, d6));
     push("family", decode(&v3_6, s6, d4));
@@ -528,12 +521,6 @@ fn decode_rejects_each_malformed_packet_with_its_variant() {
     assert_eq!(find("count 0"), [&DecodeError::AddressCountZero]);
     assert_eq!(find("interval 0"), [&DecodeError::IntervalZero]);
     assert_eq!(
-        find("not link-local"),
-        [&DecodeError::FirstAddressNotLinkLocal {
-            address: "2001:db8::100".parse().unwrap()
-        }]
-    );
-    assert_eq!(
         find("family"),
         [&DecodeError::FamilyMismatch, &DecodeError::FamilyMismatch]
     );
@@ -560,6 +547,7 @@ fn policy(version: Version, vips: &[&str]) -> ReceivePolicy {
         interval_cs: 100,
         vips: vips.iter().map(|a| ip(a)).collect(),
         strict: false,
+        link_local_first: false,
     }
 }
 
@@ -593,6 +581,10 @@ fn check_errors() -> Vec<DecodeError> {
     strict.strict = true;
     let two = advert(Version::V2, &["192.0.2.100", "192.0.2.101"]);
     push(check(&two, 255, &strict)); // R13 v2 strict, priority 100
+    let mut p6 = policy(Version::V3, &["2001:db8::100", "fe80::100"]);
+    p6.link_local_first = true;
+    let global_first = advert(Version::V3, &["2001:db8::100", "fe80::100"]);
+    push(check(&global_first, 255, &p6)); // R12 strict (E-8300)
     out
 }
 
@@ -630,8 +622,73 @@ fn check_discards() {
                 received: 2,
                 configured: 1
             },
+            DecodeError::FirstAddressNotLinkLocal {
+                address: "2001:db8::100".parse().unwrap()
+            },
         ]
     );
+}
+
+/// R12 is per instance: a VRRPv3/IPv6 advert whose first address is global decodes (the
+/// codec no longer judges it); strict mode discards it (RFC 9568 E-8300), the default
+/// (keepalived) mode processes it with a notice.
+#[test]
+fn r12_first_address_not_link_local_by_mode() {
+    let (s6, d6) = (ip("fe80::2"), ip("ff02::12"));
+    // A typical keepalived / FRR IPv6 configuration: one global virtual address only.
+    let global_only = advert(Version::V3, &["2001:db8::100"]);
+    let b = encode(&global_only, s6, d6, V3Ipv4Checksum::PseudoHeader);
+    let (back, form) = decode(&b, s6, d6).expect("decodes whatever the first address");
+    assert_eq!(back, global_only);
+    assert_eq!(form, None);
+    let first: std::net::Ipv6Addr = "2001:db8::100".parse().unwrap();
+
+    // Default mode: processed, one notice.
+    let default = policy(Version::V3, &["2001:db8::100"]);
+    assert_eq!(
+        check(&back, 255, &default),
+        Ok(vec![Notice::FirstAddressNotLinkLocal { address: first }])
+    );
+    // Strict mode: discarded.
+    let mut strict = default.clone();
+    strict.link_local_first = true;
+    assert_eq!(
+        check(&back, 255, &strict),
+        Err(DecodeError::FirstAddressNotLinkLocal { address: first })
+    );
+    // The notice comes with the others, in check order (R12 before R13).
+    let reordered = advert(
+        Version::V3,
+        &["2001:db8::100", "fe80::100", "2001:db8::101"],
+    );
+    assert_eq!(
+        check(&reordered, 255, &default),
+        Ok(vec![
+            Notice::FirstAddressNotLinkLocal { address: first },
+            Notice::AddressListMismatch
+        ])
+    );
+    // Link-local first: no notice in either mode; R1 still precedes R12 in strict mode.
+    let ll_first = advert(Version::V3, &["fe80::100", "2001:db8::100"]);
+    let p2 = policy(Version::V3, &["fe80::100", "2001:db8::100"]);
+    let mut p2s = p2.clone();
+    p2s.link_local_first = true;
+    assert_eq!(check(&ll_first, 255, &p2), Ok(vec![]));
+    assert_eq!(check(&ll_first, 255, &p2s), Ok(vec![]));
+    assert_eq!(
+        check(&back, 64, &strict),
+        Err(DecodeError::TtlNot255 { ttl: 64 })
+    );
+    // IPv4 adverts are never concerned.
+    let mut p4 = policy(Version::V3, &["192.0.2.100"]);
+    p4.link_local_first = true;
+    assert_eq!(
+        check(&advert(Version::V3, &["192.0.2.100"]), 255, &p4),
+        Ok(vec![])
+    );
+    let n = Notice::FirstAddressNotLinkLocal { address: first };
+    assert_eq!(n.kind(), "link_local");
+    assert!(n.to_string().contains("2001:db8::100 is not link-local"));
 }
 
 #[test]

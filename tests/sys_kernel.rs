@@ -19,19 +19,7 @@ use std::time::Duration;
 use sys_util::*;
 
 fn vip(s: &str, len: u8) -> VirtualAddress {
-    VirtualAddress {
-        addr: s.parse().unwrap(),
-        prefix_len: len,
-        brd: None,
-        dev: None,
-        scope: None,
-        label: None,
-        peer: None,
-        no_dad: false,
-        preferred_lft: None,
-        span: Default::default(),
-        options: Default::default(),
-    }
+    VirtualAddress::new(s.parse().unwrap(), len, Default::default())
 }
 
 fn words(s: &str) -> Vec<String> {

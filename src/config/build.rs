@@ -6,6 +6,15 @@
 //! `validate` checks ranges that depend on other keywords, references, duplicates,
 //! address families, strict mode and (when asked) the host's interfaces. Every problem
 //! is reported; building goes on with keepalived's default in place of a bad value.
+//!
+//! The rules follow what keepalived 2.2.7's `-t` reports (tests/config_samples.rs
+//! compares verdicts with it on the samples and thousands of variants). Deliberate
+//! differences: an unknown keyword names the nearest valid one; `interface` may be
+//! omitted with unicast peers (as documented; 2.2.7 rejects it, keepalived#2270);
+//! `nb_get_retry`, FILE_CHECK `dynamic` and `v3_checksum_as_v2` are accepted; we reject
+//! what 2.2.7 lets through silently: `auth_pass` without `auth_type`, `version 2` with
+//! IPv6 addresses, a virtual server naming a missing group, unicast in strict mode,
+//! `regex_*_offset` values that are not numbers.
 
 mod global;
 mod lvs;
@@ -143,6 +152,9 @@ pub(crate) struct Builder {
     pub config: Config,
     pub instances: Vec<vrrp::Draft>,
     pub global_span: Option<Span>,
+    /// Virtual server span -> its `protocol` keyword span (for group services, checked
+    /// once the groups are known).
+    pub vs_protocol: std::collections::BTreeMap<Span, Span>,
     /// Per sync group (in order): `smtp_alert` and `notify_priority_changes` were given.
     pub group_explicit: Vec<(bool, bool)>,
 }
@@ -239,6 +251,10 @@ impl Builder {
             }
             "virtual_server" => {
                 if let Some(v) = lvs::virtual_server(ctx, node) {
+                    if let Some(p) = children.iter().find(|c| c.keyword.text == "protocol") {
+                        self.vs_protocol
+                            .insert(v.span.clone(), p.keyword.span.clone());
+                    }
                     self.config.virtual_servers.push(v);
                 }
             }

@@ -747,7 +747,11 @@ fn instance(w: &mut W, i: &VrrpInstance, global_v3_as_v2: bool) {
         w.line(&format!("mcast_dst_ip {a}"));
     }
     w.flag("track_src_ip", i.track_src_ip);
-    w.flag("check_unicast_src", i.check_unicast_src);
+    // Only with peers: without, the keyword only earns a "no unicast peer" warning.
+    w.flag(
+        "check_unicast_src",
+        i.check_unicast_src && !i.unicast_peers.is_empty(),
+    );
     if i.nopreempt {
         w.line("nopreempt");
     }

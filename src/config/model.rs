@@ -317,6 +317,17 @@ pub struct ScriptCommand {
     pub group: Option<String>,
 }
 
+impl ScriptCommand {
+    /// A command run as the default script user.
+    pub fn from_argv<S: AsRef<str>>(argv: &[S]) -> Self {
+        ScriptCommand {
+            argv: argv.iter().map(|a| a.as_ref().to_string()).collect(),
+            user: None,
+            group: None,
+        }
+    }
+}
+
 /// An entry of `virtual_ipaddress`, `virtual_ipaddress_excluded` or `static_ipaddress`:
 /// `<IP>[/<MASK>] [brd <IP>] [dev <STRING>] [scope <SCOPE>] [label <LABEL>] ...`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -336,6 +347,25 @@ pub struct VirtualAddress {
     pub span: Span,
     /// The less common options of the line (added; `Default` is "none given").
     pub options: AddressOptions,
+}
+
+impl VirtualAddress {
+    /// `addr/prefix_len` with no other option, written at `span`.
+    pub fn new(addr: IpAddr, prefix_len: u8, span: Span) -> Self {
+        VirtualAddress {
+            addr,
+            prefix_len,
+            brd: None,
+            dev: None,
+            scope: None,
+            label: None,
+            peer: None,
+            no_dad: false,
+            preferred_lft: None,
+            span,
+            options: AddressOptions::default(),
+        }
+    }
 }
 
 /// Options of an address line beyond the contract's fields.

@@ -234,11 +234,7 @@ mod tests {
     use super::*;
 
     fn cmd(argv: &[&str]) -> ScriptCommand {
-        ScriptCommand {
-            argv: argv.iter().map(|s| s.to_string()).collect(),
-            user: None,
-            group: None,
-        }
+        ScriptCommand::from_argv(argv)
     }
 
     fn wait_reap(p: &mut Processes, pid: i32) -> Finished {

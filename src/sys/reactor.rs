@@ -40,7 +40,9 @@ pub struct Reactor {
     opts: DaemonOptions,
     /// Loop iterations and how late timers fired (stats dump).
     files: Option<FileTracker>,
+    files_token: Option<mio::Token>,
     proc_track: ProcTracker,
+    proc_token: Option<mio::Token>,
     next_proc_scan: Option<Instant>,
     proc_rescan: bool,
     wakeups: u64,
@@ -72,12 +74,63 @@ pub fn load_config(opts: &DaemonOptions) -> Result<Config, String> {
             opts.config_file.display()
         ));
     }
-    let mut cfg = loaded.config;
+    Ok(filter_config(loaded.config, opts))
+}
+
+/// What this process runs of a loaded configuration (`-C` alone: no VRRP).
+fn filter_config(mut cfg: Config, opts: &DaemonOptions) -> Config {
     if opts.run_checkers && !opts.run_vrrp {
         cfg.instances.clear();
         cfg.sync_groups.clear();
     }
-    Ok(cfg)
+    cfg
+}
+
+/// Opens and registers the inotify watcher of `track_file`s (none when there are none, or
+/// on error, logged).
+fn watch_files(
+    files: &[crate::config::model::TrackFile],
+    world: &mut SysWorld,
+    reg: &mio::Registry,
+) -> Option<(FileTracker, mio::Token)> {
+    if files.is_empty() {
+        return None;
+    }
+    match FileTracker::new(files) {
+        Ok(f) => {
+            let t = world.tokens.insert(Source::TrackFiles);
+            match reg.register(&mut SourceFd(&f.as_raw_fd()), t, Interest::READABLE) {
+                Ok(()) => Some((f, t)),
+                Err(e) => {
+                    world.tokens.remove(t);
+                    log::error!("track_file: epoll: {e}");
+                    None
+                }
+            }
+        }
+        Err(e) => {
+            log::error!("track_file: inotify: {e}");
+            None
+        }
+    }
+}
+
+/// Registers the process-event connector of `vrrp_track_process`, when it has one.
+fn watch_procs(
+    procs: &ProcTracker,
+    world: &mut SysWorld,
+    reg: &mio::Registry,
+) -> Option<mio::Token> {
+    let fd = procs.connector_fd()?;
+    let t = world.tokens.insert(Source::ProcEvents);
+    match reg.register(&mut SourceFd(&fd), t, Interest::READABLE) {
+        Ok(()) => Some(t),
+        Err(e) => {
+            world.tokens.remove(t);
+            log::error!("vrrp_track_process: epoll: {e}");
+            None
+        }
+    }
 }
 
 impl Reactor {
@@ -109,32 +162,18 @@ impl Reactor {
         let t = world.tokens.insert(Source::NlMonitor);
         reg.register(&mut SourceFd(&monitor.as_raw_fd()), t, Interest::READABLE)
             .map_err(|e| format!("epoll: {e}"))?;
-        let files = if config.track_files.is_empty() {
-            None
-        } else {
-            match FileTracker::new(&config.track_files) {
-                Ok(f) => {
-                    let t = world.tokens.insert(Source::TrackFiles);
-                    reg.register(&mut SourceFd(&f.as_raw_fd()), t, Interest::READABLE)
-                        .map_err(|e| format!("epoll: {e}"))?;
-                    Some(f)
-                }
-                Err(e) => {
-                    log::error!("track_file: inotify: {e}");
-                    None
-                }
-            }
+        let (files, files_token) = match watch_files(&config.track_files, &mut world, reg) {
+            Some((f, t)) => (Some(f), Some(t)),
+            None => (None, None),
         };
         let proc_track = ProcTracker::new(&config.track_processes);
-        if let Some(fd) = proc_track.connector_fd() {
-            let t = world.tokens.insert(Source::ProcEvents);
-            reg.register(&mut SourceFd(&fd), t, Interest::READABLE)
-                .map_err(|e| format!("epoll: {e}"))?;
-        }
+        let proc_token = watch_procs(&proc_track, &mut world, reg);
         let engine = Engine::new(&config);
         Ok(Reactor {
             files,
+            files_token,
             proc_track,
+            proc_token,
             next_proc_scan: None,
             proc_rescan: false,
             poll,
@@ -329,27 +368,94 @@ impl Reactor {
         0
     }
 
-    /// SIGHUP: re-read the configuration. A file with errors keeps the running one.
+    /// SIGHUP: re-read the configuration with the same options. A file with errors (or a
+    /// missing file) keeps the running configuration, every diagnostic logged; otherwise
+    /// the engine applies it (keepalived's matching: Masters stay Master, addresses
+    /// diffed) and the world follows: receive sockets of new interfaces / instances opened,
+    /// those no longer used closed, static addresses, routes and rules diffed, trackers
+    /// of files and processes rebuilt when their list changed.
     fn reload(&mut self) {
-        log::info!("Reloading configuration");
+        log::info!("SIGHUP: reading {}", self.opts.config_file.display());
         let loaded = config::load(&self.opts.config_file, &load_options(&self.opts));
-        if loaded.has_errors() || !loaded.missing_files.is_empty() {
-            for d in &loaded.diagnostics {
-                log::error!("{d}");
+        let errors = loaded.has_errors() || !loaded.missing_files.is_empty();
+        for d in &loaded.diagnostics {
+            match d.severity {
+                config::Severity::Error => log::error!("reload: {d}"),
+                config::Severity::Warning => log::warn!("reload: {d}"),
             }
-            for f in &loaded.missing_files {
-                log::error!("{}: missing", f.display());
-            }
-            log::error!("reload: the new configuration has errors; keeping the running one");
+        }
+        for f in &loaded.missing_files {
+            log::error!("reload: {}: cannot be read", f.display());
+        }
+        if errors {
+            let n = loaded
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == config::Severity::Error)
+                .count()
+                + loaded.missing_files.len();
+            log::error!(
+                "reload: {} has {n} error(s); keeping the running configuration",
+                self.opts.config_file.display()
+            );
             return;
         }
-        if loaded.config == self.config {
+        let new = filter_config(loaded.config, &self.opts);
+        if new == self.config {
             log::info!("reload: configuration unchanged");
-        } else {
-            log::warn!(
-                "reload: the configuration changed; applying changes needs a restart in this \
-                 version (the running configuration is kept)"
+            return;
+        }
+        let now = self.clock.now();
+        self.world.reconfigure_sockets(&new);
+        self.world.reload_static(now, &self.config, &new);
+        self.retrack(now, &new);
+        let now = self.clock.now();
+        self.engine.reload(now, &new);
+        self.drive();
+        self.world.close_unused_sockets(&new);
+        self.config = new;
+        log::info!("reload: new configuration applied");
+    }
+
+    /// Rebuilds the `track_file` / `vrrp_track_process` watchers when their lists changed,
+    /// and hands the engine their current values.
+    fn retrack(&mut self, now: Instant, new: &Config) {
+        if new.track_files != self.config.track_files {
+            if let Some(f) = self.files.take() {
+                let _ = self
+                    .poll
+                    .registry()
+                    .deregister(&mut SourceFd(&f.as_raw_fd()));
+            }
+            if let Some(t) = self.files_token.take() {
+                self.world.tokens.remove(t);
+            }
+            self.files = watch_files(&new.track_files, &mut self.world, self.poll.registry()).map(
+                |(f, t)| {
+                    self.files_token = Some(t);
+                    f
+                },
             );
+            if let Some(f) = self.files.as_mut() {
+                for e in f.initial() {
+                    self.world.events.push(e);
+                }
+            }
+        }
+        if new.track_processes != self.config.track_processes {
+            if let Some(fd) = self.proc_track.connector_fd() {
+                let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
+            }
+            if let Some(t) = self.proc_token.take() {
+                self.world.tokens.remove(t);
+            }
+            self.proc_track = ProcTracker::new(&new.track_processes);
+            self.proc_token = watch_procs(&self.proc_track, &mut self.world, self.poll.registry());
+            self.next_proc_scan = self
+                .proc_track
+                .polling()
+                .then_some(now + trackproc::POLL_EVERY);
+            self.proc_rescan = !self.proc_track.is_empty();
         }
     }
 

@@ -223,6 +223,76 @@ impl SysWorld {
         }
     }
 
+    /// Reload: removes the static addresses, routes and rules `old` had and `new` has not,
+    /// then adds those `new` brings (compared without their source positions).
+    pub fn reload_static(&mut self, now: Instant, old: &Config, new: &Config) {
+        let addr_key = |a: &VirtualAddress| VirtualAddress {
+            span: Default::default(),
+            ..a.clone()
+        };
+        let route_key = |r: &Route| r.words.clone();
+        let rule_key = |r: &Rule| r.words.clone();
+        for a in &old.static_addresses {
+            if new
+                .static_addresses
+                .iter()
+                .all(|n| addr_key(n) != addr_key(a))
+            {
+                if let Some(dev) = a.dev.clone() {
+                    let act = Action::DelAddress {
+                        ifname: dev.clone(),
+                        addr: a.clone(),
+                    };
+                    self.address(now, false, &dev, a, &act);
+                }
+            }
+        }
+        for r in &old.static_routes {
+            if new
+                .static_routes
+                .iter()
+                .all(|n| route_key(n) != route_key(r))
+            {
+                self.route(false, r, true);
+            }
+        }
+        for r in &old.static_rules {
+            if new.static_rules.iter().all(|n| rule_key(n) != rule_key(r)) {
+                self.rule(false, r);
+            }
+        }
+        let added = Config {
+            static_addresses: new
+                .static_addresses
+                .iter()
+                .filter(|a| {
+                    old.static_addresses
+                        .iter()
+                        .all(|o| addr_key(o) != addr_key(a))
+                })
+                .cloned()
+                .collect(),
+            static_routes: new
+                .static_routes
+                .iter()
+                .filter(|r| {
+                    old.static_routes
+                        .iter()
+                        .all(|o| route_key(o) != route_key(r))
+                })
+                .cloned()
+                .collect(),
+            static_rules: new
+                .static_rules
+                .iter()
+                .filter(|r| old.static_rules.iter().all(|o| rule_key(o) != rule_key(r)))
+                .cloned()
+                .collect(),
+            ..Config::default()
+        };
+        self.add_static(now, &added);
+    }
+
     /// Releases everything still created (unless -V) and restores sysctls.
     pub fn release_all(&mut self, now: Instant) {
         if !self.keep_on_exit {

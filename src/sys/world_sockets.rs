@@ -8,6 +8,7 @@ use crate::config::model::Config;
 use crate::engine::Event;
 use mio::unix::SourceFd;
 use mio::Interest;
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::os::fd::AsRawFd;
 
@@ -42,6 +43,71 @@ impl SysWorld {
                 }));
             }
         }
+    }
+
+    /// Reload: records what `config` needs, closes the receive sockets whose multicast
+    /// groups changed or that are no longer wanted for receiving, and opens the new ones
+    /// (a VMAC created by the reload gets its socket when it appears).
+    pub fn reconfigure_sockets(&mut self, config: &Config) {
+        let old = std::mem::take(&mut self.wanted);
+        self.want_sockets(config);
+        let changed: Vec<(String, bool)> = self
+            .socks
+            .iter()
+            .filter(|(k, e)| e.receive && self.wanted.get(*k) != old.get(*k))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in changed {
+            let why = if self.wanted.contains_key(&k) {
+                "its multicast groups changed"
+            } else {
+                "no instance receives on it any more"
+            };
+            log::info!(
+                "closing the {} VRRP socket of {}: {why}",
+                if k.1 { "IPv6" } else { "IPv4" },
+                k.0
+            );
+            self.close_socket(&k);
+        }
+        self.sync_sockets();
+    }
+
+    /// Reload, after the engine's actions were performed: closes the sockets no instance
+    /// of `config` receives or sends on any more (its interface, its VMAC).
+    pub fn close_unused_sockets(&mut self, config: &Config) {
+        let mut used: BTreeSet<(String, bool)> = self.wanted.keys().cloned().collect();
+        for i in &config.instances {
+            let v6 = ipv6_of(i.family);
+            if let Some(n) = &i.interface {
+                used.insert((n.clone(), v6));
+            }
+            if let Some(v) = &i.use_vmac {
+                used.insert((v.name.clone(), v6));
+            }
+        }
+        let unused: Vec<(String, bool)> = self
+            .socks
+            .keys()
+            .filter(|k| !used.contains(*k))
+            .cloned()
+            .collect();
+        for k in unused {
+            log::info!(
+                "closing the {} VRRP socket of {}: no instance sends on it any more",
+                if k.1 { "IPv6" } else { "IPv4" },
+                k.0
+            );
+            self.close_socket(&k);
+        }
+    }
+
+    /// The (interface, IPv6) keys of the open VRRP sockets, and whether each receives.
+    pub fn open_sockets(&self) -> Vec<((String, bool), bool)> {
+        self.socks
+            .iter()
+            .map(|(k, e)| (k.clone(), e.receive))
+            .collect()
     }
 
     // ------------------------------------------------------------ sockets

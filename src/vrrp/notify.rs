@@ -114,11 +114,7 @@ mod tests {
     use super::*;
 
     fn cmd(argv: &[&str]) -> ScriptCommand {
-        ScriptCommand {
-            argv: argv.iter().map(|s| s.to_string()).collect(),
-            user: None,
-            group: None,
-        }
+        ScriptCommand::from_argv(argv)
     }
 
     #[test]

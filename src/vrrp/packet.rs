@@ -7,10 +7,15 @@
 //!
 //! Two stages, as a receiver runs them:
 //! 1. [`decode`] judges what the packet alone can tell: version known (R2), type (R3),
-//!    length (R4), checksum (R5), address count (R10), interval (R11), link-local first
-//!    IPv6 address (R12), address family (R14).
+//!    length (R4), checksum (R5), address count (R10), interval (R11), address family (R14).
 //! 2. [`check`] judges the packet against the receiving instance: TTL (R1), version (R2),
-//!    authentication (R8), interval (R9) and the address list (R13).
+//!    authentication (R8), interval (R9), link-local first IPv6 address (R12) and the
+//!    address list (R13).
+//!
+//! R12 is per instance because keepalived enforces it only in strict mode: RFC 9568
+//! (E-8300) discards a VRRPv3/IPv6 advert whose first address is not link-local, while
+//! keepalived without `vrrp_strict` / `strict_mode` logs it and processes the advert (the
+//! usual keepalived and FRR IPv6 configurations list a global virtual address only).
 //!
 //! R6 (VRID not configured on the interface) is the caller's lookup; it reports
 //! [`DecodeError::VridUnknown`] so every discard shares one counter vocabulary.
@@ -146,7 +151,7 @@ pub enum DecodeError {
     AddressCountZero,
     /// R11 (VRRPv3): Max Adver Int 0.
     IntervalZero,
-    /// R12 (VRRPv3 over IPv6): the first address is not link-local.
+    /// R12 (VRRPv3 over IPv6, strict mode): the first address is not link-local.
     FirstAddressNotLinkLocal { address: Ipv6Addr },
     /// R13 (VRRPv2 in strict mode, sender priority ≠ 255): address list differs from the
     /// configured virtual addresses.
@@ -618,11 +623,6 @@ pub fn decode(
             }
         })
         .collect();
-    if let Some(IpAddr::V6(a)) = addresses.first() {
-        if !is_ipv6_link_local(a) {
-            return Err(DecodeError::FirstAddressNotLinkLocal { address: *a });
-        }
-    }
 
     let advert = Advert {
         version,
@@ -636,7 +636,7 @@ pub fn decode(
 }
 
 /// fe80::/10.
-fn is_ipv6_link_local(a: &Ipv6Addr) -> bool {
+pub fn is_ipv6_link_local(a: &Ipv6Addr) -> bool {
     a.segments()[0] & 0xffc0 == 0xfe80
 }
 
@@ -700,6 +700,10 @@ pub struct ReceivePolicy {
     /// `vrrp_strict` / `strict_mode`: VRRPv2 drops a non-owner's advert whose address list
     /// differs (R13 as RFC 3768 words it).
     pub strict: bool,
+    /// R12 (RFC 9568 E-8300): discard a VRRPv3/IPv6 advert whose first address is not
+    /// link-local. Set by `vrrp_strict` / `strict_mode`; otherwise such an advert only
+    /// yields [`Notice::FirstAddressNotLinkLocal`] (keepalived's behaviour).
+    pub link_local_first: bool,
 }
 
 /// A receive check that failed without discarding the advert: log it.
@@ -710,6 +714,9 @@ pub enum Notice {
     IntervalMismatch { received_cs: u16 },
     /// R13: the address list differs from the configured virtual addresses.
     AddressListMismatch,
+    /// R12 outside strict mode: the first address of a VRRPv3/IPv6 advert is not
+    /// link-local (RFC 9568 E-8300 would discard it; keepalived processes it).
+    FirstAddressNotLinkLocal { address: Ipv6Addr },
 }
 
 impl Notice {
@@ -718,6 +725,7 @@ impl Notice {
         match self {
             Notice::IntervalMismatch { .. } => "interval",
             Notice::AddressListMismatch => "address_list",
+            Notice::FirstAddressNotLinkLocal { .. } => "link_local",
         }
     }
 }
@@ -733,11 +741,16 @@ impl fmt::Display for Notice {
             Notice::AddressListMismatch => {
                 f.write_str("advertised address list differs from the configured one")
             }
+            Notice::FirstAddressNotLinkLocal { address } => write!(
+                f,
+                "first IPv6 address {address} is not link-local (RFC 9568 §5.2.9), \
+                 processed as keepalived does outside strict mode"
+            ),
         }
     }
 }
 
-/// The per-instance receive checks (R1, R2, R8, R9, R13) of a decoded advert that arrived
+/// The per-instance receive checks (R1, R2, R8, R9, R12, R13) of a decoded advert that arrived
 /// with IPv4 TTL / IPv6 Hop Limit `ttl`. `Err`: discard; `Ok`: process, after logging the
 /// notices.
 pub fn check(advert: &Advert, ttl: u8, policy: &ReceivePolicy) -> Result<Vec<Notice>, DecodeError> {
@@ -751,6 +764,14 @@ pub fn check(advert: &Advert, ttl: u8, policy: &ReceivePolicy) -> Result<Vec<Not
         });
     }
     let mut notices = Vec::new();
+    if let Some(IpAddr::V6(a)) = advert.addresses.first() {
+        if !is_ipv6_link_local(a) {
+            if policy.link_local_first {
+                return Err(DecodeError::FirstAddressNotLinkLocal { address: *a });
+            }
+            notices.push(Notice::FirstAddressNotLinkLocal { address: *a });
+        }
+    }
     if advert.version == Version::V2 {
         check_v2_auth(&advert.auth, &policy.auth)?;
         if advert.interval_cs != policy.interval_cs {

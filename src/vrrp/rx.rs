@@ -5,6 +5,10 @@
 //! (E-8298: log and process; `strict_mode`: discard) and `skip_check_adv_addr` (which also
 //! turns off the RFC 3768 drop of a v2 list mismatch).
 //!
+//! R12 (first IPv6 address not link-local) discards only under `strict_mode` /
+//! `vrrp_strict`, counted in [`Stats::address_errors`]; otherwise it is a logged notice
+//! with no counter of its own (keepalived's behaviour: it warns and processes the advert).
+//!
 //! Also maps every discard to its [`Stats`] counter.
 
 use crate::config::model::{Auth, Family, UnicastPeer, VrrpInstance};
@@ -70,6 +74,8 @@ impl InstancePolicy {
                 // a non-owner's advert whose list differs, as RFC 3768 §7.1 requires
                 // (keepalived only logs it).
                 strict: !cfg.skip_check_adv_addr,
+                // R12: RFC 9568 E-8300 in strict mode only, as keepalived.
+                link_local_first: cfg.strict_mode,
             },
             unicast_peers: cfg.unicast_peers.clone(),
             check_unicast_src: cfg.check_unicast_src,
@@ -141,19 +147,7 @@ mod tests {
     use crate::config::Span;
 
     fn vip(a: &str) -> VirtualAddress {
-        VirtualAddress {
-            addr: a.parse().unwrap(),
-            prefix_len: 32,
-            brd: None,
-            dev: None,
-            scope: None,
-            label: None,
-            peer: None,
-            no_dad: false,
-            preferred_lft: None,
-            span: Span::default(),
-            options: Default::default(),
-        }
+        VirtualAddress::new(a.parse().unwrap(), 32, Span::default())
     }
 
     fn cfg(version: VrrpVersion) -> VrrpInstance {

@@ -320,6 +320,13 @@ impl Daemon {
     }
 
     /// Waits (bounded) for the process to exit; returns its exit code.
+    /// Whether the daemon is still running (not exited, not a zombie).
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
     pub fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
         let mut child = self.child.take()?;
         let end = Instant::now() + limit;

@@ -90,13 +90,25 @@ pub const OTHER: &[(&str, Kind)] = &[
     ("reload_repeat", Kind::Flag),
     ("reload_file", Kind::Words),
     ("data_use_instance", Kind::OptBool),
-    ("vrrp_garp_extra_if_vmac", Kind::Words),
+];
+
+/// `global_defs` keywords keepalived takes once (a repeat is reported and ignored).
+const ONCE: &[&str] = &[
+    "notify_fifo",
+    "notify_fifo_script",
+    "vrrp_notify_fifo",
+    "vrrp_notify_fifo_script",
+    "lvs_notify_fifo",
+    "lvs_notify_fifo_script",
+    "startup_script",
+    "shutdown_script",
+    "vmac_prefix",
+    "lvs_sync_daemon",
 ];
 
 /// The typed keywords of `global_defs`.
 pub(super) const TYPED: &[(&str, Shape)] = &[
     ("router_id", Shape::Line),
-    ("lvs_id", Shape::Line),
     ("notification_email", Shape::Any),
     ("notification_email_from", Shape::Line),
     ("smtp_server", Shape::Line),
@@ -148,40 +160,28 @@ pub(super) const TYPED: &[(&str, Shape)] = &[
     ("shutdown_script_timeout", Shape::Line),
     ("dynamic_interfaces", Shape::Line),
     ("v3_checksum_as_v2", Shape::Line),
-    // Process placement, also accepted at the top level.
-    ("net_namespace", Shape::Line),
-    ("net_namespace_ipvs", Shape::Line),
-    ("namespace_with_ipsets", Shape::Line),
-    ("instance", Shape::Line),
-    ("use_pid_dir", Shape::Line),
-    ("linkbeat_use_polling", Shape::Line),
-    ("child_wait_time", Shape::Line),
 ];
-
-fn is_process_keyword(kw: &str) -> bool {
-    matches!(
-        kw,
-        "net_namespace"
-            | "net_namespace_ipvs"
-            | "namespace_with_ipsets"
-            | "instance"
-            | "use_pid_dir"
-            | "linkbeat_use_polling"
-            | "child_wait_time"
-    )
-}
 
 pub fn global_defs(ctx: &mut Ctx, config: &mut Config, children: &[Node]) {
     let mut table: Vec<(&'static str, Shape)> = TYPED.to_vec();
     table.extend(OTHER.iter().map(|(k, _)| (*k, Shape::Line)));
+    let mut seen = Vec::new();
     for c in children {
         if !ctx.check_keyword(c, &table) {
             continue;
         }
         let kw = c.keyword.text.as_str();
-        if is_process_keyword(kw) {
-            process_keyword(ctx, &mut config.process, c);
-        } else if let Some((_, kind)) = OTHER.iter().find(|(k, _)| *k == kw) {
+        if ONCE.contains(&kw) && !ctx.first_time(&mut seen, c) {
+            continue;
+        }
+        if kw == "vrrp_iptables" || kw == "vrrp_ipsets" {
+            // Debian's keepalived 2.2.7 is built with nftables only, and says so.
+            ctx.warn(
+                &c.keyword.span,
+                format!("{kw}: iptables is not supported; use nftables"),
+            );
+        }
+        if let Some((_, kind)) = OTHER.iter().find(|(k, _)| *k == kw) {
             if let Some(v) = other_value(ctx, c, *kind) {
                 config.global.other.insert(kw.to_string(), v);
             }
@@ -232,7 +232,7 @@ fn secs(v: i64) -> Duration {
 fn typed(ctx: &mut Ctx, g: &mut GlobalDefs, c: &Node) {
     let kw = c.keyword.text.as_str();
     match kw {
-        "router_id" | "lvs_id" => g.router_id = ctx.string_arg(c),
+        "router_id" => g.router_id = ctx.string_arg(c),
         "notification_email" => {
             let block = c.children.as_deref().unwrap_or(&[]);
             if c.args.is_empty() && block.is_empty() {
@@ -346,7 +346,7 @@ fn typed(ctx: &mut Ctx, g: &mut GlobalDefs, c: &Node) {
             }
         }
         "vrrp_garp_master_repeat" => {
-            if let Some(v) = ctx.int_arg(c, 1, 10000) {
+            if let Some(v) = ctx.int_arg(c, 1, i64::from(i32::MAX)) {
                 g.vrrp_garp.master_repeat = v as u32;
             }
         }
@@ -356,7 +356,7 @@ fn typed(ctx: &mut Ctx, g: &mut GlobalDefs, c: &Node) {
             }
         }
         "vrrp_garp_lower_prio_repeat" => {
-            if let Some(v) = ctx.int_arg(c, 0, 10000) {
+            if let Some(v) = ctx.int_arg(c, 0, i64::from(i32::MAX)) {
                 g.vrrp_garp.lower_prio_repeat = Some(v as u32);
             }
         }
@@ -366,17 +366,17 @@ fn typed(ctx: &mut Ctx, g: &mut GlobalDefs, c: &Node) {
             }
         }
         "vrrp_garp_master_refresh_repeat" => {
-            if let Some(v) = ctx.int_arg(c, 1, 10000) {
+            if let Some(v) = ctx.int_arg(c, 1, i64::from(i32::MAX)) {
                 g.vrrp_garp.master_refresh_repeat = v as u32;
             }
         }
         "vrrp_garp_interval" => {
-            if let Some(d) = ctx.timer_arg(c, 0.000001, 86400.0) {
+            if let Some(d) = ctx.timer_arg(c, 0.000001, 4294.967295) {
                 g.vrrp_garp.interval = d;
             }
         }
         "vrrp_gna_interval" => {
-            if let Some(d) = ctx.timer_arg(c, 0.000001, 86400.0) {
+            if let Some(d) = ctx.timer_arg(c, 0.000001, 4294.967295) {
                 g.vrrp_garp.na_interval = d;
             }
         }
@@ -399,7 +399,7 @@ fn typed(ctx: &mut Ctx, g: &mut GlobalDefs, c: &Node) {
         "vrrp_check_unicast_src" => g.vrrp_check_unicast_src = ctx.flag(c),
         "vrrp_skip_check_adv_addr" => g.vrrp_skip_check_adv_addr = ctx.opt_bool(c),
         "vrrp_notify_priority_changes" => g.vrrp_notify_priority_changes = ctx.opt_bool(c),
-        "vrrp_startup_delay" => g.vrrp_startup_delay = ctx.timer_arg(c, 0.0, 3600.0),
+        "vrrp_startup_delay" => g.vrrp_startup_delay = ctx.timer_arg(c, 0.001, 4294.967295),
         "notify_fifo" => g.notify_fifo = fifo(ctx, c),
         "vrrp_notify_fifo" => g.vrrp_notify_fifo = fifo(ctx, c),
         "lvs_notify_fifo" => g.lvs_notify_fifo = fifo(ctx, c),
@@ -540,7 +540,7 @@ fn lvs_timeouts(ctx: &mut Ctx, c: &Node) -> Option<LvsTimeouts> {
     Some(t)
 }
 
-/// The process placement keywords (top level or in `global_defs`).
+/// The process placement keywords (top level only, as keepalived 2.2.7).
 pub fn process_keyword(ctx: &mut Ctx, p: &mut ProcessDefs, c: &Node) {
     match c.keyword.text.as_str() {
         "net_namespace" => p.net_namespace = ctx.string_arg(c),
@@ -552,7 +552,9 @@ pub fn process_keyword(ctx: &mut Ctx, p: &mut ProcessDefs, c: &Node) {
         "instance" => p.instance = ctx.string_arg(c),
         "use_pid_dir" => p.use_pid_dir = ctx.flag(c),
         "linkbeat_use_polling" => p.linkbeat_use_polling = ctx.flag(c),
-        "child_wait_time" => p.child_wait_time = ctx.int_arg(c, 1, 1000).map(|v| v as u32),
+        "child_wait_time" => {
+            p.child_wait_time = ctx.int_arg(c, 0, i64::from(u32::MAX)).map(|v| v as u32)
+        }
         _ => {}
     }
 }

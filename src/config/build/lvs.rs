@@ -130,7 +130,6 @@ const UDP: &[(&str, Shape)] = &[
 ];
 const FILE: &[(&str, Shape)] = &[
     ("track_file", Shape::Line),
-    ("file", Shape::Line),
     ("dynamic", Shape::Line),
     ("weight", Shape::Line),
 ];
@@ -174,11 +173,15 @@ struct Timing {
 
 impl Timing {
     /// Handles a timing keyword; false when `c` is not one.
-    fn keyword(&mut self, ctx: &mut Ctx, c: &Node) -> bool {
+    /// `checker`: the checker level, where `retry 0` is allowed (not on VS / RS).
+    fn keyword(&mut self, ctx: &mut Ctx, c: &Node, checker: bool) -> bool {
         match c.keyword.text.as_str() {
             // keepalived keeps timers in 32-bit microseconds.
             "connect_timeout" => self.connect_timeout = ctx.timer_arg(c, 0.000001, 4294.967295),
-            "retry" | "nb_get_retry" => self.retry = ctx.int_arg(c, 0, 1_000_000).map(|v| v as u32),
+            "retry" | "nb_get_retry" => {
+                let lo = if checker { 0 } else { 1 };
+                self.retry = ctx.int_arg(c, lo, i64::from(u32::MAX)).map(|v| v as u32)
+            }
             "delay_before_retry" => self.delay_before_retry = ctx.timer_arg(c, 0.0, 86400.0),
             "warmup" => self.warmup = ctx.timer_arg(c, 0.0, 86400.0),
             "delay_loop" => self.delay_loop = ctx.timer_arg(c, 0.000001, 86400.0),
@@ -402,7 +405,7 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
         if !ctx.check_keyword(c, VS) {
             continue;
         }
-        if timing.keyword(ctx, c) {
+        if timing.keyword(ctx, c, false) {
             continue;
         }
         match c.keyword.text.as_str() {
@@ -535,7 +538,8 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
             "virtual_server: no lvs_method given; using NAT".to_string(),
         );
     }
-    if protocol_span.is_none() && !matches!(vs.key, VsKey::Fwmark(_)) {
+    // (Group services are checked once the groups are known, in `validate`.)
+    if protocol_span.is_none() && matches!(vs.key, VsKey::Addr { .. }) {
         ctx.warn(
             &vs.span,
             "virtual_server: no protocol given; using UDP, as keepalived 2.2.7 does".to_string(),
@@ -575,6 +579,20 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
             ),
         );
         vs.hysteresis = 0;
+    }
+    if vs.ops && vs.protocol != Protocol::Udp {
+        ctx.warn(
+            &vs.span,
+            "ops: one-packet scheduling needs protocol UDP; ignored".to_string(),
+        );
+        vs.ops = false;
+    }
+    if vs.sorry_server.is_none() && vs.sorry_server_lvs_method.is_some() {
+        ctx.warn(
+            &vs.span,
+            "sorry_server_lvs_method: there is no sorry_server; ignored".to_string(),
+        );
+        vs.sorry_server_lvs_method = None;
     }
     if vs.sorry_server.is_none() {
         if let Some(c) = kids(node)
@@ -756,7 +774,7 @@ fn real_server(ctx: &mut Ctx, node: &Node) -> Option<RsDraft> {
         if !ctx.check_keyword(c, RS) {
             continue;
         }
-        if timing.keyword(ctx, c) {
+        if timing.keyword(ctx, c, false) {
             continue;
         }
         match c.keyword.text.as_str() {
@@ -814,7 +832,7 @@ fn new_checker(span: Span, kind: CheckerKind) -> Checker {
 
 /// A connection option of a checker; false when `c` is not one.
 fn common_keyword(ctx: &mut Ctx, ch: &mut Checker, t: &mut Timing, c: &Node) -> bool {
-    if t.keyword(ctx, c) {
+    if t.keyword(ctx, c, true) {
         return true;
     }
     match c.keyword.text.as_str() {
@@ -965,8 +983,12 @@ fn checker(ctx: &mut Ctx, node: &Node) -> Vec<(Checker, Timing)> {
             let mut name = ".".to_string();
             let mut ch = new_checker(span, CheckerKind::Tcp);
             let tab = table(DNS, true);
+            let mut seen = Vec::new();
             for c in kids(node) {
                 if !ctx.check_keyword(c, &tab) || common_keyword(ctx, &mut ch, &mut t, c) {
+                    continue;
+                }
+                if !ctx.first_time(&mut seen, c) {
                     continue;
                 }
                 match c.keyword.text.as_str() {
@@ -1013,8 +1035,10 @@ fn checker(ctx: &mut Ctx, node: &Node) -> Vec<(Checker, Timing)> {
                 match c.keyword.text.as_str() {
                     "misc_path" => path = ctx.script_arg(c),
                     "misc_timeout" => {
+                        // 0: the default (the delay loop).
                         timeout = ctx
-                            .int_arg(c, 1, 86400)
+                            .int_arg(c, 0, 4294)
+                            .filter(|v| *v > 0)
                             .map(|v| Duration::from_secs(v as u64))
                     }
                     "misc_dynamic" => dynamic = ctx.opt_bool(c),
@@ -1093,6 +1117,15 @@ fn checker(ctx: &mut Ctx, node: &Node) -> Vec<(Checker, Timing)> {
                     _ => {}
                 }
             }
+            if u.min_reply_length > u.max_reply_length {
+                ctx.warn(
+                    &node.keyword.span,
+                    format!(
+                        "UDP_CHECK: min_reply_length {} is above max_reply_length {}; the check always fails",
+                        u.min_reply_length, u.max_reply_length
+                    ),
+                );
+            }
             ch.kind = CheckerKind::Udp(u);
             vec![(ch, t)]
         }
@@ -1108,7 +1141,7 @@ fn checker(ctx: &mut Ctx, node: &Node) -> Vec<(Checker, Timing)> {
                     continue;
                 }
                 match c.keyword.text.as_str() {
-                    "track_file" | "file" => {
+                    "track_file" => {
                         if let Some(s) = ctx.string_arg(c) {
                             f.track_file = s;
                         }
@@ -1142,8 +1175,9 @@ fn checker(ctx: &mut Ctx, node: &Node) -> Vec<(Checker, Timing)> {
         }
         "BFD_CHECK" => {
             let mut name = None;
+            let mut seen = Vec::new();
             for c in kids(node) {
-                if ctx.check_keyword(c, BFD) {
+                if ctx.check_keyword(c, BFD) && ctx.first_time(&mut seen, c) {
                     name = ctx.string_arg(c);
                 }
             }

@@ -152,8 +152,12 @@ pub fn track_file(ctx: &mut Ctx, node: &Node) -> Option<TrackFile> {
         reverse: false,
         init_file: None,
     };
+    let mut seen = Vec::new();
     for c in kids(node) {
         if !ctx.check_keyword(c, TRACK_FILE) {
+            continue;
+        }
+        if matches!(c.keyword.text.as_str(), "file" | "weight") && !ctx.first_time(&mut seen, c) {
             continue;
         }
         match c.keyword.text.as_str() {
@@ -221,8 +225,13 @@ pub fn track_process(ctx: &mut Ctx, node: &Node) -> Option<TrackProcess> {
         terminate_delay: None,
         full_command: false,
     };
+    let mut seen = Vec::new();
     for c in kids(node) {
         if !ctx.check_keyword(c, TRACK_PROCESS) {
+            continue;
+        }
+        if matches!(c.keyword.text.as_str(), "process" | "weight") && !ctx.first_time(&mut seen, c)
+        {
             continue;
         }
         match c.keyword.text.as_str() {
@@ -251,15 +260,15 @@ pub fn track_process(ctx: &mut Ctx, node: &Node) -> Option<TrackProcess> {
                 }
             }
             "quorum" => {
-                if let Some(v) = ctx.int_arg(c, 0, 65535) {
+                if let Some(v) = ctx.int_arg(c, 1, 65535) {
                     t.quorum = v as u32;
                 }
             }
             "quorum_max" => t.quorum_max = ctx.int_arg(c, 0, 65535).map(|v| v as u32),
-            "fork_delay" => t.fork_delay = ctx.timer_arg(c, 0.0, 86400.0),
-            "terminate_delay" => t.terminate_delay = ctx.timer_arg(c, 0.0, 86400.0),
+            "fork_delay" => t.fork_delay = ctx.timer_arg(c, 0.000001, 3600.0),
+            "terminate_delay" => t.terminate_delay = ctx.timer_arg(c, 0.000001, 3600.0),
             "delay" => {
-                if let Some(d) = ctx.timer_arg(c, 0.0, 86400.0) {
+                if let Some(d) = ctx.timer_arg(c, 0.000001, 3600.0) {
                     t.delay = d;
                 }
             }
@@ -297,6 +306,12 @@ pub fn track_group(ctx: &mut Ctx, node: &Node) -> Option<TrackGroup> {
     };
     for c in kids(node) {
         if ctx.check_keyword(c, &[("group", Shape::Block)]) {
+            if kids(c).is_empty() {
+                ctx.warn(
+                    &c.keyword.span,
+                    format!("track_group {}: empty group block", g.name),
+                );
+            }
             for m in kids(c) {
                 g.members.push(m.keyword.text.clone());
                 g.members.extend(m.args.iter().map(|w| w.text.clone()));
@@ -326,8 +341,8 @@ pub fn garp_group(ctx: &mut Ctx, node: &Node) -> Option<GarpGroup> {
             continue;
         }
         match c.keyword.text.as_str() {
-            "garp_interval" => g.garp_interval = ctx.timer_arg(c, 0.0, 86400.0),
-            "gna_interval" => g.gna_interval = ctx.timer_arg(c, 0.0, 86400.0),
+            "garp_interval" => g.garp_interval = ctx.timer_arg(c, 0.0, 2147.483647),
+            "gna_interval" => g.gna_interval = ctx.timer_arg(c, 0.0, 2147.483647),
             "interface" => g.interfaces.extend(ctx.string_arg(c)),
             "interfaces" => {
                 for i in kids(c) {
@@ -533,12 +548,20 @@ pub fn ssl(ctx: &mut Ctx, config: &mut Config, node: &Node) {
             continue;
         }
         let v = ctx.string_arg(c);
-        match c.keyword.text.as_str() {
-            "password" => s.password = v,
-            "ca" => s.ca = v,
-            "certificate" => s.certificate = v,
-            "key" => s.key = v,
-            _ => {}
+        let slot = match c.keyword.text.as_str() {
+            "password" => &mut s.password,
+            "ca" => &mut s.ca,
+            "certificate" => &mut s.certificate,
+            _ => &mut s.key,
+        };
+        if slot.is_some() && v.is_some() {
+            ctx.warn(
+                &c.keyword.span,
+                format!("{}: already given; replaced", c.keyword.text),
+            );
+        }
+        if v.is_some() {
+            *slot = v;
         }
     }
     config.ssl = Some(s);

@@ -28,7 +28,15 @@ pub fn finish(ctx: &mut Ctx, b: Builder, opts: &LoadOptions, host_files: bool) -
     for d in &mut drafts {
         resolve_instance(ctx, &global, d);
     }
-    validate::validate(ctx, &mut config, &mut drafts, opts, host_files);
+    validate::validate(
+        ctx,
+        &mut config,
+        &mut drafts,
+        opts,
+        host_files,
+        b.global_span,
+        &b.vs_protocol,
+    );
     config.instances = drafts.into_iter().map(|d| d.inst).collect();
     config
 }
@@ -103,10 +111,10 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
     }
 
     // Address family: the first VIP decides; every other VIP must match.
-    if let Some(first) = inst.vips.first() {
-        inst.family = family_of(&first.addr);
-    } else if ex.native_ipv6 {
+    if ex.native_ipv6 {
         inst.family = Family::Inet6;
+    } else if let Some(first) = inst.vips.first() {
+        inst.family = family_of(&first.addr);
     } else if let Some(a) = inst.unicast_src_ip.or(inst.mcast_src_ip) {
         inst.family = family_of(&a);
     } else if let Some(p) = inst.unicast_peers.first() {
@@ -205,6 +213,46 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
         inst.initial_state = InitialState::Backup;
     }
 
+    if inst.vrf.is_some() && inst.interface.is_some() {
+        ctx.warn(
+            &inst.span,
+            format!("vrf: {name} has an interface, whose VRF applies; vrf ignored"),
+        );
+        inst.vrf = None;
+    }
+    if let Some(v) = &inst.use_ipvlan {
+        if v.addr.is_none() && fam == Family::Inet {
+            ctx.warn(
+                &inst.span,
+                format!("use_ipvlan: an IPv4 ipvlan needs an address ({name} starts in FAULT)"),
+            );
+        }
+    }
+    if inst.use_vmac.is_some() && inst.interface.is_none() {
+        ctx.warn(
+            &inst.span,
+            format!("use_vmac: {name} has no interface to put the VMAC on; use_vmac ignored"),
+        );
+        inst.use_vmac = None;
+    }
+    if inst.vmac_xmit_base && inst.use_vmac.is_none() {
+        let span = ex
+            .vmac_xmit_base
+            .clone()
+            .unwrap_or_else(|| inst.span.clone());
+        ctx.warn(
+            &span,
+            format!("vmac_xmit_base: {name} has no use_vmac; ignored"),
+        );
+        inst.vmac_xmit_base = false;
+    }
+    if inst.use_vmac.is_some() && !inst.unicast_peers.is_empty() && !inst.vmac_xmit_base {
+        ctx.warn(
+            &inst.span,
+            format!("use_vmac: unicast needs vmac_xmit_base in {name}; vmac_xmit_base set"),
+        );
+        inst.vmac_xmit_base = true;
+    }
     if inst.use_vmac.is_some() && inst.promote_secondaries {
         ctx.warn(
             &inst.span,
@@ -215,6 +263,9 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
 
     // use_vmac defaults need the VRID.
     if let Some(v) = &mut inst.use_vmac {
+        if ex.vmac_short {
+            v.mac[5] = inst.vrid;
+        }
         if v.name.is_empty() {
             let prefix = match g.other.get("vmac_prefix") {
                 Some(GlobalValue::Str(p)) => p.clone(),
@@ -236,6 +287,28 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
         }
         if v.mac == [0; 6] {
             v.mac = rfc;
+        }
+    }
+
+    // Unicast settings without a peer: keepalived falls back to multicast (or, with
+    // unicast_fault_no_peer, to FAULT) and says so.
+    if inst.unicast_peers.is_empty() {
+        if inst.unicast_ttl.is_some() {
+            ctx.warn(
+                &inst.span,
+                format!("unicast_ttl: {name} has no unicast_peer; ignored"),
+            );
+            inst.unicast_ttl = None;
+        }
+        let unicast_words = inst.unicast_src_ip.is_some()
+            || ex.unicast_peer.is_some()
+            || ex.check_unicast_src == Some(true)
+            || inst.old_unicast_checksum.is_some();
+        if unicast_words && !inst.unicast_fault_no_peer {
+            ctx.warn(
+                &inst.span,
+                format!("unicast_peer: {name} has unicast settings but no unicast peer; it uses multicast (set unicast_fault_no_peer for FAULT instead)"),
+            );
         }
     }
 

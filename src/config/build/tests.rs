@@ -154,14 +154,10 @@ fn checker_options_inherit_vs_rs_checker() {
 
 #[test]
 fn deprecated_aliases_are_accepted() {
-    let c = clean(
-        "vrrp_track_file tf {\n file /run/x\n weight -10 reverse\n}\n\
-         global_defs {\n lvs_id r1\n}\n",
-    );
+    let c = clean("vrrp_track_file tf {\n file /run/x\n weight -10 reverse\n}\n");
     assert_eq!(c.track_files[0].name, "tf");
     assert_eq!(c.track_files[0].weight, -10);
     assert!(c.track_files[0].reverse);
-    assert_eq!(c.global.router_id.as_deref(), Some("r1"));
 }
 
 #[test]
@@ -250,4 +246,14 @@ fn sync_group_alert_defaults_follow_globals() {
     ));
     assert!(c.sync_groups[0].smtp_alert);
     assert!(c.sync_groups[0].notify_priority_changes);
+}
+
+#[test]
+fn five_octet_vmac_takes_the_vrid() {
+    let c = clean(&format!(
+        "{VI} use_vmac vr9 02:11:22:33:44\n virtual_ipaddress {{\n  10.0.0.1\n }}\n}}\n"
+    ));
+    let v = c.instances[0].use_vmac.as_ref().expect("vmac");
+    assert_eq!(v.name, "vr9");
+    assert_eq!(v.mac, [0x02, 0x11, 0x22, 0x33, 0x44, 9]);
 }

@@ -26,18 +26,21 @@ pub fn validate(
     drafts: &mut [Draft],
     opts: &LoadOptions,
     host_files: bool,
+    global_span: Option<Span>,
+    vs_protocol: &BTreeMap<Span, Span>,
 ) {
     instances(ctx, drafts);
     references(ctx, config, drafts);
     sync_groups(ctx, config, drafts);
     fixed_priority_weights(ctx, config, drafts);
-    lvs(ctx, config);
+    garp_groups(ctx, config);
+    lvs(ctx, config, vs_protocol);
     if let Some(ifs) = &opts.host_interfaces {
         host_interfaces(ctx, config, drafts, ifs);
     }
     if host_files {
-        script_security(ctx, config, drafts);
-        tracked_scripts_runnable(ctx, config, drafts);
+        script_security(ctx, config, drafts, &global_span);
+        scripts_runnable(ctx, config, drafts);
     }
 }
 
@@ -108,29 +111,18 @@ fn fixed_priority_weights(ctx: &mut Ctx, config: &Config, drafts: &mut [Draft]) 
     }
 }
 
-/// Tracked `vrrp_script`s whose command is not an executable file here are disabled, as
+/// `vrrp_script`s whose command is not an executable file here are disabled, as
 /// keepalived does ("Disabling track script ... since not found/accessible"); with
 /// `enable_script_security`, a script without a user needs `script_user` or the
 /// `keepalived_script` user.
-fn tracked_scripts_runnable(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft]) {
-    let tracked: BTreeSet<String> = drafts
-        .iter()
-        .flat_map(|d| d.inst.track_scripts.iter().map(|r| r.name.clone()))
-        .chain(
-            config
-                .sync_groups
-                .iter()
-                .flat_map(|g| g.track_scripts.iter().map(|r| r.name.clone())),
-        )
-        .collect();
+fn scripts_runnable(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft]) {
     let g = &config.global;
     let need_default_user =
         g.enable_script_security && g.script_user.is_none() && !user_exists("keepalived_script");
     let mut disabled = BTreeSet::new();
-    for s in &config.vrrp_scripts {
-        if !tracked.contains(&s.name) {
-            continue;
-        }
+    // keepalived checks every vrrp_script, tracked or not, once VRRP runs at all.
+    let vrrp_runs = !drafts.is_empty();
+    for s in config.vrrp_scripts.iter().filter(|_| vrrp_runs) {
         if need_default_user && s.script.user.is_none() {
             ctx.warn(
                 &s.span,
@@ -161,8 +153,8 @@ fn tracked_scripts_runnable(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Dr
     }
 }
 
-/// Where a VRID lives: interface, family, multicast group.
-type VridKey = (String, Family, Option<IpAddr>);
+/// Where a VRID lives: interface, family, multicast group, and the VRID itself.
+type VridKey = (String, Family, Option<IpAddr>, u8);
 /// A VRID in use: the VRID, the instance, its unicast peers.
 type VridUse = (u8, String, Vec<IpAddr>);
 
@@ -267,6 +259,7 @@ fn instances(ctx: &mut Ctx, drafts: &mut [Draft]) {
                 inst.interface.clone().unwrap_or_default(),
                 fam,
                 inst.mcast_dst_ip,
+                inst.vrid,
             );
             let mine: Vec<IpAddr> = inst.unicast_peers.iter().map(|p| p.addr).collect();
             let list = seen.entry(key).or_default();
@@ -394,8 +387,18 @@ fn references(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft]) {
 fn sync_groups(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft]) {
     let names: BTreeSet<String> = drafts.iter().map(|d| d.inst.name.clone()).collect();
     let mut owner: BTreeMap<String, String> = BTreeMap::new();
-    let mut keep = Vec::new();
+    let mut keep: Vec<SyncGroup> = Vec::new();
     for mut g in std::mem::take(&mut config.sync_groups) {
+        if let Some(first) = keep.iter().find(|k| k.name == g.name) {
+            ctx.error(
+                &g.span,
+                format!(
+                    "vrrp_sync_group {}: duplicate group name (first defined at {}); ignored",
+                    g.name, first.span
+                ),
+            );
+            continue;
+        }
         let mut members = Vec::new();
         for m in std::mem::take(&mut g.members) {
             if !names.contains(&m) {
@@ -469,7 +472,25 @@ fn sync_groups(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft]) {
     }
 }
 
-fn lvs(ctx: &mut Ctx, config: &mut Config) {
+/// An interface belongs to one garp_group (keepalived ignores the later ones).
+fn garp_groups(ctx: &mut Ctx, config: &mut Config) {
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for g in &mut config.garp_groups {
+        g.interfaces.retain(|i| {
+            if seen.insert(i.clone()) {
+                true
+            } else {
+                ctx.warn(
+                    &g.span,
+                    format!("garp_group: {i} is already in another garp_group; ignored here"),
+                );
+                false
+            }
+        });
+    }
+}
+
+fn lvs(ctx: &mut Ctx, config: &mut Config, vs_protocol: &BTreeMap<Span, Span>) {
     let groups: BTreeMap<&str, &VirtualServerGroup> = config
         .virtual_server_groups
         .iter()
@@ -481,6 +502,33 @@ fn lvs(ctx: &mut Ctx, config: &mut Config) {
         .iter()
         .map(|s| s.name.as_str())
         .collect();
+    // Group services: a group of fwmarks only takes no protocol; one with addresses needs
+    // one (keepalived 2.2.7 then defaults to UDP).
+    for vs in &mut config.virtual_servers {
+        let VsKey::Group(g) = &vs.key else { continue };
+        let Some(grp) = groups.get(g.as_str()) else {
+            continue;
+        };
+        let fwmarks_only = grp
+            .entries
+            .iter()
+            .all(|e| matches!(e, VsgEntry::Fwmark { .. }));
+        match (fwmarks_only, vs_protocol.get(&vs.span)) {
+            (true, Some(span)) => ctx.warn(
+                span,
+                "protocol: ignored for a virtual_server_group of fwmarks".to_string(),
+            ),
+            (false, None) => {
+                ctx.warn(
+                    &vs.span,
+                    "virtual_server: no protocol given; using UDP, as keepalived 2.2.7 does"
+                        .to_string(),
+                );
+                vs.protocol = Protocol::Udp;
+            }
+            _ => {}
+        }
+    }
     let mut drop = Vec::new();
     for (i, vs) in config.virtual_servers.iter().enumerate() {
         let fam = match &vs.key {
@@ -736,25 +784,16 @@ fn user_exists(name: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn script_security(ctx: &mut Ctx, config: &Config, drafts: &[Draft]) {
+fn script_security(ctx: &mut Ctx, config: &Config, drafts: &[Draft], global_span: &Option<Span>) {
     let g = &config.global;
     if g.enable_script_security {
         return;
     }
     let default_user = user_exists("keepalived_script");
     let mut cmds: Vec<(&ScriptCommand, &Span)> = Vec::new();
-    let tracked: BTreeSet<&str> = drafts
-        .iter()
-        .flat_map(|d| d.inst.track_scripts.iter().map(|r| r.name.as_str()))
-        .chain(
-            config
-                .sync_groups
-                .iter()
-                .flat_map(|g| g.track_scripts.iter().map(|r| r.name.as_str())),
-        )
-        .collect();
-    for s in &config.vrrp_scripts {
-        if tracked.contains(s.name.as_str()) {
+    // With any vrrp_instance, keepalived counts every vrrp_script, tracked or not.
+    if !drafts.is_empty() {
+        for s in &config.vrrp_scripts {
             cmds.push((&s.script, &s.span));
         }
     }
@@ -810,7 +849,7 @@ fn script_security(ctx: &mut Ctx, config: &Config, drafts: &[Draft]) {
     .into_iter()
     .flatten()
     {
-        owned.push((c.clone(), Span::default()));
+        owned.push((c.clone(), global_span.clone().unwrap_or_default()));
     }
     for (c, s) in &owned {
         cmds.push((c, s));

@@ -224,6 +224,22 @@ impl Ctx {
         a
     }
 
+    /// For keywords keepalived takes once per block: true the first time; a repeat is
+    /// reported ("already given") and should be ignored by the caller.
+    pub fn first_time(&mut self, seen: &mut Vec<String>, node: &Node) -> bool {
+        let kw = &node.keyword.text;
+        if seen.iter().any(|s| s == kw) {
+            self.warn(
+                &node.keyword.span,
+                format!("{kw}: already given in this block; this one is ignored"),
+            );
+            false
+        } else {
+            seen.push(kw.clone());
+            true
+        }
+    }
+
     /// A script keyword that may be given once: a repeat is reported and ignored, as
     /// keepalived does ("script already specified").
     pub fn set_script(&mut self, slot: &mut Option<ScriptCommand>, node: &Node) {

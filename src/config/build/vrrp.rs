@@ -87,7 +87,6 @@ pub(super) const SYNC_GROUP: &[(&str, Shape)] = &[
     ("notify_backup", Shape::Line),
     ("notify_fault", Shape::Line),
     ("notify_stop", Shape::Line),
-    ("notify_deleted", Shape::Line),
     ("notify", Shape::Line),
     ("notify_priority_changes", Shape::Line),
     ("smtp_alert", Shape::Line),
@@ -131,6 +130,8 @@ pub struct Explicit {
     pub smtp_alert: Option<bool>,
     pub notify_priority_changes: Option<bool>,
     pub v3_checksum_as_v2: Option<bool>,
+    /// `use_vmac` gave a 5-octet MAC: the VRID is its last octet.
+    pub vmac_short: bool,
     pub native_ipv6: bool,
     /// The span of each unicast peer line, parallel to `unicast_peers`.
     pub peer_spans: Vec<Span>,
@@ -157,10 +158,17 @@ pub fn instance(ctx: &mut Ctx, node: &Node) -> Option<Draft> {
     ctx.no_extra(node, 1);
     let mut inst = VrrpInstance::with_defaults(&name, node.keyword.span.clone());
     let mut ex = Explicit::default();
+    let mut seen = Vec::new();
     for c in node.children.as_deref().unwrap_or(&[]) {
-        if ctx.check_keyword(c, INSTANCE) {
-            instance_keyword(ctx, &mut inst, &mut ex, c);
+        if !ctx.check_keyword(c, INSTANCE) {
+            continue;
         }
+        if matches!(c.keyword.text.as_str(), "use_vmac" | "notify_deleted")
+            && !ctx.first_time(&mut seen, c)
+        {
+            continue;
+        }
+        instance_keyword(ctx, &mut inst, &mut ex, c);
     }
     Some(Draft { inst, ex })
 }
@@ -200,6 +208,7 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
             for w in &c.args {
                 if let Some(m) = parse_mac(&w.text) {
                     mac = Some(m);
+                    ex.vmac_short = w.text.split(':').count() == 5;
                 } else if name.is_none() && mac.is_none() {
                     name = Some(w.text.clone());
                 } else {
@@ -312,18 +321,20 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         "garp_master_delay" => {
             ex.garp_master_delay = ctx.int_arg(c, 0, 4294).map(|v| secs(v as u64))
         }
-        "garp_master_repeat" => ex.garp_master_repeat = ctx.int_arg(c, 1, 10000).map(|v| v as u32),
+        "garp_master_repeat" => {
+            ex.garp_master_repeat = ctx.int_arg(c, 1, i64::from(i32::MAX)).map(|v| v as u32)
+        }
         "garp_lower_prio_delay" => {
             ex.garp_lower_prio_delay = ctx.int_arg(c, 0, 4294).map(|v| secs(v as u64))
         }
         "garp_lower_prio_repeat" => {
-            ex.garp_lower_prio_repeat = ctx.int_arg(c, 0, 10000).map(|v| v as u32)
+            ex.garp_lower_prio_repeat = ctx.int_arg(c, 0, i64::from(i32::MAX)).map(|v| v as u32)
         }
         "garp_master_refresh" => {
             ex.garp_master_refresh = ctx.int_arg(c, 0, 4294).map(|v| secs(v as u64))
         }
         "garp_master_refresh_repeat" => {
-            ex.garp_master_refresh_repeat = ctx.int_arg(c, 1, 10000).map(|v| v as u32)
+            ex.garp_master_refresh_repeat = ctx.int_arg(c, 1, i64::from(i32::MAX)).map(|v| v as u32)
         }
         "garp_extra_if" => ex.garp_extra_if = garp_extra_if(ctx, c),
         "down_timer_adverts" => ex.down_timer_adverts = ctx.int_arg(c, 1, 100).map(|v| v as u32),
@@ -423,7 +434,13 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         "kernel_rx_buf_size" => {
             inst.kernel_rx_buf_size = ctx.int_arg(c, 0, i64::from(u32::MAX)).map(|v| v as u32)
         }
-        "linkbeat_use_polling" => inst.linkbeat_use_polling = ctx.flag(c),
+        "linkbeat_use_polling" => {
+            inst.linkbeat_use_polling = ctx.flag(c);
+            ctx.warn(
+                span,
+                "linkbeat_use_polling: deprecated in a vrrp_instance; use a linkbeat_interfaces block".to_string(),
+            );
+        }
         "lvs_sync_daemon_interface" => {
             inst.lvs_sync_daemon_interface = ctx.string_arg(c);
             ctx.warn(
@@ -511,6 +528,13 @@ pub fn track_refs(ctx: &mut Ctx, node: &Node, max_weight: i64) -> Vec<TrackRef> 
         if c.open_brace.is_some() {
             ctx.error(&c.keyword.span, format!("{block}: unexpected block"));
         }
+        if out.iter().any(|o: &TrackRef| o.name == r.name) {
+            ctx.warn(
+                &r.span,
+                format!("{block}: {} is listed twice; this one is ignored", r.name),
+            );
+            continue;
+        }
         out.push(r);
     }
     out
@@ -555,19 +579,7 @@ pub fn address(ctx: &mut Ctx, block: &str, a: &Node, is_static: bool) -> Option<
             return None;
         }
     };
-    let mut v = VirtualAddress {
-        addr,
-        prefix_len,
-        brd: None,
-        dev: None,
-        scope: None,
-        label: None,
-        peer: None,
-        no_dad: false,
-        preferred_lft: None,
-        span: a.keyword.span.clone(),
-        options: AddressOptions::default(),
-    };
+    let mut v = VirtualAddress::new(addr, prefix_len, a.keyword.span.clone());
     let args = &a.args;
     let mut i = 0;
     while i < args.len() {
@@ -907,7 +919,7 @@ pub fn rule(ctx: &mut Ctx, block: &str, r: &Node) -> Option<Rule> {
     })
 }
 
-/// `aa:bb:cc:dd:ee[:ff]` (5 octets: the VRID is appended later).
+/// `aa:bb:cc:dd:ee[:ff]` (with 5 octets, `resolve` appends the VRID).
 pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
     let parts: Vec<&str> = s.split(':').collect();
     if parts.len() != 6 && parts.len() != 5 {
@@ -919,10 +931,6 @@ pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
             return None;
         }
         mac[i] = u8::from_str_radix(p, 16).ok()?;
-    }
-    if parts.len() == 5 {
-        // Marker for "append the VRID": resolve fills the last octet.
-        mac[5] = 0;
     }
     Some(mac)
 }
@@ -977,11 +985,16 @@ pub fn sync_group(ctx: &mut Ctx, node: &Node) -> Option<SyncGroup> {
             "notify_backup" => ctx.set_script(&mut g.notify.backup, c),
             "notify_fault" => ctx.set_script(&mut g.notify.fault, c),
             "notify_stop" => ctx.set_script(&mut g.notify.stop, c),
-            "notify_deleted" => g.notify.deleted = notify_deleted(ctx, c),
             "notify" => ctx.set_script(&mut g.notify.any, c),
             "notify_priority_changes" => g.notify_priority_changes = ctx.opt_bool(c),
             "smtp_alert" => g.smtp_alert = ctx.opt_bool(c),
-            "global_tracking" => g.global_tracking = ctx.flag(c),
+            "global_tracking" => {
+                g.global_tracking = ctx.flag(c);
+                ctx.warn(
+                    &c.keyword.span,
+                    "global_tracking: deprecated; use track_interface/track_script/track_file on the sync group".to_string(),
+                );
+            }
             "sync_group_tracking_weight" => g.sync_group_tracking_weight = ctx.flag(c),
             _ => {}
         }

@@ -53,6 +53,15 @@ impl Instance {
                     let msg = format!("ignoring advert address list mismatch from {src}");
                     self.log_limited(now, "addrlist", &prefix, msg);
                 }
+                Notice::Check(packet::Notice::FirstAddressNotLinkLocal { address }) => {
+                    // keepalived outside strict mode: warn, then process (no counter: the
+                    // discard counter `address_errors` counts strict-mode drops only).
+                    let msg = format!(
+                        "advert from {src}: first address {address} is not link-local \
+                         (RFC 9568 §5.2.9) - processing it (not in strict mode)"
+                    );
+                    self.log_limited(now, "linklocal", &prefix, msg);
+                }
                 Notice::OwnerConflict => {
                     self.stats.owner_conflicts += 1;
                     let msg = format!(
