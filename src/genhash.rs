@@ -146,6 +146,8 @@ pub struct Args {
     pub protocol: Protocol,
     pub timeout: Duration,
     pub verbose: bool,
+    /// `-m/--fwmark`: SO_MARK of the connection (needs CAP_NET_ADMIN).
+    pub fwmark: Option<u32>,
 }
 
 const USAGE: &str = "Usage: keepalived-rs --genhash COMMAND [OPTIONS]
@@ -163,7 +165,7 @@ Either long or short options are allowed.
    --use-virtualhost -V       Use the specified virtualhost in GET query.
    --verbose         -v       Use verbose mode output.
    --help            -h       Display this short inlined help screen.
-   --fwmark          -m       Use the specified FW mark (not in this build).
+   --fwmark          -m       Use the specified FW mark.
    --protocol        -P       Use the specified HTTP protocol - '1.0', 1.0c', '1.1'.
                                 1.0c means 1.0 with 'Connection: close'
    --timeout         -t       Timeout in seconds
@@ -196,9 +198,10 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
     if m.opt_present("S") || m.opt_present("I") {
         return Err("SSL (-S/--use-ssl, -I/--use-sni) is not available in this build".into());
     }
-    if m.opt_present("m") {
-        return Err("-m/--fwmark is not available in this build".into());
-    }
+    let fwmark = match m.opt_str("m") {
+        Some(v) => Some(parse_mark(&v).ok_or(format!("invalid fwmark '{v}'"))?),
+        None => None,
+    };
     let server = m.opt_str("s").ok_or("a server address is needed (-s)")?;
     let server: IpAddr = server
         .parse()
@@ -238,6 +241,7 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
         protocol,
         timeout,
         verbose: m.opt_present("v"),
+        fwmark,
     }))
 }
 
@@ -336,10 +340,76 @@ fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
 /// allocate without limit).
 const MAX_RESPONSE: usize = 64 << 20;
 
+/// A fwmark: decimal or 0x hexadecimal.
+fn parse_mark(s: &str) -> Option<u32> {
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => u32::from_str_radix(h, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+/// Connects to `addr` within `timeout`, with SO_MARK set first when `mark` is given.
+fn connect(addr: SocketAddr, mark: Option<u32>, timeout: Duration) -> Result<TcpStream, String> {
+    use nix::errno::Errno;
+    use nix::sys::socket::{self, sockopt, AddressFamily, SockFlag, SockType, SockaddrStorage};
+    use std::os::fd::AsRawFd;
+
+    let Some(mark) = mark else {
+        return TcpStream::connect_timeout(&addr, timeout)
+            .map_err(|e| format!("connect to {addr}: {e}"));
+    };
+    let family = if addr.is_ipv4() {
+        AddressFamily::Inet
+    } else {
+        AddressFamily::Inet6
+    };
+    let fd = socket::socket(
+        family,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
+        None,
+    )
+    .map_err(|e| format!("socket: {e}"))?;
+    socket::setsockopt(&fd, sockopt::Mark, &mark).map_err(|e| format!("fwmark {mark}: {e}"))?;
+    match socket::connect(fd.as_raw_fd(), &SockaddrStorage::from(addr)) {
+        Ok(()) => {}
+        Err(Errno::EINPROGRESS) => {
+            let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+            let mut pfd = libc::pollfd {
+                fd: fd.as_raw_fd(),
+                events: libc::POLLOUT,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd for the duration of the call.
+            let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+            if n < 0 {
+                return Err(format!(
+                    "connect to {addr}: {}",
+                    std::io::Error::last_os_error()
+                ));
+            }
+            if n == 0 {
+                return Err(format!("connect to {addr}: timed out"));
+            }
+            let err = socket::getsockopt(&fd, sockopt::SocketError)
+                .map_err(|e| format!("connect to {addr}: {e}"))?;
+            if err != 0 {
+                return Err(format!(
+                    "connect to {addr}: {}",
+                    std::io::Error::from_raw_os_error(err)
+                ));
+            }
+        }
+        Err(e) => return Err(format!("connect to {addr}: {e}")),
+    }
+    let s = TcpStream::from(fd);
+    s.set_nonblocking(false).map_err(|e| e.to_string())?;
+    Ok(s)
+}
+
 fn fetch(a: &Args) -> Result<Vec<u8>, String> {
     let addr = SocketAddr::new(a.server, a.port);
-    let mut s = TcpStream::connect_timeout(&addr, a.timeout)
-        .map_err(|e| format!("connect to {addr}: {e}"))?;
+    let mut s = connect(addr, a.fwmark, a.timeout)?;
     s.set_read_timeout(Some(a.timeout))
         .map_err(|e| e.to_string())?;
     s.set_write_timeout(Some(a.timeout))
@@ -475,6 +545,13 @@ mod tests {
         assert!(parse(&sv(&["-s", "::1", "-p", "0", "-u", "/"])).is_err());
         assert!(parse(&sv(&["-s", "::1", "-p", "80", "-u", "x"])).is_err());
         assert!(parse(&sv(&["-S", "-s", "::1", "-p", "80", "-u", "/"])).is_err());
+        let Parsed::Run(a) =
+            parse(&sv(&["-s", "::1", "-p", "80", "-u", "/", "-m", "0x10"])).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(a.fwmark, Some(16));
+        assert!(parse(&sv(&["-s", "::1", "-p", "80", "-u", "/", "-m", "x"])).is_err());
     }
 
     #[test]
@@ -509,6 +586,26 @@ mod tests {
             parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nff\r\nab")
                 .is_err()
         );
+    }
+
+    #[test]
+    fn fwmark_is_set_on_the_connection() {
+        use nix::sys::socket::{getsockopt, sockopt};
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("SO_MARK needs CAP_NET_ADMIN: skipped");
+            return;
+        }
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let s = connect(addr, Some(0x2a), Duration::from_secs(2)).unwrap();
+        assert_eq!(getsockopt(&s, sockopt::Mark).unwrap(), 0x2a);
+        let (_c, peer) = l.accept().unwrap();
+        assert_eq!(peer, s.local_addr().unwrap());
+        // Nothing listening: an error naming the address, not a hang.
+        drop(l);
+        let e = connect(addr, Some(1), Duration::from_secs(2)).unwrap_err();
+        assert!(e.starts_with(&format!("connect to {addr}: ")), "{e}");
     }
 
     #[test]
