@@ -8,8 +8,6 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -211,23 +209,6 @@ fn set_core_pattern(pattern: &str) -> Option<String> {
     }
 }
 
-/// STATS_CLEAR and JSON (`--signum`) are not handled by this version. Their default
-/// action is to terminate, so a `kill -s $(keepalived-rs --signum=JSON)` would end the
-/// daemon: catch them with a handler that only sets a flag nobody reads. (A handler,
-/// unlike SIG_IGN, is not inherited by the scripts the daemon runs.)
-fn absorb_unhandled_signals() {
-    let flag = Arc::new(AtomicBool::new(false));
-    for f in [SigFunc::StatsClear, SigFunc::Json] {
-        if let Err(e) = signal_hook::flag::register(signal_number(f), Arc::clone(&flag)) {
-            log::warn!(
-                "cannot catch signal {} ({}): {e}",
-                signal_number(f),
-                f.name()
-            );
-        }
-    }
-}
-
 fn shell_quote_args(argv: &[OsString]) -> String {
     argv.iter()
         .map(|a| format!("'{}'", a.to_string_lossy()))
@@ -256,7 +237,6 @@ fn daemon(opts: &Options, argv: &[OsString]) -> i32 {
     }
     let old_pattern = opts.core_dump_pattern.as_deref().and_then(set_core_pattern);
 
-    absorb_unhandled_signals();
     let dopts = daemon_options(opts);
     let status = sys::daemon_main(&dopts);
 

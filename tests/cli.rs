@@ -426,7 +426,7 @@ fn alive(pid: i32) -> bool {
 }
 
 #[test]
-fn daemon_survives_the_signals_it_does_not_handle() {
+fn daemon_survives_stats_clear_and_json() {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 || !have("ip") {
         assert!(
