@@ -275,10 +275,20 @@ fn s38_address_list_mismatch() {
     let (m, st) = lone(inst("VI_1", 100), "192.0.2.2", 255, enc(&a, "192.0.2.2"));
     assert!(m.is_empty());
     assert_eq!(st.address_list_errors, 8);
-    // v2 with the check on (the default): dropped from a non-owner, processed from an
-    // owner; `skip_check_adv_addr` turns it off.
+    // v2 by default (keepalived): logged and processed, R1 stays Backup.
     let mut c = inst("VI_1", 100);
     c.version = VrrpVersion::V2;
+    let a = Advert {
+        version: VrrpVersion::V2,
+        addresses: two.clone(),
+        ..advert(200, 100)
+    };
+    let (m, st) = lone(c.clone(), "192.0.2.2", 255, enc(&a, "192.0.2.2"));
+    assert!(m.is_empty());
+    assert_eq!(st.address_list_errors, 8);
+    // v2 in strict mode (the RFC check on): dropped from a non-owner, processed from an
+    // owner; `skip_check_adv_addr` turns it off.
+    c.strict_mode = true;
     let mut skip = c.clone();
     skip.skip_check_adv_addr = true;
     let a = Advert {

@@ -2,8 +2,9 @@
 //! [`packet::check`] (TTL R1, version R2, auth R8, interval R9, address list R13) wrapped
 //! with what only the instance knows: unicast peers (keepalived skips R1 for unicast, but
 //! honours per-peer `min_ttl` / `max_ttl` and `check_unicast_src`), the owner rule R7
-//! (E-8298: log and process; `strict_mode`: discard) and `skip_check_adv_addr` (which also
-//! turns off the RFC 3768 drop of a v2 list mismatch).
+//! (E-8298: log and process; `strict_mode`: discard) and the address-list check R13
+//! (logged by default, as keepalived; under `strict_mode` a v2 mismatch from a non-owner
+//! is dropped as RFC 3768 §7.1 requires; `skip_check_adv_addr` silences it).
 //!
 //! R12 (first IPv6 address not link-local) discards only under `strict_mode` /
 //! `vrrp_strict`, counted in [`Stats::address_errors`]; otherwise it is a logged notice
@@ -70,10 +71,12 @@ impl InstancePolicy {
                 auth: local_auth(cfg),
                 interval_cs,
                 vips,
-                // R13: with the address check on (no `skip_check_adv_addr`), VRRPv2 drops
-                // a non-owner's advert whose list differs, as RFC 3768 §7.1 requires
-                // (keepalived only logs it).
-                strict: !cfg.skip_check_adv_addr,
+                // R13: the address check is a MAY of RFC 3768 §7.1. By default it only
+                // logs, as keepalived does (so adding a VIP on one peer before the other
+                // does not split the pair); under `strict_mode` / `vrrp_strict` VRRPv2
+                // drops a non-owner's advert whose list differs, as the RFC requires
+                // of a router that performs the check. `skip_check_adv_addr` silences it.
+                strict: cfg.strict_mode && !cfg.skip_check_adv_addr,
                 // R12: RFC 9568 E-8300 in strict mode only, as keepalived.
                 link_local_first: cfg.strict_mode,
             },
