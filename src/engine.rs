@@ -243,16 +243,15 @@ fn link_local(addrs: &[Ipv6Addr]) -> Option<Ipv6Addr> {
 impl Engine {
     /// Builds the engine for a validated configuration.
     pub fn new(config: &Config) -> Engine {
-        let p = Parts::build(config);
-        Engine {
-            config: config.clone(),
-            instances: p.instances,
-            by_vrid: p.by_vrid,
-            groups: p.groups,
-            group_of: p.group_of,
-            scripts: p.scripts,
-            files: p.files,
-            processes: p.processes,
+        let mut engine = Engine {
+            config: Config::default(),
+            instances: Vec::new(),
+            by_vrid: BTreeMap::new(),
+            groups: Vec::new(),
+            group_of: Vec::new(),
+            scripts: Vec::new(),
+            files: BTreeMap::new(),
+            processes: BTreeMap::new(),
             interfaces: BTreeMap::new(),
             wheel: TimerWheel::new(),
             actions: VecDeque::new(),
@@ -260,13 +259,28 @@ impl Engine {
             host_stats: Stats::default(),
             host_last_log: BTreeMap::new(),
             prefix: String::new(),
-            fifos: p.fifos,
+            fifos: Vec::new(),
             started: false,
             startup_pending: false,
             startup_timer: None,
             stopped: false,
             next_run: 1,
-        }
+        };
+        engine.install(config, Parts::build(config));
+        engine
+    }
+
+    /// Takes `config` and the state derived from it (at start and on reload).
+    fn install(&mut self, config: &Config, p: Parts) {
+        self.config = config.clone();
+        self.instances = p.instances;
+        self.by_vrid = p.by_vrid;
+        self.groups = p.groups;
+        self.group_of = p.group_of;
+        self.scripts = p.scripts;
+        self.files = p.files;
+        self.processes = p.processes;
+        self.fifos = p.fifos;
     }
 
     /// Prefixes every log line with `name: ` (multi-host simulations).

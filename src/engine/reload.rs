@@ -118,15 +118,7 @@ impl Engine {
                 g.state = o.state;
             }
         }
-        self.config = config.clone();
-        self.instances = p.instances;
-        self.by_vrid = p.by_vrid;
-        self.groups = p.groups;
-        self.group_of = p.group_of;
-        self.scripts = p.scripts;
-        self.files = p.files;
-        self.processes = p.processes;
-        self.fifos = p.fifos;
+        self.install(config, p);
         self.refresh_interfaces();
         // Phase 2: matched instances take over; new ones start.
         let running = self.started && !self.stopped;
