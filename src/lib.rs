@@ -9,6 +9,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod event;
 pub mod genhash;
 pub mod ipvs;
 pub mod logging;

@@ -9,7 +9,8 @@ use keepalived_rs::config::model::{
     UnicastPeer, Vmac, VrrpScript,
 };
 use keepalived_rs::config::Span;
-use keepalived_rs::engine::{Action, Engine, Event, ScriptOutcome, ScriptRunId};
+use keepalived_rs::engine::Engine;
+use keepalived_rs::event::{Action, Event, ScriptOutcome, ScriptRunId};
 use keepalived_rs::sched::Instant;
 use keepalived_rs::vrrp::State;
 use std::net::Ipv4Addr;

@@ -2,7 +2,8 @@
 //! keywords users write end up as the behaviour keepalived has.
 
 use keepalived_rs::config::{self, LoadOptions};
-use keepalived_rs::engine::{Action, Engine, Event, InterfaceState, ScriptOutcome};
+use keepalived_rs::engine::Engine;
+use keepalived_rs::event::{Action, Event, InterfaceState, ScriptOutcome};
 use keepalived_rs::sched::Instant;
 use keepalived_rs::vrrp::State;
 use std::path::Path;

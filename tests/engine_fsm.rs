@@ -5,7 +5,8 @@
 mod util;
 
 use keepalived_rs::config::model::{Config, VrrpVersion};
-use keepalived_rs::engine::{Action, Engine, Event};
+use keepalived_rs::engine::Engine;
+use keepalived_rs::event::{Action, Event};
 use keepalived_rs::sched::Instant;
 use keepalived_rs::vrrp::packet::Advert;
 use keepalived_rs::vrrp::State;

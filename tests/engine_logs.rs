@@ -4,7 +4,8 @@
 #[path = "engine_util.rs"]
 mod util;
 
-use keepalived_rs::engine::{Engine, Event};
+use keepalived_rs::engine::Engine;
+use keepalived_rs::event::Event;
 use std::net::Ipv4Addr;
 use std::sync::Mutex;
 use util::*;

@@ -6,7 +6,8 @@ mod util;
 
 use keepalived_rs::config::model::{Config, ScriptCommand, TrackRef, VrrpScript};
 use keepalived_rs::config::Span;
-use keepalived_rs::engine::{Action, Engine, Event, ScriptOutcome};
+use keepalived_rs::engine::Engine;
+use keepalived_rs::event::{Action, Event, ScriptOutcome};
 use keepalived_rs::vrrp::State;
 use std::net::Ipv4Addr;
 use std::time::Duration;

@@ -5,7 +5,7 @@
 mod util;
 
 use keepalived_rs::config::model::VrrpVersion;
-use keepalived_rs::engine::Action;
+use keepalived_rs::event::Action;
 use keepalived_rs::vrrp::State;
 use std::time::Duration;
 use util::*;

@@ -6,9 +6,8 @@
 
 use keepalived_rs::config::model::{Config, Family, VirtualAddress, VrrpInstance, VrrpVersion};
 use keepalived_rs::config::Span;
-use keepalived_rs::engine::{
-    Action, Engine, Event, InterfaceState, OutgoingPacket, ReceivedPacket,
-};
+use keepalived_rs::engine::Engine;
+use keepalived_rs::event::{Action, Event, InterfaceState, OutgoingPacket, ReceivedPacket};
 use keepalived_rs::sched::Instant;
 use keepalived_rs::vrrp::packet::{self, Advert, V2Auth, V3Ipv4Checksum};
 use keepalived_rs::vrrp::State;

@@ -6,7 +6,7 @@
 mod sys_util;
 
 use keepalived_rs::config::model::VirtualAddress;
-use keepalived_rs::engine::ReceivedPacket;
+use keepalived_rs::event::ReceivedPacket;
 use keepalived_rs::sys::arp::{garp_frame, PacketSocket};
 use keepalived_rs::sys::iftable::Interfaces;
 use keepalived_rs::sys::ndisc::unsolicited_na_frame;

@@ -9,8 +9,10 @@
 
 use super::{Engine, Parts};
 use crate::config::model::{Config, VrrpInstance};
-use crate::engine::{Action, Instant};
-use crate::vrrp::instance::{Ctx, Instance, Timer};
+use crate::event::Action;
+use crate::event::Timer;
+use crate::sched::Instant;
+use crate::vrrp::instance::{Ctx, Instance};
 use crate::vrrp::notify::{self, Kind};
 
 type Key = (u8, crate::config::model::Family, Option<String>, bool);

@@ -8,7 +8,7 @@
 //! keepalived's `use_vmac`) its macvlan with that MAC is up. Entries age out like a Linux
 //! bridge's (300 s) and a port's entries are flushed when its link goes down.
 
-use crate::engine::Mac;
+use crate::event::Mac;
 use crate::sched::Instant;
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -16,7 +16,8 @@
 use super::kernel::Kernel;
 use super::scenario::{HostDecl, ScriptResult};
 use crate::config::model::Config;
-use crate::engine::{Engine, Event};
+use crate::engine::Engine;
+use crate::event::Event;
 use std::collections::BTreeMap;
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 //! accepts frames for the MACs of its up interfaces, as Linux would.
 
 use super::scenario::IfaceDecl;
-use crate::engine::{InterfaceState, Mac};
+use crate::event::{InterfaceState, Mac};
 use std::net::IpAddr;
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 
 use super::clock::{parse_duration, parse_instant, parse_percent};
 use super::craft::{AuthSpec, CraftSpec, CsumForm, CsumSpec};
-use crate::engine::Mac;
+use crate::event::Mac;
 use crate::sched::Instant;
 use nom::branch::alt;
 use nom::bytes::complete::{is_not, tag, take_while1};

@@ -3,7 +3,7 @@
 //! against these records, so what is printed is what is judged.
 
 use super::craft::{hex, Summary};
-use crate::engine::Mac;
+use crate::event::Mac;
 use crate::sched::Instant;
 use std::fmt;
 use std::net::IpAddr;

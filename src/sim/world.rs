@@ -18,7 +18,8 @@ use super::rng::Rng;
 use super::scenario::{Inject, Scenario, ScriptResult, Stimulus};
 use super::trace::{Rec, TraceLine};
 use crate::config::{load_str, LoadOptions};
-use crate::engine::{Action, Engine, Event, ReceivedPacket, ScriptOutcome, ScriptRunId};
+use crate::engine::Engine;
+use crate::event::{Action, Event, ReceivedPacket, ScriptOutcome, ScriptRunId};
 use crate::sched::Instant;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -400,7 +401,7 @@ impl Sim {
 
     /// Host `i` sent a frame with source `mac` from its interface `ifname`: the switch of
     /// the segment learns where `mac` lives (nothing if the link is down or unplugged).
-    fn learn(&mut self, i: usize, ifname: &str, mac: crate::engine::Mac) {
+    fn learn(&mut self, i: usize, ifname: &str, mac: crate::event::Mac) {
         let k = &self.hosts[i].kernel;
         let Some(base) = k.base_of(ifname) else {
             return;

@@ -5,7 +5,7 @@ use super::netlink_route::{
     AddrInfo, LinkInfo, RtMessage, IFA_F_DADFAILED, IFA_F_SECONDARY, IFA_F_TENTATIVE, IFF_RUNNING,
     IFF_UP,
 };
-use crate::engine::InterfaceState;
+use crate::event::InterfaceState;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 

@@ -5,7 +5,7 @@
 //! every SIGCHLD otherwise — and reported for the runs the engine waits on.
 
 use crate::config::model::ScriptCommand;
-use crate::engine::{ScriptOutcome, ScriptRunId};
+use crate::event::{ScriptOutcome, ScriptRunId};
 use crate::sched::Instant;
 use std::collections::BTreeMap;
 use std::os::fd::{FromRawFd, OwnedFd};

@@ -4,7 +4,7 @@
 //! IPV6_PKTINFO control message. Received TTL / hop limit, source and destination are
 //! handed to the engine; multicast loopback of our own adverts is off.
 
-use crate::engine::ReceivedPacket;
+use crate::event::ReceivedPacket;
 use std::ffi::CString;
 use std::io;
 use std::mem::{size_of, zeroed};

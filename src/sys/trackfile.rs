@@ -3,7 +3,7 @@
 //! the engine as `Event::TrackFileValue`. `init_file` writes the initial value at start.
 
 use crate::config::model::TrackFile;
-use crate::engine::Event;
+use crate::event::Event;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::CString;
 use std::io;

@@ -4,7 +4,7 @@
 //! otherwise run every second from the reactor's timer.
 
 use crate::config::model::TrackProcess;
-use crate::engine::Event;
+use crate::event::Event;
 use std::collections::BTreeMap;
 use std::io;
 use std::mem::{size_of, zeroed};

@@ -15,7 +15,7 @@ use super::rawsock::VrrpSocket;
 use super::sysctl::Sysctls;
 use super::token::Registry;
 use crate::config::model::{Family, Route, Rule, VirtualAddress};
-use crate::engine::{Action, Event, InterfaceState, ScriptOutcome, World};
+use crate::event::{Action, Event, InterfaceState, ScriptOutcome, World};
 use crate::sched::Instant;
 use mio::unix::SourceFd;
 use mio::{Interest, Token};

@@ -7,7 +7,7 @@ use super::netlink_route::{addr_request, del_link_request};
 use super::netlink_sock::OnAck;
 use super::world::{Created, SysWorld, QUIET_ADD, QUIET_DEL};
 use crate::config::model::{Config, Route, Rule, VirtualAddress};
-use crate::engine::Action;
+use crate::event::Action;
 use crate::sched::Instant;
 
 impl SysWorld {

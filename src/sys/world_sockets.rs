@@ -5,7 +5,7 @@
 use super::rawsock::{Recv, VrrpSocket, VRRP_GROUP_V4, VRRP_GROUP_V6};
 use super::world::{ipv6_of, SockEntry, Source, SysWorld};
 use crate::config::model::Config;
-use crate::engine::Event;
+use crate::event::Event;
 use mio::unix::SourceFd;
 use mio::Interest;
 use std::collections::BTreeSet;

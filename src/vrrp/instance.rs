@@ -7,7 +7,7 @@
 //! Skew_Time separates priorities by 1/256 of an interval and is never rounded.
 
 use crate::config::model::{Family, VirtualAddress, VrrpInstance, VrrpVersion};
-use crate::engine::{Action, Mac, OutgoingPacket};
+use crate::event::{Action, Burst, Mac, OutgoingPacket, Timer};
 use crate::sched::{Instant, TimerHandle, TimerWheel};
 use crate::vrrp::notify;
 use crate::vrrp::packet::{self, Advert, V2Auth, V3Ipv4Checksum};
@@ -30,34 +30,6 @@ pub use timing::{interval_cs, master_down_interval, skew_time};
 pub const MCAST_V4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
 /// VRRP multicast group for IPv6 (RFC 5798 §5.1.2.2).
 pub const MCAST_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
-
-/// Every timer of the engine; the value stored in its wheel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Timer {
-    /// Adver_Timer of instance `.0`.
-    Advert(usize),
-    /// Master_Down_Timer of instance `.0`.
-    MasterDown(usize),
-    /// The next round of a GARP / NA burst (`rounds` still to send, this one included).
-    GarpRound { inst: usize, rounds: u32 },
-    /// The start of a later burst.
-    GarpBurst { inst: usize, kind: Burst },
-    /// The next run of `vrrp_script` `.0`.
-    Script(usize),
-    /// The end of `vrrp_startup_delay`.
-    Startup,
-}
-
-/// Which later GARP burst a timer starts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Burst {
-    /// `garp_master_delay` after becoming master.
-    Second,
-    /// `garp_master_refresh`.
-    Refresh,
-    /// `garp_lower_prio_delay` after a lower-priority advert.
-    LowerPrio,
-}
 
 /// A state change, for the engine (sync groups, notify).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 //! `INSTANCE "VI_1" MASTER 100` (groups: priority 0).
 
 use crate::config::model::{NotifyScripts, ScriptCommand};
-use crate::engine::Action;
+use crate::event::Action;
 use crate::vrrp::State;
 
 /// INSTANCE or GROUP.

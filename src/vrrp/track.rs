@@ -8,7 +8,7 @@
 //! effective priority is clamped to 1..=254; an owner (255) never changes.
 
 use crate::config::model::VrrpScript;
-use crate::engine::{ScriptOutcome, ScriptRunId};
+use crate::event::{ScriptOutcome, ScriptRunId};
 use crate::sched::TimerHandle;
 
 /// What one tracked object does to an instance.

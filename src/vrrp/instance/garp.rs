@@ -3,7 +3,7 @@
 //! `master_delay`, periodic refreshes, and the lower-priority burst.
 
 use super::{Burst, Ctx, Instance, Timer};
-use crate::engine::Action;
+use crate::event::Action;
 use std::net::IpAddr;
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 
 use super::{addr_greater, Burst, Ctx, Instance};
 use crate::config::model::VrrpVersion;
-use crate::engine::Action;
+use crate::event::Action;
 use crate::sched::Instant;
 use crate::vrrp::notify;
 use crate::vrrp::packet::{self, Advert, V3Ipv4Checksum};

@@ -3,7 +3,7 @@
 
 use super::{Ctx, Instance, Timer};
 use crate::config::model::VirtualAddress;
-use crate::engine::Action;
+use crate::event::Action;
 use crate::vrrp::State;
 use std::net::IpAddr;
 

@@ -1,0 +1,220 @@
+//! The boundary between the pure engine and the two worlds (`sys`, `sim`): the [`Event`]s a
+//! world feeds in, the [`Action`]s the engine answers with, the [`World`] trait both worlds
+//! implement, and the engine's [`Timer`] kinds (the values of its one timer wheel).
+//!
+//! Nothing in the engine (`engine`, `vrrp`, `sched`, `check`, `ipvs`) imports from
+//! `crate::engine`: they share this vocabulary instead.
+//!
+//! How a world drives the engine (the same in `sys::reactor` and `sim::world`):
+//!
+//! ```text
+//! let mut engine = Engine::new(config);
+//! for each interface: engine.handle(now, Event::Interface(state));
+//! engine.handle(now, Event::Startup);
+//! loop {
+//!     engine.drive(&mut world);          // perform every action (World::perform)
+//!     sleep until engine.next_deadline() or an I/O event;
+//!     engine.step(now, io_events);       // I/O events first, then the timers due at `now`
+//! }
+//! ```
+//!
+//! **Same-instant rule** (both worlds): events that a world observed at one instant are
+//! handled in the order the world observed them, *before* the engine's timers due at that
+//! instant fire. A packet that arrives at the very instant a Master_Down_Timer expires is
+//! therefore heard first (no takeover), in the simulator as on Linux. `Engine::step` is the
+//! one place that applies the rule.
+//!
+//! CONTRACT: variants and fields may be added; existing ones keep their meaning.
+
+use crate::config::model::{Route, Rule, ScriptCommand, VirtualAddress};
+use crate::sched::Instant;
+use crate::vrrp::State;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+
+pub type Mac = [u8; 6];
+
+/// What the engine knows of one interface of the host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InterfaceState {
+    pub name: String,
+    pub index: u32,
+    pub up: bool,
+    pub mac: Mac,
+    /// IPv4 addresses, primary first.
+    pub ipv4: Vec<Ipv4Addr>,
+    /// IPv6 addresses; the link-local one is the VRRPv3/IPv6 source.
+    pub ipv6: Vec<Ipv6Addr>,
+}
+
+/// A VRRP packet as received by a raw socket (IP header already parsed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceivedPacket {
+    pub ifname: String,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// IPv4 TTL or IPv6 Hop Limit.
+    pub ttl: u8,
+    /// The VRRP message (IP payload).
+    pub payload: Vec<u8>,
+}
+
+/// Identifies one run of a tracked child process (track script, MISC_CHECK) so its exit can
+/// be matched to the run that started it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ScriptRunId(pub u64);
+
+/// How a child process ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScriptOutcome {
+    Exited(i32),
+    Signaled(i32),
+    /// The world killed it after its timeout.
+    TimedOut,
+    /// It could not be started (message says why).
+    SpawnFailed(String),
+}
+
+/// Something that happened, stamped by the world with the instant it happened.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// Bring every instance from Initialize to its first state.
+    Startup,
+    /// Orderly shutdown (SIGTERM / SIGINT): priority-0 adverts, release addresses.
+    Shutdown,
+    /// Full state of one interface: sent for each interface before `Startup` and again on
+    /// every change (link up/down, addresses).
+    Interface(InterfaceState),
+    /// An interface disappeared.
+    InterfaceRemoved { name: String },
+    /// A VRRP packet arrived.
+    Packet(ReceivedPacket),
+    /// Due timers: the world sends this when `now >= next_deadline()`.
+    Timers,
+    /// A tracked child process finished.
+    ScriptExited {
+        run: ScriptRunId,
+        outcome: ScriptOutcome,
+    },
+    /// The value in a `track_file` changed (None: unreadable / not a number).
+    TrackFileValue { name: String, value: Option<i64> },
+    /// The number of processes matching a `vrrp_track_process` changed.
+    TrackProcessCount { name: String, count: u32 },
+}
+
+/// An advert to put on the wire.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutgoingPacket {
+    /// The instance that sends it (for logs and traces).
+    pub instance: String,
+    pub ifname: String,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// Source MAC to send from (the virtual MAC with `use_vmac`); `None`: the interface's.
+    pub src_mac: Option<Mac>,
+    /// The VRRP message; the world adds the IP header (TTL / Hop Limit 255, protocol 112).
+    pub payload: Vec<u8>,
+}
+
+/// Something the world must do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    SendAdvert(OutgoingPacket),
+    /// One gratuitous ARP (sender IP = target IP = `ip`, sender MAC = `mac`), broadcast.
+    SendGratuitousArp {
+        instance: String,
+        ifname: String,
+        ip: Ipv4Addr,
+        mac: Mac,
+    },
+    /// One unsolicited neighbour advertisement for `ip` to ff02::1 (R=1 S=0 O=1, TLLA mac).
+    SendUnsolicitedNa {
+        instance: String,
+        ifname: String,
+        ip: Ipv6Addr,
+        mac: Mac,
+    },
+    AddAddress {
+        ifname: String,
+        addr: VirtualAddress,
+    },
+    DelAddress {
+        ifname: String,
+        addr: VirtualAddress,
+    },
+    AddRoute(Route),
+    DelRoute(Route),
+    AddRule(Rule),
+    DelRule(Rule),
+    /// Create the macvlan of `use_vmac` (private mode) on `parent`.
+    CreateVmac {
+        name: String,
+        parent: String,
+        mac: Mac,
+    },
+    DeleteVmac {
+        name: String,
+    },
+    /// An instance changed state (the world logs it as keepalived does and traces it).
+    StateChanged {
+        instance: String,
+        from: State,
+        to: State,
+        priority: u8,
+    },
+    /// An instance's effective priority changed (tracking).
+    PriorityChanged {
+        instance: String,
+        priority: u8,
+    },
+    /// Start a child process. `run` is set when the engine waits for its exit (track
+    /// scripts); notify scripts are fire-and-forget (`run: None`, no timeout).
+    RunScript {
+        run: Option<ScriptRunId>,
+        command: ScriptCommand,
+        timeout: Option<Duration>,
+    },
+    /// Kill a running child (SIGTERM to its group, then SIGKILL).
+    KillScript {
+        run: ScriptRunId,
+    },
+    /// Write one line (with its newline) to a notify FIFO.
+    WriteFifo {
+        path: String,
+        line: String,
+    },
+}
+
+/// A world executes actions. The engine side never sees anything but this.
+pub trait World {
+    /// Carries out one action at instant `now`.
+    fn perform(&mut self, now: Instant, action: Action);
+}
+
+/// Every timer of the engine; the value stored in its wheel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// Adver_Timer of instance `.0`.
+    Advert(usize),
+    /// Master_Down_Timer of instance `.0`.
+    MasterDown(usize),
+    /// The next round of a GARP / NA burst (`rounds` still to send, this one included).
+    GarpRound { inst: usize, rounds: u32 },
+    /// The start of a later burst.
+    GarpBurst { inst: usize, kind: Burst },
+    /// The next run of `vrrp_script` `.0`.
+    Script(usize),
+    /// The end of `vrrp_startup_delay`.
+    Startup,
+}
+
+/// Which later GARP burst a timer starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Burst {
+    /// `garp_master_delay` after becoming master.
+    Second,
+    /// `garp_master_refresh`.
+    Refresh,
+    /// `garp_lower_prio_delay` after a lower-priority advert.
+    LowerPrio,
+}
