@@ -144,6 +144,13 @@ impl Engine {
                     self.retrack(now);
                 }
             }
+            Event::Reload(config) => self.reload(now, &config),
+            Event::AddressDeleted { ifname, addr } => {
+                for i in 0..self.instances.len() {
+                    let (inst, mut ctx) = self.split(now, i);
+                    inst.address_deleted(&mut ctx, &ifname, addr);
+                }
+            }
         }
         self.settle(now);
     }
@@ -447,7 +454,8 @@ impl Engine {
                 Timer::Advert(i)
                 | Timer::MasterDown(i)
                 | Timer::GarpRound { inst: i, .. }
-                | Timer::GarpBurst { inst: i, .. } => {
+                | Timer::GarpBurst { inst: i, .. }
+                | Timer::RestoreVips(i) => {
                     let (inst, mut ctx) = self.split(now, i);
                     inst.on_timer(&mut ctx, t);
                 }

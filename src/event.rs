@@ -26,7 +26,7 @@
 //!
 //! CONTRACT: variants and fields may be added; existing ones keep their meaning.
 
-use crate::config::model::{Route, Rule, ScriptCommand, VirtualAddress};
+use crate::config::model::{Config, Route, Rule, ScriptCommand, VirtualAddress};
 use crate::sched::Instant;
 use crate::vrrp::State;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -100,6 +100,13 @@ pub enum Event {
     TrackFileValue { name: String, value: Option<i64> },
     /// The number of processes matching a `vrrp_track_process` changed.
     TrackProcessCount { name: String, count: u32 },
+    /// SIGHUP (or a simulated reload): apply this configuration in place, keepalived's
+    /// way (instances matched by VRID / family / interface, Masters stay Master). The
+    /// world has already judged the file (a file start-up would refuse never gets here).
+    Reload(Box<Config>),
+    /// An address was deleted from an interface by someone else (netlink RTM_DELADDR, or a
+    /// simulated `ip addr del`). A Master whose VIP it was puts it back.
+    AddressDeleted { ifname: String, addr: IpAddr },
 }
 
 /// An advert to put on the wire.
@@ -183,6 +190,21 @@ pub enum Action {
         path: String,
         line: String,
     },
+    /// Accept_Mode False (RFC 5798 §6.4.3, keepalived's `no_accept` / `vrrp_strict`): from
+    /// now on drop IP traffic addressed to `addr` (a VIP of a non-owner Master) arriving on
+    /// `ifname`; ARP / neighbour discovery for it is still answered. keepalived installs
+    /// nftables drop rules; `sys` does the same, `sim` drops it in its kernel.
+    BlockAddress {
+        instance: String,
+        ifname: String,
+        addr: IpAddr,
+    },
+    /// Undo [`Action::BlockAddress`] (the VIP is released, or Accept_Mode changed).
+    UnblockAddress {
+        instance: String,
+        ifname: String,
+        addr: IpAddr,
+    },
 }
 
 /// A world executes actions. The engine side never sees anything but this.
@@ -206,6 +228,9 @@ pub enum Timer {
     Script(usize),
     /// The end of `vrrp_startup_delay`.
     Startup,
+    /// Put back the VIPs of instance `.0` that were deleted behind its back (fires after
+    /// the other events of the instant that reported the deletion).
+    RestoreVips(usize),
 }
 
 /// Which later GARP burst a timer starts.

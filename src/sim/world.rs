@@ -391,12 +391,6 @@ impl Sim {
             };
             self.perform(i, a);
         }
-        // Accept_Mode: keepalived keeps firewall drop rules for the VIPs of a non-owner
-        // Master without `accept` (vrrp-rfc.md §3.4 M1); the kernel holds them from now.
-        let h = &mut self.hosts[i];
-        if let Some(engine) = h.engine.as_ref() {
-            h.kernel.drop_in = engine.no_accept_addresses();
-        }
     }
 
     /// Host `i` sent a frame with source `mac` from its interface `ifname`: the switch of
@@ -478,6 +472,18 @@ impl Sim {
                         mac,
                     },
                 )
+            }
+            Action::BlockAddress { ifname, addr, .. } => {
+                let drop = &mut self.hosts[i].kernel.drop_in;
+                if !drop.contains(&(ifname.clone(), addr)) {
+                    drop.push((ifname, addr));
+                }
+            }
+            Action::UnblockAddress { ifname, addr, .. } => {
+                self.hosts[i]
+                    .kernel
+                    .drop_in
+                    .retain(|(f, a)| !(f == &ifname && a == &addr));
             }
             Action::AddAddress { ifname, addr } => {
                 let dev = addr.dev.clone().unwrap_or(ifname);

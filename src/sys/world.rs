@@ -518,6 +518,10 @@ impl SysWorld {
             },
             Action::KillScript { run } => self.procs.kill_run(now, *run),
             Action::WriteFifo { path, line } => write_fifo(path, line),
+            Action::BlockAddress { .. } | Action::UnblockAddress { .. } => {
+                // Accept_Mode on Linux: nftables drop rules are not implemented yet.
+                log::debug!("{action:?}: not enforced on Linux yet");
+            }
         }
     }
 }

@@ -81,6 +81,8 @@ pub struct Instance {
     down: Option<TimerHandle>,
     garp_round: Option<TimerHandle>,
     garp_later: Vec<TimerHandle>,
+    /// VIPs deleted behind our back, to be put back (`Timer::RestoreVips`).
+    restore: Option<TimerHandle>,
     /// preempt_delay: when the first lower-priority advert was accepted.
     preempt_since: Option<Instant>,
     last_log: BTreeMap<&'static str, Instant>,
@@ -129,6 +131,7 @@ impl Instance {
             down: None,
             garp_round: None,
             garp_later: Vec::new(),
+            restore: None,
             preempt_since: None,
             last_log: BTreeMap::new(),
         }
@@ -299,6 +302,7 @@ impl Instance {
     fn cancel_all(&mut self, ctx: &mut Ctx) {
         Self::cancel(ctx.wheel, &mut self.adver);
         Self::cancel(ctx.wheel, &mut self.down);
+        Self::cancel(ctx.wheel, &mut self.restore);
         self.cancel_garps(ctx);
     }
 
@@ -354,13 +358,54 @@ impl Instance {
         }
     }
 
+    /// Accept_Mode False (RFC 5798 §6.4.3): a non-owner Master without `accept` (keepalived's
+    /// `no_accept`, the default under `vrrp_strict` / `strict_mode`) must not accept packets
+    /// addressed to its VIPs.
+    pub fn blocks_traffic(&self) -> bool {
+        !self.cfg.accept && !self.is_owner()
+    }
+
+    /// Adds one VIP (and blocks traffic to it under Accept_Mode False).
+    pub(super) fn add_address(&self, ctx: &mut Ctx, ifname: String, v: &VirtualAddress) {
+        let addr = v.addr;
+        ctx.actions.push_back(Action::AddAddress {
+            ifname: ifname.clone(),
+            addr: v.clone(),
+        });
+        if self.blocks_traffic() {
+            ctx.actions.push_back(Action::BlockAddress {
+                instance: self.cfg.name.clone(),
+                ifname,
+                addr,
+            });
+        }
+    }
+
+    /// Removes one VIP, unblocking it first if `blocked`.
+    pub(super) fn del_address(
+        &self,
+        ctx: &mut Ctx,
+        ifname: String,
+        v: &VirtualAddress,
+        blocked: bool,
+    ) {
+        if blocked {
+            ctx.actions.push_back(Action::UnblockAddress {
+                instance: self.cfg.name.clone(),
+                ifname: ifname.clone(),
+                addr: v.addr,
+            });
+        }
+        ctx.actions.push_back(Action::DelAddress {
+            ifname,
+            addr: v.clone(),
+        });
+    }
+
     fn add_addresses(&mut self, ctx: &mut Ctx) {
         let ifname = self.vip_ifname();
         for v in self.cfg.vips.iter().chain(self.cfg.excluded_vips.iter()) {
-            ctx.actions.push_back(Action::AddAddress {
-                ifname: v.dev.clone().unwrap_or_else(|| ifname.clone()),
-                addr: v.clone(),
-            });
+            self.add_address(ctx, v.dev.clone().unwrap_or_else(|| ifname.clone()), v);
         }
         for r in &self.cfg.virtual_routes {
             ctx.actions.push_back(Action::AddRoute(r.clone()));
@@ -384,11 +429,14 @@ impl Instance {
             .iter()
             .chain(self.cfg.excluded_vips.iter())
             .collect();
+        let blocked = self.blocks_traffic();
         for v in all.into_iter().rev() {
-            ctx.actions.push_back(Action::DelAddress {
-                ifname: v.dev.clone().unwrap_or_else(|| ifname.clone()),
-                addr: v.clone(),
-            });
+            self.del_address(
+                ctx,
+                v.dev.clone().unwrap_or_else(|| ifname.clone()),
+                v,
+                blocked,
+            );
         }
     }
 
@@ -635,8 +683,45 @@ impl Instance {
                     }
                 }
             }
+            Timer::RestoreVips(_) => {
+                self.restore = None;
+                if self.state == State::Master && self.iface.up {
+                    self.add_addresses(ctx);
+                    self.start_burst(ctx, 1);
+                }
+            }
             Timer::Script(_) | Timer::Startup => {}
         }
+    }
+
+    /// `addr` was deleted from `ifname` by someone else. If it is one of the VIPs this
+    /// Master holds, it is put back at the end of the instant (keepalived notices the same
+    /// deletion over netlink and recovers). Returns whether it was ours.
+    pub fn address_deleted(&mut self, ctx: &mut Ctx, ifname: &str, addr: IpAddr) -> bool {
+        if self.state != State::Master {
+            return false;
+        }
+        let vif = self.vip_ifname();
+        let ours = self
+            .cfg
+            .vips
+            .iter()
+            .chain(self.cfg.excluded_vips.iter())
+            .any(|v| v.addr == addr && v.dev.as_deref().unwrap_or(&vif) == ifname);
+        if !ours {
+            return false;
+        }
+        log::warn!(
+            "{}({}) virtual address {addr} was removed from {ifname} while MASTER - restoring it",
+            ctx.prefix,
+            self.cfg.name
+        );
+        self.stats.vips_restored += 1;
+        if self.restore.is_none() {
+            let t = Timer::RestoreVips(self.index);
+            self.restore = Some(ctx.wheel.insert(ctx.now, t));
+        }
+        true
     }
 }
 

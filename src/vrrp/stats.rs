@@ -49,6 +49,8 @@ pub struct Stats {
     pub v3_checksum_pseudo_header: u64,
     /// VRRPv3/IPv4 adverts accepted with the message-only (RFC 9568) checksum form.
     pub v3_checksum_message_only: u64,
+    /// VIPs deleted by someone else while Master, and put back.
+    pub vips_restored: u64,
 }
 
 impl Stats {

@@ -89,13 +89,11 @@ impl Instance {
         {
             ctx.actions.push_back(Action::DelRoute(r.clone()));
         }
+        let blocked = old.blocks_traffic();
         for v in old.all_addrs() {
             let k = old.addr_key(v);
             if !self.all_addrs().any(|n| self.addr_key(n) == k) {
-                ctx.actions.push_back(Action::DelAddress {
-                    ifname: k.2,
-                    addr: v.clone(),
-                });
+                old.del_address(ctx, k.2, v, blocked);
             }
         }
     }
@@ -103,13 +101,27 @@ impl Instance {
     /// Reload, second phase: a Master adds what is new. Returns whether a VIP was added.
     fn diff_addresses(&mut self, ctx: &mut Ctx, old: &Instance) -> bool {
         let mut added = false;
+        let (was, now) = (old.blocks_traffic(), self.blocks_traffic());
         for v in self.all_addrs() {
             let k = self.addr_key(v);
             if !old.all_addrs().any(|o| old.addr_key(o) == k) {
                 added = true;
-                ctx.actions.push_back(Action::AddAddress {
-                    ifname: k.2,
-                    addr: v.clone(),
+                self.add_address(ctx, k.2, v);
+            } else if was != now {
+                // Accept_Mode changed for a VIP that stays: follow it.
+                let (instance, ifname, addr) = (self.cfg.name.clone(), k.2, v.addr);
+                ctx.actions.push_back(if now {
+                    Action::BlockAddress {
+                        instance,
+                        ifname,
+                        addr,
+                    }
+                } else {
+                    Action::UnblockAddress {
+                        instance,
+                        ifname,
+                        addr,
+                    }
                 });
             }
         }
