@@ -1,5 +1,6 @@
 //! VRRP codec micro-benchmarks: plain `main`, `std::time::Instant`, ns/op printed.
 //! `cargo bench --bench codec`.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 use keepalived_rs::vrrp::packet::{
     check, decode, encode, Advert, ReceivePolicy, V2Auth, V3Ipv4Checksum, Version,

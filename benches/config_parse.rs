@@ -4,6 +4,7 @@
 //!
 //! `cargo bench --bench config_parse [-- --write FILE]` (with `--write`, the generated
 //! configuration is also saved to FILE).
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 use keepalived_rs::config::{self, LoadOptions};
 use std::fmt::Write as _;

@@ -1,6 +1,7 @@
 //! 24 simulated hours of a three-router cluster (priorities 100/150/200, 1 s adverts, one
 //! LAN) with a failover every hour: prints the wall time and the number of trace lines.
 //! Target: well under 1 s in release (`cargo bench --bench sim_24h`).
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 use keepalived_rs::sim;
 use std::path::Path;

@@ -1,6 +1,7 @@
 //! Timer wheel micro-benchmarks: plain `main`, `std::time::Instant`, ns/op printed.
 //! `cargo bench --bench wheel`. A BTreeMap index (the design's reference model) runs the
 //! same workloads for comparison.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 use keepalived_rs::sched::{Instant, TimerWheel};
 use std::collections::BTreeMap;

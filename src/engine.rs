@@ -155,6 +155,30 @@ impl Engine {
         self.settle(now);
     }
 
+    /// One instant of a world's loop, by the same-instant rule (`crate::event`): the
+    /// events the world observed at `now`, in the order it observed them, then the timers
+    /// due at `now`.
+    pub fn step(&mut self, now: Instant, events: impl IntoIterator<Item = Event>) {
+        for e in events {
+            self.handle(now, e);
+        }
+        self.fire_due(now);
+    }
+
+    /// Fires the timers due at `now` (the second half of [`Engine::step`]).
+    pub fn fire_due(&mut self, now: Instant) {
+        if self.next_deadline().is_some_and(|d| d <= now) {
+            self.handle(now, Event::Timers);
+        }
+    }
+
+    /// Performs every pending action, in order, with `world`.
+    pub fn drive(&mut self, now: Instant, world: &mut impl World) {
+        while let Some(a) = self.actions.pop_front() {
+            world.perform(now, a);
+        }
+    }
+
     /// The next action to perform, in the order the engine produced them.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()
@@ -207,40 +231,6 @@ impl Engine {
     pub fn instance_timers(&self, name: &str) -> Option<(Option<Instant>, Option<Instant>)> {
         let i = self.instances.iter().find(|i| i.name() == name)?;
         Some((i.down_deadline(&self.wheel), i.advert_deadline(&self.wheel)))
-    }
-
-    /// Accept_Mode for the world: the (interface, address) pairs held by a Master that must
-    /// not accept packets addressed to them (a non-owner without `accept`, e.g. under
-    /// `vrrp_strict`); ARP / ND for them are still answered. keepalived installs firewall
-    /// drop rules for these; the simulator drops ICMP echo to them. Recompute after each
-    /// batch of actions.
-    pub fn no_accept_addresses(&self) -> Vec<(String, IpAddr)> {
-        let mut out = Vec::new();
-        for inst in &self.instances {
-            if inst.state != State::Master || inst.cfg.accept || inst.is_owner() {
-                continue;
-            }
-            let ifname = inst.vip_ifname();
-            for v in inst.cfg.vips.iter().chain(inst.cfg.excluded_vips.iter()) {
-                out.push((v.dev.clone().unwrap_or_else(|| ifname.clone()), v.addr));
-            }
-        }
-        out
-    }
-
-    /// An already-decoded advert received on `ifname` from `src` with `ttl` (the receive
-    /// path after the codec; worlds that decode themselves and tests use it directly).
-    pub fn receive_advert(
-        &mut self,
-        now: Instant,
-        ifname: &str,
-        src: IpAddr,
-        ttl: u8,
-        advert: Advert,
-        form: Option<V3Ipv4Checksum>,
-    ) {
-        self.advert(now, ifname, src, ttl, &advert, form);
-        self.settle(now);
     }
 
     // ----- internals --------------------------------------------------------------------

@@ -6,14 +6,19 @@
 //! deterministic simulated network of many routers in one process).
 
 pub mod check;
+#[allow(clippy::disallowed_methods, clippy::disallowed_types)] // reaches the OS by design
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod event;
+#[allow(clippy::disallowed_methods, clippy::disallowed_types)] // reaches the OS by design
 pub mod genhash;
 pub mod ipvs;
+#[allow(clippy::disallowed_methods, clippy::disallowed_types)] // reaches the OS by design
 pub mod logging;
 pub mod sched;
+#[allow(clippy::disallowed_methods, clippy::disallowed_types)] // reaches the OS by design
 pub mod sim;
+#[allow(clippy::disallowed_methods, clippy::disallowed_types)] // reaches the OS by design
 pub mod sys;
 pub mod vrrp;

@@ -1,5 +1,6 @@
 //! Process entry: parse the command line once and run the mode it picks: help, version,
 //! `--signum`, `-t` config test, `--simulate`, `-T` genhash, or the daemon.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // the process entry reaches the OS
 
 use keepalived_rs::cli::{self, Mode, Options, SigFunc};
 use keepalived_rs::config::{self, LoadOptions};

@@ -1,6 +1,7 @@
 //! The `keepalived-rs` binary's command line, run as a user would: exit statuses, what
 //! goes to stdout / stderr, `--signum`, `-t` with and without a log file, genhash against a
 //! loopback server, and `make install` / `uninstall` into a DESTDIR.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

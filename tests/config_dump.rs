@@ -1,5 +1,6 @@
 //! `--dump-conf` is stable: for every shipped sample, dump -> load_str(dump) -> dump gives
 //! identical text, and the dump itself loads without new diagnostics.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 use keepalived_rs::config::{self, dump::dump, LoadOptions};
 use std::path::{Path, PathBuf};

@@ -4,6 +4,7 @@
 //!
 //! A first line `# opts: ...` in a .conf sets load options: `-e`, `-i ID`,
 //! `interfaces=a,b` (check interfaces and scripts against that host).
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 use keepalived_rs::config::{self, LoadOptions};
 use std::path::{Path, PathBuf};

@@ -1,5 +1,6 @@
 //! The keepalived.conf language layer: comments, quotes, braces, includes, conditionals,
 //! defines, ~SEQ/~LST, located diagnostics, and robustness against bad input.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 use keepalived_rs::config::tree::{parse_file, parse_str, Node, Parsed};
 use keepalived_rs::config::LoadOptions;

@@ -3,6 +3,7 @@
 //! verdict matches keepalived's own on each of them. Also: keepalived rejects the whole
 //! invalid corpus of tests/invalid as we do (bar listed deliberate strictness), and
 //! seeded random mutations of the samples never panic and always dump stably.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 use keepalived_rs::config::{self, LoadOptions};
 use std::path::{Path, PathBuf};

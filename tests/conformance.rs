@@ -2,6 +2,7 @@
 //! and fails listing each failing scenario with its expected-vs-actual output.
 //! `CONFORMANCE_FILTER=04` runs only the files whose name contains `04`; `SIM_PRINT=1`
 //! prints each trace.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 use keepalived_rs::sim::{self, scenario};
 use std::path::{Path, PathBuf};

@@ -1,5 +1,6 @@
 //! One engine driven event by event: exact actions and deadlines of each transition,
 //! tracking (interface, script, file, process), FAULT, sync groups, notify, unicast, VMAC.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 #[path = "engine_util.rs"]
 mod util;
@@ -550,13 +551,9 @@ fn sync_group_demotion_takes_members_to_backup() {
     run(&mut e, "4");
     drain(&mut e);
     let a = advert(250, 100);
-    e.receive_advert(
+    e.handle(
         at("4.5"),
-        "eth0",
-        "192.0.2.9".parse().unwrap(),
-        255,
-        a,
-        None,
+        util::advert_packet("eth0", "192.0.2.9".parse().unwrap(), 255, &a),
     );
     assert!(e.instance_states().iter().all(|s| s.1 == State::Backup));
 }
@@ -585,13 +582,9 @@ fn unicast_peers_get_one_advert_each_and_skip_ttl() {
     assert_eq!(dsts, vec!["192.0.2.2", "192.0.2.3"]);
     assert_eq!(e.instance_stats("VI_1").unwrap().adverts_sent, 2);
     // A peer's advert with TTL 64 is processed (owner, equal priority, higher address).
-    e.receive_advert(
+    e.handle(
         at("0.5"),
-        "eth0",
-        "192.0.2.3".parse().unwrap(),
-        64,
-        advert(255, 100),
-        None,
+        util::advert_packet("eth0", "192.0.2.3".parse().unwrap(), 64, &advert(255, 100)),
     );
     assert_eq!(e.instance_states()[0].1, State::Backup);
 }
@@ -664,13 +657,9 @@ fn preempt_delay_counts_from_first_lower_advert() {
         if e.next_deadline().is_some_and(|d| d <= t) {
             break;
         }
-        e.receive_advert(
+        e.handle(
             t,
-            "eth0",
-            "192.0.2.9".parse().unwrap(),
-            255,
-            advert(100, 100),
-            None,
+            util::advert_packet("eth0", "192.0.2.9".parse().unwrap(), 255, &advert(100, 100)),
         );
     }
     assert_eq!(e.next_deadline(), Some(at("28.21875")));
@@ -756,7 +745,7 @@ fn global_mcast_group_is_the_default_destination() {
 }
 
 #[test]
-fn no_accept_addresses_only_for_non_owner_masters_without_accept() {
+fn accept_mode_blocks_vips_of_non_owner_masters_without_accept() {
     let mut a = inst("VI_1", 100);
     a.accept = false;
     let mut b = inst("VI_2", 255);
@@ -765,15 +754,51 @@ fn no_accept_addresses_only_for_non_owner_masters_without_accept() {
     b.vips = vec![vip("192.0.2.200")];
     let mut e = engine(config(vec![a, b]));
     e.handle(at("0"), Event::Startup);
-    assert!(
-        e.no_accept_addresses().is_empty(),
-        "VI_1 Backup, VI_2 owner"
-    );
-    run(&mut e, "3.609375");
+    let blocks = |acts: &[Action]| -> Vec<(String, String, bool)> {
+        acts.iter()
+            .filter_map(|a| match a {
+                Action::BlockAddress { instance, addr, .. } => {
+                    Some((instance.clone(), addr.to_string(), true))
+                }
+                Action::UnblockAddress { instance, addr, .. } => {
+                    Some((instance.clone(), addr.to_string(), false))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    // VI_1 is Backup; VI_2 is the owner (always accepts): nothing blocked.
+    assert!(blocks(&drain(&mut e)).is_empty());
+    let acts: Vec<Action> = run(&mut e, "3.609375").into_iter().map(|x| x.1).collect();
     assert_eq!(
-        e.no_accept_addresses(),
-        vec![("eth0".to_string(), "192.0.2.100".parse().unwrap())]
+        blocks(&acts),
+        vec![("VI_1".to_string(), "192.0.2.100".to_string(), true)]
     );
+    // The address is added before it is blocked.
+    let add = acts
+        .iter()
+        .position(|a| matches!(a, Action::AddAddress { .. }));
+    let block = acts
+        .iter()
+        .position(|a| matches!(a, Action::BlockAddress { .. }));
+    assert!(add < block, "{acts:?}");
+    // Demoted by a higher priority: unblocked, then released.
+    e.handle(
+        at("4"),
+        util::advert_packet("eth0", "192.0.2.9".parse().unwrap(), 255, &advert(200, 100)),
+    );
+    let acts = drain(&mut e);
+    assert_eq!(
+        blocks(&acts),
+        vec![("VI_1".to_string(), "192.0.2.100".to_string(), false)]
+    );
+    let unblock = acts
+        .iter()
+        .position(|a| matches!(a, Action::UnblockAddress { .. }));
+    let del = acts
+        .iter()
+        .position(|a| matches!(a, Action::DelAddress { .. }));
+    assert!(unblock < del, "{acts:?}");
 }
 
 #[test]

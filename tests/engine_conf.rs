@@ -1,5 +1,9 @@
 //! The engine driven from keepalived.conf text (parsed by `config::load_str`): the
 //! keywords users write end up as the behaviour keepalived has.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
+
+#[path = "engine_util.rs"]
+mod engine_util;
 
 use keepalived_rs::config::{self, LoadOptions};
 use keepalived_rs::engine::Engine;
@@ -243,13 +247,9 @@ vrrp_instance VI_2 {
         auth: keepalived_rs::vrrp::packet::V2Auth::None,
     };
     for s in 1..=10 {
-        e.receive_advert(
+        e.handle(
             secs(s as f64),
-            "eth0",
-            "192.0.2.2".parse().unwrap(),
-            64,
-            advert.clone(),
-            None,
+            engine_util::advert_packet("eth0", "192.0.2.2".parse().unwrap(), 64, &advert),
         );
     }
     assert_eq!(e.instance_states()[0].1, State::Backup);

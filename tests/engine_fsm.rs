@@ -1,5 +1,6 @@
 //! One test per RFC transition (reference §3): I1-I2, B2-B6, M2-M6, driving a single engine
 //! with decoded adverts and asserting the exact timer deadlines.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 #[path = "engine_util.rs"]
 mod util;
@@ -41,7 +42,10 @@ fn fire(e: &mut Engine, t: &str) -> Vec<Action> {
 }
 
 fn rx(e: &mut Engine, t: &str, from: &str, a: Advert) -> Vec<Action> {
-    e.receive_advert(at(t), "eth0", from.parse().unwrap(), 255, a, None);
+    e.handle(
+        at(t),
+        util::advert_packet("eth0", from.parse().unwrap(), 255, &a),
+    );
     drain(e)
 }
 

@@ -1,5 +1,6 @@
 //! The log lines users grep for (keepalived's wording) and the rate limit of discard logs
 //! (at most one line per instance per kind per second of engine time).
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 #[path = "engine_util.rs"]
 mod util;
@@ -56,10 +57,16 @@ fn keepalived_wording_and_rate_limit() {
     // 20 lower-priority adverts within one second of engine time, then one more later.
     for i in 0..20 {
         let t = at(&format!("4.{:02}", i));
-        e.receive_advert(t, "eth0", src, 255, advert(50, 100), None);
+        e.handle(t, util::advert_packet("eth0", src, 255, &advert(50, 100)));
     }
-    e.receive_advert(at("5.5"), "eth0", src, 255, advert(50, 100), None);
-    e.receive_advert(at("6"), "eth0", src, 255, advert(200, 100), None);
+    e.handle(
+        at("5.5"),
+        util::advert_packet("eth0", src, 255, &advert(50, 100)),
+    );
+    e.handle(
+        at("6"),
+        util::advert_packet("eth0", src, 255, &advert(200, 100)),
+    );
     let all = lines_with("h1: ");
     let want = [
         "h1: (VI_1) Entering BACKUP STATE (init)",

@@ -1,5 +1,6 @@
 //! Reload with keepalived's semantics: matched by (VRID, family, interface, unicast), Master
 //! stays Master, addresses are diffed, removed instances release, new ones start.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 #[path = "engine_util.rs"]
 mod util;
@@ -54,7 +55,7 @@ fn unchanged_master_stays_master_silently() {
     let cfg = config(vec![inst("VI_1", 100)]);
     let mut e = engine(&cfg);
     run(&mut e, "5");
-    e.reload(at("5.2"), &cfg);
+    e.handle(at("5.2"), Event::Reload(Box::new(cfg.clone())));
     let acts = drain(&mut e);
     assert!(acts.is_empty(), "{acts:?}");
     assert_eq!(e.instance_states()[0].1, State::Master);
@@ -77,7 +78,7 @@ fn master_diffs_addresses_and_announces_new_ones() {
     run(&mut e, "5");
     let mut c = inst("VI_renamed", 120);
     c.vips = vec![vip("192.0.2.101")];
-    e.reload(at("5.2"), &config(vec![c]));
+    e.handle(at("5.2"), Event::Reload(Box::new(config(vec![c]))));
     let acts = drain(&mut e);
     assert_eq!(
         addr_actions(&acts),
@@ -106,7 +107,7 @@ fn vip_moving_between_masters_is_deleted_before_added() {
     // Move .101 from A to B; B comes first in the new file.
     a.vips = vec![vip("192.0.2.100")];
     b.vips = vec![vip("192.0.2.200"), vip("192.0.2.101")];
-    e.reload(at("1.5"), &config(vec![b, a]));
+    e.handle(at("1.5"), Event::Reload(Box::new(config(vec![b, a]))));
     let acts = drain(&mut e);
     assert_eq!(
         addr_actions(&acts),
@@ -121,7 +122,7 @@ fn removed_master_sends_priority_zero_and_releases() {
     run(&mut e, "5");
     let mut cfg2 = config(vec![]);
     cfg2.global.vrrp_notify_fifo = Some("/f".into());
-    e.reload(at("5.2"), &cfg2);
+    e.handle(at("5.2"), Event::Reload(Box::new(cfg2.clone())));
     let acts = drain(&mut e);
     assert_eq!(addr_actions(&acts), vec!["del eth0 192.0.2.100"]);
     assert!(acts.contains(&Action::WriteFifo {
@@ -141,17 +142,16 @@ fn removed_master_sends_priority_zero_and_releases() {
 fn backup_keeps_down_timer_and_new_instance_starts() {
     let cfg = config(vec![inst("VI_1", 100)]);
     let mut e = engine(&cfg);
-    e.receive_advert(
+    e.handle(
         at("1"),
-        "eth0",
-        "192.0.2.2".parse().unwrap(),
-        255,
-        advert(200, 100),
-        None,
+        util::advert_packet("eth0", "192.0.2.2".parse().unwrap(), 255, &advert(200, 100)),
     );
     let mut other = inst("VI_2", 100);
     other.vrid = 60;
-    e.reload(at("2"), &config(vec![inst("VI_1", 100), other]));
+    e.handle(
+        at("2"),
+        Event::Reload(Box::new(config(vec![inst("VI_1", 100), other]))),
+    );
     let states = e.instance_states();
     assert_eq!(states[0].1, State::Backup);
     assert_eq!(states[1].1, State::Backup);
@@ -213,7 +213,7 @@ fn track_script_state_carries_over() {
         },
     );
     assert_eq!(e.instance_states()[0].1, State::Fault);
-    e.reload(at("1"), &cfg);
+    e.handle(at("1"), Event::Reload(Box::new(cfg.clone())));
     assert_eq!(
         e.instance_states()[0].1,
         State::Fault,

@@ -2,6 +2,7 @@
 //! Each `SendAdvert` payload of one engine is fed, unchanged, as the `Packet` of every other
 //! running engine at the same instant. At one instant, every due timer of every host fires
 //! before the packets they produced are delivered (so "lockstep" starts really tie).
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 #![allow(dead_code)]
 
 use keepalived_rs::config::model::{Config, Family, VirtualAddress, VrrpInstance, VrrpVersion};
@@ -389,4 +390,23 @@ pub fn advert(priority: u8, interval_cs: u16) -> Advert {
         addresses: vec!["192.0.2.100".parse().unwrap()],
         auth: V2Auth::None,
     }
+}
+
+/// `advert` as the `Packet` event a world would feed for it: received on `ifname` from
+/// `src` with TTL / Hop Limit `ttl`, sent to the VRRP group of its family (v3/IPv4 with
+/// the pseudo-header checksum, keepalived's default).
+pub fn advert_packet(ifname: &str, src: IpAddr, ttl: u8, advert: &Advert) -> Event {
+    let dst: IpAddr = if src.is_ipv4() {
+        Ipv4Addr::new(224, 0, 0, 18).into()
+    } else {
+        "ff02::12".parse::<Ipv6Addr>().unwrap().into()
+    };
+    let payload = packet::encode(advert, src, dst, V3Ipv4Checksum::PseudoHeader);
+    Event::Packet(ReceivedPacket {
+        ifname: ifname.into(),
+        src,
+        dst,
+        ttl,
+        payload,
+    })
 }

@@ -7,6 +7,7 @@
 //!
 //! Needs root; the peers are installed with apt-get when missing. Without root the tests
 //! print a notice and pass, unless CI is set.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 mod sys_util;
 

@@ -1,6 +1,7 @@
 //! The man pages against the program: every command-line option is documented in
 //! keepalived-rs(8) and listed by `--help`, and both pages pass `groff -man -ww -z`
 //! without a warning (skipped with a notice when groff is missing, except under CI).
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -7,6 +7,7 @@
 //! GARP on the wire, nothing left after SIGTERM (VIP, VMAC, route, rule), leftovers of a
 //! SIGKILLed run removed by the next start, a hung track script not delaying adverts, and
 //! one thread with no blocking call on the loop (strace).
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 mod sys_util;
 
@@ -554,8 +555,11 @@ fn daemon_life_fork_pidfile_namespace_reload_and_dumps() {
         "no JSON dump"
     );
 
-    // SIGHUP with a broken file: logged, the daemon keeps running as master.
-    std::fs::write(&conf_path, "vrrp_instance VI_1 {\n    priority banana\n").unwrap();
+    // SIGHUP with a file that cannot be read (start-up would refuse it): logged, the
+    // daemon keeps running as master.
+    let saved = std::fs::read(&conf_path).unwrap();
+    std::fs::remove_file(&conf_path).unwrap();
+    std::fs::create_dir(&conf_path).unwrap();
     unsafe { libc::kill(pid, libc::SIGHUP) };
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(
@@ -564,6 +568,8 @@ fn daemon_life_fork_pidfile_namespace_reload_and_dumps() {
         "daemon died on a broken reload"
     );
     assert!(lab.has_addr("r1", VIP));
+    std::fs::remove_dir(&conf_path).unwrap();
+    std::fs::write(&conf_path, saved).unwrap();
 
     // SIGTERM: releases and removes its pid file.
     unsafe { libc::kill(pid, libc::SIGTERM) };
@@ -955,8 +961,8 @@ fn sighup_reload_applies_changes_without_restart() {
     );
     assert!(r1.log_text().contains("new configuration applied"));
 
-    // 2. A broken file: logged, the running configuration kept.
-    std::fs::write(&conf_path, "vrrp_instance VI_1 {\n    priority banana\n").unwrap();
+    // 2. A file start-up would refuse (gone): logged, the running configuration kept.
+    std::fs::remove_file(&conf_path).unwrap();
     r1.signal(libc::SIGHUP);
     assert!(
         wait_for(Duration::from_secs(2), || r1

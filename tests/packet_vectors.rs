@@ -1,6 +1,7 @@
 //! The VRRP codec against the golden vectors of vrrp-rfc.md §1.4, round trips, one test per
 //! discard rule (every `DecodeError` variant, every `check` outcome) and a fuzz-style run of
 //! random and mutated buffers through `decode`.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 use keepalived_rs::vrrp::packet::{
     check, decode, encode, internet_checksum, peek_vrid, try_encode, Advert, DecodeError,

@@ -16,6 +16,7 @@
 //! `SIM_SEEDS=N` runs seeds 0..N (default 2000); `SIM_SEED=S` runs that seed only. A
 //! failure prints the seed, the plan, and writes the plan as a scenario file to replay
 //! with `keepalived-rs --simulate`.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 use keepalived_rs::config::model::Config;
 use keepalived_rs::config::{load_str, LoadOptions};

@@ -2,6 +2,7 @@
 //! conformance file, and a lossy, jittery three-router scenario) and in two separate
 //! processes (`keepalived-rs --simulate FILE --seed N`). A different seed must change the
 //! lossy run (the faults really come from the seed).
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 use keepalived_rs::sim;
 use std::path::{Path, PathBuf};

@@ -2,6 +2,7 @@
 //! namespaces: the rtnetlink codec against the real kernel (addresses, routes, rules,
 //! macvlan VMACs, dumps, monitor), VRRP raw sockets between two namespaces (IPv4 and IPv6,
 //! TTL 255 delivered, no loopback of our own adverts), GARP and NA on the wire.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 mod sys_util;
 

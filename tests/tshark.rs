@@ -3,6 +3,7 @@
 //! dissect every one as VRRP with a good checksum.
 //!
 //! Without tshark the test prints a notice and passes, unless `CI` is set.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 use keepalived_rs::vrrp::packet::{
     encode, internet_checksum, Advert, V2Auth, V3Ipv4Checksum, Version,

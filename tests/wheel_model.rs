@@ -3,6 +3,7 @@
 //! sequences: identical firing order, values, next deadlines, lengths and handle answers.
 //!
 //! A failing run prints its seed; `WHEEL_SEED=<n> cargo test --test wheel_model` replays it.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 use keepalived_rs::sched::{Instant, TimerHandle, TimerWheel};
 use std::collections::BTreeMap;

@@ -166,6 +166,7 @@ impl Pre<'_> {
     }
 
     /// Reads an included file (one match of an include pattern).
+    #[allow(clippy::disallowed_methods)] // config's file reader
     pub(super) fn include_file(&mut self, path: &Path, span: &Span, unreadable: Severity) {
         let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         if self.open.contains(&canonical) {

@@ -112,6 +112,7 @@ pub(super) struct Pre<'o> {
 
 /// The default config id: the host name up to its first '.', read from
 /// `/proc/sys/kernel/hostname` (the same as uname's node name, without a libc call).
+#[allow(clippy::disallowed_methods)] // config's file reader
 fn default_config_id() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     let host = host.trim();
@@ -649,6 +650,7 @@ fn canonical_of(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
+#[allow(clippy::disallowed_methods)] // config's file reader
 pub(crate) fn run_file(path: &Path, opts: &LoadOptions) -> Parsed {
     let mut pre = Pre::new(opts);
     let file = Arc::new(path.to_path_buf());

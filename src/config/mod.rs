@@ -84,6 +84,14 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// Whether the daemon runs this configuration: the one rule start-up and reload
+    /// (SIGHUP, simulated or real) share. Like keepalived, a file with errors or warnings
+    /// runs with the bad parts skipped or defaulted; only a file that cannot be read at
+    /// all is refused (at reload the running configuration then stays).
+    pub fn can_run(&self) -> bool {
+        !self.main_missing
+    }
+
     pub fn has_errors(&self) -> bool {
         self.diagnostics
             .iter()

@@ -28,7 +28,7 @@ fn key(c: &VrrpInstance) -> Key {
 
 impl Engine {
     /// Applies a new configuration to the running engine.
-    pub fn reload(&mut self, now: Instant, config: &Config) {
+    pub(super) fn reload(&mut self, now: Instant, config: &Config) {
         log::info!("{}Reloading configuration", self.prefix);
         let mut p = Parts::build(config);
         let mut old: Vec<Option<Instance>> = std::mem::take(&mut self.instances)

@@ -131,6 +131,7 @@ fn stat_field(s: &crate::vrrp::stats::Stats, name: &str) -> Option<u64> {
             "v3_checksum_pseudo_header" | "pseudo" => s.v3_checksum_pseudo_header,
             "v3_checksum_message_only" | "message_only" => s.v3_checksum_message_only,
             "discarded" => s.discarded(),
+            "vips_restored" => s.vips_restored,
             _ => return None,
         },
     )

@@ -150,6 +150,38 @@ pub enum Stimulus {
         segment: String,
         mac: Mac,
     },
+    /// SIGHUP: `host` re-reads its configuration — the text given (`reload r1 <<END`), or
+    /// the one it runs (`reload r1`).
+    Reload {
+        host: String,
+        config: Option<InlineConfig>,
+    },
+    /// The number in `track_file` `name` of `host` becomes `value` (None: unreadable).
+    TrackFile {
+        host: String,
+        name: String,
+        value: Option<i64>,
+    },
+    /// `count` processes now match `vrrp_track_process` `name` of `host`.
+    Processes {
+        host: String,
+        name: String,
+        count: u32,
+    },
+    /// Someone runs `ip addr del ADDR dev IFNAME` on `host`.
+    DelAddress {
+        host: String,
+        ifname: String,
+        addr: IpAddr,
+    },
+}
+
+/// A configuration written in the scenario file (a heredoc), with the line its text
+/// starts on (for diagnostics).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InlineConfig {
+    pub text: String,
+    pub line: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -445,6 +477,28 @@ impl<'a> Words<'a> {
 
 // ---------------------------------------------------------------- statements
 
+/// Reads the body of a heredoc that ends at a line `end`, from `lines[*i]` on; returns the
+/// text and the 1-based line it starts on.
+fn heredoc(
+    lines: &[&str],
+    i: &mut usize,
+    end: &str,
+    w: &Words,
+) -> Result<(String, usize), ParseError> {
+    let start = *i;
+    let mut body = String::new();
+    while *i < lines.len() {
+        let l = lines[*i];
+        *i += 1;
+        if l.trim() == end {
+            return Ok((body, start + 1));
+        }
+        body.push_str(l);
+        body.push('\n');
+    }
+    w.err(format!("configuration not closed by a line `{end}`"))
+}
+
 const HOST_VERBS: &[&str] = &[
     "start", "stop", "kill", "crash", "restart", "pause", "resume",
 ];
@@ -532,24 +586,9 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
                             return w.err("write the inline configuration as `config <<END` ... `END`");
                         };
                         w.end()?;
-                        let start = i;
-                        let mut body = String::new();
-                        let mut closed = false;
-                        while i < lines.len() {
-                            let l = lines[i];
-                            i += 1;
-                            if l.trim() == end {
-                                closed = true;
-                                break;
-                            }
-                            body.push_str(l);
-                            body.push('\n');
-                        }
-                        if !closed {
-                            return w.err(format!("configuration not closed by a line `{end}`"));
-                        }
+                        let (body, start) = heredoc(&lines, &mut i, end, &w)?;
                         sc.hosts[h].config = body;
-                        sc.hosts[h].config_line = start + 1;
+                        sc.hosts[h].config_line = start;
                     }
                 }
             }
@@ -559,7 +598,13 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
             }
             "at" => {
                 let at = w.time()?;
-                let stimulus = stimulus(&mut w)?;
+                let mut stimulus = stimulus(&mut w)?;
+                if let Stimulus::Reload { config: Some(c), .. } = &mut stimulus {
+                    // `reload r1 <<END`: the marker was read into `text`; the body follows.
+                    let end = std::mem::take(&mut c.text);
+                    let (text, line) = heredoc(&lines, &mut i, &end, &w)?;
+                    *c = InlineConfig { text, line };
+                }
                 sc.timeline.push(Timed { at, line: lineno, stimulus });
             }
             "expect" => {
@@ -740,19 +785,65 @@ fn stimulus(w: &mut Words) -> Result<Stimulus, ParseError> {
                 mac: w.mac()?,
             }
         }
+        "reload" => {
+            let host = w.ident("a host name")?;
+            let config = match w.peek() {
+                None => None,
+                Some(m) => match m.strip_prefix("<<") {
+                    Some(end) if !end.is_empty() => {
+                        w.pos += 1;
+                        // The body is read by the caller, which has the lines.
+                        Some(InlineConfig {
+                            text: end.to_string(),
+                            line: 0,
+                        })
+                    }
+                    _ => return w.err("write a new configuration as `reload r1 <<END` ... `END`"),
+                },
+            };
+            Stimulus::Reload { host, config }
+        }
         host => {
-            // `<host> script <name> fails|succeeds|hangs|exit N`
+            // `<host> script|track_file|processes|addr ...`
             let host = host.to_string();
-            if !w.eat("script") {
-                return w.err(format!(
-                    "unknown stimulus `{host}` (start, stop, kill, restart, pause, resume, link, partition, heal, loss, delay, dup, inject, arp, ping, frame, <host> script)"
-                ));
-            }
-            let name = w.ident("a script name")?;
-            Stimulus::Script {
-                host,
-                name,
-                result: script_result(w)?,
+            match w.next("script, track_file, processes or addr")? {
+                "script" => {
+                    let name = w.ident("a script name")?;
+                    Stimulus::Script {
+                        host,
+                        name,
+                        result: script_result(w)?,
+                    }
+                }
+                "track_file" => {
+                    let name = w.ident("a track_file name")?;
+                    let value = match w.next("a number or `unreadable`")? {
+                        "unreadable" => None,
+                        v => match v.parse::<i64>() {
+                            Ok(n) => Some(n),
+                            Err(_) => return w.err(format!("`{v}`: expected a number or `unreadable`")),
+                        },
+                    };
+                    Stimulus::TrackFile { host, name, value }
+                }
+                "processes" => {
+                    let name = w.ident("a vrrp_track_process name")?;
+                    let count = w.num("process count")?;
+                    Stimulus::Processes { host, name, count }
+                }
+                "addr" => {
+                    if !w.eat("del") {
+                        return w.err("write `<host> addr del IFACE ADDR`");
+                    }
+                    let ifname = w.ident("an interface name")?;
+                    let addr = w.ip()?;
+                    Stimulus::DelAddress { host, ifname, addr }
+                }
+                x => {
+                    return w.err(format!(
+                        "unknown stimulus `{host} {x}` (start, stop, kill, restart, pause, resume, link, partition, heal, loss, delay, dup, inject, arp, ping, frame, reload, <host> script|track_file|processes|addr del)"
+                    ))
+                }
             }
         }
     };
@@ -1128,7 +1219,12 @@ fn validate(sc: &Scenario) -> Result<(), ParseError> {
             | Stimulus::Restart(h)
             | Stimulus::Pause(h)
             | Stimulus::Resume(h) => (vec![h], vec![]),
-            Stimulus::Link { host, .. } | Stimulus::Script { host, .. } => (vec![host], vec![]),
+            Stimulus::Link { host, .. }
+            | Stimulus::Script { host, .. }
+            | Stimulus::Reload { host, .. }
+            | Stimulus::TrackFile { host, .. }
+            | Stimulus::Processes { host, .. }
+            | Stimulus::DelAddress { host, .. } => (vec![host], vec![]),
             Stimulus::Partition(g) => (g.iter().flatten().map(|s| s.as_str()).collect(), vec![]),
             Stimulus::Heal => (vec![], vec![]),
             Stimulus::Loss { segment, .. }

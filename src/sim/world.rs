@@ -2,11 +2,12 @@
 //! discrete-event clock that jumps to the earliest of (any running host's engine
 //! deadline, the next frame delivery / timeline stimulus / script exit).
 //!
-//! Tie rule at one instant (fixed, so runs are reproducible): first every host whose
-//! engine deadline is due fires its timers (hosts in declaration order), then queued items
-//! due at that instant run in the order they were queued (stimuli of the timeline are
-//! queued at load, so they come before frames sent at that instant; frames are delivered
-//! in send order). Anything produced at the same instant joins the same rules.
+//! Tie rule at one instant (fixed, so runs are reproducible; the same-instant rule of
+//! `crate::event`, shared with `sys`): first the I/O due at that instant (frames in send
+//! order, injected packets, script exits), then every host whose engine deadline is due
+//! fires its timers (hosts in declaration order), and only then the scenario's stimuli
+//! for that instant (in file order). Anything produced at the same instant joins the same
+//! rules. See `Sim::run_instant`.
 
 use super::bridge::Bridge;
 use super::clock::SimClock;
@@ -15,11 +16,11 @@ use super::host::{Host, Status};
 use super::kernel::Kernel;
 use super::net::Net;
 use super::rng::Rng;
-use super::scenario::{Inject, Scenario, ScriptResult, Stimulus};
+use super::scenario::{Inject, InlineConfig, Scenario, ScriptResult, Stimulus};
 use super::trace::{Rec, TraceLine};
 use crate::config::{load_str, LoadOptions};
 use crate::engine::Engine;
-use crate::event::{Action, Event, ReceivedPacket, ScriptOutcome, ScriptRunId};
+use crate::event::{Action, Event, ReceivedPacket, ScriptOutcome, ScriptRunId, World};
 use crate::sched::Instant;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -46,6 +47,19 @@ enum Pending {
     },
 }
 
+/// The [`World`] of one simulated host: what its engine's actions do to the simulated
+/// kernel and network.
+struct HostWorld<'a> {
+    sim: &'a mut Sim,
+    host: usize,
+}
+
+impl World for HostWorld<'_> {
+    fn perform(&mut self, _now: Instant, action: Action) {
+        self.sim.perform(self.host, action);
+    }
+}
+
 /// Most events one host may handle at a single instant before it is declared live-locked.
 const LIVELOCK_LIMIT: u32 = 10_000;
 
@@ -67,6 +81,8 @@ pub struct Sim {
     fired_at: Instant,
     /// Draws of script run durations (`script NAME ... jitter D`).
     script_rng: Rng,
+    /// Events the simulated kernel reports while performing a host's actions.
+    feedback: Vec<Event>,
 }
 
 /// Builds the configuration of every host; errors name the scenario file and the line.
@@ -200,6 +216,7 @@ impl Sim {
             fired: BTreeMap::new(),
             fired_at: Instant::ZERO,
             script_rng: Rng::stream(seed, "script durations"),
+            feedback: Vec::new(),
         };
         for h in &sc.hosts {
             if h.autostart {
@@ -301,12 +318,32 @@ impl Sim {
         *c < LIVELOCK_LIMIT
     }
 
+    /// One instant, by the same-instant rule of `crate::event`: the I/O queued for this
+    /// instant (frames, injected packets, script exits) is handled first, in queue order;
+    /// then the hosts whose timers are due fire them (in declaration order); what a timer
+    /// produces for the same instant (a zero-delay frame) is again I/O, handled before the
+    /// next host's timers. The scenario's own stimuli (`at T kill r1`, `link`, `reload`…)
+    /// act last, once the instant's I/O and timers are done: `at 10s kill r1` kills r1
+    /// after the advert it sends at 10 s.
     fn run_instant(&mut self) {
         let now = self.clock.now();
         loop {
-            let due =
+            let due = |p: &Pending| !matches!(p, Pending::Stimulus(_));
+            let io = self
+                .queue
+                .iter()
+                .take_while(|(k, _)| k.0 <= now)
+                .find(|(_, p)| due(p))
+                .map(|(k, _)| *k);
+            if let Some(key) = io {
+                if let Some(p) = self.queue.remove(&key) {
+                    self.process(p);
+                }
+                continue;
+            }
+            let host =
                 (0..self.hosts.len()).find(|&i| self.host_deadline(i).is_some_and(|d| d <= now));
-            if let Some(i) = due {
+            if let Some(i) = host {
                 if self.count_fire(i) {
                     self.engine_event(i, Event::Timers);
                 } else {
@@ -317,10 +354,8 @@ impl Sim {
                 }
                 continue;
             }
-            let key = match self.queue.keys().next() {
-                Some(k) if k.0 <= now => *k,
-                _ => break,
-            };
+            let stimulus = self.queue.keys().next().copied().filter(|k| k.0 <= now);
+            let Some(key) = stimulus else { break };
             if let Some(p) = self.queue.remove(&key) {
                 self.process(p);
             }
@@ -381,15 +416,25 @@ impl Sim {
         self.drain(i);
     }
 
+    /// Performs every action of host `i`'s engine through its [`HostWorld`]; what the
+    /// simulated kernel reports back while doing so (a VMAC that appeared) is handled
+    /// after the batch, as `sys` does, until the engine has nothing more to do.
     fn drain(&mut self, i: usize) {
         loop {
-            let Some(engine) = self.hosts[i].engine.as_mut() else {
+            let Some(mut engine) = self.hosts[i].engine.take() else {
                 return;
             };
-            let Some(a) = engine.poll_action() else {
-                break;
-            };
-            self.perform(i, a);
+            let now = self.clock.now();
+            engine.drive(now, &mut HostWorld { sim: self, host: i });
+            let feedback = std::mem::take(&mut self.feedback);
+            if feedback.is_empty() {
+                self.hosts[i].engine = Some(engine);
+                return;
+            }
+            for ev in feedback {
+                engine.handle(now, ev);
+            }
+            self.hosts[i].engine = Some(engine);
         }
     }
 
@@ -582,7 +627,7 @@ impl Sim {
                 );
                 if ok {
                     if let Some(st) = self.hosts[i].kernel.iface(&name).map(|f| f.state()) {
-                        self.engine_event(i, Event::Interface(st));
+                        self.feedback.push(Event::Interface(st));
                     }
                 } else {
                     self.rec(&hname, Rec::Warn(format!("cannot create {name}")));
@@ -600,7 +645,7 @@ impl Sim {
                     },
                 );
                 if ok {
-                    self.engine_event(i, Event::InterfaceRemoved { name });
+                    self.feedback.push(Event::InterfaceRemoved { name });
                 }
             }
             Action::StateChanged {
@@ -892,6 +937,28 @@ impl Sim {
                     }
                 }
             }
+            Stimulus::Reload { host, config } => {
+                self.with_host(&host, |s, i| s.reload(i, config.as_ref()))
+            }
+            Stimulus::TrackFile { host, name, value } => self.with_host(&host, |s, i| {
+                let n = s.hosts[i].name.clone();
+                let v = value.map_or("unreadable".to_string(), |v| v.to_string());
+                s.rec(&n, Rec::Net(format!("track_file {name} now {v}")));
+                s.host_event(i, Event::TrackFileValue { name, value });
+            }),
+            Stimulus::Processes { host, name, count } => self.with_host(&host, |s, i| {
+                let n = s.hosts[i].name.clone();
+                s.rec(&n, Rec::Net(format!("processes {name} now {count}")));
+                s.host_event(i, Event::TrackProcessCount { name, count });
+            }),
+            Stimulus::DelAddress { host, ifname, addr } => self.with_host(&host, |s, i| {
+                let n = s.hosts[i].name.clone();
+                let gone = s.hosts[i].kernel.del_addr(&ifname, addr);
+                s.rec(&n, Rec::Net(format!("ip addr del {addr} dev {ifname}")));
+                if gone {
+                    s.host_event(i, Event::AddressDeleted { ifname, addr });
+                }
+            }),
             Stimulus::Frame { segment, mac } => {
                 // Switched to the port that last sent from `mac`, else flooded.
                 let now = self.clock.now();
@@ -910,6 +977,49 @@ impl Sim {
                 }
             }
         }
+    }
+
+    /// An event from outside the engine's own actions reaches host `i`: handled now if it
+    /// runs, kept for `resume` if it is paused, lost if keepalived is not running.
+    fn host_event(&mut self, i: usize, ev: Event) {
+        match self.hosts[i].status {
+            Status::Running => self.engine_event(i, ev),
+            Status::Paused => self.hosts[i].deferred.push(ev),
+            Status::Idle | Status::Crashed => {}
+        }
+    }
+
+    /// `reload HOST [<<END ... END]`: SIGHUP with the text given, or the same configuration.
+    /// Diagnostics go to the trace; the file is applied unless start-up would refuse it
+    /// (`Loaded::can_run`, the rule of the real daemon too).
+    fn reload(&mut self, i: usize, text: Option<&InlineConfig>) {
+        let name = self.hosts[i].name.clone();
+        let config = match text {
+            None => self.hosts[i].config.clone(),
+            Some(c) => {
+                let opts = LoadOptions {
+                    config_id: Some(name.clone()),
+                    all_config: false,
+                    host_interfaces: None,
+                };
+                let origin = format!("{name}-reload.conf");
+                let loaded = load_str(&c.text, Path::new(&origin), &opts);
+                for d in &loaded.diagnostics {
+                    self.rec(&name, Rec::Warn(format!("reload: {d}")));
+                }
+                if !loaded.can_run() {
+                    self.rec(
+                        &name,
+                        Rec::Warn("reload refused: keeping the running configuration".into()),
+                    );
+                    return;
+                }
+                loaded.config
+            }
+        };
+        self.rec(&name, Rec::Life("reload".into()));
+        self.hosts[i].config = config.clone();
+        self.host_event(i, Event::Reload(Box::new(config)));
     }
 
     fn with_host(&mut self, name: &str, f: impl FnOnce(&mut Sim, usize)) {

@@ -15,7 +15,7 @@ use super::DaemonOptions;
 use crate::config::model::Config;
 use crate::config::{self, LoadOptions};
 use crate::engine::Engine;
-use crate::event::{Event, World};
+use crate::event::Event;
 use crate::sched::Instant;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll};
@@ -69,7 +69,7 @@ pub fn load_config(opts: &DaemonOptions) -> Result<Config, String> {
             config::Severity::Warning => log::warn!("{d}"),
         }
     }
-    if loaded.missing_files.iter().any(|f| f == &opts.config_file) {
+    if !loaded.can_run() {
         return Err(format!(
             "{}: configuration file missing",
             opts.config_file.display()
@@ -238,18 +238,18 @@ impl Reactor {
         self.drive();
     }
 
-    /// Performs every action the engine has, feeding back the events that produces.
+    /// Performs every action the engine has (through the `World`), feeding back the events
+    /// that produces, until the engine is quiet.
     fn drive(&mut self) {
         loop {
-            while let Some(a) = self.engine.poll_action() {
-                let now = self.clock.now();
-                self.world.perform(now, a);
-            }
+            let now = self.clock.now();
+            self.engine.drive(now, &mut self.world);
             if self.world.events.is_empty() {
                 break;
             }
+            let events = std::mem::take(&mut self.world.events);
             let now = self.clock.now();
-            for e in std::mem::take(&mut self.world.events) {
+            for e in events {
                 self.engine.handle(now, e);
             }
         }
@@ -322,9 +322,6 @@ impl Reactor {
             if std::mem::take(&mut self.proc_rescan) {
                 self.world.events.extend(self.proc_track.scan());
             }
-            for e in std::mem::take(&mut self.world.events) {
-                self.engine.handle(now, e);
-            }
             for r in requests {
                 match r {
                     Request::Shutdown => return self.shutdown(),
@@ -341,14 +338,15 @@ impl Reactor {
             }
             let now = self.clock.now();
             self.world.procs.on_timers(now);
-            if let Some(d) = self.engine.next_deadline() {
-                if d <= now {
-                    self.max_timer_lateness = self.max_timer_lateness.max(now - d);
-                    self.total_timer_lateness += now - d;
-                    self.timer_fires += 1;
-                    self.engine.handle(now, Event::Timers);
-                }
+            // The same-instant rule (crate::event): what this wake-up observed, then the
+            // timers due now.
+            let events = std::mem::take(&mut self.world.events);
+            if let Some(d) = self.engine.next_deadline().filter(|&d| d <= now) {
+                self.max_timer_lateness = self.max_timer_lateness.max(now - d);
+                self.total_timer_lateness += now - d;
+                self.timer_fires += 1;
             }
+            self.engine.step(now, events);
         }
     }
 
@@ -369,16 +367,16 @@ impl Reactor {
         0
     }
 
-    /// SIGHUP: re-read the configuration with the same options. A file with errors (or a
-    /// missing file) keeps the running configuration, every diagnostic logged; otherwise
-    /// the engine applies it (keepalived's matching: Masters stay Master, addresses
+    /// SIGHUP: re-read the configuration with the same options, every diagnostic logged.
+    /// A file start-up would refuse (it cannot be read) keeps the running configuration,
+    /// as does, with `reload_check_config`, a file that fails `-t`; otherwise, as
+    /// keepalived, the file is applied with its bad parts skipped: the engine applies it (keepalived's matching: Masters stay Master, addresses
     /// diffed) and the world follows: receive sockets of new interfaces / instances opened,
     /// those no longer used closed, static addresses, routes and rules diffed, trackers
     /// of files and processes rebuilt when their list changed.
     fn reload(&mut self) {
         log::info!("SIGHUP: reading {}", self.opts.config_file.display());
         let loaded = config::load(&self.opts.config_file, &load_options(&self.opts));
-        let errors = loaded.has_errors() || !loaded.missing_files.is_empty();
         for d in &loaded.diagnostics {
             match d.severity {
                 config::Severity::Error => log::error!("reload: {d}"),
@@ -386,17 +384,22 @@ impl Reactor {
             }
         }
         for f in &loaded.missing_files {
-            log::error!("reload: {}: cannot be read", f.display());
+            log::warn!("reload: {}: cannot be read", f.display());
         }
-        if errors {
-            let n = loaded
-                .diagnostics
-                .iter()
-                .filter(|d| d.severity == config::Severity::Error)
-                .count()
-                + loaded.missing_files.len();
+        // Start-up and reload judge a file by the same rule (`Loaded::can_run`).
+        if !loaded.can_run() {
             log::error!(
-                "reload: {} has {n} error(s); keeping the running configuration",
+                "reload: {} cannot be read; keeping the running configuration",
+                self.opts.config_file.display()
+            );
+            return;
+        }
+        // `reload_check_config`: the operator asked for a file that passes `-t` only.
+        let status = config::config_test_status(&loaded);
+        if self.config.global.other.contains_key("reload_check_config") && status != 0 {
+            log::error!(
+                "reload: {} fails the configuration check (reload_check_config, status \
+                 {status}); keeping the running configuration",
                 self.opts.config_file.display()
             );
             return;
@@ -409,9 +412,9 @@ impl Reactor {
         let now = self.clock.now();
         self.world.reconfigure_sockets(&new);
         self.world.reload_static(now, &self.config, &new);
+        // The new configuration first, then the watchers' values for it.
+        self.world.events.push(Event::Reload(Box::new(new.clone())));
         self.retrack(now, &new);
-        let now = self.clock.now();
-        self.engine.reload(now, &new);
         self.drive();
         self.world.close_unused_sockets(&new);
         self.config = new;

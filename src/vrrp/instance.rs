@@ -81,8 +81,10 @@ pub struct Instance {
     down: Option<TimerHandle>,
     garp_round: Option<TimerHandle>,
     garp_later: Vec<TimerHandle>,
-    /// VIPs deleted behind our back, to be put back (`Timer::RestoreVips`).
+    /// VIPs deleted behind our back, to be put back (`Timer::RestoreVips`), as
+    /// (address, interface).
     restore: Option<TimerHandle>,
+    deleted: Vec<(IpAddr, String)>,
     /// preempt_delay: when the first lower-priority advert was accepted.
     preempt_since: Option<Instant>,
     last_log: BTreeMap<&'static str, Instant>,
@@ -132,6 +134,7 @@ impl Instance {
             garp_round: None,
             garp_later: Vec::new(),
             restore: None,
+            deleted: Vec::new(),
             preempt_since: None,
             last_log: BTreeMap::new(),
         }
@@ -303,6 +306,7 @@ impl Instance {
         Self::cancel(ctx.wheel, &mut self.adver);
         Self::cancel(ctx.wheel, &mut self.down);
         Self::cancel(ctx.wheel, &mut self.restore);
+        self.deleted.clear();
         self.cancel_garps(ctx);
     }
 
@@ -685,10 +689,22 @@ impl Instance {
             }
             Timer::RestoreVips(_) => {
                 self.restore = None;
-                if self.state == State::Master && self.iface.up {
-                    self.add_addresses(ctx);
-                    self.start_burst(ctx, 1);
+                let deleted = std::mem::take(&mut self.deleted);
+                if self.state != State::Master || !self.iface.up {
+                    return;
                 }
+                let vif = self.vip_ifname();
+                for v in self.cfg.vips.iter().chain(self.cfg.excluded_vips.iter()) {
+                    let ifname = v.dev.clone().unwrap_or_else(|| vif.clone());
+                    if deleted.contains(&(v.addr, ifname.clone())) {
+                        self.add_address(ctx, ifname, v);
+                    }
+                }
+                // The kernel drops routes that used a deleted address as their source.
+                for r in &self.cfg.virtual_routes {
+                    ctx.actions.push_back(Action::AddRoute(r.clone()));
+                }
+                self.start_burst(ctx, 1);
             }
             Timer::Script(_) | Timer::Startup => {}
         }
@@ -717,6 +733,9 @@ impl Instance {
             self.cfg.name
         );
         self.stats.vips_restored += 1;
+        if !self.deleted.contains(&(addr, ifname.to_string())) {
+            self.deleted.push((addr, ifname.to_string()));
+        }
         if self.restore.is_none() {
             let t = Timer::RestoreVips(self.index);
             self.restore = Some(ctx.wheel.insert(ctx.now, t));

@@ -1,6 +1,7 @@
 //! Helpers shared by the root-only Linux tests: scratch network namespaces removed on every
 //! exit path (Drop), running code inside one (a thread that `setns`es), shell commands with
 //! bounded waits, and the "root or skip (but fail under CI)" rule.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 #![allow(dead_code)]
 
 use std::process::Command;
