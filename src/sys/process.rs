@@ -148,6 +148,18 @@ impl Processes {
         }
     }
 
+    /// Sends SIGTERM to every child the engine waits on (track scripts) at shutdown; SIGKILL
+    /// follows after the grace time. Notify scripts are left to finish.
+    pub fn terminate_tracked(&mut self, now: Instant) {
+        for (&pid, r) in self.children.iter_mut() {
+            if r.run.is_some() {
+                Self::signal_group(pid, libc::SIGTERM);
+                r.deadline = Some(now + KILL_GRACE);
+                r.timed_out = true;
+            }
+        }
+    }
+
     /// Sends SIGTERM to every child (shutdown), without waiting.
     pub fn terminate_all(&mut self) {
         for &pid in self.children.keys() {

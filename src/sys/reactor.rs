@@ -28,6 +28,9 @@ pub const DATA_FILE: &str = "/tmp/keepalived.data";
 pub const STATS_FILE: &str = "/tmp/keepalived.stats";
 pub const JSON_FILE: &str = "/tmp/keepalived.json";
 const NETLINK_WAIT: Duration = Duration::from_secs(5);
+/// How long a stopping daemon waits for its notify scripts (keepalived's parent waits
+/// `child_wait_time`, 5 s by default, for its children).
+pub const STOP_SCRIPTS_WAIT: Duration = Duration::from_secs(5);
 
 pub struct Reactor {
     poll: Poll,
@@ -361,10 +364,66 @@ impl Reactor {
         self.world.release_all(now);
         let mut outs = Vec::new();
         self.world.nl.run_until_idle(NETLINK_WAIT, &mut outs);
+        self.wait_for_stop_scripts();
         self.world.procs.terminate_all();
         self.world.reap(None);
         log::info!("Stopped");
         0
+    }
+
+    /// The STOP notifications (`notify_stop`, `notify` with STOP, group STOP) were started
+    /// by the shutdown: let them and the other notify scripts still running finish, as
+    /// keepalived does, for at most [`STOP_SCRIPTS_WAIT`]. Track scripts are no longer of
+    /// use and are terminated at once. A second SIGTERM/SIGINT stops the wait.
+    fn wait_for_stop_scripts(&mut self) {
+        let now = self.clock.now();
+        self.world.procs.terminate_tracked(now);
+        let limit = now + STOP_SCRIPTS_WAIT;
+        let mut events = Events::with_capacity(64);
+        while !self.world.procs.is_empty() {
+            let now = self.clock.now();
+            if now >= limit {
+                log::warn!(
+                    "{} script(s) still running {} s after stop: terminating them",
+                    self.world.procs.len(),
+                    STOP_SCRIPTS_WAIT.as_secs()
+                );
+                return;
+            }
+            let wake = self
+                .world
+                .procs
+                .next_deadline()
+                .map_or(limit, |d| d.min(limit));
+            if let Err(e) = self.timer.arm(Some(self.clock.to_monotonic_ns(wake))) {
+                log::error!("timerfd: {e}");
+                return;
+            }
+            if let Err(e) = self.poll.poll(&mut events, None) {
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    log::error!("epoll: {e}");
+                    return;
+                }
+            }
+            for ev in events.iter() {
+                match self.world.tokens.get(ev.token()).cloned() {
+                    Some(Source::Timer) => self.timer.clear(),
+                    Some(Source::Child(pid)) => self.world.reap(Some(pid)),
+                    Some(Source::Signals) => {
+                        for r in signals::pending(&mut self.signals) {
+                            match r {
+                                Request::Reap => self.world.reap(None),
+                                Request::Shutdown => return,
+                                _ => {}
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let now = self.clock.now();
+            self.world.procs.on_timers(now);
+        }
     }
 
     /// SIGHUP: re-read the configuration with the same options, every diagnostic logged.

@@ -173,11 +173,20 @@ impl SysWorld {
         );
     }
 
-    /// Applies monitor messages, then reports changes.
+    /// Applies monitor messages, then reports changes: deleted addresses one by one (a
+    /// Master puts back a VIP someone else removed), interfaces as their new state.
     pub fn apply_rt(&mut self, now: Instant, msgs: Vec<RtMessage>) {
         for m in msgs {
             if self.address_monitoring {
                 self.log_address_change(&m);
+            }
+            if let RtMessage::DelAddr(a) = &m {
+                if let Some(i) = self.ifaces.by_index(a.index) {
+                    self.events.push(Event::AddressDeleted {
+                        ifname: i.link.name.clone(),
+                        addr: a.addr,
+                    });
+                }
             }
             if let Some(s) = self.staging.as_mut() {
                 s.apply(m.clone());
