@@ -145,6 +145,8 @@ impl Engine {
                 }
             }
             Event::Reload(config) => self.reload(now, &config),
+            // Connections belong to the health checkers (issue 9); none is open yet.
+            Event::Conn { .. } => {}
             Event::AddressDeleted { ifname, addr } => {
                 for i in 0..self.instances.len() {
                     let (inst, mut ctx) = self.split(now, i);

@@ -107,6 +107,87 @@ pub enum Event {
     /// An address was deleted from an interface by someone else (netlink RTM_DELADDR, or a
     /// simulated `ip addr del`). A Master whose VIP it was puts it back.
     AddressDeleted { ifname: String, addr: IpAddr },
+    /// Something happened on a connection the engine opened with [`Action::Connect`].
+    Conn { conn: ConnId, event: ConnEvent },
+}
+
+/// Identifies one connection (or datagram socket, or ICMP echo exchange) that the engine
+/// opened for a health checker or the SMTP alerter. Never reused within a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnId(pub u64);
+
+/// How a connection is carried.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// A TCP stream.
+    Tcp,
+    /// A TCP stream with TLS on top (SSL_GET): the world does the handshake and carries
+    /// plaintext; `sni` is the server name to send (`enable_sni`), certificates are not
+    /// verified (keepalived checks liveness, not identity).
+    Tls { sni: Option<String> },
+    /// A connected UDP socket: each `Send` is one datagram, each `Data` one datagram.
+    Udp,
+    /// ICMP / ICMPv6 echo: each `Send` is the payload of one echo request (the world
+    /// writes the header, identifier and sequence), each `Data` the payload of a reply.
+    Icmp,
+}
+
+/// Where and how to open a connection (the checker options `connect_ip`, `connect_port`,
+/// `bindto`, `bind_port`, `bind_if`, `fwmark`, resolved by the engine).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectSpec {
+    pub transport: Transport,
+    pub dst: IpAddr,
+    /// Ignored for ICMP.
+    pub port: u16,
+    pub bind_addr: Option<IpAddr>,
+    pub bind_port: Option<u16>,
+    /// `bind_if`: SO_BINDTODEVICE (and the scope of an IPv6 link-local `dst`).
+    pub bind_if: Option<String>,
+    /// `fwmark`: SO_MARK on the socket.
+    pub fwmark: Option<u32>,
+}
+
+/// What a world reports about a connection. After `Closed` or `Failed` (or the engine's
+/// `Close`) nothing more comes for that connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConnEvent {
+    /// TCP (and TLS) handshake done; UDP / ICMP socket ready to send.
+    Connected,
+    /// Bytes received: a piece of the stream (at most 64 KiB per event), or one datagram,
+    /// or one echo reply's payload.
+    Data(Vec<u8>),
+    /// The peer closed its side of the stream (TCP EOF).
+    Closed,
+    /// The connection failed; the world has closed it.
+    Failed(ConnError),
+}
+
+/// Why a connection failed. Timeouts are the engine's own (its timer wheel).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConnError {
+    /// Connection refused (TCP RST to the SYN).
+    Refused,
+    /// Host, network or port unreachable (ICMP error; for UDP the way a closed port shows).
+    Unreachable,
+    /// Reset by the peer after it was established.
+    Reset,
+    /// The TLS handshake or record layer failed.
+    Tls(String),
+    /// Any other error (the message says which).
+    Other(String),
+}
+
+impl std::fmt::Display for ConnError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnError::Refused => f.write_str("connection refused"),
+            ConnError::Unreachable => f.write_str("unreachable"),
+            ConnError::Reset => f.write_str("connection reset by peer"),
+            ConnError::Tls(m) => write!(f, "TLS error: {m}"),
+            ConnError::Other(m) => f.write_str(m),
+        }
+    }
 }
 
 /// An advert to put on the wire.
@@ -204,6 +285,20 @@ pub enum Action {
         instance: String,
         ifname: String,
         addr: IpAddr,
+    },
+    /// Open a connection (non-blocking); the world answers with `Event::Conn` for `conn`.
+    Connect {
+        conn: ConnId,
+        spec: ConnectSpec,
+    },
+    /// Send bytes on an open connection (a stream write, one datagram, one echo request).
+    Send {
+        conn: ConnId,
+        data: Vec<u8>,
+    },
+    /// Close a connection; no event follows for it.
+    Close {
+        conn: ConnId,
     },
 }
 

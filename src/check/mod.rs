@@ -1,3 +1,9 @@
 //! Health checkers (TCP_CHECK, HTTP_GET, SSL_GET, SMTP_CHECK, MISC_CHECK, DNS_CHECK,
-//! UDP_CHECK, PING_CHECK, FILE_CHECK) as non-blocking state machines. Their configuration is
-//! parsed by `config`; the runtime behaviour arrives with a later issue.
+//! UDP_CHECK, PING_CHECK, FILE_CHECK) as non-blocking state machines of the engine. Their
+//! configuration is parsed by `config`.
+//!
+//! The pieces: `dialogue` is the contract between the checker runtime (timing, retries,
+//! real-server state) and each protocol (what to send, how to judge the answer); each
+//! protocol module implements it and is tested on byte streams alone.
+
+pub mod dialogue;

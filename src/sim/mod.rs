@@ -15,6 +15,7 @@ pub mod kernel;
 pub mod net;
 pub mod rng;
 pub mod scenario;
+pub mod service;
 pub mod trace;
 pub mod world;
 

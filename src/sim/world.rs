@@ -518,6 +518,15 @@ impl Sim {
                     },
                 )
             }
+            Action::Connect { conn, .. } => {
+                // Simulated servers arrive with the checker runtime (issue 9): nothing
+                // listens yet.
+                self.feedback.push(Event::Conn {
+                    conn,
+                    event: crate::event::ConnEvent::Failed(crate::event::ConnError::Refused),
+                });
+            }
+            Action::Send { .. } | Action::Close { .. } => {}
             Action::BlockAddress { ifname, addr, .. } => {
                 let drop = &mut self.hosts[i].kernel.drop_in;
                 if !drop.contains(&(ifname.clone(), addr)) {

@@ -527,6 +527,16 @@ impl SysWorld {
             },
             Action::KillScript { run } => self.procs.kill_run(now, *run),
             Action::WriteFifo { path, line } => write_fifo(path, line),
+            Action::Connect { conn, .. } => {
+                // Checker connections arrive with the checker runtime (issue 9).
+                self.events.push(Event::Conn {
+                    conn: *conn,
+                    event: crate::event::ConnEvent::Failed(crate::event::ConnError::Other(
+                        "connections are not supported yet".into(),
+                    )),
+                });
+            }
+            Action::Send { .. } | Action::Close { .. } => {}
             Action::BlockAddress { .. } | Action::UnblockAddress { .. } => {
                 // Accept_Mode on Linux: nftables drop rules are not implemented yet.
                 log::debug!("{action:?}: not enforced on Linux yet");
