@@ -53,6 +53,8 @@ pub struct Engine {
     startup_timer: Option<crate::sched::TimerHandle>,
     stopped: bool,
     next_run: u64,
+    /// The next `ConnId` to hand out (checkers and the SMTP alerter share the sequence).
+    next_conn: u64,
 }
 
 fn link_local(addrs: &[Ipv6Addr]) -> Option<Ipv6Addr> {
@@ -87,6 +89,7 @@ impl Engine {
             startup_timer: None,
             stopped: false,
             next_run: 1,
+            next_conn: 1,
         };
         engine.install(config, Parts::build(config));
         engine
@@ -236,6 +239,14 @@ impl Engine {
     }
 
     // ----- internals --------------------------------------------------------------------
+
+    /// A connection id never handed out before in this run.
+    #[allow(dead_code)] // the checker runtime and the SMTP alerter are its users
+    pub(crate) fn new_conn_id(&mut self) -> ConnId {
+        let id = ConnId(self.next_conn);
+        self.next_conn += 1;
+        id
+    }
 
     fn startup(&mut self, now: Instant) {
         if self.started || self.startup_pending {
