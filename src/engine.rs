@@ -55,6 +55,8 @@ pub struct Engine {
     next_run: u64,
     /// The next `ConnId` to hand out (checkers and the SMTP alerter share the sequence).
     next_conn: u64,
+    /// `-X / --release-vips` (see `vrrp::instance::Ctx`).
+    release_vips: bool,
 }
 
 fn link_local(addrs: &[Ipv6Addr]) -> Option<Ipv6Addr> {
@@ -90,6 +92,7 @@ impl Engine {
             stopped: false,
             next_run: 1,
             next_conn: 1,
+            release_vips: false,
         };
         engine.install(config, Parts::build(config));
         engine
@@ -106,6 +109,12 @@ impl Engine {
         self.files = p.files;
         self.processes = p.processes;
         self.fifos = p.fifos;
+    }
+
+    /// `-X / --release-vips`: an instance entering Backup or Fault deletes its VIPs even
+    /// when this run never added them.
+    pub fn set_release_vips(&mut self, on: bool) {
+        self.release_vips = on;
     }
 
     /// Prefixes every log line with `name: ` (multi-host simulations).
@@ -320,6 +329,7 @@ impl Engine {
             transitions: &mut self.transitions,
             prefix: &self.prefix,
             fifos: &self.fifos,
+            release_vips: self.release_vips,
         };
         (&mut self.instances[i], ctx)
     }
@@ -340,6 +350,7 @@ impl Engine {
     fn refresh_interfaces(&mut self) {
         for inst in &mut self.instances {
             let name = inst.base_ifname().to_string();
+            let src = inst.cfg.unicast_src_ip.or(inst.cfg.mcast_src_ip);
             inst.iface = match self.interfaces.get(&name) {
                 Some(st) => IfInfo {
                     known: true,
@@ -347,6 +358,10 @@ impl Engine {
                     mac: st.mac,
                     primary_v4: st.ipv4.first().copied(),
                     link_local_v6: link_local(&st.ipv6),
+                    src_present: src.map_or(true, |a| match a {
+                        IpAddr::V4(a) => st.ipv4.contains(&a),
+                        IpAddr::V6(a) => st.ipv6.contains(&a),
+                    }),
                 },
                 None => IfInfo::default(),
             };
@@ -422,10 +437,7 @@ impl Engine {
                 self.effects(&refs, !g.cfg.sync_group_tracking_weight, &mut effects);
             }
             let (fault, prio) = track::combine(c.priority, &effects);
-            let link_fault = c.interface.is_some()
-                && !c.dont_track_primary
-                && !(inst.iface.known && inst.iface.up);
-            own.push((fault || link_fault, prio));
+            own.push((fault || inst.own_fault(), prio));
         }
         let group_fault: Vec<bool> = self
             .groups

@@ -200,6 +200,8 @@ pub struct OutgoingPacket {
     pub dst: IpAddr,
     /// Source MAC to send from (the virtual MAC with `use_vmac`); `None`: the interface's.
     pub src_mac: Option<Mac>,
+    /// IPv4 TTL / IPv6 Hop Limit: 255 (RFC), or `unicast_ttl` for unicast peers.
+    pub ttl: u8,
     /// The VRRP message; the world adds the IP header (TTL / Hop Limit 255, protocol 112).
     pub payload: Vec<u8>,
 }

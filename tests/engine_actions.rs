@@ -815,3 +815,32 @@ fn stats_report_and_clear() {
     e.clear_stats();
     assert_eq!(e.instance_stats("VI_1").unwrap().adverts_sent, 0);
 }
+
+#[test]
+fn release_vips_deletes_unowned_vips_when_entering_backup_or_fault() {
+    let dels = |acts: &[Action]| -> Vec<String> {
+        acts.iter()
+            .filter_map(|a| match a {
+                Action::DelAddress { addr, .. } => Some(addr.addr.to_string()),
+                _ => None,
+            })
+            .collect()
+    };
+    // Without -X a Backup never touches addresses it did not add.
+    let mut e = engine(config(vec![inst("VI_1", 100)]));
+    e.handle(at("0"), Event::Startup);
+    assert!(dels(&drain(&mut e)).is_empty());
+    // With -X, entering Backup deletes the VIPs (left over by someone else).
+    let mut e = engine(config(vec![inst("VI_1", 100)]));
+    e.set_release_vips(true);
+    e.handle(at("0"), Event::Startup);
+    assert_eq!(dels(&drain(&mut e)), vec!["192.0.2.100"]);
+    // A Master demoted releases its VIPs once, not twice.
+    run(&mut e, "3.609375");
+    drain(&mut e);
+    e.handle(
+        at("4"),
+        util::advert_packet("eth0", "192.0.2.9".parse().unwrap(), 255, &advert(200, 100)),
+    );
+    assert_eq!(dels(&drain(&mut e)), vec!["192.0.2.100"]);
+}

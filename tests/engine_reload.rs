@@ -225,3 +225,28 @@ fn track_script_state_carries_over() {
         "next run where it was due"
     );
 }
+
+#[test]
+fn fifo_write_vrrp_states_on_reload_writes_every_state() {
+    let mut cfg = config(vec![inst("VI_1", 100)]);
+    cfg.global.notify_fifo = Some("/run/k.fifo".into());
+    let mut e = engine(&cfg);
+    run(&mut e, "5");
+    let fifo_lines = |acts: &[Action]| -> Vec<String> {
+        acts.iter()
+            .filter_map(|a| match a {
+                Action::WriteFifo { line, .. } => Some(line.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    // By default a reload writes nothing to the FIFO (no state changed).
+    e.handle(at("5.2"), Event::Reload(Box::new(cfg.clone())));
+    assert!(fifo_lines(&drain(&mut e)).is_empty());
+    cfg.global.fifo_write_vrrp_states_on_reload = true;
+    e.handle(at("5.4"), Event::Reload(Box::new(cfg.clone())));
+    assert_eq!(
+        fifo_lines(&drain(&mut e)),
+        vec!["INSTANCE \"VI_1\" MASTER 100\n".to_string()]
+    );
+}

@@ -117,3 +117,70 @@ fn sigterm_runs_the_stop_notifications_to_completion() {
         );
     }
 }
+
+#[test]
+fn startup_shutdown_scripts_and_fifo_reader_run_in_order() {
+    if !require_root("startup_shutdown_scripts_and_fifo_reader_run_in_order") {
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new(1, 1);
+    let record = lab.file("events");
+    let fifo = lab.file("notify.fifo");
+    let mk = |name: &str, body: &str| {
+        let p = lab.file(name);
+        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    };
+    let r = record.display();
+    let start = mk("startup.sh", &format!("sleep 0.2; echo startup >> {r}"));
+    let stop = mk("shutdown.sh", &format!("echo shutdown >> {r}"));
+    // The reader gets the FIFO's path as its last argument and copies every line.
+    let reader = mk(
+        "reader.sh",
+        &format!("trap 'echo reader-terminated >> {r}; exit 0' TERM\nwhile true; do while read -r l; do echo \"fifo: $l\" >> {r}; done < \"$1\"; done"),
+    );
+    let top = format!(
+        "global_defs {{\n    enable_script_security\n    script_user root\n    \
+         startup_script \"{}\"\n    shutdown_script \"{}\"\n    \
+         notify_fifo \"{}\"\n    notify_fifo_script \"{}\"\n}}",
+        start.display(),
+        stop.display(),
+        fifo.display(),
+        reader.display()
+    );
+    let mut r1 = Daemon::start(&lab, "r1", "r1", &conf(200, "", &top));
+    assert!(
+        wait_for(Duration::from_secs(6), || std::fs::read_to_string(&record)
+            .unwrap_or_default()
+            .contains("fifo: INSTANCE \"VI_1\" MASTER 200")),
+        "no MASTER line through the FIFO reader:\n{}\n{}",
+        std::fs::read_to_string(&record).unwrap_or_default(),
+        r1.log_text()
+    );
+    r1.signal(libc::SIGTERM);
+    assert_eq!(
+        r1.wait_exit(Duration::from_secs(10)),
+        Some(0),
+        "{}",
+        r1.log_text()
+    );
+    let got = std::fs::read_to_string(&record).unwrap_or_default();
+    let lines: Vec<&str> = got.lines().collect();
+    let pos = |w: &str| lines.iter().position(|l| l.contains(w));
+    let (s, m, st, t, sh) = (
+        pos("startup"),
+        pos("MASTER 200"),
+        pos("STOP"),
+        pos("reader-terminated"),
+        pos("shutdown"),
+    );
+    assert!(
+        s.is_some() && m.is_some() && st.is_some() && t.is_some() && sh.is_some(),
+        "{got}"
+    );
+    // startup before anything, STOP through the FIFO before the reader is terminated,
+    // shutdown_script last.
+    assert!(s < m && m < st && st < t && t < sh, "{got}");
+}

@@ -244,15 +244,21 @@ fn vrrp_packets_cross_between_namespaces_with_ttl_255() {
         let s4 = VrrpSocket::open("eth0", ia, false).unwrap();
         // A receiver on the sender's own side must not see our own multicast.
         s4.join(IpAddr::V4(VRRP_GROUP_V4)).unwrap();
-        s4.send("10.78.0.1".parse().unwrap(), IpAddr::V4(VRRP_GROUP_V4), &p4)
-            .unwrap();
+        s4.send(
+            "10.78.0.1".parse().unwrap(),
+            IpAddr::V4(VRRP_GROUP_V4),
+            255,
+            &p4,
+        )
+        .unwrap();
         let s6 = VrrpSocket::open("eth0", ia, true).unwrap();
-        s6.send(IpAddr::V6(ll_a), IpAddr::V6(VRRP_GROUP_V6), &p6)
+        s6.send(IpAddr::V6(ll_a), IpAddr::V6(VRRP_GROUP_V6), 255, &p6)
             .unwrap();
-        // Unicast too.
+        // Unicast too, with a `unicast_ttl` of 64.
         s4.send(
             "10.78.0.1".parse().unwrap(),
             "10.78.0.2".parse().unwrap(),
+            64,
             &p4,
         )
         .unwrap();
@@ -266,7 +272,7 @@ fn vrrp_packets_cross_between_namespaces_with_ttl_255() {
     assert_eq!(got4.ifname, "eth0");
     let uni = recv_within(&rx4, Duration::from_secs(2)).expect("unicast advert received");
     assert_eq!(uni.dst, "10.78.0.2".parse::<IpAddr>().unwrap());
-    assert_eq!(uni.ttl, 255);
+    assert_eq!(uni.ttl, 64);
     let got6 = recv_within(&rx6, Duration::from_secs(2)).expect("IPv6 advert received");
     assert_eq!(got6.ttl, 255);
     assert_eq!(got6.src, IpAddr::V6(ll_a));

@@ -147,6 +147,38 @@ impl Engine {
         }
         self.retrack(now);
         self.settle(now);
+        if config.global.fifo_write_vrrp_states_on_reload {
+            self.write_states_to_fifos();
+        }
+    }
+
+    /// `fifo_write_vrrp_states_on_reload`: every instance's and sync group's state, as a
+    /// FIFO line, after the reload settled.
+    fn write_states_to_fifos(&mut self) {
+        let mut lines = Vec::new();
+        for inst in &self.instances {
+            if let Some(w) = notify::state_word(inst.state) {
+                lines.push(notify::fifo_line(
+                    Kind::Instance,
+                    inst.name(),
+                    w,
+                    inst.priority,
+                ));
+            }
+        }
+        for g in &self.groups {
+            if let Some(w) = notify::state_word(g.state) {
+                lines.push(notify::fifo_line(Kind::Group, &g.cfg.name, w, 0));
+            }
+        }
+        for line in lines {
+            for path in &self.fifos {
+                self.actions.push_back(Action::WriteFifo {
+                    path: path.clone(),
+                    line: line.clone(),
+                });
+            }
+        }
     }
 
     fn ctx(&mut self, now: Instant) -> Ctx<'_> {
@@ -157,6 +189,7 @@ impl Engine {
             transitions: &mut self.transitions,
             prefix: &self.prefix,
             fifos: &self.fifos,
+            release_vips: self.release_vips,
         }
     }
 }

@@ -121,6 +121,34 @@ impl Kernel {
         }
     }
 
+    /// Removes an address configured on the interface (not one the engine added), as an
+    /// operator's `ip addr del` would; false when it was not there.
+    pub fn del_configured(&mut self, ifname: &str, addr: IpAddr) -> bool {
+        let Some(i) = self.iface_mut(ifname) else {
+            return false;
+        };
+        let before = i.ipv4.len() + i.ipv6.len();
+        match addr {
+            IpAddr::V4(a) => i.ipv4.retain(|x| *x != a),
+            IpAddr::V6(a) => i.ipv6.retain(|x| *x != a),
+        }
+        before != i.ipv4.len() + i.ipv6.len()
+    }
+
+    /// Configures an address on the interface, as an operator's `ip addr add` would; false
+    /// when it was already there or there is no such interface.
+    pub fn add_configured(&mut self, ifname: &str, addr: IpAddr) -> bool {
+        let Some(i) = self.iface_mut(ifname) else {
+            return false;
+        };
+        match addr {
+            IpAddr::V4(a) if !i.ipv4.contains(&a) => i.ipv4.push(a),
+            IpAddr::V6(a) if !i.ipv6.contains(&a) => i.ipv6.push(a),
+            _ => return false,
+        }
+        true
+    }
+
     pub fn del_addr(&mut self, ifname: &str, addr: IpAddr) -> bool {
         match self.iface_mut(ifname) {
             Some(i) => {

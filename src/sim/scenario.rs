@@ -174,6 +174,12 @@ pub enum Stimulus {
         ifname: String,
         addr: IpAddr,
     },
+    /// Someone runs `ip addr add ADDR dev IFNAME` on `host`.
+    AddAddress {
+        host: String,
+        ifname: String,
+        addr: IpAddr,
+    },
 }
 
 /// A configuration written in the scenario file (a heredoc), with the line its text
@@ -832,16 +838,22 @@ fn stimulus(w: &mut Words) -> Result<Stimulus, ParseError> {
                     Stimulus::Processes { host, name, count }
                 }
                 "addr" => {
-                    if !w.eat("del") {
-                        return w.err("write `<host> addr del IFACE ADDR`");
-                    }
+                    let add = match w.next("add or del")? {
+                        "add" => true,
+                        "del" => false,
+                        _ => return w.err("write `<host> addr add|del IFACE ADDR`"),
+                    };
                     let ifname = w.ident("an interface name")?;
                     let addr = w.ip()?;
-                    Stimulus::DelAddress { host, ifname, addr }
+                    if add {
+                        Stimulus::AddAddress { host, ifname, addr }
+                    } else {
+                        Stimulus::DelAddress { host, ifname, addr }
+                    }
                 }
                 x => {
                     return w.err(format!(
-                        "unknown stimulus `{host} {x}` (start, stop, kill, restart, pause, resume, link, partition, heal, loss, delay, dup, inject, arp, ping, frame, reload, <host> script|track_file|processes|addr del)"
+                        "unknown stimulus `{host} {x}` (start, stop, kill, restart, pause, resume, link, partition, heal, loss, delay, dup, inject, arp, ping, frame, reload, <host> script|track_file|processes|addr add|del)"
                     ))
                 }
             }
@@ -1224,7 +1236,8 @@ fn validate(sc: &Scenario) -> Result<(), ParseError> {
             | Stimulus::Reload { host, .. }
             | Stimulus::TrackFile { host, .. }
             | Stimulus::Processes { host, .. }
-            | Stimulus::DelAddress { host, .. } => (vec![host], vec![]),
+            | Stimulus::DelAddress { host, .. }
+            | Stimulus::AddAddress { host, .. } => (vec![host], vec![]),
             Stimulus::Partition(g) => (g.iter().flatten().map(|s| s.as_str()).collect(), vec![]),
             Stimulus::Heal => (vec![], vec![]),
             Stimulus::Loss { segment, .. }

@@ -483,13 +483,13 @@ impl Sim {
                         src: p.src,
                         dst: p.dst,
                         mac,
-                        ttl: 255,
+                        ttl: p.ttl,
                         summary,
                         bytes: p.payload.clone(),
                     },
                 );
                 if let Some(seg) = segment {
-                    self.transmit(&seg, Some(i), p.src, p.dst, 255, p.payload, true);
+                    self.transmit(&seg, Some(i), p.src, p.dst, p.ttl, p.payload, true);
                 }
             }
             Action::SendGratuitousArp {
@@ -962,10 +962,26 @@ impl Sim {
             }),
             Stimulus::DelAddress { host, ifname, addr } => self.with_host(&host, |s, i| {
                 let n = s.hosts[i].name.clone();
-                let gone = s.hosts[i].kernel.del_addr(&ifname, addr);
                 s.rec(&n, Rec::Net(format!("ip addr del {addr} dev {ifname}")));
-                if gone {
+                let k = &mut s.hosts[i].kernel;
+                if k.del_addr(&ifname, addr) {
                     s.host_event(i, Event::AddressDeleted { ifname, addr });
+                } else if k.del_configured(&ifname, addr) {
+                    let st = k.iface(&ifname).map(|f| f.state());
+                    s.host_event(i, Event::AddressDeleted { ifname, addr });
+                    if let Some(st) = st {
+                        s.host_event(i, Event::Interface(st));
+                    }
+                }
+            }),
+            Stimulus::AddAddress { host, ifname, addr } => self.with_host(&host, |s, i| {
+                let n = s.hosts[i].name.clone();
+                s.rec(&n, Rec::Net(format!("ip addr add {addr} dev {ifname}")));
+                let k = &mut s.hosts[i].kernel;
+                if k.add_configured(&ifname, addr) {
+                    if let Some(st) = k.iface(&ifname).map(|f| f.state()) {
+                        s.host_event(i, Event::Interface(st));
+                    }
                 }
             }),
             Stimulus::Frame { segment, mac } => {

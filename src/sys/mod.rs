@@ -16,6 +16,8 @@
 pub mod arp;
 pub mod clock;
 pub mod daemon;
+pub mod fifo_reader;
+pub mod fifo_writer;
 pub mod iftable;
 pub mod ndisc;
 pub mod netlink;

@@ -134,6 +134,20 @@ impl Processes {
         self.children.is_empty()
     }
 
+    /// Pids of the running children.
+    pub fn pids(&self) -> impl Iterator<Item = i32> + '_ {
+        self.children.keys().copied()
+    }
+
+    /// Terminates one child: SIGTERM to its group now, SIGKILL after the grace time.
+    pub fn terminate(&mut self, now: Instant, pid: i32) {
+        if let Some(r) = self.children.get_mut(&pid) {
+            Self::signal_group(pid, libc::SIGTERM);
+            r.deadline = Some(now + KILL_GRACE);
+            r.timed_out = true;
+        }
+    }
+
     fn signal_group(pid: i32, sig: i32) {
         // SAFETY: plain syscall; the group is the child's own (process_group(0)).
         unsafe { libc::kill(-pid, sig) };

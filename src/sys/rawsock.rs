@@ -140,11 +140,12 @@ impl VrrpSocket {
         }
     }
 
-    /// Sends one VRRP message from `src` to `dst` with TTL / hop limit 255.
-    pub fn send(&self, src: IpAddr, dst: IpAddr, payload: &[u8]) -> io::Result<()> {
+    /// Sends one VRRP message from `src` to `dst` with TTL / hop limit `ttl` (255, or
+    /// `unicast_ttl` to unicast peers).
+    pub fn send(&self, src: IpAddr, dst: IpAddr, ttl: u8, payload: &[u8]) -> io::Result<()> {
         match (src, dst) {
-            (IpAddr::V4(s), IpAddr::V4(d)) if !self.ipv6 => self.send_v4(s, d, payload),
-            (IpAddr::V6(s), IpAddr::V6(d)) if self.ipv6 => self.send_v6(s, d, payload),
+            (IpAddr::V4(s), IpAddr::V4(d)) if !self.ipv6 => self.send_v4(s, d, ttl, payload),
+            (IpAddr::V6(s), IpAddr::V6(d)) if self.ipv6 => self.send_v6(s, d, ttl, payload),
             _ => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "address family does not match the socket",
@@ -152,7 +153,7 @@ impl VrrpSocket {
         }
     }
 
-    fn send_v4(&self, src: Ipv4Addr, dst: Ipv4Addr, payload: &[u8]) -> io::Result<()> {
+    fn send_v4(&self, src: Ipv4Addr, dst: Ipv4Addr, ttl: u8, payload: &[u8]) -> io::Result<()> {
         let total = 20 + payload.len();
         if total > 65535 {
             return Err(io::Error::new(
@@ -164,7 +165,7 @@ impl VrrpSocket {
         pkt.extend_from_slice(&[0x45, 0xc0]);
         pkt.extend_from_slice(&(total as u16).to_be_bytes());
         pkt.extend_from_slice(&[0, 0, 0, 0]); // id (kernel fills), no fragmentation
-        pkt.extend_from_slice(&[255, IPPROTO_VRRP as u8, 0, 0]); // TTL, proto, checksum (kernel)
+        pkt.extend_from_slice(&[ttl, IPPROTO_VRRP as u8, 0, 0]); // TTL, proto, checksum (kernel)
         pkt.extend_from_slice(&src.octets());
         pkt.extend_from_slice(&dst.octets());
         pkt.extend_from_slice(payload);
@@ -189,7 +190,7 @@ impl VrrpSocket {
         Ok(())
     }
 
-    fn send_v6(&self, src: Ipv6Addr, dst: Ipv6Addr, payload: &[u8]) -> io::Result<()> {
+    fn send_v6(&self, src: Ipv6Addr, dst: Ipv6Addr, hops: u8, payload: &[u8]) -> io::Result<()> {
         // SAFETY: zeroed plain C structs, filled below.
         let mut sa: libc::sockaddr_in6 = unsafe { zeroed() };
         sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
@@ -203,8 +204,12 @@ impl VrrpSocket {
             },
             ipi6_ifindex: self.ifindex,
         };
+        let hops = libc::c_int::from(hops);
         // SAFETY: CMSG_SPACE is a pure size computation.
-        let space = unsafe { libc::CMSG_SPACE(size_of::<libc::in6_pktinfo>() as u32) } as usize;
+        let space = unsafe {
+            libc::CMSG_SPACE(size_of::<libc::in6_pktinfo>() as u32)
+                + libc::CMSG_SPACE(size_of::<libc::c_int>() as u32)
+        } as usize;
         let mut cbuf = vec![0u64; space.div_ceil(8)];
         let mut iov = libc::iovec {
             iov_base: payload.as_ptr() as *mut libc::c_void,
@@ -217,7 +222,8 @@ impl VrrpSocket {
         msg.msg_iovlen = 1;
         msg.msg_control = cbuf.as_mut_ptr().cast();
         msg.msg_controllen = space as _;
-        // SAFETY: msg_control holds space for exactly one in6_pktinfo cmsg.
+        // SAFETY: msg_control holds space for one in6_pktinfo cmsg followed by one int
+        // cmsg (the hop limit), as computed above.
         unsafe {
             let c = libc::CMSG_FIRSTHDR(&msg);
             (*c).cmsg_level = libc::IPPROTO_IPV6;
@@ -227,6 +233,15 @@ impl VrrpSocket {
                 (&info as *const libc::in6_pktinfo).cast::<u8>(),
                 libc::CMSG_DATA(c),
                 size_of::<libc::in6_pktinfo>(),
+            );
+            let h = libc::CMSG_NXTHDR(&msg, c);
+            (*h).cmsg_level = libc::IPPROTO_IPV6;
+            (*h).cmsg_type = libc::IPV6_HOPLIMIT;
+            (*h).cmsg_len = libc::CMSG_LEN(size_of::<libc::c_int>() as u32) as _;
+            std::ptr::copy_nonoverlapping(
+                (&hops as *const libc::c_int).cast::<u8>(),
+                libc::CMSG_DATA(h),
+                size_of::<libc::c_int>(),
             );
         }
         // SAFETY: msg is fully initialised above.

@@ -12,7 +12,7 @@ use super::trackfile::FileTracker;
 use super::trackproc::{self, ProcTracker};
 use super::world::{Source, SysWorld};
 use super::DaemonOptions;
-use crate::config::model::Config;
+use crate::config::model::{Config, ScriptCommand};
 use crate::config::{self, LoadOptions};
 use crate::engine::Engine;
 use crate::event::Event;
@@ -31,6 +31,9 @@ const NETLINK_WAIT: Duration = Duration::from_secs(5);
 /// How long a stopping daemon waits for its notify scripts (keepalived's parent waits
 /// `child_wait_time`, 5 s by default, for its children).
 pub const STOP_SCRIPTS_WAIT: Duration = Duration::from_secs(5);
+/// How long the notify FIFOs' readers get to read the last lines before they are
+/// terminated.
+const FIFO_DRAIN_WAIT: Duration = Duration::from_secs(1);
 
 pub struct Reactor {
     poll: Poll,
@@ -49,6 +52,8 @@ pub struct Reactor {
     proc_token: Option<mio::Token>,
     next_proc_scan: Option<Instant>,
     proc_rescan: bool,
+    /// Pids of the notify FIFOs' reader scripts.
+    fifo_readers: Vec<i32>,
     wakeups: u64,
     max_timer_lateness: Duration,
     total_timer_lateness: Duration,
@@ -172,7 +177,8 @@ impl Reactor {
         };
         let proc_track = ProcTracker::new(&config.track_processes);
         let proc_token = watch_procs(&proc_track, &mut world, reg);
-        let engine = Engine::new(&config);
+        let mut engine = Engine::new(&config);
+        engine.set_release_vips(opts.release_vips);
         Ok(Reactor {
             files,
             files_token,
@@ -189,6 +195,7 @@ impl Reactor {
             engine,
             config,
             opts,
+            fifo_readers: Vec::new(),
             wakeups: 0,
             max_timer_lateness: Duration::ZERO,
             total_timer_lateness: Duration::ZERO,
@@ -209,9 +216,17 @@ impl Reactor {
         self.world.apply_rt(now, msgs);
     }
 
-    /// Reads the interfaces, removes leftovers of a previous run, adds the static
-    /// configuration, and starts the engine.
+    /// Runs `startup_script`, starts the notify FIFOs' readers, reads the interfaces,
+    /// removes leftovers of a previous run, adds the static configuration, and starts the
+    /// engine.
     pub fn start(&mut self) {
+        let g = &self.config.global;
+        if let Some(cmd) = g.startup_script.clone() {
+            let t = g.startup_script_timeout;
+            self.run_lifecycle_script("startup_script", &cmd, t);
+        }
+        let now = self.clock.now();
+        self.fifo_readers = super::fifo_reader::start(&mut self.world, now, &self.config);
         self.world.want_sockets(&self.config);
         self.world.redump();
         self.settle_netlink();
@@ -374,21 +389,67 @@ impl Reactor {
     /// The STOP notifications (`notify_stop`, `notify` with STOP, group STOP) were started
     /// by the shutdown: let them and the other notify scripts still running finish, as
     /// keepalived does, for at most [`STOP_SCRIPTS_WAIT`]. Track scripts are no longer of
-    /// use and are terminated at once. A second SIGTERM/SIGINT stops the wait.
+    /// use and are terminated at once. Then the FIFO readers, which have had the STOP
+    /// lines, are terminated, and last the `shutdown_script` runs.
     fn wait_for_stop_scripts(&mut self) {
         let now = self.clock.now();
         self.world.procs.terminate_tracked(now);
-        let limit = now + STOP_SCRIPTS_WAIT;
+        let readers = std::mem::take(&mut self.fifo_readers);
+        if !self.wait_children(now + STOP_SCRIPTS_WAIT, &readers) {
+            let n = self.world.procs.len() - readers.len();
+            log::warn!(
+                "{n} script(s) still running {} s after stop: terminating them",
+                STOP_SCRIPTS_WAIT.as_secs()
+            );
+        }
+        // The readers have until the FIFOs are drained (bounded) to take the STOP lines.
+        let drained = self.clock.now() + FIFO_DRAIN_WAIT;
+        while !readers.is_empty() && self.world.fifos.unread() > 0 && self.clock.now() < drained {
+            self.wait_children(self.clock.now() + Duration::from_millis(20), &readers);
+        }
+        let now = self.clock.now();
+        for &pid in &readers {
+            self.world.procs.terminate(now, pid);
+        }
+        self.wait_children(now + super::process::KILL_GRACE, &[]);
+        let g = &self.config.global;
+        if let Some(cmd) = g.shutdown_script.clone() {
+            let t = g.shutdown_script_timeout;
+            self.run_lifecycle_script("shutdown_script", &cmd, t);
+        }
+    }
+
+    /// `startup_script` / `shutdown_script`: run it and wait for it, at most `timeout`
+    /// (then it is terminated, as keepalived does, so the daemon never hangs on it).
+    fn run_lifecycle_script(&mut self, what: &str, cmd: &ScriptCommand, timeout: Duration) {
+        let now = self.clock.now();
+        let others: Vec<i32> = self.world.procs.pids().collect();
+        log::info!("Running {what} '{}'", cmd.argv.join(" "));
+        if self
+            .world
+            .spawn_child(now, None, cmd, Some(timeout))
+            .is_none()
+        {
+            return;
+        }
+        let limit = now + timeout + super::process::KILL_GRACE;
+        if !self.wait_children(limit, &others) {
+            log::warn!("{what} did not finish in {} s", timeout.as_secs());
+        }
+    }
+
+    /// Waits, with the loop's own wake-ups (pidfds, SIGCHLD, the child timeouts of
+    /// `process`), until every child except `keep` has exited or `limit` is reached.
+    /// A SIGTERM/SIGINT received meanwhile ends the wait. Returns whether they all ended.
+    fn wait_children(&mut self, limit: Instant, keep: &[i32]) -> bool {
         let mut events = Events::with_capacity(64);
-        while !self.world.procs.is_empty() {
+        loop {
+            if self.world.procs.pids().all(|p| keep.contains(&p)) {
+                return true;
+            }
             let now = self.clock.now();
             if now >= limit {
-                log::warn!(
-                    "{} script(s) still running {} s after stop: terminating them",
-                    self.world.procs.len(),
-                    STOP_SCRIPTS_WAIT.as_secs()
-                );
-                return;
+                return false;
             }
             let wake = self
                 .world
@@ -397,12 +458,12 @@ impl Reactor {
                 .map_or(limit, |d| d.min(limit));
             if let Err(e) = self.timer.arm(Some(self.clock.to_monotonic_ns(wake))) {
                 log::error!("timerfd: {e}");
-                return;
+                return false;
             }
             if let Err(e) = self.poll.poll(&mut events, None) {
                 if e.kind() != std::io::ErrorKind::Interrupted {
                     log::error!("epoll: {e}");
-                    return;
+                    return false;
                 }
             }
             for ev in events.iter() {
@@ -413,7 +474,7 @@ impl Reactor {
                         for r in signals::pending(&mut self.signals) {
                             match r {
                                 Request::Reap => self.world.reap(None),
-                                Request::Shutdown => return,
+                                Request::Shutdown => return false,
                                 _ => {}
                             }
                         }

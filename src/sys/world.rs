@@ -20,7 +20,6 @@ use crate::sched::Instant;
 use mio::unix::SourceFd;
 use mio::{Interest, Token};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::net::IpAddr;
 use std::os::fd::AsRawFd;
 use std::time::Duration;
@@ -102,6 +101,8 @@ pub struct SysWorld {
     /// `-a`: log every address change the monitor reports.
     pub(super) address_monitoring: bool,
     pub shutting_down: bool,
+    /// The notify FIFOs, kept open.
+    pub fifos: super::fifo_writer::FifoWriter,
     pub(super) child_tokens: BTreeMap<i32, Token>,
     /// Rate limit of repeated error logs: key -> (last logged, suppressed since).
     pub(super) error_log: BTreeMap<String, (Option<Instant>, u64)>,
@@ -142,6 +143,7 @@ impl SysWorld {
             keep_on_exit: false,
             address_monitoring: false,
             shutting_down: false,
+            fifos: Default::default(),
             child_tokens: BTreeMap::new(),
             error_log: BTreeMap::new(),
             relabel: BTreeMap::new(),
@@ -366,7 +368,7 @@ impl SysWorld {
                 let sent = self
                     .socks
                     .get(&key)
-                    .map(|e| e.sock.send(p.src, p.dst, &p.payload));
+                    .map(|e| e.sock.send(p.src, p.dst, p.ttl, &p.payload));
                 match sent {
                     Some(Ok(())) => self.stats.adverts_sent += 1,
                     Some(Err(err)) => {
@@ -494,39 +496,11 @@ impl SysWorld {
                 run,
                 command,
                 timeout,
-            } => match self.procs.spawn(now, *run, command, *timeout) {
-                Ok(pid) => {
-                    self.stats.scripts_started += 1;
-                    let fd = self
-                        .procs
-                        .get(pid)
-                        .and_then(|r| r.pidfd.as_ref().map(|f| f.as_raw_fd()));
-                    if let Some(fd) = fd {
-                        let tok = self.tokens.insert(Source::Child(pid));
-                        if self
-                            .registry
-                            .register(&mut SourceFd(&fd), tok, Interest::READABLE)
-                            .is_ok()
-                        {
-                            self.child_tokens.insert(pid, tok);
-                        } else {
-                            self.tokens.remove(tok);
-                        }
-                    }
-                }
-                Err(e) => {
-                    self.stats.scripts_failed_to_start += 1;
-                    log::error!("cannot run '{}': {e}", command.argv.join(" "));
-                    if let Some(run) = run {
-                        self.events.push(Event::ScriptExited {
-                            run: *run,
-                            outcome: ScriptOutcome::SpawnFailed(e),
-                        });
-                    }
-                }
-            },
+            } => {
+                self.spawn_child(now, *run, command, *timeout);
+            }
             Action::KillScript { run } => self.procs.kill_run(now, *run),
-            Action::WriteFifo { path, line } => write_fifo(path, line),
+            Action::WriteFifo { path, line } => self.fifos.write(path, line),
             Action::Connect { conn, .. } => {
                 // Checker connections arrive with the checker runtime (issue 9).
                 self.events.push(Event::Conn {
@@ -545,20 +519,50 @@ impl SysWorld {
     }
 }
 
-/// Writes one line to a FIFO without blocking (no reader: the line is dropped).
-fn write_fifo(path: &str, line: &str) {
-    use std::os::unix::fs::OpenOptionsExt;
-    let f = std::fs::OpenOptions::new()
-        .write(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path);
-    match f {
-        Ok(mut f) => {
-            if let Err(e) = f.write_all(line.as_bytes()) {
-                log::warn!("notify fifo {path}: {e}");
+impl SysWorld {
+    /// Starts a child and watches its exit (pidfd where the kernel has them). Returns its
+    /// pid; a child that cannot start is logged and, when the engine waits on `run`,
+    /// reported as `SpawnFailed`.
+    pub fn spawn_child(
+        &mut self,
+        now: Instant,
+        run: Option<crate::event::ScriptRunId>,
+        command: &crate::config::model::ScriptCommand,
+        timeout: Option<Duration>,
+    ) -> Option<i32> {
+        match self.procs.spawn(now, run, command, timeout) {
+            Ok(pid) => {
+                self.stats.scripts_started += 1;
+                let fd = self
+                    .procs
+                    .get(pid)
+                    .and_then(|r| r.pidfd.as_ref().map(|f| f.as_raw_fd()));
+                if let Some(fd) = fd {
+                    let tok = self.tokens.insert(Source::Child(pid));
+                    if self
+                        .registry
+                        .register(&mut SourceFd(&fd), tok, Interest::READABLE)
+                        .is_ok()
+                    {
+                        self.child_tokens.insert(pid, tok);
+                    } else {
+                        self.tokens.remove(tok);
+                    }
+                }
+                Some(pid)
+            }
+            Err(e) => {
+                self.stats.scripts_failed_to_start += 1;
+                log::error!("cannot run '{}': {e}", command.argv.join(" "));
+                if let Some(run) = run {
+                    self.events.push(Event::ScriptExited {
+                        run,
+                        outcome: ScriptOutcome::SpawnFailed(e),
+                    });
+                }
+                None
             }
         }
-        Err(e) => log::warn!("notify fifo {path}: {e}"),
     }
 }
 

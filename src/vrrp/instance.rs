@@ -49,6 +49,9 @@ pub struct Ctx<'a> {
     pub prefix: &'a str,
     /// `notify_fifo` and `vrrp_notify_fifo`, for lines written outside state changes.
     pub fifos: &'a [String],
+    /// `-X / --release-vips`: entering Backup or Fault also deletes VIPs this run did not
+    /// add (left over, e.g. by a run with `-V`), so two routers never both hold them.
+    pub release_vips: bool,
 }
 
 /// What the instance knows of its interface.
@@ -59,6 +62,9 @@ pub struct IfInfo {
     pub mac: Mac,
     pub primary_v4: Option<Ipv4Addr>,
     pub link_local_v6: Option<Ipv6Addr>,
+    /// The configured source address (`unicast_src_ip` / `mcast_src_ip`) is on the
+    /// interface (true when none is configured).
+    pub src_present: bool,
 }
 
 /// One virtual router.
@@ -357,6 +363,11 @@ impl Instance {
                 src,
                 dst,
                 src_mac,
+                ttl: if dst.is_multicast() {
+                    255
+                } else {
+                    self.cfg.unicast_ttl.unwrap_or(255)
+                },
                 payload,
             }));
         }
@@ -447,6 +458,10 @@ impl Instance {
     fn set_state(&mut self, ctx: &mut Ctx, to: State, why: &str) {
         let from = self.state;
         self.state = to;
+        if ctx.release_vips && matches!(to, State::Backup | State::Fault) && from != State::Master {
+            // A Master's VIPs were released by `leave_master`; these may be anyone's.
+            self.del_addresses(ctx);
+        }
         if to != State::Stop {
             log::info!(
                 "{}({}) Entering {} STATE{}",
@@ -481,7 +496,12 @@ impl Instance {
             });
         }
         if self.faulty() {
-            self.set_state(ctx, State::Fault, " (init)");
+            let why = if self.no_peer_fault() {
+                " (init: no unicast peers, unicast_fault_no_peer)"
+            } else {
+                " (init)"
+            };
+            self.set_state(ctx, State::Fault, why);
             return;
         }
         if self.is_owner() {
@@ -495,9 +515,23 @@ impl Instance {
 
     /// Would this instance be in FAULT?
     pub fn faulty(&self) -> bool {
+        self.track_fault || self.own_fault()
+    }
+
+    /// A fault of the instance itself, tracking aside: its interface is missing or down
+    /// (unless `dont_track_primary`), it has no unicast peer under
+    /// `unicast_fault_no_peer`, or its source address is gone under `track_src_ip`.
+    pub fn own_fault(&self) -> bool {
         let link_down = !(self.iface.known && self.iface.up);
-        self.track_fault
-            || (self.cfg.interface.is_some() && !self.cfg.dont_track_primary && link_down)
+        (self.cfg.interface.is_some() && !self.cfg.dont_track_primary && link_down)
+            || self.no_peer_fault()
+            || (self.cfg.track_src_ip && !self.iface.src_present)
+    }
+
+    /// `unicast_fault_no_peer` with no `unicast_peer`: FAULT instead of falling back to
+    /// multicast.
+    pub fn no_peer_fault(&self) -> bool {
+        self.cfg.unicast_fault_no_peer && self.cfg.unicast_peers.is_empty()
     }
 
     fn enter_backup(&mut self, ctx: &mut Ctx, why: &str) {
@@ -711,8 +745,10 @@ impl Instance {
     }
 
     /// `addr` was deleted from `ifname` by someone else. If it is one of the VIPs this
-    /// Master holds, it is put back at the end of the instant (keepalived notices the same
-    /// deletion over netlink and recovers). Returns whether it was ours.
+    /// Master holds (and not marked `no_track`), it is put back at the end of the instant.
+    /// keepalived notices the same deletion over netlink and drops to Backup, re-adding
+    /// the address when it is Master again; putting it back at once keeps the Master and
+    /// avoids the election. Returns whether it was ours.
     pub fn address_deleted(&mut self, ctx: &mut Ctx, ifname: &str, addr: IpAddr) -> bool {
         if self.state != State::Master {
             return false;
@@ -723,7 +759,9 @@ impl Instance {
             .vips
             .iter()
             .chain(self.cfg.excluded_vips.iter())
-            .any(|v| v.addr == addr && v.dev.as_deref().unwrap_or(&vif) == ifname);
+            .any(|v| {
+                v.addr == addr && v.dev.as_deref().unwrap_or(&vif) == ifname && !v.options.no_track
+            });
         if !ours {
             return false;
         }
