@@ -337,6 +337,8 @@ pub enum Burst {
     Second,
     /// `garp_master_refresh`.
     Refresh,
+    /// `garp_extra_if`: a periodic round on the VIPs' other interfaces.
+    ExtraIf,
     /// `garp_lower_prio_delay` after a lower-priority advert.
     LowerPrio,
 }

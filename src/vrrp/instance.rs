@@ -565,6 +565,15 @@ impl Instance {
         if let Some(r) = g.master_refresh.filter(|r| !r.is_zero()) {
             self.schedule_burst(ctx, r, Burst::Refresh);
         }
+        if let Some(x) = self
+            .cfg
+            .garp_extra_if
+            .as_ref()
+            .filter(|x| !x.interval.is_zero())
+        {
+            let every = x.interval;
+            self.schedule_burst(ctx, every, Burst::ExtraIf);
+        }
         self.arm_adver(ctx);
     }
 
@@ -713,6 +722,13 @@ impl Instance {
                 match kind {
                     Burst::Second => self.start_burst(ctx, g.master_repeat),
                     Burst::LowerPrio => self.start_burst(ctx, g.lower_prio_repeat.unwrap_or(0)),
+                    Burst::ExtraIf => {
+                        self.garp_extra_round(ctx);
+                        if let Some(x) = self.cfg.garp_extra_if.as_ref() {
+                            let every = x.interval;
+                            self.schedule_burst(ctx, every, Burst::ExtraIf);
+                        }
+                    }
                     Burst::Refresh => {
                         self.start_burst(ctx, g.master_refresh_repeat.max(1));
                         if let Some(r) = g.master_refresh.filter(|r| !r.is_zero()) {

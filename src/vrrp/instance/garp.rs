@@ -10,10 +10,26 @@ use std::time::Duration;
 impl Instance {
     /// One round of a burst: one GARP (IPv4) or unsolicited NA (IPv6) per VIP.
     pub(super) fn garp_round_now(&mut self, ctx: &mut Ctx) {
+        self.garp_round_on(ctx, |_| true);
+    }
+
+    /// `garp_extra_if [all] SECS`: keep switches' MAC caches of the VIPs' other interfaces
+    /// fresh: one GARP / NA per VIP that sits on a VMAC (or, with `all`, on any
+    /// interface), every SECS while Master.
+    pub(super) fn garp_extra_round(&mut self, ctx: &mut Ctx) {
+        let all = self.cfg.garp_extra_if.as_ref().is_some_and(|x| x.all);
+        let vmac = self.cfg.use_vmac.as_ref().map(|v| v.name.clone());
+        self.garp_round_on(ctx, |ifname| all || vmac.as_deref() == Some(ifname));
+    }
+
+    fn garp_round_on(&mut self, ctx: &mut Ctx, on: impl Fn(&str) -> bool) {
         let mac = self.garp_mac();
         let default_if = self.vip_ifname();
         for v in self.cfg.vips.iter().chain(self.cfg.excluded_vips.iter()) {
             let ifname = v.dev.clone().unwrap_or_else(|| default_if.clone());
+            if !on(&ifname) {
+                continue;
+            }
             let instance = self.cfg.name.clone();
             match v.addr {
                 IpAddr::V4(ip) => ctx.actions.push_back(Action::SendGratuitousArp {
