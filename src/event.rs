@@ -288,6 +288,13 @@ pub enum Action {
         ifname: String,
         addr: IpAddr,
     },
+    /// A VRID conflict episode started on `instance` (extension; see `vrrp::conflict`):
+    /// the engine has logged it; `sys` counts it, `sim` traces it.
+    Conflict {
+        instance: String,
+        kind: crate::vrrp::conflict::ConflictKind,
+        peer: IpAddr,
+    },
     /// Open a connection (non-blocking); the world answers with `Event::Conn` for `conn`.
     Connect {
         conn: ConnId,

@@ -618,6 +618,7 @@ fn notify(w: &mut W, n: &NotifyScripts) {
     script_line(w, "notify_deleted", &n.deleted);
     script_line(w, "notify", &n.any);
     script_line(w, "notify_master_rx_lower_pri", &n.master_rx_lower_pri);
+    script_line(w, "notify_conflict", &n.conflict);
 }
 
 fn sync_group(w: &mut W, g: &SyncGroup) {

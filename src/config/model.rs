@@ -477,6 +477,9 @@ pub struct NotifyScripts {
     /// `notify`: run after the per-state script with TYPE NAME STATE PRIORITY appended.
     pub any: Option<ScriptCommand>,
     pub master_rx_lower_pri: Option<ScriptCommand>,
+    /// `notify_conflict` (extension): run when a VRID conflict episode starts, with
+    /// `CONFLICT name KIND peer` appended.
+    pub conflict: Option<ScriptCommand>,
 }
 
 /// `vrrp_instance NAME { ... }`.

@@ -90,6 +90,9 @@ fn event_matches(e: &Expect, l: &TraceLine) -> bool {
         }
         (Predicate::AnswersPing(ip), Rec::PingReply { ip: i, .. }) => ip == i,
         (Predicate::ForwardsFrame, Rec::FrameRouted { .. }) => true,
+        (Predicate::RaisesConflict(k), Rec::Conflict { instance, kind, .. }) => {
+            inst_ok(e, instance) && k.as_ref().map_or(true, |k| k == kind)
+        }
         (Predicate::RunsScript(name), Rec::Script { argv, .. }) => {
             let a0 = argv.split_whitespace().next().unwrap_or("");
             let base = a0.rsplit('/').next().unwrap_or(a0);

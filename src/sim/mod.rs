@@ -133,6 +133,7 @@ fn stat_field(s: &crate::vrrp::stats::Stats, name: &str) -> Option<u64> {
             "v3_checksum_message_only" | "message_only" => s.v3_checksum_message_only,
             "discarded" => s.discarded(),
             "vips_restored" => s.vips_restored,
+            "conflicts" => s.conflicts,
             _ => return None,
         },
     )

@@ -280,6 +280,9 @@ pub enum Predicate {
     AnswersPing(IpAddr),
     ForwardsFrame,
     RunsScript(String),
+    /// A VRID conflict episode of this kind (`DUAL_MASTER`, `ADDRESS_LIST`, `INTERVAL`,
+    /// `OWNER`; None: any) starts.
+    RaisesConflict(Option<String>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1131,8 +1134,25 @@ fn predicate(w: &mut Words) -> Result<Predicate, ParseError> {
             w.eat("script");
             Predicate::RunsScript(w.ident("a script")?)
         }
+        "raises" => {
+            w.eat("conflict");
+            let kind = match w.peek() {
+                Some(k) if !k.is_empty() && k != "between" => {
+                    w.pos += 1;
+                    let k = k.to_ascii_uppercase();
+                    if !crate::vrrp::conflict::ConflictKind::ALL.iter().any(|c| c.word() == k) {
+                        return w.err(format!(
+                            "`{k}`: expected DUAL_MASTER, ADDRESS_LIST, INTERVAL or OWNER"
+                        ));
+                    }
+                    Some(k)
+                }
+                _ => None,
+            };
+            Predicate::RaisesConflict(kind)
+        }
         x => return w.err(format!(
-            "unknown predicate `{x}` (state, becomes, sends, has, lacks, priority, counter, answers, forwards, runs)"
+            "unknown predicate `{x}` (state, becomes, sends, has, lacks, priority, counter, answers, forwards, runs, raises)"
         )),
     };
     Ok(p)
@@ -1140,7 +1160,7 @@ fn predicate(w: &mut Words) -> Result<Predicate, ParseError> {
 
 const PREDICATE_WORDS: &[&str] = &[
     "state", "is", "becomes", "sends", "has", "lacks", "priority", "counter", "answers",
-    "forwards", "runs",
+    "forwards", "runs", "raises",
 ];
 
 fn expect(w: &mut Words, text: &str) -> Result<Expect, ParseError> {

@@ -88,6 +88,12 @@ pub enum Rec {
     },
     /// started / stopped / killed / paused / resumed
     Life(String),
+    /// A VRID conflict episode started (extension).
+    Conflict {
+        instance: String,
+        kind: String,
+        peer: IpAddr,
+    },
     Link {
         ifname: String,
         up: bool,
@@ -190,6 +196,11 @@ impl fmt::Display for TraceLine {
             Rec::ScriptKill { run } => write!(f, "kill script #{run}"),
             Rec::Fifo { path, line } => write!(f, "fifo {path} {line}"),
             Rec::Life(s) => f.write_str(s),
+            Rec::Conflict {
+                instance,
+                kind,
+                peer,
+            } => write!(f, "{instance} conflict {kind} with {peer}"),
             Rec::Link { ifname, up } => {
                 write!(f, "link {ifname} {}", if *up { "up" } else { "down" })
             }

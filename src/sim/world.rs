@@ -518,6 +518,18 @@ impl Sim {
                     },
                 )
             }
+            Action::Conflict {
+                instance,
+                kind,
+                peer,
+            } => self.rec(
+                &hname,
+                Rec::Conflict {
+                    instance,
+                    kind: kind.to_string(),
+                    peer,
+                },
+            ),
             Action::Connect { conn, .. } => {
                 // Simulated servers arrive with the checker runtime (issue 9): nothing
                 // listens yet.

@@ -53,6 +53,8 @@ pub struct Stats {
     pub send_errors: u64,
     pub scripts_started: u64,
     pub scripts_failed_to_start: u64,
+    /// VRID conflict episodes raised (extension).
+    pub conflicts: u64,
 }
 
 pub(super) struct SockEntry {
@@ -501,6 +503,7 @@ impl SysWorld {
             }
             Action::KillScript { run } => self.procs.kill_run(now, *run),
             Action::WriteFifo { path, line } => self.fifos.write(path, line),
+            Action::Conflict { .. } => self.stats.conflicts += 1,
             Action::Connect { conn, .. } => {
                 // Checker connections arrive with the checker runtime (issue 9).
                 self.events.push(Event::Conn {

@@ -9,6 +9,7 @@
 use crate::config::model::{Family, VirtualAddress, VrrpInstance, VrrpVersion};
 use crate::event::{Action, Burst, Mac, OutgoingPacket, Timer};
 use crate::sched::{Instant, TimerHandle, TimerWheel};
+use crate::vrrp::conflict::{ConflictKind, Conflicts};
 use crate::vrrp::notify;
 use crate::vrrp::packet::{self, Advert, V2Auth, V3Ipv4Checksum};
 use crate::vrrp::rx::InstancePolicy;
@@ -87,6 +88,8 @@ pub struct Instance {
     down: Option<TimerHandle>,
     garp_round: Option<TimerHandle>,
     garp_later: Vec<TimerHandle>,
+    /// VRID conflict episodes (extension).
+    pub conflicts: Conflicts,
     /// VIPs deleted behind our back, to be put back (`Timer::RestoreVips`), as
     /// (address, interface).
     restore: Option<TimerHandle>,
@@ -141,6 +144,7 @@ impl Instance {
             garp_later: Vec::new(),
             restore: None,
             deleted: Vec::new(),
+            conflicts: Conflicts::default(),
             preempt_since: None,
             last_log: BTreeMap::new(),
         }
@@ -757,6 +761,56 @@ impl Instance {
                 self.start_burst(ctx, 1);
             }
             Timer::Script(_) | Timer::Startup => {}
+        }
+    }
+
+    /// A conflict of `kind` shown by an advert from `peer`: the first advert of an episode
+    /// logs it, and announces it (world action, notify FIFO `CONFLICT` line,
+    /// `notify_conflict` script with `CONFLICT name KIND peer` appended).
+    pub fn conflict(&mut self, ctx: &mut Ctx, kind: ConflictKind, peer: IpAddr) {
+        let quiet = self.down_interval();
+        if !self.conflicts.seen(kind, ctx.now, peer, quiet) {
+            return;
+        }
+        self.stats.conflicts += 1;
+        let what = match kind {
+            ConflictKind::DualMaster => "another router advertises as MASTER too",
+            ConflictKind::AddressList => "an advert with a different address list",
+            ConflictKind::Interval => "an advert with a different advertisement interval",
+            ConflictKind::Owner => "another router claiming the address owner priority 255",
+        };
+        log::warn!(
+            "{}({}) VRID {} conflict {kind}: {what} from {peer}",
+            ctx.prefix,
+            self.cfg.name,
+            self.cfg.vrid
+        );
+        let name = self.cfg.name.clone();
+        ctx.actions.push_back(Action::Conflict {
+            instance: name.clone(),
+            kind,
+            peer,
+        });
+        let line = format!("CONFLICT \"{name}\" {kind} {peer}\n");
+        for path in ctx.fifos {
+            ctx.actions.push_back(Action::WriteFifo {
+                path: path.clone(),
+                line: line.clone(),
+            });
+        }
+        if let Some(cmd) = &self.cfg.notify.conflict {
+            let mut cmd = cmd.clone();
+            cmd.argv.extend([
+                "CONFLICT".to_string(),
+                name,
+                kind.to_string(),
+                peer.to_string(),
+            ]);
+            ctx.actions.push_back(Action::RunScript {
+                run: None,
+                command: cmd,
+                timeout: None,
+            });
         }
     }
 

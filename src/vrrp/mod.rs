@@ -2,6 +2,7 @@
 //! (`instance`), sync groups (`group`), tracking weights (`track`) and notify lines
 //! (`notify`). Pure: time comes in with each call.
 
+pub mod conflict;
 pub mod group;
 pub mod instance;
 pub mod notify;

@@ -51,6 +51,8 @@ pub struct Stats {
     pub v3_checksum_message_only: u64,
     /// VIPs deleted by someone else while Master, and put back.
     pub vips_restored: u64,
+    /// VRID conflict episodes raised (extension; see `vrrp::conflict`).
+    pub conflicts: u64,
 }
 
 impl Stats {

@@ -807,6 +807,7 @@ fn script_security(ctx: &mut Ctx, config: &Config, drafts: &[Draft], global_span
             &n.deleted,
             &n.any,
             &n.master_rx_lower_pri,
+            &n.conflict,
         ]
         .into_iter()
         .flatten()

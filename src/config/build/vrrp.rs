@@ -69,6 +69,7 @@ pub const INSTANCE: &[(&str, Shape)] = &[
     ("notify_deleted", Shape::Line),
     ("notify", Shape::Line),
     ("notify_master_rx_lower_pri", Shape::Line),
+    ("notify_conflict", Shape::Line),
     ("notify_priority_changes", Shape::Line),
     ("smtp_alert", Shape::Line),
     ("kernel_rx_buf_size", Shape::Line),
@@ -429,6 +430,7 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         "notify_deleted" => inst.notify.deleted = notify_deleted(ctx, c),
         "notify" => ctx.set_script(&mut inst.notify.any, c),
         "notify_master_rx_lower_pri" => ctx.set_script(&mut inst.notify.master_rx_lower_pri, c),
+        "notify_conflict" => ctx.set_script(&mut inst.notify.conflict, c),
         "notify_priority_changes" => ex.notify_priority_changes = Some(ctx.opt_bool(c)),
         "smtp_alert" => ex.smtp_alert = Some(ctx.opt_bool(c)),
         "kernel_rx_buf_size" => {

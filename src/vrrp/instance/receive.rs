@@ -5,8 +5,9 @@ use super::{addr_greater, Burst, Ctx, Instance};
 use crate::config::model::VrrpVersion;
 use crate::event::Action;
 use crate::sched::Instant;
+use crate::vrrp::conflict::ConflictKind;
 use crate::vrrp::notify;
-use crate::vrrp::packet::{self, Advert, V3Ipv4Checksum};
+use crate::vrrp::packet::{self, Advert, DecodeError, V3Ipv4Checksum};
 use crate::vrrp::rx::{self, Discard, Notice};
 use crate::vrrp::State;
 use std::net::IpAddr;
@@ -33,7 +34,20 @@ impl Instance {
         let notices = match rx::check(&self.policy, advert, src, ttl) {
             Ok(n) => n,
             Err(d) => {
+                let kind = match &d {
+                    Discard::Check(DecodeError::IntervalMismatch { .. }) => {
+                        Some(ConflictKind::Interval)
+                    }
+                    Discard::Check(DecodeError::AddressListMismatch { .. }) => {
+                        Some(ConflictKind::AddressList)
+                    }
+                    Discard::OwnerStrict if advert.priority == 255 => Some(ConflictKind::Owner),
+                    _ => None,
+                };
                 self.count_discard(now, &prefix, &d, src);
+                if let Some(kind) = kind {
+                    self.conflict(ctx, kind, src);
+                }
                 return;
             }
         };
@@ -41,6 +55,7 @@ impl Instance {
             match n {
                 Notice::Check(packet::Notice::IntervalMismatch { received_cs }) => {
                     self.stats.interval_mismatches += 1;
+                    self.conflict(ctx, ConflictKind::Interval, src);
                     let msg = format!(
                         "advertisement interval mismatch mine={} sec rcv'd={} sec from {src}",
                         f64::from(self.own_cs) / 100.0,
@@ -50,6 +65,7 @@ impl Instance {
                 }
                 Notice::Check(packet::Notice::AddressListMismatch) => {
                     self.stats.address_list_errors += 1;
+                    self.conflict(ctx, ConflictKind::AddressList, src);
                     let msg = format!("ignoring advert address list mismatch from {src}");
                     self.log_limited(now, "addrlist", &prefix, msg);
                 }
@@ -64,6 +80,9 @@ impl Instance {
                 }
                 Notice::OwnerConflict => {
                     self.stats.owner_conflicts += 1;
+                    if advert.priority == 255 {
+                        self.conflict(ctx, ConflictKind::Owner, src);
+                    }
                     let msg = format!(
                         "address owner received advert from {src} with priority {} - misconfiguration",
                         advert.priority
@@ -184,6 +203,12 @@ impl Instance {
             return;
         }
         let ours = self.priority;
+        if advert.priority <= ours {
+            // Another router advertises as Master while we are: a split brain seen from
+            // the side that stays Master, or an equal priority. A higher priority is the
+            // ordinary end of a preemption and raises nothing.
+            self.conflict(ctx, ConflictKind::DualMaster, src);
+        }
         if advert.priority > ours
             || advert.priority == ours && addr_greater(src, self.source_addr())
         {
