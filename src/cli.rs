@@ -87,6 +87,9 @@ pub enum Mode {
     /// `-T/--genhash ...` (must be the first option): the arguments after it, for the
     /// genhash tool's own option parser.
     Genhash(Vec<String>),
+    /// `--simulate --node NAME=FILE... [--event E]... [--segment S]...` (extension): a
+    /// what-if run of the operator's own configuration files.
+    WhatIf(crate::sim::whatif::WhatIf),
 }
 
 /// Which subsystems run. keepalived's `-P` and `-C` restrict to one; both given (or
@@ -398,6 +401,30 @@ const SPECS: &[Spec] = &[
             " (no root, no real network)",
         ],
     ),
+    arg(
+        "",
+        "node",
+        "NAME=FILE",
+        &[
+            "With --simulate and no FILE: a simulated router running",
+            " the configuration FILE (repeat for each router)",
+        ],
+    ),
+    arg(
+        "",
+        "event",
+        "EVENT",
+        &[
+            "With --node: what happens, e.g. 'kill r1 at 10s',",
+            " 'link r2:eth0 down at 20s', 'script chk on r1 fails at 30s'",
+        ],
+    ),
+    arg(
+        "",
+        "segment",
+        "NAME=NODE:IF,...",
+        &["With --node: these interfaces share segment NAME"],
+    ),
     arg("", "seed", "N", &["Random seed for --simulate (default 1)"]),
     arg(
         "",
@@ -601,8 +628,16 @@ pub fn parse(args: &[String]) -> Result<Options, CliError> {
             });
         }
     }
+    // `--simulate --node ...`: --simulate without its FILE (the what-if form).
+    let mut args: Vec<String> = args.to_vec();
+    for i in 0..args.len() {
+        let bare = args[i] == "--simulate";
+        if bare && args.get(i + 1).map_or(true, |n| n.starts_with("--")) {
+            args[i] = "--simulate=".into();
+        }
+    }
     let m = getopts_table()
-        .parse(normalise(args))
+        .parse(normalise(&args))
         .map_err(|e| CliError(fail_message(&e)))?;
 
     if given(&m, "genhash") {
@@ -683,12 +718,36 @@ pub fn parse(args: &[String]) -> Result<Options, CliError> {
         Mode::Signum(
             SigFunc::from_name(&s).ok_or_else(|| CliError(format!("Unknown sigfunc {s}")))?,
         )
-    } else if let Some(file) = last(&m, "simulate") {
+    } else if given(&m, "node") {
+        if last(&m, "simulate").is_some_and(|f| !f.is_empty()) || !given(&m, "simulate") {
+            return Err(CliError(
+                "--node needs --simulate without a scenario FILE".into(),
+            ));
+        }
+        let mut nodes = Vec::new();
+        for n in m.opt_strs("node") {
+            let (name, file) = n
+                .split_once('=')
+                .ok_or_else(|| CliError(format!("--node {n}: write --node NAME=FILE")))?;
+            nodes.push((name.to_string(), PathBuf::from(file)));
+        }
+        Mode::WhatIf(crate::sim::whatif::WhatIf {
+            nodes,
+            events: m.opt_strs("event"),
+            segments: m.opt_strs("segment"),
+            seed: seed.unwrap_or(1),
+            until,
+        })
+    } else if let Some(file) = last(&m, "simulate").filter(|f| !f.is_empty()) {
         Mode::Simulate {
             file: PathBuf::from(file),
             seed: seed.unwrap_or(1),
             until,
         }
+    } else if given(&m, "simulate") {
+        return Err(CliError(
+            "--simulate needs a scenario FILE, or --node NAME=FILE for each router".into(),
+        ));
     } else if given(&m, "config-test") {
         Mode::ConfigTest {
             log_file: last(&m, "config-test").map(PathBuf::from),
@@ -696,10 +755,19 @@ pub fn parse(args: &[String]) -> Result<Options, CliError> {
     } else {
         Mode::Daemon
     };
-    if !matches!(o.mode, Mode::Simulate { .. } | Mode::Help | Mode::Version)
-        && (seed.is_some() || until.is_some())
+    if !matches!(
+        o.mode,
+        Mode::Simulate { .. } | Mode::WhatIf(_) | Mode::Help | Mode::Version
+    ) && (seed.is_some() || until.is_some())
     {
         return Err(CliError("--seed and --until need --simulate FILE".into()));
+    }
+    if !matches!(o.mode, Mode::WhatIf(_) | Mode::Help | Mode::Version)
+        && (given(&m, "event") || given(&m, "segment"))
+    {
+        return Err(CliError(
+            "--event and --segment need --simulate --node".into(),
+        ));
     }
     Ok(o)
 }

@@ -73,6 +73,7 @@ fn run(argv: Vec<OsString>) -> i32 {
             }
             sim::simulate_main(file, *seed, *until)
         }
+        Mode::WhatIf(w) => sim::whatif::whatif_main(w),
         Mode::ConfigTest { log_file } => config_test(&opts, log_file.as_deref()),
         Mode::Daemon => daemon(&opts, &argv),
     }

@@ -17,6 +17,7 @@ pub mod rng;
 pub mod scenario;
 pub mod service;
 pub mod trace;
+pub mod whatif;
 pub mod world;
 
 use crate::sched::Instant;
