@@ -40,12 +40,18 @@ pub struct WhatIf {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WhatIfError(pub String);
 
+/// One interface of a node: (explicit source addresses, VIPs on it with their prefix
+/// lengths, whether it carries IPv6 VRRP).
+type IfaceNet = (Vec<IpAddr>, Vec<(IpAddr, u8)>, bool);
+
+/// A Master period of one instance: (node, instance, from, to).
+type Period = (String, String, Instant, Option<Instant>);
+
 /// The interfaces a node's configuration uses, with the addresses that tell which
 /// subnet each is on.
 #[derive(Default)]
 struct NodeNet {
-    /// iface -> (explicit source addresses, VIPs on it, whether it carries IPv6 VRRP)
-    ifaces: BTreeMap<String, (Vec<IpAddr>, Vec<(IpAddr, u8)>, bool)>,
+    ifaces: BTreeMap<String, IfaceNet>,
     /// Unicast peer addresses this node sends to, by interface.
     peers: BTreeMap<String, Vec<IpAddr>>,
 }
@@ -308,8 +314,7 @@ pub fn render(trace: &[TraceLine], end: Instant, labels: &Labels) -> String {
     let mut out = String::from("Timeline\n");
     // (host, instance) -> Master since
     let mut master: BTreeMap<(String, String), Option<Instant>> = BTreeMap::new();
-    // (host, instance, from, to)
-    let mut periods: Vec<(String, String, Instant, Option<Instant>)> = Vec::new();
+    let mut periods: Vec<Period> = Vec::new();
     let mut conflicts = 0;
     for l in trace {
         let line = match &l.rec {
@@ -373,8 +378,7 @@ pub fn render(trace: &[TraceLine], end: Instant, labels: &Labels) -> String {
             .cloned()
             .unwrap_or_else(|| format!("{h} {i}"))
     };
-    let mut by_router: BTreeMap<String, Vec<(String, String, Instant, Option<Instant>)>> =
-        BTreeMap::new();
+    let mut by_router: BTreeMap<String, Vec<Period>> = BTreeMap::new();
     for p in periods {
         by_router.entry(label(&p.0, &p.1)).or_default().push(p);
     }
