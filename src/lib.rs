@@ -15,5 +15,6 @@ pub mod ipvs;
 pub mod logging;
 pub mod sched;
 pub mod sim;
+pub mod status;
 pub mod sys;
 pub mod vrrp;

@@ -76,6 +76,11 @@ pub struct Instance {
     /// Tracking says FAULT (interface, script, file, process, sync group).
     pub track_fault: bool,
     pub stats: Stats,
+    /// When the state last changed (status dumps: `Last transition`).
+    pub last_transition: Option<Instant>,
+    /// The Master as last heard (source address, advertised priority), kept until the
+    /// instance is rebuilt (status dumps: `Master router`, `master_priority`).
+    pub master_heard: Option<(IpAddr, u8)>,
     policy: InstancePolicy,
     adver: Option<TimerHandle>,
     down: Option<TimerHandle>,
@@ -126,6 +131,8 @@ impl Instance {
             iface: IfInfo::default(),
             track_fault: false,
             stats: Stats::default(),
+            last_transition: None,
+            master_heard: None,
             policy,
             adver: None,
             down: None,
@@ -443,6 +450,7 @@ impl Instance {
     fn set_state(&mut self, ctx: &mut Ctx, to: State, why: &str) {
         let from = self.state;
         self.state = to;
+        self.last_transition = Some(ctx.now);
         if to != State::Stop {
             log::info!(
                 "{}({}) Entering {} STATE{}",
