@@ -259,6 +259,8 @@ fn daemon_options(opts: &Options) -> sys::DaemonOptions {
         dont_fork: opts.dont_fork,
         // Empty: the daemon applies its default (cli::DEFAULT_PID_FILE).
         pid_file: opts.pid_file.clone().unwrap_or_default(),
+        // Empty: $TMPDIR, else /tmp.
+        dump_dir: opts.dump_dir.clone().unwrap_or_default(),
         release_vips: opts.release_vips,
         dont_release_vrrp: opts.dont_release_vrrp,
         dont_release_ipvs: opts.dont_release_ipvs,
@@ -289,8 +291,25 @@ mod tests {
     #[test]
     fn daemon_options_carry_the_command_line() {
         let args: Vec<String> = [
-            "-f", "/k.conf", "-P", "-n", "-p", "/p.pid", "-s", "ns", "-u", "077", "-i", "r1", "-e",
-            "-X", "-V", "-I", "-a",
+            "-f",
+            "/k.conf",
+            "-P",
+            "-n",
+            "-p",
+            "/p.pid",
+            "-s",
+            "ns",
+            "-u",
+            "077",
+            "-i",
+            "r1",
+            "-e",
+            "-X",
+            "-V",
+            "-I",
+            "-a",
+            "--dump-dir",
+            "/d",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -303,6 +322,7 @@ mod tests {
             d.release_vips && d.dont_release_vrrp && d.dont_release_ipvs && d.address_monitoring
         );
         assert_eq!(d.pid_file, PathBuf::from("/p.pid"));
+        assert_eq!(d.dump_dir, PathBuf::from("/d"));
         assert_eq!(d.namespace.as_deref(), Some("ns"));
         assert_eq!(d.umask, Some(0o77));
         assert_eq!(d.config_id.as_deref(), Some("r1"));

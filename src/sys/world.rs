@@ -20,7 +20,6 @@ use crate::sched::Instant;
 use mio::unix::SourceFd;
 use mio::{Interest, Token};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::net::IpAddr;
 use std::os::fd::AsRawFd;
 use std::time::Duration;
@@ -517,29 +516,12 @@ impl SysWorld {
                 }
             },
             Action::KillScript { run } => self.procs.kill_run(now, *run),
-            Action::WriteFifo { path, line } => write_fifo(path, line),
+            Action::WriteFifo { path, line } => super::safefile::write_fifo(path, line),
             Action::BlockAddress { .. } | Action::UnblockAddress { .. } => {
                 // Accept_Mode on Linux: nftables drop rules are not implemented yet.
                 log::debug!("{action:?}: not enforced on Linux yet");
             }
         }
-    }
-}
-
-/// Writes one line to a FIFO without blocking (no reader: the line is dropped).
-fn write_fifo(path: &str, line: &str) {
-    use std::os::unix::fs::OpenOptionsExt;
-    let f = std::fs::OpenOptions::new()
-        .write(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path);
-    match f {
-        Ok(mut f) => {
-            if let Err(e) = f.write_all(line.as_bytes()) {
-                log::warn!("notify fifo {path}: {e}");
-            }
-        }
-        Err(e) => log::warn!("notify fifo {path}: {e}"),
     }
 }
 
