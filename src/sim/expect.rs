@@ -121,12 +121,12 @@ fn dump_why(e: &Expect, trace: &[TraceLine], t: Option<Instant>) -> Option<Strin
     let Predicate::DumpContains { kind, text } = &e.predicate else {
         return None;
     };
-    let dumps = trace
+    let mut dumps = trace
         .iter()
         .filter(|l| l.host == e.host && matches!(&l.rec, Rec::Dump { kind: k, .. } if k == kind));
     let dump = match t {
-        Some(t) => dumps.filter(|l| l.at == t).last(),
-        None => dumps.last(),
+        Some(t) => dumps.rfind(|l| l.at == t),
+        None => dumps.next_back(),
     }?;
     let Rec::Dump { text: body, .. } = &dump.rec else {
         return None;
