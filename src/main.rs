@@ -148,7 +148,13 @@ fn host_interfaces() -> Option<Vec<String>> {
 
 fn config_test(opts: &Options, log_file: Option<&Path>) -> i32 {
     let mut out: Box<dyn Write> = match log_file {
-        Some(p) => match File::create(p) {
+        // As keepalived: never through a symlink planted at that name.
+        Some(p) => match std::os::unix::fs::OpenOptionsExt::custom_flags(
+            File::options().write(true).create(true).truncate(true),
+            libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        )
+        .open(p)
+        {
             Ok(f) => Box::new(io::BufWriter::new(f)),
             Err(e) => {
                 eprintln!("Unable to open config-test log file {}: {e}", p.display());
