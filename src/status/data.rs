@@ -8,7 +8,7 @@
 use super::snapshot::*;
 use super::text::{command, ed, secs, tf, vip, weight, yn};
 use super::HostFacts;
-use crate::config::model::{Auth, Family, GlobalDefs, NotifyScripts, VrrpVersion};
+use crate::config::model::{Auth, Family, GarpSettings, GlobalDefs, NotifyScripts, VrrpVersion};
 use crate::vrrp::State;
 use std::fmt::Write as _;
 
@@ -107,28 +107,7 @@ fn global(out: &mut String, g: &GlobalDefs, facts: &HostFacts) {
     line!(out, " VRRP IPv4 mcast group = {}", g.vrrp_mcast_group4);
     line!(out, " VRRP IPv6 mcast group = {}", g.vrrp_mcast_group6);
     let garp = &g.vrrp_garp;
-    line!(out, " Gratuitous ARP delay = {}", secs(garp.master_delay));
-    line!(out, " Gratuitous ARP repeat = {}", garp.master_repeat);
-    line!(
-        out,
-        " Gratuitous ARP refresh timer = {}",
-        garp.master_refresh.map_or(0, secs)
-    );
-    line!(
-        out,
-        " Gratuitous ARP refresh repeat = {}",
-        garp.master_refresh_repeat
-    );
-    line!(
-        out,
-        " Gratuitous ARP lower priority delay = {}",
-        secs(garp.lower_prio_delay)
-    );
-    line!(
-        out,
-        " Gratuitous ARP lower priority repeat = {}",
-        garp.lower_prio_repeat.unwrap_or(0)
-    );
+    garp_lines(out, " ", "refresh timer", garp);
     line!(
         out,
         " Num adverts before down = {}",
@@ -171,6 +150,24 @@ fn global(out: &mut String, g: &GlobalDefs, facts: &HostFacts) {
     );
     line!(out, " VRRP strict mode = {}", tf(g.vrrp_strict));
     line!(out, " Script security {}", ed(g.enable_script_security));
+}
+
+/// The six `Gratuitous ARP ...` lines (global: `refresh timer`, instance: `refresh`).
+fn garp_lines(out: &mut String, indent: &str, refresh: &str, garp: &GarpSettings) {
+    let lines = [
+        ("delay", secs(garp.master_delay)),
+        ("repeat", u64::from(garp.master_repeat)),
+        (refresh, garp.master_refresh.map_or(0, secs)),
+        ("refresh repeat", u64::from(garp.master_refresh_repeat)),
+        ("lower priority delay", secs(garp.lower_prio_delay)),
+        (
+            "lower priority repeat",
+            u64::from(garp.lower_prio_repeat.unwrap_or(0)),
+        ),
+    ];
+    for (label, value) in lines {
+        line!(out, "{indent}Gratuitous ARP {label} = {value}");
+    }
 }
 
 /// `Advert interval = 1 sec` (v2) / `500 milli-sec` (v3).
@@ -271,29 +268,7 @@ fn instance(out: &mut String, i: &InstanceStatus, facts: &HostFacts) {
             }
         }
     }
-    let garp = &c.garp;
-    line!(out, "   Gratuitous ARP delay = {}", secs(garp.master_delay));
-    line!(out, "   Gratuitous ARP repeat = {}", garp.master_repeat);
-    line!(
-        out,
-        "   Gratuitous ARP refresh = {}",
-        garp.master_refresh.map_or(0, secs)
-    );
-    line!(
-        out,
-        "   Gratuitous ARP refresh repeat = {}",
-        garp.master_refresh_repeat
-    );
-    line!(
-        out,
-        "   Gratuitous ARP lower priority delay = {}",
-        secs(garp.lower_prio_delay)
-    );
-    line!(
-        out,
-        "   Gratuitous ARP lower priority repeat = {}",
-        garp.lower_prio_repeat.unwrap_or(0)
-    );
+    garp_lines(out, "   ", "refresh", &c.garp);
     line!(out, "   Down timer adverts = {}", c.down_timer_adverts);
     line!(
         out,
