@@ -17,9 +17,10 @@ use std::time::Duration;
 
 /// Default configuration file, as keepalived.
 pub const DEFAULT_CONFIG_FILE: &str = "/etc/keepalived/keepalived.conf";
-/// Default pid file of the (only) process (`sys` applies it when `-p` is not given).
-/// keepalived's is /run/keepalived.pid; a different name lets both run side by side.
-pub const DEFAULT_PID_FILE: &str = "/run/keepalived-rs.pid";
+/// Default pid file of the (only) process (`sys` applies it when `-p` is not given):
+/// keepalived's own, so that monitoring written for keepalived finds us. To run beside a
+/// real keepalived (a migration), give another with `-p` (and `--dump-dir`).
+pub const DEFAULT_PID_FILE: &str = "/run/keepalived.pid";
 
 /// A signal function name accepted by `--signum`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,6 +135,8 @@ pub struct Options {
     pub dump_conf: bool,
     /// `-p/--pid` (None: the daemon's default, [`DEFAULT_PID_FILE`])
     pub pid_file: Option<PathBuf>,
+    /// `--dump-dir` (ours; None: `$TMPDIR`, else /tmp, as keepalived)
+    pub dump_dir: Option<PathBuf>,
     /// `-r/--vrrp_pid`, `-c/--checkers_pid`, `-b/--bfd_pid`: accepted, unused (one process).
     pub vrrp_pid_file: Option<PathBuf>,
     pub checkers_pid_file: Option<PathBuf>,
@@ -172,6 +175,7 @@ impl Default for Options {
             dont_fork: false,
             dump_conf: false,
             pid_file: None,
+            dump_dir: None,
             vrrp_pid_file: None,
             checkers_pid_file: None,
             bfd_pid_file: None,
@@ -306,7 +310,10 @@ const SPECS: &[Spec] = &[
         "p",
         "pid",
         "FILE",
-        &["Use specified pidfile for parent process"],
+        &[
+            "Use specified pidfile for parent process",
+            " default '/run/keepalived.pid'",
+        ],
     ),
     arg(
         "r",
@@ -390,6 +397,15 @@ const SPECS: &[Spec] = &[
         &[
             "Check the configuration for obvious errors, output to",
             " stderr by default",
+        ],
+    ),
+    arg(
+        "",
+        "dump-dir",
+        "DIR",
+        &[
+            "Write keepalived.data, .stats and .json in DIR",
+            " (default $TMPDIR, else /tmp)",
         ],
     ),
     arg(
@@ -683,6 +699,7 @@ pub fn parse(args: &[String]) -> Result<Options, CliError> {
     o.dont_fork = given(&m, "dont-fork");
     o.dump_conf = given(&m, "dump-conf");
     o.pid_file = last(&m, "pid").map(PathBuf::from);
+    o.dump_dir = last(&m, "dump-dir").map(PathBuf::from);
     o.vrrp_pid_file = last(&m, "vrrp_pid").map(PathBuf::from);
     o.checkers_pid_file = last(&m, "checkers_pid").map(PathBuf::from);
     o.bfd_pid_file = last(&m, "bfd_pid").map(PathBuf::from);

@@ -25,6 +25,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
 mod reload;
+mod snapshot;
 
 /// The engine: every VRRP instance of one host, their timers, tracking and sync groups.
 pub struct Engine {

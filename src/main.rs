@@ -150,7 +150,13 @@ fn host_interfaces() -> Option<Vec<String>> {
 
 fn config_test(opts: &Options, log_file: Option<&Path>) -> i32 {
     let mut out: Box<dyn Write> = match log_file {
-        Some(p) => match File::create(p) {
+        // As keepalived: never through a symlink planted at that name.
+        Some(p) => match std::os::unix::fs::OpenOptionsExt::custom_flags(
+            File::options().write(true).create(true).truncate(true),
+            libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        )
+        .open(p)
+        {
             Ok(f) => Box::new(io::BufWriter::new(f)),
             Err(e) => {
                 eprintln!("Unable to open config-test log file {}: {e}", p.display());
@@ -261,6 +267,8 @@ fn daemon_options(opts: &Options) -> sys::DaemonOptions {
         dont_fork: opts.dont_fork,
         // Empty: the daemon applies its default (cli::DEFAULT_PID_FILE).
         pid_file: opts.pid_file.clone().unwrap_or_default(),
+        // Empty: $TMPDIR, else /tmp.
+        dump_dir: opts.dump_dir.clone().unwrap_or_default(),
         release_vips: opts.release_vips,
         dont_release_vrrp: opts.dont_release_vrrp,
         dont_release_ipvs: opts.dont_release_ipvs,
@@ -291,8 +299,25 @@ mod tests {
     #[test]
     fn daemon_options_carry_the_command_line() {
         let args: Vec<String> = [
-            "-f", "/k.conf", "-P", "-n", "-p", "/p.pid", "-s", "ns", "-u", "077", "-i", "r1", "-e",
-            "-X", "-V", "-I", "-a",
+            "-f",
+            "/k.conf",
+            "-P",
+            "-n",
+            "-p",
+            "/p.pid",
+            "-s",
+            "ns",
+            "-u",
+            "077",
+            "-i",
+            "r1",
+            "-e",
+            "-X",
+            "-V",
+            "-I",
+            "-a",
+            "--dump-dir",
+            "/d",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -305,6 +330,7 @@ mod tests {
             d.release_vips && d.dont_release_vrrp && d.dont_release_ipvs && d.address_monitoring
         );
         assert_eq!(d.pid_file, PathBuf::from("/p.pid"));
+        assert_eq!(d.dump_dir, PathBuf::from("/d"));
         assert_eq!(d.namespace.as_deref(), Some("ns"));
         assert_eq!(d.umask, Some(0o77));
         assert_eq!(d.config_id.as_deref(), Some("r1"));

@@ -187,6 +187,22 @@ fn config_test_log_file_that_cannot_be_created_is_an_error() {
 }
 
 #[test]
+fn config_test_log_file_is_never_written_through_a_symlink() {
+    let d = TempDir::new("loglink");
+    let victim = d.path("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    let link = d.path("test.log");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let o = run(&[
+        &format!("--config-test={}", link.display()),
+        "-f",
+        "/nonexistent.conf",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+}
+
+#[test]
 fn genhash_mode_digests_a_loopback_page() {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();

@@ -480,7 +480,8 @@ fn daemon_life_fork_pidfile_namespace_reload_and_dumps() {
     let bin = env!("CARGO_BIN_EXE_keepalived-rs");
     // Forks (no -n), enters the namespace itself (-s), writes the pid file.
     let (ok, out) = sh(&format!(
-        "{bin} -l -s {} -f {} -p {} > {} 2>&1",
+        "TMPDIR={} {bin} -l -s {} -f {} -p {} > {} 2>&1",
+        lab.dir.display(),
         lab.ns("r1"),
         conf_path.display(),
         pid_path.display(),
@@ -523,34 +524,34 @@ fn daemon_life_fork_pidfile_namespace_reload_and_dumps() {
         "second daemon: {out2}"
     );
 
-    // SIGUSR1 / SIGUSR2: data and stats dumps.
-    let _ = std::fs::remove_file("/tmp/keepalived.data");
-    let _ = std::fs::remove_file("/tmp/keepalived.stats");
+    // SIGUSR1 / SIGUSR2 / SIGRTMIN+2: the dumps, in the directory $TMPDIR names (set for
+    // the daemon when it started).
+    let data_path = lab.dir.join("keepalived.data");
+    let stats_path = lab.dir.join("keepalived.stats");
+    let json_path = lab.dir.join("keepalived.json");
     unsafe { libc::kill(pid, libc::SIGUSR1) };
     unsafe { libc::kill(pid, libc::SIGUSR2) };
     assert!(
         wait_for(Duration::from_secs(2), || {
-            std::fs::read_to_string("/tmp/keepalived.data")
+            std::fs::read_to_string(&data_path)
                 .unwrap_or_default()
                 .contains("VI_1")
-                && std::fs::read_to_string("/tmp/keepalived.stats")
+                && std::fs::read_to_string(&stats_path)
                     .unwrap_or_default()
                     .contains("adverts sent")
         }),
         "no dumps"
     );
-    let data = std::fs::read_to_string("/tmp/keepalived.data").unwrap();
-    assert!(data.contains("State = MASTER"), "{data}");
-    let stats = std::fs::read_to_string("/tmp/keepalived.stats").unwrap();
+    let data = std::fs::read_to_string(&data_path).unwrap();
+    assert!(data.contains("   State = MASTER\n"), "{data}");
+    let stats = std::fs::read_to_string(&stats_path).unwrap();
     assert!(stats.contains("VRRP Instance: VI_1"), "{stats}");
     // keepalived's JSON signal (SIGRTMIN+2).
-    let _ = std::fs::remove_file("/tmp/keepalived.json");
     unsafe { libc::kill(pid, libc::SIGRTMIN() + 2) };
     assert!(
         wait_for(Duration::from_secs(2), || {
-            std::fs::read_to_string("/tmp/keepalived.json")
-                .unwrap_or_default()
-                .contains("\"iname\":\"VI_1\",\"state\":\"MASTER\"")
+            let j = std::fs::read_to_string(&json_path).unwrap_or_default();
+            j.starts_with("[{\"data\":{\"iname\":\"VI_1\",") && j.contains("\"state\":2,")
         }),
         "no JSON dump"
     );

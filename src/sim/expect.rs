@@ -8,6 +8,7 @@
 use super::scenario::{AdvertFilter, CmpOp, Expect, Predicate, When};
 use super::trace::{Rec, TraceLine};
 use crate::sched::Instant;
+use crate::status::{self, DumpKind};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -93,6 +94,13 @@ fn event_matches(e: &Expect, l: &TraceLine) -> bool {
         (Predicate::RaisesConflict(k), Rec::Conflict { instance, kind, .. }) => {
             inst_ok(e, instance) && k.as_ref().map_or(true, |k| k == kind)
         }
+        (
+            Predicate::DumpContains { kind, text },
+            Rec::Dump {
+                kind: k,
+                text: dump,
+            },
+        ) => kind == k && dump_part(e, *kind, dump).is_some_and(|p| p.contains(text.as_str())),
         (Predicate::RunsScript(name), Rec::Script { argv, .. }) => {
             let a0 = argv.split_whitespace().next().unwrap_or("");
             let base = a0.rsplit('/').next().unwrap_or(a0);
@@ -100,6 +108,48 @@ fn event_matches(e: &Expect, l: &TraceLine) -> bool {
         }
         _ => false,
     }
+}
+
+/// The part of a dump an expectation looks at: one instance's when it names one.
+fn dump_part<'a>(e: &Expect, kind: DumpKind, dump: &'a str) -> Option<&'a str> {
+    match &e.instance {
+        Some(name) => status::instance_part(kind, dump, name),
+        None => Some(dump),
+    }
+}
+
+/// Why a `dump ... contains` expectation failed although dumps were taken: what the
+/// nearest dump of that kind (at `t`, or the last one) says.
+fn dump_why(e: &Expect, trace: &[TraceLine], t: Option<Instant>) -> Option<String> {
+    let Predicate::DumpContains { kind, text } = &e.predicate else {
+        return None;
+    };
+    let mut dumps = trace
+        .iter()
+        .filter(|l| l.host == e.host && matches!(&l.rec, Rec::Dump { kind: k, .. } if k == kind));
+    let dump = match t {
+        Some(t) => dumps.rfind(|l| l.at == t),
+        None => dumps.next_back(),
+    }?;
+    let Rec::Dump { text: body, .. } = &dump.rec else {
+        return None;
+    };
+    let part = match dump_part(e, *kind, body) {
+        Some(p) => p,
+        None => {
+            let inst = e.instance.as_deref().unwrap_or("");
+            return Some(format!(
+                "the {} dump at {} has no instance {inst}",
+                kind.name(),
+                dump.at
+            ));
+        }
+    };
+    Some(format!(
+        "the {} dump at {} does not contain {text:?}; it reads:\n{part}",
+        kind.name(),
+        dump.at
+    ))
 }
 
 fn is_event(p: &Predicate) -> bool {
@@ -256,7 +306,8 @@ pub fn check(
             if trace.iter().any(|l| event_matches(e, l)) {
                 return Ok(());
             }
-            Err(fail("it never happened".into(), None, false))
+            let why = dump_why(e, trace, None).unwrap_or_else(|| "it never happened".into());
+            Err(fail(why, None, false))
         }
         When::At(t) if event => {
             if trace.iter().any(|l| l.at == t && event_matches(e, l)) {
@@ -272,7 +323,7 @@ pub fn check(
                 .min_by_key(|x| if **x > t { **x - t } else { t - **x })
             {
                 Some(x) => format!("not at {t}; the nearest occurrence is at {x}"),
-                None => "it never happened".into(),
+                None => dump_why(e, trace, Some(t)).unwrap_or_else(|| "it never happened".into()),
             };
             Err(fail(why, Some(window(t)), false))
         }

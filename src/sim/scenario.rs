@@ -7,6 +7,7 @@ use super::clock::{parse_duration, parse_instant, parse_percent};
 use super::craft::{AuthSpec, CraftSpec, CsumForm, CsumSpec};
 use crate::event::Mac;
 use crate::sched::Instant;
+use crate::status::DumpKind;
 use nom::branch::alt;
 use nom::bytes::complete::{is_not, tag, take_while1};
 use nom::character::complete::space0;
@@ -180,6 +181,11 @@ pub enum Stimulus {
         ifname: String,
         addr: IpAddr,
     },
+    /// The dump signal (SIGUSR1 / SIGUSR2 / SIGRTMIN+2) to keepalived on a host.
+    Dump {
+        host: String,
+        kind: DumpKind,
+    },
 }
 
 /// A configuration written in the scenario file (a heredoc), with the line its text
@@ -283,6 +289,12 @@ pub enum Predicate {
     /// A VRID conflict episode of this kind (`DUAL_MASTER`, `ADDRESS_LIST`, `INTERVAL`,
     /// `OWNER`; None: any) starts.
     RaisesConflict(Option<String>),
+    /// A dump of this kind taken at the instant contains the text (within the named
+    /// instance's part when the expectation names one).
+    DumpContains {
+        kind: DumpKind,
+        text: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -337,14 +349,18 @@ impl Scenario {
 // ---------------------------------------------------------------- words (nom)
 
 fn quoted(i: &str) -> IResult<&str, &str> {
-    delimited(tag("\""), is_not("\""), tag("\""))(i)
+    alt((
+        delimited(tag("\""), is_not("\""), tag("\"")),
+        delimited(tag("'"), is_not("'"), tag("'")),
+    ))(i)
 }
 
 fn bare(i: &str) -> IResult<&str, &str> {
     take_while1(|c: char| !c.is_whitespace())(i)
 }
 
-/// Splits a line into words; a double-quoted string is one word.
+/// Splits a line into words; a string in double or single quotes is one word (single
+/// quotes can hold a JSON text with its double quotes).
 fn words(line: &str) -> Result<Vec<String>, String> {
     let r: IResult<&str, Vec<&str>> = many0(preceded(space0, alt((quoted, bare))))(line);
     match r {
@@ -632,11 +648,12 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
 }
 
 fn strip_comment(line: &str) -> &str {
-    let mut in_quote = false;
+    let mut quote: Option<char> = None;
     for (i, c) in line.char_indices() {
-        match c {
-            '"' => in_quote = !in_quote,
-            '#' if !in_quote => return &line[..i],
+        match (c, quote) {
+            ('"' | '\'', None) => quote = Some(c),
+            (c, Some(q)) if c == q => quote = None,
+            ('#', None) => return &line[..i],
             _ => {}
         }
     }
@@ -812,6 +829,13 @@ fn stimulus(w: &mut Words) -> Result<Stimulus, ParseError> {
             };
             Stimulus::Reload { host, config }
         }
+        "dump" => {
+            let host = w.ident("a host name")?;
+            Stimulus::Dump {
+                host,
+                kind: dump_kind(w)?,
+            }
+        }
         host => {
             // `<host> script|track_file|processes|addr ...`
             let host = host.to_string();
@@ -856,7 +880,7 @@ fn stimulus(w: &mut Words) -> Result<Stimulus, ParseError> {
                 }
                 x => {
                     return w.err(format!(
-                        "unknown stimulus `{host} {x}` (start, stop, kill, restart, pause, resume, link, partition, heal, loss, delay, dup, inject, arp, ping, frame, reload, <host> script|track_file|processes|addr add|del)"
+                        "unknown stimulus `{host} {x}` (start, stop, kill, restart, pause, resume, link, partition, heal, loss, delay, dup, inject, arp, ping, frame, reload, dump, <host> script|track_file|processes|addr add|del)"
                     ))
                 }
             }
@@ -1151,8 +1175,18 @@ fn predicate(w: &mut Words) -> Result<Predicate, ParseError> {
             };
             Predicate::RaisesConflict(kind)
         }
+        "dump" => {
+            let kind = dump_kind(w)?;
+            if !w.eat("contains") {
+                return w.err("write `dump data|stats|json contains \"TEXT\"`");
+            }
+            Predicate::DumpContains {
+                kind,
+                text: w.ident("the text to find (quoted)")?,
+            }
+        }
         x => return w.err(format!(
-            "unknown predicate `{x}` (state, becomes, sends, has, lacks, priority, counter, answers, forwards, runs, raises)"
+            "unknown predicate `{x}` (state, becomes, sends, has, lacks, priority, counter, answers, forwards, runs, raises, dump)"
         )),
     };
     Ok(p)
@@ -1160,8 +1194,16 @@ fn predicate(w: &mut Words) -> Result<Predicate, ParseError> {
 
 const PREDICATE_WORDS: &[&str] = &[
     "state", "is", "becomes", "sends", "has", "lacks", "priority", "counter", "answers",
-    "forwards", "runs", "raises",
+    "forwards", "runs", "raises", "dump",
 ];
+
+fn dump_kind(w: &mut Words) -> Result<DumpKind, ParseError> {
+    let k = w.next("data, stats or json")?;
+    match DumpKind::from_name(k) {
+        Some(kind) => Ok(kind),
+        None => w.err(format!("`{k}`: expected data, stats or json")),
+    }
+}
 
 fn expect(w: &mut Words, text: &str) -> Result<Expect, ParseError> {
     let line = w.line;
@@ -1257,7 +1299,8 @@ fn validate(sc: &Scenario) -> Result<(), ParseError> {
             | Stimulus::TrackFile { host, .. }
             | Stimulus::Processes { host, .. }
             | Stimulus::DelAddress { host, .. }
-            | Stimulus::AddAddress { host, .. } => (vec![host], vec![]),
+            | Stimulus::AddAddress { host, .. }
+            | Stimulus::Dump { host, .. } => (vec![host], vec![]),
             Stimulus::Partition(g) => (g.iter().flatten().map(|s| s.as_str()).collect(), vec![]),
             Stimulus::Heal => (vec![], vec![]),
             Stimulus::Loss { segment, .. }
@@ -1365,5 +1408,44 @@ expect 20s r1 has 192.0.2.100
         assert!(e.message.contains("not closed"));
         let e = parse("expect 1s r1 dances\n").unwrap_err();
         assert!(e.message.contains("dances"));
+    }
+
+    #[test]
+    fn dumps_and_quoted_texts() {
+        let head = "segment lan\nhost r1\n  iface eth0 lan 192.0.2.1/24\n  config <<END\nx\nEND\n";
+        let text = format!(
+            "{head}at 5s dump r1 json\n\
+             expect 5s r1 VI_1 dump json contains '\"state\":2,' # a comment\n\
+             expect never r1 dump data contains \"State = FAULT # not a comment\"\n"
+        );
+        let sc = parse(&text).unwrap();
+        assert_eq!(
+            sc.timeline[0].stimulus,
+            Stimulus::Dump {
+                host: "r1".into(),
+                kind: DumpKind::Json
+            }
+        );
+        assert_eq!(sc.expects[0].instance.as_deref(), Some("VI_1"));
+        assert_eq!(
+            sc.expects[0].predicate,
+            Predicate::DumpContains {
+                kind: DumpKind::Json,
+                text: "\"state\":2,".into()
+            }
+        );
+        assert_eq!(
+            sc.expects[1].predicate,
+            Predicate::DumpContains {
+                kind: DumpKind::Data,
+                text: "State = FAULT # not a comment".into()
+            }
+        );
+        let e = parse(&format!("{head}at 5s dump r1 xml\n")).unwrap_err();
+        assert!(e.message.contains("data, stats or json"), "{e}");
+        let e = parse(&format!("{head}expect r1 dump data has \"x\"\n")).unwrap_err();
+        assert!(e.message.contains("contains"), "{e}");
+        let e = parse(&format!("{head}at 5s dump r9 data\n")).unwrap_err();
+        assert!(e.message.contains("r9"), "{e}");
     }
 }

@@ -5,6 +5,7 @@
 use super::craft::{hex, Summary};
 use crate::event::Mac;
 use crate::sched::Instant;
+use crate::status::DumpKind;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -120,6 +121,12 @@ pub enum Rec {
         ifname: String,
         mac: Mac,
     },
+    /// A status dump taken by `at T dump HOST KIND`: its whole text (the trace line shows
+    /// its size; a failed `dump ... contains` expectation shows the text).
+    Dump {
+        kind: DumpKind,
+        text: String,
+    },
     /// A problem of the simulation itself (unknown interface in an action, livelock).
     Warn(String),
 }
@@ -230,6 +237,13 @@ impl fmt::Display for TraceLine {
             Rec::FrameRouted { ifname, mac } => {
                 write!(f, "{ifname} routes frame to {}", fmt_mac(mac))
             }
+            Rec::Dump { kind, text } => write!(
+                f,
+                "dump {} ({} lines, {} bytes)",
+                kind.name(),
+                text.lines().count(),
+                text.len()
+            ),
             Rec::Warn(s) => write!(f, "WARNING {s}"),
         }
     }

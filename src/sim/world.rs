@@ -1013,6 +1013,24 @@ impl Sim {
                     }
                 }
             }
+            Stimulus::Dump { host, kind } => self.with_host(&host, |s, i| {
+                // The dump signal: a running keepalived renders it at once (dates are
+                // seconds since the start of the run, the host name is the host's).
+                let name = s.hosts[i].name.clone();
+                let rec = match (&s.hosts[i].engine, s.hosts[i].status) {
+                    (Some(engine), Status::Running) => {
+                        let facts = crate::status::HostFacts {
+                            hostname: name.clone(),
+                            ..Default::default()
+                        };
+                        let snap = engine.snapshot(s.clock.now());
+                        let text = crate::status::render(kind, &snap, &facts);
+                        Rec::Dump { kind, text }
+                    }
+                    _ => Rec::Warn(format!("dump {}: keepalived is not running", kind.name())),
+                };
+                s.rec(&name, rec);
+            }),
         }
     }
 

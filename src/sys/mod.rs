@@ -9,7 +9,9 @@
 //!   rtnetlink codec, address/link and route/rule requests, sockets, the interface table,
 //!   VMAC sysctls;
 //! - `trackfile`, `trackproc`: `track_file` (inotify) and `vrrp_track_process` (/proc);
-//! - `process`, `signals`, `pidfile`, `daemon`: children, signals, pid file, detaching.
+//! - `process`, `signals`, `pidfile`, `daemon`: children, signals, pid file, detaching;
+//! - `safefile`: files written where others can write (dumps, pid file, FIFOs) without
+//!   ever following or writing into something planted there.
 //!
 //! CONTRACT: [`daemon_main`] is what `keepalived-rs` (no -t/-d/--simulate) calls.
 
@@ -28,6 +30,7 @@ pub mod pidfile;
 pub mod process;
 pub mod rawsock;
 pub mod reactor;
+pub mod safefile;
 pub mod signals;
 pub mod sysctl;
 pub mod token;
@@ -50,8 +53,11 @@ pub struct DaemonOptions {
     pub all_config: bool,
     /// -n/--dont-fork
     pub dont_fork: bool,
-    /// -p/--pid (empty: [`pidfile::DEFAULT_PID_FILE`], /run/keepalived-rs.pid)
+    /// -p/--pid (empty: [`pidfile::DEFAULT_PID_FILE`], keepalived's /run/keepalived.pid)
     pub pid_file: PathBuf,
+    /// --dump-dir (empty: `$TMPDIR`, else /tmp, as keepalived): where SIGUSR1, SIGUSR2 and
+    /// SIGRTMIN+2 write keepalived.data, keepalived.stats and keepalived.json.
+    pub dump_dir: PathBuf,
     /// -X/--release-vips
     pub release_vips: bool,
     /// -V/--dont-release-vrrp
@@ -87,6 +93,8 @@ pub fn daemon_main(opts: &DaemonOptions) -> i32 {
     if opts.pid_file.as_os_str().is_empty() {
         opts.pid_file = PathBuf::from(pidfile::DEFAULT_PID_FILE);
     }
+    opts.dump_dir =
+        safefile::dump_dir(Some(opts.dump_dir.as_path()).filter(|d| !d.as_os_str().is_empty()));
     if let Some(mask) = opts.umask {
         daemon::set_umask(mask);
     }

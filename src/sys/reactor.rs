@@ -7,6 +7,7 @@
 use super::clock::{Clock, TimerFd};
 use super::netlink_route::{RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR, RTMGRP_LINK};
 use super::netlink_sock::{NlCommand, NlMonitor};
+use super::safefile;
 use super::signals::{self, Request};
 use super::trackfile::FileTracker;
 use super::trackproc::{self, ProcTracker};
@@ -17,16 +18,13 @@ use crate::config::{self, LoadOptions};
 use crate::engine::Engine;
 use crate::event::Event;
 use crate::sched::Instant;
+use crate::status::{self, DumpKind, HostFacts};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll};
 use signal_hook_mio::v1_0::Signals;
-use std::fmt::Write as _;
 use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-pub const DATA_FILE: &str = "/tmp/keepalived.data";
-pub const STATS_FILE: &str = "/tmp/keepalived.stats";
-pub const JSON_FILE: &str = "/tmp/keepalived.json";
 const NETLINK_WAIT: Duration = Duration::from_secs(5);
 /// How long a stopping daemon waits for its notify scripts (keepalived's parent waits
 /// `child_wait_time`, 5 s by default, for its children).
@@ -584,101 +582,100 @@ impl Reactor {
     }
 
     fn dump_data(&self) {
-        let mut s = String::new();
-        let _ = writeln!(s, "------< keepalived-rs VRRP data >------");
-        for (name, state, prio) in self.engine.instance_states() {
-            let _ = writeln!(
-                s,
-                " VRRP Instance = {name}\n   State = {state}\n   Effective priority = {prio}"
-            );
-        }
-        let _ = writeln!(s, "------< Interfaces >------");
-        for st in self.world.interface_states() {
-            let _ = writeln!(
-                s,
-                " Name = {}\n   index = {}\n   state = {}\n   MAC = {}\n   IPv4 = {:?}\n   IPv6 = {:?}",
-                st.name,
-                st.index,
-                if st.up { "UP" } else { "DOWN" },
-                st.mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"),
-                st.ipv4,
-                st.ipv6
-            );
-        }
-        write_dump(DATA_FILE, &s);
+        self.dump(DumpKind::Data);
     }
 
     fn dump_stats(&self) {
-        let st = &self.world.stats;
-        let mut s = self.engine.stats_report();
-        let _ = writeln!(s, "------< keepalived-rs I/O statistics >------");
-        let _ = writeln!(s, "adverts sent: {}", st.adverts_sent);
-        let _ = writeln!(s, "advert send errors: {}", st.advert_send_errors);
-        let _ = writeln!(s, "packets received: {}", st.packets_received);
-        let _ = writeln!(s, "packets malformed: {}", st.packets_malformed);
-        let _ = writeln!(s, "gratuitous ARPs sent: {}", st.garp_sent);
-        let _ = writeln!(s, "neighbour advertisements sent: {}", st.na_sent);
-        let _ = writeln!(s, "other send errors: {}", st.send_errors);
-        let _ = writeln!(s, "scripts started: {}", st.scripts_started);
-        let _ = writeln!(s, "scripts failed to start: {}", st.scripts_failed_to_start);
-        let _ = writeln!(s, "running children: {}", self.world.procs.len());
-        let _ = writeln!(s, "netlink errors: {}", self.world.nl.errors);
-        let _ = writeln!(s, "loop wake-ups: {}", self.wakeups);
-        let _ = writeln!(s, "engine timer runs: {}", self.timer_fires);
-        let _ = writeln!(s, "max timer lateness: {:?}", self.max_timer_lateness);
-        let mean = self
-            .total_timer_lateness
-            .checked_div(self.timer_fires.max(1) as u32)
-            .unwrap_or_default();
-        let _ = writeln!(s, "mean timer lateness: {mean:?}");
-        write_dump(STATS_FILE, &s);
+        self.dump(DumpKind::Stats);
     }
 }
 
 impl Reactor {
-    /// SIGRTMIN+2: the instances as a JSON array (name, state, effective priority).
+    /// SIGRTMIN+2: keepalived.json.
     fn dump_json(&self) {
-        let items: Vec<String> = self
-            .engine
-            .instance_states()
-            .into_iter()
-            .map(|(name, state, prio)| {
-                format!(
-                    "{{\"iname\":\"{}\",\"state\":\"{state}\",\"effective_priority\":{prio}}}",
-                    json_escape(&name)
-                )
-            })
-            .collect();
-        write_dump(JSON_FILE, &format!("[{}]\n", items.join(",")));
+        self.dump(DumpKind::Json);
     }
-}
 
-fn json_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
+    /// Renders one dump from the engine's snapshot (`crate::status`) and writes it as
+    /// keepalived does: `<dump dir>/keepalived.{data,stats,json}`, replaced through a
+    /// temp file + rename (`safefile`), mode 0600 (0666 less `-u`'s umask when given).
+    fn dump(&self, kind: DumpKind) {
+        let now = self.clock.now();
+        let snap = self.engine.snapshot(now);
+        let facts = HostFacts {
+            wall_at_zero_ns: wall_ns() - i128::from(now.as_nanos()),
+            utc_offset_secs: utc_offset_secs(),
+            hostname: nix::unistd::gethostname()
+                .map(|h| h.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            io_stats: if kind == DumpKind::Stats {
+                self.io_stats()
+            } else {
+                Vec::new()
+            },
+        };
+        let text = status::render(kind, &snap, &facts);
+        let path = self.opts.dump_dir.join(kind.file_name());
+        let mode = self.opts.umask.map_or(0o600, |u| 0o666 & !u);
+        match safefile::replace(&path, text.as_bytes(), mode) {
+            Ok(()) => log::info!("{} written", path.display()),
+            Err(e) => log::error!("{}: {e}", path.display()),
         }
     }
-    out
-}
 
-fn write_dump(path: &str, text: &str) {
-    if let Err(e) = std::fs::write(path, text) {
-        log::error!("{path}: {e}");
+    /// The loop's own figures, for the end of keepalived.stats.
+    fn io_stats(&self) -> Vec<(String, String)> {
+        let st = &self.world.stats;
+        let mean = self
+            .total_timer_lateness
+            .checked_div(self.timer_fires.max(1) as u32)
+            .unwrap_or_default();
+        [
+            ("adverts sent", st.adverts_sent.to_string()),
+            ("advert send errors", st.advert_send_errors.to_string()),
+            ("packets received", st.packets_received.to_string()),
+            ("packets malformed", st.packets_malformed.to_string()),
+            ("gratuitous ARPs sent", st.garp_sent.to_string()),
+            ("neighbour advertisements sent", st.na_sent.to_string()),
+            ("other send errors", st.send_errors.to_string()),
+            ("scripts started", st.scripts_started.to_string()),
+            (
+                "scripts failed to start",
+                st.scripts_failed_to_start.to_string(),
+            ),
+            ("running children", self.world.procs.len().to_string()),
+            ("netlink errors", self.world.nl.errors.to_string()),
+            ("loop wake-ups", self.wakeups.to_string()),
+            ("engine timer runs", self.timer_fires.to_string()),
+            (
+                "max timer lateness",
+                format!("{:?}", self.max_timer_lateness),
+            ),
+            ("mean timer lateness", format!("{mean:?}")),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::json_escape;
+/// Wall-clock nanoseconds since the Unix epoch.
+fn wall_ns() -> i128 {
+    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_nanos() as i128,
+        Err(e) => -(e.duration().as_nanos() as i128),
+    }
+}
 
-    #[test]
-    fn json_strings_are_escaped() {
-        assert_eq!(json_escape("VI_1"), "VI_1");
-        assert_eq!(json_escape("a\"b\\c\n"), "a\\\"b\\\\c\\u000a");
+/// Seconds east of UTC of the local time zone, now.
+fn utc_offset_secs() -> i64 {
+    // SAFETY: time(NULL) and localtime_r into a tm we own.
+    unsafe {
+        let t = libc::time(std::ptr::null_mut());
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&t, &mut tm).is_null() {
+            return 0;
+        }
+        tm.tm_gmtoff
     }
 }

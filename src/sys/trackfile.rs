@@ -39,7 +39,9 @@ impl FileTracker {
             let path = PathBuf::from(&f.file);
             if let Some((value, overwrite)) = f.init_file {
                 if overwrite || !path.exists() {
-                    if let Err(e) = std::fs::write(&path, format!("{value}\n")) {
+                    // Replaced, never written through a symlink planted at `path`.
+                    let text = format!("{value}\n");
+                    if let Err(e) = super::safefile::replace(&path, text.as_bytes(), 0o644) {
                         log::error!("track_file {}: init_file {}: {e}", f.name, path.display());
                     }
                 }

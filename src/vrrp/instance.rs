@@ -83,6 +83,11 @@ pub struct Instance {
     /// Tracking says FAULT (interface, script, file, process, sync group).
     pub track_fault: bool,
     pub stats: Stats,
+    /// When the state last changed (status dumps: `Last transition`).
+    pub last_transition: Option<Instant>,
+    /// The Master as last heard (source address, advertised priority), kept until the
+    /// instance is rebuilt (status dumps: `Master router`, `master_priority`).
+    pub master_heard: Option<(IpAddr, u8)>,
     policy: InstancePolicy,
     adver: Option<TimerHandle>,
     down: Option<TimerHandle>,
@@ -137,6 +142,8 @@ impl Instance {
             iface: IfInfo::default(),
             track_fault: false,
             stats: Stats::default(),
+            last_transition: None,
+            master_heard: None,
             policy,
             adver: None,
             down: None,
@@ -466,6 +473,7 @@ impl Instance {
             // A Master's VIPs were released by `leave_master`; these may be anyone's.
             self.del_addresses(ctx);
         }
+        self.last_transition = Some(ctx.now);
         if to != State::Stop {
             log::info!(
                 "{}({}) Entering {} STATE{}",

@@ -131,9 +131,18 @@ pub fn count(stats: &mut Stats, e: &DecodeError) {
         DecodeError::TooShort { .. } => stats.length_errors += 1,
         DecodeError::BadChecksum { .. } => stats.checksum_errors += 1,
         DecodeError::VridUnknown { .. } => stats.vrid_errors += 1,
-        DecodeError::AuthTypeUnknown { .. }
-        | DecodeError::AuthTypeMismatch { .. }
-        | DecodeError::AuthFailure => stats.auth_errors += 1,
+        DecodeError::AuthTypeUnknown { .. } => {
+            stats.auth_errors += 1;
+            stats.auth_type_invalid += 1;
+        }
+        DecodeError::AuthTypeMismatch { .. } => {
+            stats.auth_errors += 1;
+            stats.auth_type_mismatch += 1;
+        }
+        DecodeError::AuthFailure => {
+            stats.auth_errors += 1;
+            stats.auth_failures += 1;
+        }
         DecodeError::IntervalMismatch { .. } => stats.interval_errors += 1,
         DecodeError::IntervalZero
         | DecodeError::AddressCountZero

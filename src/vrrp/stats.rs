@@ -1,6 +1,9 @@
 //! Per-instance counters in the spirit of RFC 6527 (VRRPv3 MIB): adverts and priority-0
 //! adverts sent and received, state changes, and one counter per kind of discarded packet.
-//! The simulator asserts on them; `SIGUSR2` dumps them in the real world.
+//! The simulator asserts on them; `SIGUSR2` dumps them in the real world (rendered by
+//! `crate::status`: `Display` here is keepalived 2.2.7's per-instance block of
+//! `keepalived.stats`, with exactly its labels; our other counters are rendered by
+//! `crate::status` in a separate extension section).
 
 use std::fmt;
 
@@ -29,8 +32,14 @@ pub struct Stats {
     pub checksum_errors: u64,
     /// R6: VRID not configured on the receiving interface.
     pub vrid_errors: u64,
-    /// R8: authentication type or data mismatch (v2).
+    /// R8: authentication type or data mismatch (v2): the total of the three below.
     pub auth_errors: u64,
+    /// R8: Auth Type is not 0, 1 or 2 (keepalived's `invalid_authtype`).
+    pub auth_type_invalid: u64,
+    /// R8: Auth Type differs from ours (keepalived's `authtype_mismatch`).
+    pub auth_type_mismatch: u64,
+    /// R8: wrong password (keepalived's `auth_failure`).
+    pub auth_failures: u64,
     /// R9 (v2): advertised interval differs from ours; the advert was dropped.
     pub interval_errors: u64,
     /// R9 (v3): advertised interval differs from ours; logged, not dropped.
@@ -72,6 +81,8 @@ impl Stats {
 }
 
 impl fmt::Display for Stats {
+    /// keepalived 2.2.7's block of one instance in `keepalived.stats` (after its
+    /// `VRRP Instance: NAME` line), without the final newline.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "  Advertisements:")?;
         writeln!(f, "    Received: {}", self.adverts_received)?;
@@ -82,13 +93,12 @@ impl fmt::Display for Stats {
         writeln!(f, "    Length: {}", self.length_errors)?;
         writeln!(f, "    TTL: {}", self.ttl_errors)?;
         writeln!(f, "    Invalid Type: {}", self.type_errors)?;
-        writeln!(f, "    Version: {}", self.version_errors)?;
-        writeln!(f, "    Checksum: {}", self.checksum_errors)?;
-        writeln!(f, "    VRID: {}", self.vrid_errors)?;
         writeln!(f, "    Advertisement Interval: {}", self.interval_errors)?;
         writeln!(f, "    Address List: {}", self.address_list_errors)?;
-        writeln!(f, "    Address: {}", self.address_errors)?;
-        writeln!(f, "  Authentication Errors: {}", self.auth_errors)?;
+        writeln!(f, "  Authentication Errors:")?;
+        writeln!(f, "    Invalid Type: {}", self.auth_type_invalid)?;
+        writeln!(f, "    Type Mismatch: {}", self.auth_type_mismatch)?;
+        writeln!(f, "    Failure: {}", self.auth_failures)?;
         writeln!(f, "  Priority Zero:")?;
         writeln!(f, "    Received: {}", self.priority_zero_received)?;
         write!(f, "    Sent: {}", self.priority_zero_sent)

@@ -175,6 +175,7 @@ impl Instance {
         };
         if accept {
             // B5
+            self.master_heard = Some((src, advert.priority));
             self.learn_interval(advert);
             let d = self.down_interval();
             self.arm_down(ctx, d);
@@ -213,6 +214,7 @@ impl Instance {
             || advert.priority == ours && addr_greater(src, self.source_addr())
         {
             // M5
+            self.master_heard = Some((src, advert.priority));
             if self.cfg.higher_prio_send_advert {
                 // keepalived: let the new Master's peers see us go (refreshes bridges).
                 self.send_advert(ctx, ours);

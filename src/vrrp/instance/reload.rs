@@ -23,6 +23,8 @@ impl Instance {
             self.learned_cs = old.learned_cs;
         }
         self.state = old.state;
+        self.last_transition = old.last_transition;
+        self.master_heard = old.master_heard;
         if self.cfg.use_vmac != old.cfg.use_vmac {
             if let Some(v) = &old.cfg.use_vmac {
                 ctx.actions.push_back(Action::DeleteVmac {

@@ -1,0 +1,147 @@
+//! What the status dumps are rendered from: a plain copy of the engine's state at one
+//! instant (`Engine::snapshot`), with no reference back into the engine. Times are the
+//! engine's monotonic instants; the world turns them into wall-clock times when it renders
+//! ([`super::HostFacts`]).
+
+use crate::config::model::{GlobalDefs, SyncGroup, TrackFile, TrackProcess};
+use crate::config::model::{VrrpInstance, VrrpScript};
+use crate::event::InterfaceState;
+use crate::sched::Instant;
+use crate::vrrp::stats::Stats;
+use crate::vrrp::State;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// The engine's state at one instant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    /// The instant the snapshot was taken.
+    pub now: Instant,
+    pub global: GlobalDefs,
+    pub instances: Vec<InstanceStatus>,
+    pub groups: Vec<GroupStatus>,
+    pub scripts: Vec<ScriptStatus>,
+    pub files: Vec<FileStatus>,
+    pub processes: Vec<ProcessStatus>,
+    /// Every interface the engine knows, by index.
+    pub interfaces: Vec<InterfaceState>,
+    /// Counters of packets no instance claimed.
+    pub host_stats: Stats,
+}
+
+/// What kind of object an instance tracks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TrackKind {
+    Interface,
+    Script,
+    File,
+    Process,
+}
+
+/// One tracked object of an instance (or of its sync group), with the weight that applies
+/// to this instance (a reference's `weight` overrides the object's; 0 inside a sync group
+/// without `sync_group_tracking_weight`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tracked {
+    pub kind: TrackKind,
+    pub name: String,
+    pub weight: i32,
+    pub reverse: bool,
+    /// Tracked through the instance's sync group rather than the instance itself.
+    pub via_group: bool,
+    /// The object puts the instance in FAULT right now.
+    pub fault: bool,
+    /// What it adds to the priority right now.
+    pub delta: i32,
+}
+
+/// One `vrrp_instance`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InstanceStatus {
+    /// The configuration as the engine runs it (global defaults resolved in).
+    pub cfg: VrrpInstance,
+    pub state: State,
+    /// The state the instance is heading for: its state, or while it is initialising the
+    /// configured `state`.
+    pub wantstate: State,
+    pub effective_priority: u8,
+    /// Base priority plus every tracking adjustment, before clamping to 1..=254.
+    pub total_priority: i64,
+    /// Our advertisement interval.
+    pub adver_int: Duration,
+    /// Master_Adver_Interval (v3: learned from the Master).
+    pub master_adver_int: Duration,
+    /// Master_Down_Interval with the current priority and learned interval.
+    pub down_interval: Duration,
+    pub last_transition: Option<Instant>,
+    /// The deadline the instance waits for: Adver_Timer (Master) or Master_Down_Timer.
+    pub read_timeout: Option<Instant>,
+    /// The Master as last heard (address, advertised priority).
+    pub master_heard: Option<(IpAddr, u8)>,
+    /// The advert source address, and whether it comes from the configuration.
+    pub src_addr: Option<IpAddr>,
+    pub src_from_config: bool,
+    /// The VIPs are on the interface (the instance is Master).
+    pub vips_set: bool,
+    pub sync_group: Option<String>,
+    /// The interface carrying the VIPs (`use_vmac` interface or `interface`).
+    pub vip_ifname: String,
+    /// Index of the instance's interface, when known.
+    pub ifindex: Option<u32>,
+    /// The instance's interface is up (when known).
+    pub iface_up: Option<bool>,
+    /// Tracked objects in FAULT, plus the instance's own interface when down.
+    pub faults: u32,
+    pub tracked: Vec<Tracked>,
+    pub stats: Stats,
+}
+
+/// One `vrrp_sync_group`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupStatus {
+    pub cfg: SyncGroup,
+    /// The state last announced for the group.
+    pub state: State,
+    pub members_fault: u32,
+    pub members_init: u32,
+    /// The group's own tracked objects (weights as they apply to its members).
+    pub tracked: Vec<Tracked>,
+}
+
+/// Which instance tracks an object, with the weight that applies to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tracker {
+    pub instance: String,
+    pub weight: i32,
+    pub reverse: bool,
+}
+
+/// One `vrrp_script`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScriptStatus {
+    pub cfg: VrrpScript,
+    /// GOOD (true) or BAD.
+    pub ok: bool,
+    /// A run is in progress.
+    pub running: bool,
+    pub trackers: Vec<Tracker>,
+}
+
+/// One `track_file`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileStatus {
+    pub cfg: TrackFile,
+    /// The value read (None: not read yet or unreadable, counted as 0).
+    pub value: Option<i64>,
+    pub trackers: Vec<Tracker>,
+}
+
+/// One `vrrp_track_process`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcessStatus {
+    pub cfg: TrackProcess,
+    /// Matching processes (None until the world has counted them).
+    pub count: Option<u32>,
+    pub have_quorum: bool,
+    pub trackers: Vec<Tracker>,
+}
