@@ -7,3 +7,4 @@
 //! protocol module implements it and is tested on byte streams alone.
 
 pub mod dialogue;
+pub mod md5;
