@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 /// MD5 message digest (RFC 1321), streaming.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Md5 {
     state: [u32; 4],
     buf: [u8; 64],
