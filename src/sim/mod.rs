@@ -11,6 +11,7 @@ pub mod clock;
 pub mod craft;
 pub mod expect;
 pub mod host;
+pub mod http_service;
 pub mod kernel;
 pub mod net;
 pub mod rng;
