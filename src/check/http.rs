@@ -28,6 +28,26 @@
 //! Timeout HTTP read server [127.0.0.1]:tcp:8122.
 //! SSL handshake/communication error connecting to server [127.0.0.1]:tcp:8144.
 //! ```
+//!
+//! # For the checker runtime (keepalived 2.2.7, observed with 3 urls, `delay_loop 3`)
+//!
+//! - **One url per `delay_loop`**: keepalived does not fetch every url each loop. While the
+//!   server is up it checks the next url, round robin (`/u1`, then `/u2` a loop later...);
+//!   a url that fails (after `retry`) takes the server down.
+//! - **Down, without `fast_recovery`** (also the start with `alpha`): still one url per
+//!   `delay_loop`; the server comes up once every url has passed since the last failure
+//!   (a failing url is retried, not skipped; after it passes, the others are checked again
+//!   one per loop). 20 urls at `delay_loop 3` take a minute to bring a server up.
+//! - **Down, with `fast_recovery`**: at start-up and on recovery, after one url passes all
+//!   urls are checked back to back from the first, with no delay; the server comes up when
+//!   they all pass. Once up, it is one url per loop again.
+//! - Lines that are the runtime's: `HTTP_CHECK on service [127.0.0.1]:tcp:8081 failed.`
+//!   (retry 0) / `... failed after 1 retries.`, `Remote Web server [127.0.0.1]:tcp:8081
+//!   succeed on service.`, and while down, per url that passes: `HTTP status code success
+//!   to [127.0.0.1]:tcp:8161 url(/u1)`. The Down reasons above are logged with
+//!   `log_all_failures`, or when the failure changes the server's state.
+//! - SSL_GET: give `Transport::Tls { sni }` from [`Dialogue::transport`] to the connector
+//!   (native-tls: `use_sni(sni.is_some())`, certificates and host names not verified).
 
 pub mod chunked;
 pub mod pattern;

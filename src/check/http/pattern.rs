@@ -12,8 +12,9 @@
 //! longer ones only within one window.
 //!
 //! Differences from PCRE2 (documented in keepalived-rs.conf(5)): the pattern syntax is the
-//! `regex` crate's (no backreferences, lookaround, possessive or atomic groups, `\C`, `\K`,
-//! recursion: such a pattern is a configuration error); `$` matches at the very end of the
+//! `regex` crate's (no backreferences, lookaround, atomic groups, `\C`, `\K`, `\Q..\E`,
+//! recursion: such a pattern is a configuration error; a possessive quantifier `a++` is
+//! read as a greedy one); `$` matches at the very end of the
 //! response (keepalived's partial matching never lets it); the options
 //! [`UNSUPPORTED_OPTIONS`] are not available (a warning at `-t`, the check runs without
 //! them).
@@ -82,6 +83,13 @@ impl Pattern {
         min_offset: Option<u32>,
         max_offset: Option<u32>,
     ) -> Result<Compiled, String> {
+        // PCRE2's recursion `(?R)` is valid `regex` syntax meaning something else (CRLF mode).
+        if regex.contains("(?R)") {
+            return Err(format!(
+                "regex '{regex}' is not supported (keepalived-rs uses the Rust regex syntax: \
+                 no recursion)"
+            ));
+        }
         let mut b = RegexBuilder::new(regex);
         // PCRE2 without PCRE2_UTF matches bytes: `.` is any byte but LF, `\w` is ASCII.
         b.unicode(false);
@@ -363,7 +371,22 @@ mod tests {
         // PCRE-only syntax is refused with a message.
         let e = Pattern::compile("(?<=a)b", &[], false, None, None).unwrap_err();
         assert!(e.contains("not supported"), "{e}");
-        assert!(Pattern::compile("(a)\\1", &[], false, None, None).is_err());
+        for pcre_only in [
+            "(a)\\1", "(?=a)", "(?!a)", "(?<!a)b", "(?>a)", "\\Ka", "\\C", "\\Qa\\E", "(?R)",
+        ] {
+            assert!(
+                Pattern::compile(pcre_only, &[], false, None, None).is_err(),
+                "{pcre_only}"
+            );
+        }
+        // A possessive quantifier is read as a greedy one (PCRE2: `a++a` never matches).
+        assert!(matches(&pat("a++a", &[], None, None), b"xaa", 1));
+        // A non-ASCII literal matches its UTF-8 bytes.
+        assert!(matches(
+            &pat("caf\u{e9}", &[], None, None),
+            "un caf\u{e9}".as_bytes(),
+            1
+        ));
         assert!(Pattern::compile("ab(c", &[], false, None, None).is_err());
         // Bytes that are not UTF-8 are searched like any others.
         assert!(matches(&pat("a.b", &[], None, None), b"xx a\xffb", 1));
