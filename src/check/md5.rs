@@ -58,18 +58,30 @@ impl Md5 {
             ]);
         }
         let [mut a, mut b, mut c, mut d] = self.state;
-        for i in 0..64 {
-            let (f, g) = match i / 16 {
-                0 => ((b & c) | (!b & d), i),
-                1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
-                2 => (b ^ c ^ d, (3 * i + 5) % 16),
-                _ => (c ^ (b | !d), (7 * i) % 16),
+        // One step of round `r` (auxiliary function `f` of b, c, d; message word `g`).
+        let mut step =
+            |i: usize, f: u32, g: usize, a: &mut u32, b: &mut u32, c: &mut u32, d: &mut u32| {
+                let f = f.wrapping_add(*a).wrapping_add(k[i]).wrapping_add(m[g]);
+                *a = *d;
+                *d = *c;
+                *c = *b;
+                *b = b.wrapping_add(f.rotate_left(S[i]));
             };
-            let f = f.wrapping_add(a).wrapping_add(k[i]).wrapping_add(m[g]);
-            a = d;
-            d = c;
-            c = b;
-            b = b.wrapping_add(f.rotate_left(S[i]));
+        for i in 0..16 {
+            let f = (b & c) | (!b & d);
+            step(i, f, i, &mut a, &mut b, &mut c, &mut d);
+        }
+        for i in 16..32 {
+            let f = (d & b) | (!d & c);
+            step(i, f, (5 * i + 1) % 16, &mut a, &mut b, &mut c, &mut d);
+        }
+        for i in 32..48 {
+            let f = b ^ c ^ d;
+            step(i, f, (3 * i + 5) % 16, &mut a, &mut b, &mut c, &mut d);
+        }
+        for i in 48..64 {
+            let f = c ^ (b | !d);
+            step(i, f, (7 * i) % 16, &mut a, &mut b, &mut c, &mut d);
         }
         self.state[0] = self.state[0].wrapping_add(a);
         self.state[1] = self.state[1].wrapping_add(b);
@@ -79,17 +91,27 @@ impl Md5 {
 
     pub fn update(&mut self, mut data: &[u8]) {
         self.total_len = self.total_len.wrapping_add(data.len() as u64);
-        while !data.is_empty() {
+        if self.buf_len > 0 {
             let take = (64 - self.buf_len).min(data.len());
             self.buf[self.buf_len..self.buf_len + take].copy_from_slice(&data[..take]);
             self.buf_len += take;
             data = &data[take..];
-            if self.buf_len == 64 {
-                let b = self.buf;
-                self.block(&b);
-                self.buf_len = 0;
+            if self.buf_len < 64 {
+                return;
             }
+            let b = self.buf;
+            self.block(&b);
+            self.buf_len = 0;
         }
+        let mut blocks = data.chunks_exact(64);
+        for blk in &mut blocks {
+            let mut b = [0u8; 64];
+            b.copy_from_slice(blk);
+            self.block(&b);
+        }
+        let rest = blocks.remainder();
+        self.buf[..rest.len()].copy_from_slice(rest);
+        self.buf_len = rest.len();
     }
 
     pub fn finish(mut self) -> [u8; 16] {
