@@ -59,7 +59,7 @@ impl Md5 {
         }
         let [mut a, mut b, mut c, mut d] = self.state;
         // One step of round `r` (auxiliary function `f` of b, c, d; message word `g`).
-        let mut step =
+        let step =
             |i: usize, f: u32, g: usize, a: &mut u32, b: &mut u32, c: &mut u32, d: &mut u32| {
                 let f = f.wrapping_add(*a).wrapping_add(k[i]).wrapping_add(m[g]);
                 *a = *d;
