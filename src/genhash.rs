@@ -1,141 +1,21 @@
-//! `keepalived-rs -T/--genhash` (and a `genhash` symlink): fetch a page over plain HTTP and
-//! print the MD5 digest of its body, the value `HTTP_GET { url { digest ... } }` expects.
+//! `keepalived-rs -T/--genhash` (and a `genhash` symlink): fetch a page over HTTP or HTTPS
+//! (`-S`, with SNI from `-I -V host`) and print the MD5 digest of its body, the value
+//! `HTTP_GET`/`SSL_GET { url { digest ... } }` expects.
 //!
-//! A command-line tool, not part of the daemon: it uses a blocking TCP connection with a
-//! timeout. MD5 (RFC 1321) is implemented here ([`Md5`]). SSL (`-S`) is not available in
-//! this build and says so.
+//! A command-line tool, not part of the daemon: it uses a blocking connection with a
+//! timeout, and native-tls for `-S` (certificates are not verified: the digest is about
+//! content, as keepalived's checker). The request, the response reader and MD5 are the
+//! HTTP checker's (`check::http`, `check::md5`), so genhash prints what the checker
+//! computes: as keepalived 2.2.7's genhash, the digest of the bytes after the header as
+//! they came on the wire (for a chunked answer the chunk framing is included; `-v` also
+//! shows the decoded body's digest, which the checker accepts too).
 
-use std::fmt::Write as _;
+use crate::check::http::request::{self, HttpVersion};
+use crate::check::http::response::{Piece, ResponseReader};
+use crate::check::md5::{to_hex, Md5};
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::Duration;
-
-/// MD5 message digest (RFC 1321), streaming.
-#[derive(Clone)]
-pub struct Md5 {
-    state: [u32; 4],
-    buf: [u8; 64],
-    buf_len: usize,
-    total_len: u64,
-}
-
-const S: [u32; 64] = [
-    7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9,
-    14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10, 15,
-    21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
-];
-
-/// K[i] = floor(abs(sin(i + 1)) * 2^32), computed rather than tabulated.
-fn k_table() -> [u32; 64] {
-    let mut k = [0u32; 64];
-    for (i, v) in k.iter_mut().enumerate() {
-        *v = ((i as f64 + 1.0).sin().abs() * 4_294_967_296.0) as u32;
-    }
-    k
-}
-
-impl Default for Md5 {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Md5 {
-    pub fn new() -> Md5 {
-        Md5 {
-            state: [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476],
-            buf: [0; 64],
-            buf_len: 0,
-            total_len: 0,
-        }
-    }
-
-    fn block(&mut self, block: &[u8; 64]) {
-        let k = k_table();
-        let mut m = [0u32; 16];
-        for (i, w) in m.iter_mut().enumerate() {
-            *w = u32::from_le_bytes([
-                block[4 * i],
-                block[4 * i + 1],
-                block[4 * i + 2],
-                block[4 * i + 3],
-            ]);
-        }
-        let [mut a, mut b, mut c, mut d] = self.state;
-        for i in 0..64 {
-            let (f, g) = match i / 16 {
-                0 => ((b & c) | (!b & d), i),
-                1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
-                2 => (b ^ c ^ d, (3 * i + 5) % 16),
-                _ => (c ^ (b | !d), (7 * i) % 16),
-            };
-            let f = f.wrapping_add(a).wrapping_add(k[i]).wrapping_add(m[g]);
-            a = d;
-            d = c;
-            c = b;
-            b = b.wrapping_add(f.rotate_left(S[i]));
-        }
-        self.state[0] = self.state[0].wrapping_add(a);
-        self.state[1] = self.state[1].wrapping_add(b);
-        self.state[2] = self.state[2].wrapping_add(c);
-        self.state[3] = self.state[3].wrapping_add(d);
-    }
-
-    pub fn update(&mut self, mut data: &[u8]) {
-        self.total_len = self.total_len.wrapping_add(data.len() as u64);
-        while !data.is_empty() {
-            let take = (64 - self.buf_len).min(data.len());
-            self.buf[self.buf_len..self.buf_len + take].copy_from_slice(&data[..take]);
-            self.buf_len += take;
-            data = &data[take..];
-            if self.buf_len == 64 {
-                let b = self.buf;
-                self.block(&b);
-                self.buf_len = 0;
-            }
-        }
-    }
-
-    pub fn finish(mut self) -> [u8; 16] {
-        let bits = self.total_len.wrapping_mul(8);
-        let mut pad = vec![0x80u8];
-        let rem = (self.buf_len + 1) % 64;
-        let zeros = if rem <= 56 { 56 - rem } else { 120 - rem };
-        pad.extend(std::iter::repeat(0).take(zeros));
-        pad.extend_from_slice(&bits.to_le_bytes());
-        let total = self.total_len;
-        self.update(&pad);
-        self.total_len = total;
-        let mut out = [0u8; 16];
-        for (i, w) in self.state.iter().enumerate() {
-            out[4 * i..4 * i + 4].copy_from_slice(&w.to_le_bytes());
-        }
-        out
-    }
-
-    pub fn hex(data: &[u8]) -> String {
-        let mut m = Md5::new();
-        m.update(data);
-        to_hex(&m.finish())
-    }
-}
-
-fn to_hex(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        let _ = write!(s, "{x:02x}");
-    }
-    s
-}
-
-/// HTTP protocol variants of `-P`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Protocol {
-    Http10,
-    /// 1.0 with `Connection: close`
-    Http10Close,
-    Http11,
-}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Args {
@@ -143,7 +23,11 @@ pub struct Args {
     pub port: u16,
     pub url: String,
     pub virtualhost: Option<String>,
-    pub protocol: Protocol,
+    pub protocol: HttpVersion,
+    /// `-S`: HTTPS.
+    pub ssl: bool,
+    /// `-I`: send the virtualhost (`-V`) as SNI.
+    pub sni: bool,
     pub timeout: Duration,
     pub verbose: bool,
     /// `-m/--fwmark`: SO_MARK of the connection (needs CAP_NET_ADMIN).
@@ -157,8 +41,8 @@ Commands:
 
 Options:
 Either long or short options are allowed.
-   --use-ssl         -S       Use SSL connection to remote server (not in this build).
-   --use-sni         -I       Use SNI during SSL handshake (not in this build).
+   --use-ssl         -S       Use SSL connection to remote server.
+   --use-sni         -I       Use SNI during SSL handshake (the -V virtualhost).
    --server          -s       Use the specified remote server address.
    --port            -p       Use the specified remote server port.
    --url             -u       Use the specified remote server url.
@@ -195,9 +79,6 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
     if m.opt_present("h") {
         return Ok(Parsed::Help);
     }
-    if m.opt_present("S") || m.opt_present("I") {
-        return Err("SSL (-S/--use-ssl, -I/--use-sni) is not available in this build".into());
-    }
     let fwmark = match m.opt_str("m") {
         Some(v) => Some(parse_mark(&v).ok_or(format!("invalid fwmark '{v}'"))?),
         None => None,
@@ -219,9 +100,9 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
         return Err(format!("invalid url '{url}': a path starting with '/'"));
     }
     let protocol = match m.opt_str("P").as_deref() {
-        None | Some("1.0") => Protocol::Http10,
-        Some("1.0c") | Some("1.0C") => Protocol::Http10Close,
-        Some("1.1") => Protocol::Http11,
+        None | Some("1.0") => HttpVersion::Http10,
+        Some("1.0c") | Some("1.0C") => HttpVersion::Http10Close,
+        Some("1.1") => HttpVersion::Http11,
         Some(p) => return Err(format!("invalid protocol '{p}': 1.0, 1.0c or 1.1")),
     };
     let timeout = match m.opt_str("t") {
@@ -239,105 +120,95 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
         url,
         virtualhost: m.opt_str("V"),
         protocol,
+        ssl: m.opt_present("S"),
+        sni: m.opt_present("I"),
         timeout,
         verbose: m.opt_present("v"),
         fwmark,
     }))
 }
 
-/// The request genhash sends.
-pub fn request(a: &Args) -> String {
+/// The request genhash sends (the HTTP checker's, byte for byte).
+pub fn request(a: &Args) -> Vec<u8> {
     let host = match &a.virtualhost {
         Some(v) => v.clone(),
-        None => match a.server {
-            IpAddr::V4(ip) => format!("{ip}:{}", a.port),
-            IpAddr::V6(ip) => format!("[{ip}]:{}", a.port),
-        },
+        None => request::host_of(SocketAddr::new(a.server, a.port)),
     };
-    let (ver, extra) = match a.protocol {
-        Protocol::Http10 => ("1.0", ""),
-        Protocol::Http10Close => ("1.0", "Connection: close\r\n"),
-        Protocol::Http11 => ("1.1", "Connection: close\r\n"),
-    };
-    format!(
-        "GET {} HTTP/{ver}\r\nUser-Agent: KeepAliveClient\r\nHost: {host}\r\n{extra}\r\n",
-        a.url
-    )
+    request::build(&a.url, &host, a.protocol)
 }
 
-/// A parsed response: status, header block (text) and the body.
+/// A response read to its end: status, header text, decoded body, and the digests.
 #[derive(Debug, PartialEq)]
 pub struct Response {
     pub status: u16,
     pub header: String,
     pub body: Vec<u8>,
+    /// MD5 of the body as on the wire (keepalived's digest).
+    pub digest: String,
+    /// MD5 of the decoded body, when it was chunked.
+    pub decoded_digest: Option<String>,
 }
 
-/// Splits a complete response (read to EOF) into status, header and decoded body.
-pub fn parse_response(raw: &[u8]) -> Result<Response, String> {
-    let mut headers = [httparse::EMPTY_HEADER; 64];
-    let mut r = httparse::Response::new(&mut headers);
-    let hlen = match r.parse(raw) {
-        Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) => return Err("incomplete HTTP header".into()),
-        Err(e) => return Err(format!("bad HTTP response: {e}")),
+/// Reads a response from `r` up to the end of its body (by its framing, or EOF), keeping
+/// at most [`MAX_RESPONSE`] bytes of body.
+pub fn read_response(r: &mut dyn Read) -> Result<Response, String> {
+    let mut reader = ResponseReader::new();
+    let mut header = Vec::new();
+    let mut body = Vec::new();
+    let mut wire = Md5::new();
+    let mut decoded = Md5::new();
+    let mut chunked = false;
+    let too_big = std::cell::Cell::new(false);
+    let mut buf = [0u8; 16384];
+    let mut sink = |p: Piece<'_>| match p {
+        Piece::Head(h, raw) => {
+            chunked = h.chunked;
+            header.extend_from_slice(raw);
+        }
+        Piece::Wire(b) => wire.update(b),
+        Piece::Body(b) => {
+            decoded.update(b);
+            if body.len() + b.len() > MAX_RESPONSE {
+                too_big.set(true);
+            } else {
+                body.extend_from_slice(b);
+            }
+        }
     };
-    let status = r.code.ok_or("no status code")?;
-    let chunked = r.headers.iter().any(|h| {
-        h.name.eq_ignore_ascii_case("transfer-encoding")
-            && String::from_utf8_lossy(h.value)
-                .to_ascii_lowercase()
-                .contains("chunked")
-    });
-    let content_length = r
-        .headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case("content-length"))
-        .and_then(|h| std::str::from_utf8(h.value).ok())
-        .and_then(|v| v.trim().parse::<usize>().ok());
-    let rest = raw.get(hlen..).unwrap_or(&[]);
-    let body = if chunked {
-        dechunk(rest)?
-    } else if let Some(n) = content_length {
-        rest.get(..n)
-            .ok_or(format!(
-                "body shorter ({}) than Content-Length {n}",
-                rest.len()
-            ))?
-            .to_vec()
-    } else {
-        rest.to_vec()
-    };
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // A TLS peer that closes without close_notify: the end of the stream.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => 0,
+            Err(e) => return Err(format!("read: {e}")),
+        };
+        if n == 0 {
+            reader.close().map_err(|e| e.to_string())?;
+            break;
+        }
+        let done = reader
+            .feed(&buf[..n], &mut sink)
+            .map_err(|e| e.to_string())?;
+        if too_big.get() {
+            return Err(format!("response body larger than {MAX_RESPONSE} bytes"));
+        }
+        if done {
+            break;
+        }
+    }
+    let status = reader.head().map(|h| h.status).ok_or("no HTTP header")?;
     Ok(Response {
         status,
-        header: String::from_utf8_lossy(raw.get(..hlen).unwrap_or(&[])).into_owned(),
+        header: String::from_utf8_lossy(&header).into_owned(),
         body,
+        digest: to_hex(&wire.finish()),
+        decoded_digest: chunked.then(|| to_hex(&decoded.finish())),
     })
 }
 
-fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    loop {
-        let eol = data
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .ok_or("truncated chunk size line")?;
-        let line = std::str::from_utf8(&data[..eol]).map_err(|_| "bad chunk size line")?;
-        let size_str = line.split(';').next().unwrap_or("").trim();
-        let size =
-            usize::from_str_radix(size_str, 16).map_err(|_| format!("bad chunk size '{line}'"))?;
-        data = &data[eol + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        let chunk = data.get(..size).ok_or("truncated chunk")?;
-        out.extend_from_slice(chunk);
-        data = data.get(size + 2..).ok_or("truncated chunk end")?;
-    }
-}
-
-/// Upper bound on a response we are willing to hash (a misbehaving server cannot make us
-/// allocate without limit).
+/// Upper bound on the body kept for `-v` (a misbehaving server cannot make us allocate
+/// without limit).
 const MAX_RESPONSE: usize = 64 << 20;
 
 /// A fwmark: decimal or 0x hexadecimal.
@@ -407,31 +278,34 @@ fn connect(addr: SocketAddr, mark: Option<u32>, timeout: Duration) -> Result<Tcp
     Ok(s)
 }
 
-fn fetch(a: &Args) -> Result<Vec<u8>, String> {
+fn fetch(a: &Args) -> Result<Response, String> {
     let addr = SocketAddr::new(a.server, a.port);
-    let mut s = connect(addr, a.fwmark, a.timeout)?;
+    let s = connect(addr, a.fwmark, a.timeout)?;
     s.set_read_timeout(Some(a.timeout))
         .map_err(|e| e.to_string())?;
     s.set_write_timeout(Some(a.timeout))
         .map_err(|e| e.to_string())?;
-    s.write_all(request(a).as_bytes())
-        .map_err(|e| format!("send to {addr}: {e}"))?;
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 16384];
-    loop {
-        match s.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                raw.extend_from_slice(&buf[..n]);
-                if raw.len() > MAX_RESPONSE {
-                    return Err(format!("response larger than {MAX_RESPONSE} bytes"));
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("read from {addr}: {e}")),
-        }
+    let req = request(a);
+    if !a.ssl {
+        let mut s = s;
+        s.write_all(&req)
+            .map_err(|e| format!("send to {addr}: {e}"))?;
+        return read_response(&mut s).map_err(|e| format!("{addr}: {e}"));
     }
-    Ok(raw)
+    let sni = a.virtualhost.as_deref().filter(|_| a.sni);
+    let connector = native_tls::TlsConnector::builder()
+        .danger_accept_invalid_certs(true)
+        .danger_accept_invalid_hostnames(true)
+        .use_sni(sni.is_some())
+        .build()
+        .map_err(|e| format!("TLS: {e}"))?;
+    let domain = sni.map_or_else(|| a.server.to_string(), str::to_string);
+    let mut tls = connector
+        .connect(&domain, s)
+        .map_err(|e| format!("SSL handshake/communication error connecting to {addr}: {e}"))?;
+    tls.write_all(&req)
+        .map_err(|e| format!("send to {addr}: {e}"))?;
+    read_response(&mut tls).map_err(|e| format!("{addr}: {e}"))
 }
 
 /// Runs genhash with the arguments after `-T`; returns the exit status (0 digest printed,
@@ -449,14 +323,7 @@ pub fn main(args: &[String]) -> i32 {
             return 1;
         }
     };
-    let raw = match fetch(&a) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("genhash: {e}");
-            return 1;
-        }
-    };
-    let resp = match parse_response(&raw) {
+    let resp = match fetch(&a) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("genhash: {e}");
@@ -468,9 +335,14 @@ pub fn main(args: &[String]) -> i32 {
         print!("{}", resp.header);
         println!("-----------------------[       HTML Buffer        ]-----------------------");
         println!("{}", String::from_utf8_lossy(&resp.body));
+        if let Some(d) = &resp.decoded_digest {
+            println!("-----------------------[ decoded (chunked) body's MD5 ]-------------------");
+            println!("{d}");
+        }
         println!("-----------------------[ HTML hash final resulting ]-----------------------");
     }
-    println!("MD5SUM = {}", Md5::hex(&resp.body));
+    // keepalived 2.2.7's genhash prints the digest alone.
+    println!("{}", resp.digest);
     if !(200..300).contains(&resp.status) {
         eprintln!("genhash: note: HTTP status {}", resp.status);
     }
@@ -485,45 +357,16 @@ mod tests {
         a.iter().map(|s| s.to_string()).collect()
     }
 
-    #[test]
-    fn md5_rfc1321_test_suite() {
-        let cases = [
-            ("", "d41d8cd98f00b204e9800998ecf8427e"),
-            ("a", "0cc175b9c0f1b6a831c399e269772661"),
-            ("abc", "900150983cd24fb0d6963f7d28e17f72"),
-            ("message digest", "f96b697d7cb7938d525a2f31aaf161d0"),
-            (
-                "abcdefghijklmnopqrstuvwxyz",
-                "c3fcd3d76192e4007dfb496cca67e13b",
-            ),
-            (
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
-                "d174ab98d277d9f5a5611c2c9f419d9f",
-            ),
-            (
-                "12345678901234567890123456789012345678901234567890123456789012345678901234567890",
-                "57edf4a22be3c955ac49da2e2107b67a",
-            ),
-        ];
-        for (input, want) in cases {
-            assert_eq!(Md5::hex(input.as_bytes()), want, "{input:?}");
-        }
-    }
-
-    #[test]
-    fn md5_streaming_equals_one_shot() {
-        let data: Vec<u8> = (0..1000u32).map(|i| (i * 7 % 251) as u8).collect();
-        for split in [0, 1, 55, 56, 63, 64, 65, 999] {
-            let mut m = Md5::new();
-            m.update(&data[..split]);
-            m.update(&data[split..]);
-            assert_eq!(to_hex(&m.finish()), Md5::hex(&data));
+    fn args(a: &[&str]) -> Args {
+        match parse(&sv(a)).unwrap() {
+            Parsed::Run(a) => a,
+            Parsed::Help => panic!("help"),
         }
     }
 
     #[test]
     fn parse_args() {
-        let p = parse(&sv(&[
+        let a = args(&[
             "-s",
             "127.0.0.1",
             "-p",
@@ -534,58 +377,96 @@ mod tests {
             "1.1",
             "-t",
             "2.5",
-        ]))
-        .unwrap();
-        let Parsed::Run(a) = p else { panic!() };
+        ]);
         assert_eq!(a.port, 8080);
-        assert_eq!(a.protocol, Protocol::Http11);
+        assert_eq!(a.protocol, HttpVersion::Http11);
         assert_eq!(a.timeout, Duration::from_millis(2500));
+        assert!(!a.ssl && !a.sni);
         assert_eq!(parse(&sv(&["-h"])).unwrap(), Parsed::Help);
         assert!(parse(&sv(&["-s", "host.example", "-p", "80", "-u", "/"])).is_err());
         assert!(parse(&sv(&["-s", "::1", "-p", "0", "-u", "/"])).is_err());
         assert!(parse(&sv(&["-s", "::1", "-p", "80", "-u", "x"])).is_err());
-        assert!(parse(&sv(&["-S", "-s", "::1", "-p", "80", "-u", "/"])).is_err());
-        let Parsed::Run(a) =
-            parse(&sv(&["-s", "::1", "-p", "80", "-u", "/", "-m", "0x10"])).unwrap()
-        else {
-            panic!()
-        };
+        let a = args(&[
+            "-S",
+            "-I",
+            "-V",
+            "h.example",
+            "-s",
+            "::1",
+            "-p",
+            "443",
+            "-u",
+            "/",
+        ]);
+        assert!(a.ssl && a.sni);
+        assert_eq!(a.virtualhost.as_deref(), Some("h.example"));
+        let a = args(&["-s", "::1", "-p", "80", "-u", "/", "-m", "0x10"]);
         assert_eq!(a.fwmark, Some(16));
         assert!(parse(&sv(&["-s", "::1", "-p", "80", "-u", "/", "-m", "x"])).is_err());
     }
 
+    /// The bytes keepalived 2.2.7's genhash sent to a listener, for each -P.
     #[test]
-    fn request_text() {
-        let Parsed::Run(a) = parse(&sv(&["-s", "::1", "-p", "80", "-u", "/a?b"])).unwrap() else {
-            panic!()
+    fn request_text_as_keepalived_genhash() {
+        let base = ["-s", "127.0.0.1", "-p", "8171", "-u", "/g"];
+        let with = |extra: &[&str]| {
+            let mut v = base.to_vec();
+            v.extend_from_slice(extra);
+            String::from_utf8(request(&args(&v))).unwrap()
         };
         assert_eq!(
-            request(&a),
-            "GET /a?b HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: [::1]:80\r\n\r\n"
+            with(&[]),
+            "GET /g HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: 127.0.0.1:8171\r\n\r\n"
         );
+        assert_eq!(
+            with(&["-P", "1.0c"]),
+            "GET /g HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nConnection: close\r\nHost: 127.0.0.1:8171\r\n\r\n"
+        );
+        assert_eq!(
+            with(&["-P", "1.1"]),
+            "GET /g HTTP/1.1\r\nUser-Agent: KeepAliveClient\r\nConnection: close\r\nHost: 127.0.0.1:8171\r\n\r\n"
+        );
+        assert_eq!(
+            with(&["-P", "1.1", "-V", "gv.example"]),
+            "GET /g HTTP/1.1\r\nUser-Agent: KeepAliveClient\r\nConnection: close\r\nHost: gv.example\r\n\r\n"
+        );
+        let a = args(&["-s", "::1", "-p", "80", "-u", "/a?b"]);
+        assert!(String::from_utf8(request(&a))
+            .unwrap()
+            .contains("\r\nHost: [::1]:80\r\n"));
     }
 
+    fn read(raw: &[u8]) -> Result<Response, String> {
+        read_response(&mut &raw[..])
+    }
+
+    /// Digests as keepalived 2.2.7's genhash printed them for the same answers.
     #[test]
-    fn responses() {
-        let r = parse_response(b"HTTP/1.0 200 OK\r\nServer: x\r\n\r\nhello").unwrap();
-        assert_eq!((r.status, r.body.as_slice()), (200, &b"hello"[..]));
-        let r = parse_response(b"HTTP/1.1 404 NF\r\nContent-Length: 3\r\n\r\nabcdef").unwrap();
-        assert_eq!((r.status, r.body.as_slice()), (404, &b"abc"[..]));
-        let r = parse_response(
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1;x=y\r\n!\r\n0\r\n\r\n",
+    fn responses_and_digests() {
+        let r = read(b"HTTP/1.0 200 OK\r\nServer: x\r\n\r\nhello world").unwrap();
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"hello world"[..]));
+        assert_eq!(r.digest, "5eb63bbbe01eeed093cb22bb8f5acdc3");
+        assert_eq!(r.header, "HTTP/1.0 200 OK\r\nServer: x\r\n\r\n");
+        // Content-Length cuts the body (keepalived: md5 of "hel").
+        let r = read(b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nhello world").unwrap();
+        assert_eq!(r.digest, "46356afe55fa3cea9cbe73ad442cad47");
+        // Chunked: the wire bytes' digest (keepalived's), and the decoded one.
+        let r = read(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
         )
         .unwrap();
-        assert_eq!(r.body, b"hello!");
-        assert!(parse_response(b"HTTP/1.1 200 OK\r\n").is_err());
-        assert!(parse_response(b"garbage\r\n\r\n").is_err());
-        assert!(parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nab").is_err());
-        assert!(
-            parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").is_err()
+        assert_eq!(r.digest, "fc3946cc674492e3e09d9e45c4c09023");
+        assert_eq!(
+            r.decoded_digest.as_deref(),
+            Some("5eb63bbbe01eeed093cb22bb8f5acdc3")
         );
-        assert!(
-            parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nff\r\nab")
-                .is_err()
-        );
+        assert_eq!(r.body, b"hello world");
+        // Truncated by the close: what arrived.
+        let r = read(b"HTTP/1.1 404 NF\r\nContent-Length: 9\r\n\r\nab").unwrap();
+        assert_eq!((r.status, r.digest), (404, Md5::hex(b"ab")));
+        assert!(read(b"HTTP/1.1 200 OK\r\n").is_err());
+        assert!(read(b"garbage\r\n\r\n").is_err());
+        assert!(read(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").is_err());
     }
 
     #[test]
@@ -593,6 +474,7 @@ mod tests {
         use nix::sys::socket::{getsockopt, sockopt};
         // SAFETY: geteuid has no preconditions.
         if unsafe { libc::geteuid() } != 0 {
+            assert!(std::env::var_os("CI").is_none(), "CI runs as root");
             eprintln!("SO_MARK needs CAP_NET_ADMIN: skipped");
             return;
         }
@@ -617,24 +499,22 @@ mod tests {
             let mut buf = [0u8; 1024];
             let n = c.read(&mut buf).unwrap();
             let req = String::from_utf8_lossy(&buf[..n]).to_string();
-            c.write_all(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nabc")
+            // Keeps the connection open after a complete body: Content-Length ends it.
+            c.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nabc")
                 .unwrap();
+            std::thread::sleep(Duration::from_millis(300));
             req
         });
-        let Parsed::Run(a) = parse(&sv(&[
+        let a = args(&[
             "-s",
             "127.0.0.1",
             "-p",
             &port.to_string(),
             "-u",
             "/index.html",
-        ]))
-        .unwrap() else {
-            panic!()
-        };
-        let raw = fetch(&a).unwrap();
-        let r = parse_response(&raw).unwrap();
-        assert_eq!(Md5::hex(&r.body), "900150983cd24fb0d6963f7d28e17f72");
+        ]);
+        let r = fetch(&a).unwrap();
+        assert_eq!(r.digest, "900150983cd24fb0d6963f7d28e17f72");
         let req = t.join().unwrap();
         assert!(req.starts_with("GET /index.html HTTP/1.0\r\n"), "{req}");
     }

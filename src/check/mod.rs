@@ -7,3 +7,5 @@
 //! protocol module implements it and is tested on byte streams alone.
 
 pub mod dialogue;
+pub mod http;
+pub mod md5;

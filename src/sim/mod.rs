@@ -1,6 +1,7 @@
 //! The simulated world: a clock that jumps to the next deadline (`clock`), a virtual
 //! network of L2 segments with seeded faults (`net`, `rng`) behind learning switches
-//! (`bridge`), a virtual kernel per host (`kernel`), host lifecycles (`host`), the run
+//! (`bridge`), a virtual kernel per host (`kernel`), host lifecycles (`host`), simulated
+//! servers for the checkers (`service`, `http_service`), the run
 //! loop (`world`), crafted packets (`craft`), the scenario language (`scenario`), the
 //! trace (`trace`) and expectation checking (`expect`). Every host runs the real [`crate::engine::Engine`].
 //!
@@ -11,6 +12,7 @@ pub mod clock;
 pub mod craft;
 pub mod expect;
 pub mod host;
+pub mod http_service;
 pub mod kernel;
 pub mod net;
 pub mod rng;

@@ -1210,6 +1210,8 @@ fn url(ctx: &mut Ctx, node: &Node) -> Option<UrlCheck> {
         regex_min_offset: None,
         regex_max_offset: None,
     };
+    let mut regex_span = None;
+    let mut options_span = None;
     for c in kids(node) {
         if !ctx.check_keyword(c, URL) {
             continue;
@@ -1262,9 +1264,16 @@ fn url(ctx: &mut Ctx, node: &Node) -> Option<UrlCheck> {
                 }
             }
             "virtualhost" => u.virtualhost = ctx.string_arg(c),
-            "regex" => u.regex = ctx.string_arg(c),
+            "regex" => {
+                u.regex = ctx.string_arg(c);
+                regex_span = Some(c.args.first().map_or(&c.keyword.span, |w| &w.span).clone());
+            }
             "regex_no_match" => u.regex_no_match = ctx.flag(c),
-            "regex_options" => u.regex_options = c.args.iter().map(|w| w.text.clone()).collect(),
+            "regex_options" => {
+                u.regex_options = c.args.iter().map(|w| w.text.clone()).collect();
+                options_span = Some(c.keyword.span.clone());
+            }
+            // Kept for the dump; no effect (the regex engine has no PCRE2 JIT stack).
             "regex_stack" => {
                 let a = c
                     .args
@@ -1298,7 +1307,40 @@ fn url(ctx: &mut Ctx, node: &Node) -> Option<UrlCheck> {
     if u.status_codes.is_empty() {
         u.status_codes.push((200, 299));
     }
+    check_regex(ctx, &mut u, regex_span, options_span);
     Some(u)
+}
+
+/// Compiles the url's `regex` as the checker will: a pattern the engine cannot run is an
+/// error, `regex_options` it cannot honour are warnings (keepalived 2.2.7's `-t` accepts
+/// both and fails at run time). `regex_options` without a `regex` do nothing, silently as
+/// in keepalived.
+fn check_regex(
+    ctx: &mut Ctx,
+    u: &mut UrlCheck,
+    regex_span: Option<Span>,
+    options_span: Option<Span>,
+) {
+    let (Some(re), Some(span)) = (u.regex.as_deref(), regex_span) else {
+        return;
+    };
+    match crate::check::http::pattern::Pattern::compile(
+        re,
+        &u.regex_options,
+        u.regex_no_match,
+        u.regex_min_offset,
+        u.regex_max_offset,
+    ) {
+        Ok(c) => {
+            for w in c.warnings {
+                ctx.warn(options_span.as_ref().unwrap_or(&span), w);
+            }
+        }
+        Err(e) => {
+            ctx.error(&span, e);
+            u.regex = None;
+        }
+    }
 }
 
 /// keepalived's free-format hex: whitespace separates bytes, a lone digit is one byte,

@@ -257,3 +257,44 @@ fn five_octet_vmac_takes_the_vrid() {
     assert_eq!(v.name, "vr9");
     assert_eq!(v.mac, [0x02, 0x11, 0x22, 0x33, 0x44, 9]);
 }
+
+#[test]
+fn url_regex_is_compiled_at_load() {
+    let http = |url_body: &str| {
+        format!(
+            "virtual_server 10.0.0.1 80 {{\n protocol TCP\n lb_algo rr\n lb_kind DR\n real_server 10.0.1.1 80 {{\n  \
+             HTTP_GET {{\n   url {{\n    path /\n{url_body}   }}\n  }}\n }}\n}}\n"
+        )
+    };
+    let c = clean(&http(
+        "    regex \"wor.d\"\n    regex_options caseless multiline\n",
+    ));
+    let rs = &c.virtual_servers[0].real_servers[0];
+    let CheckerKind::Http(h) = &rs.checkers[0].kind else {
+        panic!()
+    };
+    assert_eq!(h.urls[0].regex.as_deref(), Some("wor.d"));
+
+    // PCRE-only syntax: a located error.
+    let l = load(&http("    regex \"(?<=a)b\"\n"));
+    assert_eq!(l.diagnostics.len(), 1, "{:#?}", l.diagnostics);
+    let d = &l.diagnostics[0];
+    assert_eq!(d.severity, super::super::Severity::Error);
+    assert!(d.message.contains("not supported"), "{}", d.message);
+    assert!(d.to_string().starts_with("t.conf:9:"), "{d}");
+
+    // Unsupported and unknown options: warnings; regex_stack (no effect) and options
+    // without a regex are accepted silently, as keepalived does.
+    let l = load(&http(
+        "    regex \"x\"\n    regex_options alt_bsux bogus\n    regex_stack 100 200\n",
+    ));
+    let w: Vec<_> = l.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(w.len(), 2, "{w:#?}");
+    assert!(l
+        .diagnostics
+        .iter()
+        .all(|d| d.severity == super::super::Severity::Warning));
+    assert!(w.iter().any(|m| m.contains("'alt_bsux'")), "{w:?}");
+    assert!(w.iter().any(|m| m.contains("'bogus'")), "{w:?}");
+    clean(&http("    regex_options caseless\n"));
+}
