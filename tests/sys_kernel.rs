@@ -5,6 +5,7 @@
 
 mod sys_util;
 
+use keepalived_rs::config::build::iproute::{route_from_words, rule_from_words};
 use keepalived_rs::config::model::VirtualAddress;
 use keepalived_rs::event::ReceivedPacket;
 use keepalived_rs::sys::arp::{garp_frame, PacketSocket};
@@ -67,11 +68,12 @@ fn netlink_addresses_routes_rules_and_vmac_against_the_kernel() {
         nl.request("add6".into(), &[], OnAck::Nothing, |s| {
             addr_request(true, idx, &vip("2001:db8::100", 64), s).unwrap()
         });
-        let r = parse_route(&words("10.99.0.0/16 via 10.77.0.2 dev eth0 table 100 metric 7")).unwrap();
-        nl.request("route".into(), &[], OnAck::Nothing, |s| route_request(true, &r, Some(idx), s));
-        let bh = parse_route(&words("blackhole 192.0.2.0/24")).unwrap();
-        nl.request("bh".into(), &[], OnAck::Nothing, |s| route_request(true, &bh, None, s));
-        let ru = parse_rule(&words("from 10.77.0.0/24 table 100 priority 1234")).unwrap();
+        let r = route_from_words(&words("10.99.0.0/16 via 10.77.0.2 dev eth0 table 100 metric 7")).unwrap();
+        let lookup = |n: &str| (n == "eth0").then_some(idx);
+        nl.request("route".into(), &[], OnAck::Nothing, |s| route_request(true, &r, &lookup, s).unwrap());
+        let bh = route_from_words(&words("blackhole 192.0.2.0/24")).unwrap();
+        nl.request("bh".into(), &[], OnAck::Nothing, |s| route_request(true, &bh, &lookup, s).unwrap());
+        let ru = rule_from_words(&words("from 10.77.0.0/24 table 100 priority 1234")).unwrap();
         nl.request("rule".into(), &[], OnAck::Nothing, |s| rule_request(true, &ru, s));
         nl.request("vmac".into(), &[], OnAck::Nothing, |s| {
             new_macvlan_request("vrrp.42", idx, &[0, 0, 0x5e, 0, 1, 42], s)
@@ -149,14 +151,15 @@ fn netlink_addresses_routes_rules_and_vmac_against_the_kernel() {
         nl.request("del".into(), &[], OnAck::Nothing, |s| {
             addr_request(false, idx, &va, s).unwrap()
         });
-        let r = parse_route(&words(
+        let r = route_from_words(&words(
             "10.99.0.0/16 via 10.77.0.2 dev eth0 table 100 metric 7",
         ))
         .unwrap();
+        let lookup = |n: &str| (n == "eth0").then_some(idx);
         nl.request("delroute".into(), &[], OnAck::Nothing, |s| {
-            route_request(false, &r, Some(idx), s)
+            route_request(false, &r, &lookup, s).unwrap()
         });
-        let ru = parse_rule(&words("from 10.77.0.0/24 table 100 priority 1234")).unwrap();
+        let ru = rule_from_words(&words("from 10.77.0.0/24 table 100 priority 1234")).unwrap();
         nl.request("delrule".into(), &[], OnAck::Nothing, |s| {
             rule_request(false, &ru, s)
         });
