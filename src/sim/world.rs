@@ -527,13 +527,25 @@ impl Sim {
             }
             Action::AddRoute(r) => {
                 self.hosts[i].kernel.add_route(&r);
-                self.rec(&hname, Rec::Route { add: true, route: r });
+                self.rec(
+                    &hname,
+                    Rec::Route {
+                        add: true,
+                        route: r,
+                    },
+                );
             }
             Action::DelRoute(r) => {
                 if !self.hosts[i].kernel.del_route(&r) {
                     self.rec(&hname, Rec::Warn(format!("del route {r}: not present")));
                 }
-                self.rec(&hname, Rec::Route { add: false, route: r });
+                self.rec(
+                    &hname,
+                    Rec::Route {
+                        add: false,
+                        route: r,
+                    },
+                );
             }
             Action::AddRule(r) => {
                 self.hosts[i].kernel.add_rule(&r);
@@ -543,7 +555,13 @@ impl Sim {
                 if !self.hosts[i].kernel.del_rule(&r) {
                     self.rec(&hname, Rec::Warn(format!("del rule {r}: not present")));
                 }
-                self.rec(&hname, Rec::Rule { add: false, rule: r });
+                self.rec(
+                    &hname,
+                    Rec::Rule {
+                        add: false,
+                        rule: r,
+                    },
+                );
             }
             Action::CreateVmac { name, parent, mac } => {
                 let ok = self.hosts[i].kernel.create_vmac(&name, &parent, mac);

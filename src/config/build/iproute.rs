@@ -1121,3 +1121,485 @@ pub fn rule_from_words(words: &[String]) -> Result<Rule, String> {
     let mut ctx = Ctx::default();
     rule(&mut ctx, "rule", &node, false).ok_or_else(|| first_error(&ctx))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Severity;
+
+    fn node(line: &str) -> Node {
+        let w: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+        node_of(&w).unwrap()
+    }
+
+    /// (route, [(severity, message)]) of a `virtual_routes` line.
+    fn r(line: &str) -> (Option<Route>, Vec<(Severity, String)>) {
+        let mut ctx = Ctx::default();
+        let out = route(&mut ctx, "virtual_routes", &node(line), true);
+        let d = ctx
+            .diags
+            .into_iter()
+            .map(|d| (d.severity, d.message))
+            .collect();
+        (out, d)
+    }
+
+    fn ok(line: &str) -> Route {
+        match r(line) {
+            (Some(x), d) if d.is_empty() => x,
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
+    fn err(line: &str) -> String {
+        match r(line) {
+            (None, d) => d
+                .into_iter()
+                .find(|x| x.0 == Severity::Error)
+                .map(|x| x.1)
+                .unwrap_or_default(),
+            other => panic!("{line} should be rejected: {other:?}"),
+        }
+    }
+
+    fn warned(line: &str) -> (Route, String) {
+        match r(line) {
+            (Some(x), d) if !d.is_empty() && d.iter().all(|x| x.0 == Severity::Warning) => {
+                (x, d[0].1.clone())
+            }
+            other => panic!("{line} should be kept with a warning: {other:?}"),
+        }
+    }
+
+    fn p(s: &str) -> Prefix {
+        let (a, l) = s.split_once('/').unwrap();
+        Prefix {
+            addr: a.parse().unwrap(),
+            len: l.parse().unwrap(),
+        }
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn destinations_and_families() {
+        let x = ok("10.9.0.0/16 via 10.0.0.254 dev eth0");
+        assert_eq!((x.dst, x.via), (p("10.9.0.0/16"), Some(ip("10.0.0.254"))));
+        assert_eq!(ok("10.9.0.1 dev eth0").dst, p("10.9.0.1/32"));
+        assert_eq!(ok("to 10.9.0.0/16 dev eth0").dst, p("10.9.0.0/16"));
+        // default takes the family of the gateway / source / inet6 keyword.
+        assert_eq!(ok("default via 10.0.0.254 dev eth0").dst, p("0.0.0.0/0"));
+        assert_eq!(ok("default via inet6 fe80::1 dev eth0").dst, p("::/0"));
+        assert_eq!(ok("default6 via fe80::1 dev eth0").dst, p("::/0"));
+        assert_eq!(ok("default dev eth0 inet6").dst, p("::/0"));
+        assert_eq!(ok("all via fe80::1 dev eth0").dst, p("::/0"));
+        assert_eq!(ok("default src fe80::5 dev eth0").dst, p("::/0"));
+        let v = ok("10.9.0.0/16 via inet 10.0.0.254 dev eth0");
+        assert_eq!(v.via, Some(ip("10.0.0.254")));
+        assert!(ok("2001:db8::/32 via inet6 2001:db8:1::1 dev eth0").is_v6());
+        // The last destination and device win, as keepalived.
+        let l = ok("10.9.0.0/16 10.8.0.0/16 dev eth0 dev eth1");
+        assert_eq!((l.dst, l.dev.as_deref()), (p("10.8.0.0/16"), Some("eth1")));
+        let (w, m) = warned("10.20.0.0/33 dev eth0");
+        assert_eq!(w.dst, p("10.20.0.0/32"));
+        assert!(m.contains("using 32"), "{m}");
+        assert!(err("10.9.0.0/16 via inet6 fe80::1 dev eth0").contains("mix"));
+        assert!(err("10.9.0.0/16 via 2001:db8::1 dev eth0").contains("mix"));
+        assert!(err("2001:db8::/32 via 10.0.0.254 dev eth0").contains("mix"));
+        assert!(err("10.9.0.0/16 src 2001:db8::1 dev eth0").contains("mix"));
+        assert!(err("10.9.0.0/16 dev eth0 inet6").contains("IPv4 route"));
+        assert!(err("default6 dev eth0 inet").contains("IPv6 route"));
+        assert!(err("10.9.0.0/16 dev eth0 src 10.0.0.1/24").contains("not an IP"));
+        assert!(err("dev eth0").contains("no destination"));
+        assert!(err("10.9.0.0/16 dev eth0 foo").contains("unknown route option 'foo'"));
+        assert!(err("to unicast 10.9.0.0/16 dev eth0").contains("unicast"));
+        assert!(err("from 10.1.0.0/16 10.9.0.0/16 dev eth0").contains("IPv6"));
+        let f = ok("2001:db9::/32 from 2001:db8::/32 dev eth0");
+        assert_eq!(f.from, Some(p("2001:db8::/32")));
+    }
+
+    #[test]
+    fn types_and_options() {
+        for t in RouteType::ALL {
+            let x = ok(&format!("{} 10.9.0.0/16 dev eth0", t.name()));
+            assert_eq!(x.kind, t);
+        }
+        let x = ok(
+            "10.9.0.0/16 via 10.0.0.254 dev eth0 src 10.0.0.1 table 100 metric 5 \
+                    scope link protocol keepalived tos 0x10 realms 5/6 onlink",
+        );
+        assert_eq!(x.src, Some(ip("10.0.0.1")));
+        assert_eq!(
+            (x.table, x.metric, x.scope),
+            (Some(100), Some(5), Some(253))
+        );
+        assert_eq!((x.protocol, x.tos), (Some(18), Some(16)));
+        assert_eq!(
+            x.realms,
+            Some(Realms {
+                from: Some(5),
+                to: 6
+            })
+        );
+        assert!(x.onlink);
+        assert_eq!(ok("10.9.0.0/16 dev eth0 table main").table, Some(254));
+        assert_eq!(ok("10.9.0.0/16 dev eth0 table 0x10").table, Some(16));
+        assert_eq!(ok("10.9.0.0/16 dev eth0 preference 7").metric, Some(7));
+        assert_eq!(ok("10.9.0.0/16 dev eth0 priority 7").metric, Some(7));
+        assert_eq!(ok("10.9.0.0/16 dev eth0 scope 200").scope, Some(200));
+        assert_eq!(
+            ok("10.9.0.0/16 dev eth0 realms cosmos").realms.unwrap().to,
+            0
+        );
+        assert_eq!(ok("10.9.0.0/16 oif eth0").dev.as_deref(), Some("eth0"));
+        assert_eq!(ok("2001:db8::/32 dev eth0 pref high").pref, Some(1));
+        assert_eq!(ok("2001:db8::/32 dev eth0 pref low").pref, Some(3));
+        assert_eq!(ok("2001:db8::/32 dev eth0 pref 7").pref, Some(7));
+        assert_eq!(ok("2001:db8::/32 dev eth0 expires 100").expires, Some(100));
+        assert!(err("10.9.0.0/16 dev eth0 pref medium").contains("only valid for IPv6"));
+        assert!(err("10.9.0.0/16 dev eth0 expires 10").contains("only valid for IPv6"));
+        assert!(err("10.9.0.0/16 dev eth0 table foo").contains("routing table 'foo'"));
+        assert!(err("10.9.0.0/16 dev eth0 scope universe").contains("scope"));
+        assert!(err("10.9.0.0/16 dev eth0 scope 256").contains("scope"));
+        assert!(err("10.9.0.0/16 dev eth0 protocol foo").contains("protocol"));
+        assert!(err("10.9.0.0/16 dev eth0 proto static").contains("unknown route option 'proto'"));
+        assert!(err("10.9.0.0/16 dev eth0 metric x").contains("metric"));
+        assert!(err("10.9.0.0/16 dev eth0 metric 0x10").contains("metric"));
+        assert!(err("10.9.0.0/16 dev eth0 metric 4294967296").contains("metric"));
+        assert!(err("10.9.0.0/16 dev eth0 tos 256").contains("TOS"));
+        assert!(err("10.9.0.0/16 dev eth0 realms foo").contains("realms"));
+        assert!(err("10.9.0.0/16 dev eth0 metric").contains("needs a value"));
+        assert!(err("10.9.0.0/16 dev eth0 weight 3").contains("'weight'"));
+        assert!(err("10.9.0.0/16 dev eth0 track_group G").contains("track_group"));
+        // Deprecated words: kept with a warning.
+        let (g, m) = warned("10.9.0.0/16 dev eth0 gw 10.0.0.254");
+        assert_eq!(g.via, Some(ip("10.0.0.254")));
+        assert!(m.contains("deprecated"));
+    }
+
+    #[test]
+    fn metrics_features_encap() {
+        let x = ok(
+            "10.9.0.0/16 dev eth0 mtu lock 1400 advmss 1300 rtt 10ms rttvar 1s \
+                    rto_min 200 initcwnd 10 hoplimit 5 quickack 1 features ecn \
+                    congctl lock cubic ttl-propagate disabled",
+        );
+        let m = |k: MetricKind| *x.metrics.iter().find(|m| m.kind == k).unwrap();
+        assert!(m(MetricKind::Mtu).lock);
+        assert_eq!(m(MetricKind::Mtu).value, 1400);
+        assert_eq!(
+            (m(MetricKind::Rtt).value, m(MetricKind::Rtt).millis),
+            (10, true)
+        );
+        assert_eq!(m(MetricKind::Rtt).kernel_value(), 80);
+        assert_eq!(m(MetricKind::Rttvar).value, 1000);
+        assert_eq!(
+            (m(MetricKind::RtoMin).value, m(MetricKind::RtoMin).millis),
+            (200, false)
+        );
+        assert!(x.ecn);
+        assert_eq!(x.congctl, Some(("cubic".into(), true)));
+        assert_eq!(x.ttl_propagate, Some(false));
+        for lockable in ["rtt", "rttvar", "ssthresh", "cwnd", "reordering", "rto_min"] {
+            ok(&format!("10.9.0.0/16 dev eth0 {lockable} lock 10"));
+        }
+        for not_lockable in ["window", "initcwnd", "initrwnd", "hoplimit", "quickack"] {
+            err(&format!("10.9.0.0/16 dev eth0 {not_lockable} lock 10"));
+        }
+        assert!(err("10.9.0.0/16 dev eth0 quickack 2").contains("quickack"));
+        assert!(err("10.9.0.0/16 dev eth0 hoplimit 256").contains("hoplimit"));
+        assert!(err("10.9.0.0/16 dev eth0 rtt 10x").contains("rtt"));
+        assert!(err("10.9.0.0/16 dev eth0 mtu 0x10").contains("mtu"));
+        assert!(err("10.9.0.0/16 dev eth0 features foo").contains("feature"));
+        assert!(err("10.9.0.0/16 dev eth0 ttl-propagate foo").contains("ttl-propagate"));
+        assert_eq!(
+            ok("10.9.0.0/16 dev eth0 encap mpls 100/200").encap,
+            Some(Encap::Mpls {
+                labels: vec![100, 200]
+            })
+        );
+        assert_eq!(
+            ok("10.9.0.0/16 dev eth0 encap ip id 5 dst 10.0.0.5 src 10.0.0.1 tos 3 ttl 5").encap,
+            Some(Encap::Ip {
+                id: Some(5),
+                dst: Some("10.0.0.5".parse().unwrap()),
+                src: Some("10.0.0.1".parse().unwrap()),
+                tos: Some(3),
+                ttl: Some(5)
+            })
+        );
+        let e6 = ok("10.9.0.0/16 dev eth0 encap ip6 id 5 dst 2001:db8::1 hoplimit 5 tc 3");
+        assert!(matches!(
+            e6.encap,
+            Some(Encap::Ip6 {
+                hoplimit: Some(5),
+                tc: Some(3),
+                ..
+            })
+        ));
+        assert_eq!(
+            ok("10.9.0.0/16 dev eth0 encap ila 1:2:3:4").encap,
+            Some(Encap::Ila {
+                locator: 0x0001_0002_0003_0004
+            })
+        );
+        assert!(err("10.9.0.0/16 dev eth0 encap mpls foo").contains("MPLS"));
+        assert!(err("10.9.0.0/16 dev eth0 encap ip").contains("address or id"));
+        assert!(err("10.9.0.0/16 dev eth0 encap seg6 mode encap").contains("seg6"));
+        assert!(err("10.9.0.0/16 dev eth0 encap").contains("encap"));
+    }
+
+    #[test]
+    fn multipath_and_or() {
+        let x = ok(
+            "10.9.0.0/16 no_track nexthop via 10.0.0.254 dev eth0 weight 2 \
+                    nexthop via 10.0.0.253 dev eth1 onlink realms 3",
+        );
+        assert_eq!(x.nexthops.len(), 2);
+        assert_eq!(x.nexthops[0].via, Some(ip("10.0.0.254")));
+        assert_eq!(
+            (x.nexthops[0].dev.as_deref(), x.nexthops[0].weight),
+            (Some("eth0"), 2)
+        );
+        assert!(x.nexthops[1].onlink);
+        assert_eq!(x.nexthops[1].realms, Some(Realms { from: None, to: 3 }));
+        assert_eq!(x.multipath(), x.nexthops);
+        // Without dev: kept, untracked, with keepalived's warning.
+        let (w, m) = warned("10.9.0.0/16 nexthop via 10.0.0.254 dev eth0 nexthop dev eth1");
+        assert_eq!(w.nexthops[1].dev.as_deref(), Some("eth1"));
+        assert!(m.contains("cannot be tracked"));
+        // Text after the next hops is ignored with a warning (no_track there does not count).
+        let (t, _) = warned("10.9.0.0/16 nexthop via 10.0.0.254 dev eth0 no_track");
+        assert!(!t.no_track);
+        assert_eq!(t.nexthops.len(), 1);
+        let e = ok("10.9.0.0/16 dev eth0 nexthop via 10.0.0.254 weight 256 encap mpls 5");
+        assert_eq!(e.nexthops[0].weight, 256);
+        assert!(err("10.9.0.0/16 nexthop via 10.0.0.254 weight 0").contains("weight"));
+        assert!(err("10.9.0.0/16 nexthop via 10.0.0.254 weight 257").contains("weight"));
+        assert!(err("10.9.0.0/16 nexthop via 2001:db8::1").contains("mix"));
+        assert!(err("10.9.0.0/16 nexthop via inet6 fe80::1 dev eth0").contains("mix"));
+        // The deprecated `or`: a second gateway, installed as two hops.
+        let (o, m) = warned("10.9.0.0/16 via 10.0.0.254 dev eth0 or 10.0.0.253");
+        assert!(m.contains("deprecated"));
+        assert_eq!(o.or, Some(ip("10.0.0.253")));
+        let hops = o.multipath();
+        assert_eq!(hops.len(), 2);
+        assert_eq!(hops[1].via, Some(ip("10.0.0.253")));
+        assert_eq!(hops[1].dev.as_deref(), Some("eth0"));
+        let (o2, _) = warned("10.9.0.0/16 via 10.0.0.254 dev eth0 or 10.0.0.253 or 10.0.0.252");
+        assert_eq!(o2.or, Some(ip("10.0.0.253")));
+    }
+
+    #[test]
+    fn tracking_warnings_and_protocol() {
+        for line in [
+            "10.9.0.0/16 via 10.0.0.254",
+            "blackhole 10.9.0.0/16",
+            "throw 10.9.0.0/16",
+        ] {
+            assert!(warned(line).1.contains("cannot be tracked"), "{line}");
+        }
+        ok("blackhole 10.9.0.0/16 no_track");
+        ok("10.9.0.0/16 no_track");
+        let (k, m) = warned("10.9.0.0/16 dev eth0 protocol kernel");
+        assert_eq!(k.protocol, None);
+        assert!(m.contains("protocol"));
+        assert_eq!(
+            ok("10.9.0.0/16 dev eth0 protocol boot no_track").protocol,
+            Some(3)
+        );
+        assert_eq!(ok("10.9.0.0/16 dev eth0 protocol 18").protocol, Some(18));
+        // Static routes may name a track_group.
+        let mut ctx = Ctx::default();
+        let s = route(
+            &mut ctx,
+            "static_routes",
+            &node("10.9.0.0/16 dev eth0 track_group G"),
+            false,
+        );
+        assert_eq!(s.unwrap().track_group.as_deref(), Some("G"));
+    }
+
+    #[test]
+    fn canonical_text_parses_back_to_the_same_route() {
+        for line in [
+            "10.9.0.0/16 via 10.0.0.254 dev eth0",
+            "default via inet6 fe80::1 dev eth0 metric 5",
+            "blackhole 10.9.0.0/16 no_track",
+            "10.9.0.0/16 via 10.0.0.254 dev eth0 or 10.0.0.253",
+            "10.9.0.0/16 no_track nexthop via 10.0.0.254 dev eth0 weight 2 nexthop dev eth1 onlink",
+            "2001:db8::/32 from 2001:db9::/32 dev eth0 pref low expires 5 encap ip6 id 1 dst 2001:db8::1",
+            "10.9.0.0/16 dev eth0 mtu lock 1400 rtt 10ms rttvar 8 features ecn congctl lock bbr",
+            "10.9.0.0/16 dev eth0 encap ila 1:2:3:ffff ttl-propagate enabled realms 1/2 tos 4",
+        ] {
+            let (a, _) = r(line);
+            let a = a.unwrap_or_else(|| panic!("{line}"));
+            let (b, _) = r(&a.to_string());
+            assert_eq!(Some(&a), b.as_ref(), "{line} -> {a}");
+        }
+    }
+
+    fn rl(line: &str) -> (Option<Rule>, Vec<(Severity, String)>) {
+        let mut ctx = Ctx::default();
+        let out = rule(&mut ctx, "virtual_rules", &node(line), true);
+        let d = ctx
+            .diags
+            .into_iter()
+            .map(|d| (d.severity, d.message))
+            .collect();
+        (out, d)
+    }
+
+    fn rule_ok(line: &str) -> Rule {
+        match rl(line) {
+            (Some(x), d) if d.is_empty() => x,
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
+    fn rule_err(line: &str) -> String {
+        match rl(line) {
+            (None, d) => d.into_iter().map(|x| x.1).next().unwrap_or_default(),
+            other => panic!("{line} should be rejected: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rules() {
+        let x = rule_ok(
+            "not from 10.0.0.0/24 to 10.9.0.0/16 iif eth0 oif eth1 fwmark 0x5/0xff \
+                         tos 4 realms 5/6 uidrange 100-200 ipproto tcp sport 80-90 dport 100-200 \
+                         suppress_prefixlength 0 suppress_ifgroup 5 table 100 priority 200",
+        );
+        assert!(x.invert);
+        assert_eq!(
+            (x.from, x.to),
+            (Some(p("10.0.0.0/24")), Some(p("10.9.0.0/16")))
+        );
+        assert_eq!(
+            (x.iif.as_deref(), x.oif.as_deref()),
+            (Some("eth0"), Some("eth1"))
+        );
+        assert_eq!(x.fwmark, Some((5, Some(255))));
+        assert_eq!((x.tos, x.ipproto), (Some(4), Some(6)));
+        assert_eq!(
+            (x.uidrange, x.sport, x.dport),
+            (Some((100, 200)), Some((80, 90)), Some((100, 200)))
+        );
+        assert_eq!(
+            (x.suppress_prefixlength, x.suppress_ifgroup),
+            (Some(0), Some(5))
+        );
+        assert_eq!((x.action, x.priority), (RuleAction::Table(100), Some(200)));
+        assert_eq!(
+            rule_ok("from all lookup main preference 5").action,
+            RuleAction::Table(254)
+        );
+        assert_eq!(rule_ok("from default table 100 order 5").from, None);
+        assert_eq!(
+            rule_ok("dev eth0 table 100 priority 5").iif.as_deref(),
+            Some("eth0")
+        );
+        assert_eq!(
+            rule_ok("goto 300 priority 200").action,
+            RuleAction::Goto(300)
+        );
+        assert_eq!(rule_ok("nop priority 200").action, RuleAction::Nop);
+        assert_eq!(rule_ok("l3mdev priority 200").action, RuleAction::L3mdev);
+        for (w, a) in [
+            ("blackhole", RuleAction::Blackhole),
+            ("unreachable", RuleAction::Unreachable),
+            ("prohibit", RuleAction::Prohibit),
+        ] {
+            assert_eq!(
+                rule_ok(&format!("from 10.0.0.0/24 {w} priority 2")).action,
+                a
+            );
+        }
+        assert!(rule_ok("from 2001:db8::/32 table 100 priority 200").is_v6());
+        assert!(!rule_ok("table 100 priority 200").is_v6());
+        assert_eq!(
+            rule_ok("from 10.0.0.0/24 table 100 priority 5 protocol 5 no_track").protocol,
+            Some(5)
+        );
+        // keepalived: warnings, rule kept.
+        let (n, d) = rl("from 10.0.0.0/24 table 100");
+        assert_eq!(n.unwrap().effective_priority(), 16384);
+        assert!(d[0].1.contains("16384"));
+        let (pr, d) = rl("from 10.0.0.0/24 table 100 priority 5 protocol 5");
+        assert_eq!(pr.unwrap().protocol, None);
+        assert!(d[0].1.contains("protocol"));
+        // keepalived: rejected.
+        assert!(rule_err("from 10.0.0.0/24 lookup 100 pref 200").contains("'pref'"));
+        assert!(rule_err("from 10.0.0.0/24 table 100 prio 200").contains("'prio'"));
+        assert!(rule_err("from 10.0.0.0/24 table foo priority 200").contains("foo"));
+        assert!(rule_err("from 10.0.0.0/24 table 0 priority 200").contains("table 0"));
+        assert!(rule_err("goto 100 priority 200").contains("goto"));
+        assert!(rule_err("l3mdev table 100 priority 200").contains("only one"));
+        assert!(rule_err("from 10.0.0.0/24 table 100 priority 200 goto 300").contains("only one"));
+        assert!(rule_err("from 10.0.0.0/24 priority 200").contains("no action"));
+        assert!(rule_err("uidrange 100 table 100 priority 200").contains("uidrange"));
+        assert!(rule_err("dport 80 table 100 priority 200").contains("dport"));
+        assert!(rule_err("ipproto foo table 100 priority 200").contains("ipproto"));
+        assert!(rule_err("ipproto 256 table 100 priority 200").contains("ipproto"));
+        assert!(rule_err("ip_proto tcp table 100 priority 200").contains("ip_proto"));
+        assert!(rule_err("fwmark 0x100000000 table 100 priority 200").contains("fwmark"));
+        assert!(
+            rule_err("from 10.0.0.0/24 to 2001:db8::/32 table 100 priority 200").contains("mixes")
+        );
+        assert!(rule_err("from 10.0.0.0/24 nat 10.1.0.0 priority 200").contains("nat"));
+        assert!(rule_err("inet6 from all table 100 priority 200").contains("inet6"));
+        assert!(rule_err("dsfield af11 table 100 priority 200").contains("TOS"));
+        assert!(
+            rule_err("from 10.0.0.0/24 table 100 priority 200 track_group G")
+                .contains("track_group")
+        );
+        assert!(rule_err("suppress_prefixlength -1 table 100 priority 200")
+            .contains("suppress_prefixlength"));
+    }
+
+    #[test]
+    fn rule_text_round_trips() {
+        for line in [
+            "not from 10.0.0.0/24 to 10.9.0.0/16 iif eth0 fwmark 0x5/0xff tos 4 realms 5 table 100 priority 200",
+            "uidrange 1-2 ipproto 17 sport 1-2 dport 3-4 suppress_prefixlength 0 suppress_ifgroup 1 goto 300 priority 200",
+            "from 2001:db8::/32 protocol 5 priority 1 blackhole no_track",
+            "l3mdev priority 3",
+        ] {
+            let a = rl(line).0.unwrap_or_else(|| panic!("{line}"));
+            let b = rl(&a.to_string()).0;
+            assert_eq!(Some(&a), b.as_ref(), "{line} -> {a}");
+        }
+    }
+
+    #[test]
+    fn names_files_extend_the_built_in_names() {
+        let dir = std::env::temp_dir().join(format!("krs-rtnames-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("rt_tables.d")).unwrap();
+        std::fs::write(dir.join("rt_tables"), "# c\n100\tisp1\n0x65 isp2 # hex\n").unwrap();
+        std::fs::write(dir.join("rt_tables.d/x.conf"), "200 vpn\n").unwrap();
+        std::fs::write(dir.join("rt_tables.d/ignored.txt"), "201 nope\n").unwrap();
+        std::fs::write(dir.join("rt_protos"), "77 mine\n").unwrap();
+        let n = RtNames::from_dir(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(RtNames::find(&n.tables, "isp1"), Some(100));
+        assert_eq!(RtNames::find(&n.tables, "isp2"), Some(101));
+        assert_eq!(RtNames::find(&n.tables, "vpn"), Some(200));
+        assert_eq!(RtNames::find(&n.tables, "nope"), None);
+        assert_eq!(RtNames::find(&n.tables, "main"), Some(254));
+        assert_eq!(RtNames::find(&n.protocols, "mine"), Some(77));
+        let mut ctx = Ctx {
+            rt_names: n,
+            ..Ctx::default()
+        };
+        let x = route(
+            &mut ctx,
+            "static_routes",
+            &node("10.9.0.0/16 dev eth0 table vpn"),
+            false,
+        );
+        assert_eq!(x.unwrap().table, Some(200));
+    }
+}
