@@ -396,3 +396,131 @@ fn large_batches_are_paced_and_monitor_overrun_is_reported() {
         "the monitor should report the overrun (ENOBUFS) for a re-dump"
     );
 }
+
+/// Runs the firewall's channel until the kernel answered everything; returns whether every
+/// batch was applied.
+fn fw_settle(fw: &mut keepalived_rs::sys::nftables_fw::Firewall) -> bool {
+    let mut done = Vec::new();
+    if let Some(c) = fw.chan.as_mut() {
+        c.run_until_idle(Duration::from_secs(5), &mut done);
+    }
+    let ok = done.iter().all(|d| d.ok);
+    for d in done {
+        fw.on_done(d);
+    }
+    ok
+}
+
+#[test]
+fn nftables_table_as_keepalived_lays_it_out() {
+    use keepalived_rs::sys::nftables::NfFamily;
+    use keepalived_rs::sys::nftables_fw::{BlockKey, Firewall, FwSettings};
+    use keepalived_rs::sys::nftables_sock::NftChannel;
+    if !require_root("nftables_table_as_keepalived_lays_it_out") {
+        return;
+    }
+    ensure_installed("/usr/sbin/nft", "nftables");
+    let a = Netns::new("nf");
+    let b = Netns::new("nf");
+    veth(&a, "eth0", &b, "eth0");
+    // A leftover of a killed run, with a stale element and an extra rule.
+    a.must("nft add table ip keepalived && nft add set ip keepalived vips \"{ type ipv4_addr; }\" && nft add element ip keepalived vips \"{ 10.9.9.9 }\" && nft add chain ip keepalived in \"{ type filter hook input priority -1; }\" && nft add rule ip keepalived in ip daddr @vips drop");
+    let idx: u32 = a
+        .must("cat /sys/class/net/eth0/ifindex")
+        .trim()
+        .parse()
+        .unwrap();
+    let (after_block, after_unblock, applied) = {
+        a.run(move || {
+            let mut fw = Firewall::new();
+            fw.settings = FwSettings {
+                counters: true,
+                ..FwSettings::default()
+            };
+            fw.chan = Some(NftChannel::open().unwrap());
+            fw.remove_leftovers();
+            let mut ok = fw_settle(&mut fw);
+            let gone = std::process::Command::new("nft")
+                .args(["list", "tables"])
+                .output()
+                .unwrap();
+            assert!(
+                String::from_utf8_lossy(&gone.stdout).trim().is_empty(),
+                "leftover not removed"
+            );
+            fw.block("VI_1", BlockKey::V4("10.77.0.100".parse().unwrap()), 0);
+            fw.block("VI_1", BlockKey::V4("10.77.0.101".parse().unwrap()), 0);
+            fw.block("VI_6", BlockKey::V6("2001:db8::100".parse().unwrap()), 0);
+            fw.block(
+                "VI_6",
+                BlockKey::LinkLocal("fe80::100".parse().unwrap(), "eth0".into()),
+                idx,
+            );
+            ok &= fw_settle(&mut fw);
+            ok &= fw.created(NfFamily::Ipv4) && fw.created(NfFamily::Ipv6);
+            let list = || {
+                let o = std::process::Command::new("nft")
+                    .args(["list", "ruleset"])
+                    .output()
+                    .unwrap();
+                String::from_utf8_lossy(&o.stdout).to_string()
+            };
+            let after_block = list();
+            fw.unblock("VI_1", &BlockKey::V4("10.77.0.101".parse().unwrap()));
+            fw.unblock(
+                "VI_6",
+                &BlockKey::LinkLocal("fe80::100".parse().unwrap(), "eth0".into()),
+            );
+            ok &= fw_settle(&mut fw);
+            let after_unblock = list();
+            fw.release();
+            ok &= fw_settle(&mut fw);
+            (after_block, after_unblock, ok)
+        })
+    };
+    assert!(applied, "a batch was refused:\n{after_block}");
+    for needle in [
+        "table ip keepalived {",
+        "type ipv4_addr",
+        "elements = { 10.77.0.100, 10.77.0.101 }",
+        "type filter hook input priority filter - 1; policy accept;",
+        "type filter hook output priority filter - 1; policy accept;",
+        "ip daddr @vips counter packets 0 bytes 0 drop",
+        "ip saddr @vips counter packets 0 bytes 0 drop",
+        "table ip6 keepalived {",
+        "elements = { 2001:db8::100 }",
+        "type icmpv6_type",
+        "flags constant",
+        "type ipv6_addr . iface_index",
+        "elements = { fe80::100 . \"eth0\" }",
+        "icmpv6 type @neighbor-discovery counter packets 0 bytes 0 accept",
+        "ip6 daddr fe80::/10 goto in_link_local",
+        "ip6 saddr fe80::/10 goto out_link_local",
+        "ip6 daddr @vips counter packets 0 bytes 0 drop",
+        "ip6 daddr . iif @vips_link_local counter packets 0 bytes 0 drop",
+        "ip6 saddr . oif @vips_link_local counter packets 0 bytes 0 drop",
+    ] {
+        assert!(
+            after_block.contains(needle),
+            "missing {needle:?} in\n{after_block}"
+        );
+    }
+    assert!(
+        !after_block.contains("10.9.9.9"),
+        "stale leftover element:\n{after_block}"
+    );
+    assert_eq!(
+        after_block.matches("ip daddr @vips").count(),
+        1,
+        "{after_block}"
+    );
+    assert!(
+        after_unblock.contains("elements = { 10.77.0.100 }"),
+        "{after_unblock}"
+    );
+    assert!(!after_unblock.contains("fe80::100"), "{after_unblock}");
+    assert!(
+        a.must("nft list tables").trim().is_empty(),
+        "tables left after release"
+    );
+}

@@ -22,15 +22,20 @@ pub struct NlSocket {
 }
 
 impl NlSocket {
-    /// Opens a socket subscribed to `groups` (0 for a command socket), with a receive
-    /// buffer of `rcvbuf` bytes.
+    /// Opens a NETLINK_ROUTE socket subscribed to `groups` (0 for a command socket), with
+    /// a receive buffer of `rcvbuf` bytes.
     pub fn open(groups: u32, rcvbuf: usize) -> io::Result<NlSocket> {
+        Self::open_protocol(libc::NETLINK_ROUTE, groups, rcvbuf)
+    }
+
+    /// As [`NlSocket::open`] for another netlink protocol (NETLINK_NETFILTER).
+    pub fn open_protocol(protocol: i32, groups: u32, rcvbuf: usize) -> io::Result<NlSocket> {
         // SAFETY: plain syscall, checked.
         let fd = unsafe {
             libc::socket(
                 libc::AF_NETLINK,
                 libc::SOCK_RAW | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-                libc::NETLINK_ROUTE,
+                protocol,
             )
         };
         if fd < 0 {

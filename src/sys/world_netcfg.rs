@@ -120,8 +120,10 @@ impl SysWorld {
     // ------------------------------------------------------------ start and exit
 
     /// Removes what a previous run (killed without cleanup) left of this configuration:
-    /// its VIPs on their interfaces, its VMAC interfaces, its routes and rules.
+    /// its VIPs on their interfaces, its VMAC interfaces, its routes and rules, its
+    /// nftables table.
     pub fn remove_leftovers(&mut self, config: &Config) {
+        self.firewall_start(config);
         for i in &config.instances {
             if let Some(v) = &i.use_vmac {
                 let is_vmac = self
@@ -199,6 +201,7 @@ impl SysWorld {
     /// Reload: removes the static addresses, routes and rules `old` had and `new` has not,
     /// then adds those `new` brings (compared without their source positions).
     pub fn reload_static(&mut self, now: Instant, old: &Config, new: &Config) {
+        self.firewall_reload(new);
         let addr_key = |a: &VirtualAddress| VirtualAddress {
             span: Default::default(),
             ..a.clone()
@@ -256,7 +259,8 @@ impl SysWorld {
         self.add_static(now, &added);
     }
 
-    /// Releases everything still created (unless -V) and restores sysctls.
+    /// Releases everything still created (unless -V: addresses, routes, rules, VMACs and
+    /// the nftables table stay) and restores sysctls.
     pub fn release_all(&mut self, now: Instant) {
         if !self.keep_on_exit {
             let c = std::mem::take(&mut self.created);
@@ -283,6 +287,7 @@ impl SysWorld {
                 );
             }
         }
+        self.firewall_release();
         self.sysctls.restore();
     }
 }

@@ -688,7 +688,22 @@ pub fn route(ctx: &mut Ctx, block: &str, node: &Node, virtual_route: bool) -> Op
                         }
                     });
                 }
-                "inet" | "inet6" => family_kw = Some((t == "inet6", w)),
+                "inet" | "inet6" => {
+                    // keepalived 2.2.7 takes the word after these as theirs and drops it
+                    // (`default inet6 dev eth0` loses `dev`): only last on a line do they
+                    // mean what they say.
+                    if let Some(next) = line.next() {
+                        ctx.error(
+                            &next.span,
+                            format!(
+                                "{block}: '{t}' must end the line (keepalived reads '{}' as its value)",
+                                next.text
+                            ),
+                        );
+                        return None;
+                    }
+                    family_kw = Some((t == "inet6", w));
+                }
                 "append" => {}
                 "no_track" => r.no_track = true,
                 "track_group" if !virtual_route => {
@@ -1194,6 +1209,8 @@ mod tests {
         assert_eq!(ok("default via inet6 fe80::1 dev eth0").dst, p("::/0"));
         assert_eq!(ok("default6 via fe80::1 dev eth0").dst, p("::/0"));
         assert_eq!(ok("default dev eth0 inet6").dst, p("::/0"));
+        assert!(err("default inet6 dev eth0").contains("must end the line"));
+        assert!(err("inet 10.9.0.0/16 dev eth0").contains("must end the line"));
         assert_eq!(ok("all via fe80::1 dev eth0").dst, p("::/0"));
         assert_eq!(ok("default src fe80::5 dev eth0").dst, p("::/0"));
         let v = ok("10.9.0.0/16 via inet 10.0.0.254 dev eth0");
