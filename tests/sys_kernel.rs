@@ -621,7 +621,9 @@ fn route_and_rule_encoding_matches_iproute2() {
             });
         }
         for r in &parsed_rules {
-            nl.request(r.to_string(), &[], OnAck::Nothing, |s| rule_request(true, r, s));
+            nl.request(r.to_string(), &[], OnAck::Nothing, |s| {
+                rule_request(true, r, s)
+            });
         }
         settle(&mut nl)
             .into_iter()
