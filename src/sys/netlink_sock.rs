@@ -91,6 +91,18 @@ impl NlSocket {
         Ok(())
     }
 
+    /// Waits until a reply is readable, at most `limit` (capped at 1 s). Only for the
+    /// start and exit paths, outside the loop.
+    pub fn wait_readable(&self, limit: std::time::Duration) {
+        let mut pfd = libc::pollfd {
+            fd: self.fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        unsafe { libc::poll(&mut pfd, 1, limit.as_millis().clamp(1, 1000) as i32) };
+    }
+
     /// One datagram into `buf`; `Ok(None)` when nothing is waiting.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<Option<usize>> {
         // SAFETY: reading into our buffer.
@@ -380,13 +392,7 @@ impl NlCommand {
                 self.waiting.clear();
                 return;
             }
-            let mut pfd = libc::pollfd {
-                fd: self.sock.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd.
-            unsafe { libc::poll(&mut pfd, 1, left.as_millis().clamp(1, 1000) as i32) };
+            self.sock.wait_readable(left);
             self.on_readable(out);
         }
     }

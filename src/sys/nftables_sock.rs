@@ -209,13 +209,7 @@ impl<T: Clone> NftChannel<T> {
                 self.queue.clear();
                 return;
             }
-            let mut pfd = libc::pollfd {
-                fd: self.sock.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd.
-            unsafe { libc::poll(&mut pfd, 1, left.as_millis().clamp(1, 1000) as i32) };
+            self.sock.wait_readable(left);
             self.on_readable(out);
         }
     }
