@@ -137,6 +137,11 @@ fn kitchen_sink_round_trips() {
         "payload 01 02 ab",
         "status_code 200 300-399",
         "advert_int 0.05",
+        "10.9.0.0/16 table 100 metric 5 realms 3/4 mtu lock 1400 rtt 10ms features ecn congctl lock cubic no_track nexthop via 192.0.2.254 dev eth1 weight 2 nexthop via 192.0.2.253 dev eth2 onlink",
+        "default6 via fe80::1 dev eth1 pref 1 expires 60",
+        "2001:db8:5::/48 from 2001:db8:6::/48 dev eth1 scope 253 encap mpls 100/200",
+        "not from 192.0.2.0/24 to 198.51.100.0/24 iif eth1 fwmark 0x5/0xff tos 16 uidrange 1000-2000 ipproto 6 sport 80-90 dport 100-200 priority 201 table 11",
+        "to 203.0.113.0/24 priority 202 goto 300",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }

@@ -674,7 +674,7 @@ fn static_addresses_routes_and_rules_added_at_start_removed_at_exit() {
 static_routes {
     10.98.0.0/16 via 10.77.0.254 dev eth0
     blackhole 192.0.2.0/24
-    10.97.0.0/16 nexthop via 10.77.0.254
+    10.97.0.0/16 no_track nexthop via 10.77.0.254 dev eth0 nexthop via 10.77.0.253 dev eth0
 }
 static_rules {
     from 10.88.0.0/24 table 200 priority 300
@@ -688,22 +688,26 @@ static_rules {
                 .contains("192.0.2.0/24"),
             lab.must("r1", "ip rule show")
                 .contains("300:\tfrom 10.88.0.0/24 lookup 200"),
+            lab.must("r1", "ip route show 10.97.0.0/16")
+                .contains("nexthop via 10.77.0.254 dev eth0"),
         )
     };
     let mut r1 = Daemon::start(&lab, "r1", "r1", &conf(200, "0.1", "", top));
     assert!(
         wait_for(Duration::from_secs(3), || state()
-            == (true, true, true, true)),
+            == (true, true, true, true, true)),
         "static configuration missing: {:?}\n{}",
         state(),
         r1.log_text()
     );
-    // The unsupported route form is an error in the log, not fatal.
     assert!(wait_holders(&lab, &["r1"], Duration::from_secs(3)));
-    assert!(r1.log_text().contains("nexthop"), "{}", r1.log_text());
     r1.signal(libc::SIGTERM);
     assert_eq!(r1.wait_exit(Duration::from_secs(5)), Some(0));
-    assert_eq!(state(), (false, false, false, false), "left after SIGTERM");
+    assert_eq!(
+        state(),
+        (false, false, false, false, false),
+        "left after SIGTERM"
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@
 
 mod sys_util;
 
+use keepalived_rs::config::build::iproute::{route_from_words, rule_from_words};
 use keepalived_rs::config::model::VirtualAddress;
 use keepalived_rs::event::ReceivedPacket;
 use keepalived_rs::sys::arp::{garp_frame, PacketSocket};
@@ -68,11 +69,12 @@ fn netlink_addresses_routes_rules_and_vmac_against_the_kernel() {
         nl.request("add6".into(), &[], OnAck::Nothing, |s| {
             addr_request(true, idx, &vip("2001:db8::100", 64), s).unwrap()
         });
-        let r = parse_route(&words("10.99.0.0/16 via 10.77.0.2 dev eth0 table 100 metric 7")).unwrap();
-        nl.request("route".into(), &[], OnAck::Nothing, |s| route_request(true, &r, Some(idx), s));
-        let bh = parse_route(&words("blackhole 192.0.2.0/24")).unwrap();
-        nl.request("bh".into(), &[], OnAck::Nothing, |s| route_request(true, &bh, None, s));
-        let ru = parse_rule(&words("from 10.77.0.0/24 table 100 priority 1234")).unwrap();
+        let r = route_from_words(&words("10.99.0.0/16 via 10.77.0.2 dev eth0 table 100 metric 7")).unwrap();
+        let lookup = |n: &str| (n == "eth0").then_some(idx);
+        nl.request("route".into(), &[], OnAck::Nothing, |s| route_request(true, &r, &lookup, s).unwrap());
+        let bh = route_from_words(&words("blackhole 192.0.2.0/24")).unwrap();
+        nl.request("bh".into(), &[], OnAck::Nothing, |s| route_request(true, &bh, &lookup, s).unwrap());
+        let ru = rule_from_words(&words("from 10.77.0.0/24 table 100 priority 1234")).unwrap();
         nl.request("rule".into(), &[], OnAck::Nothing, |s| rule_request(true, &ru, s));
         nl.request("vmac".into(), &[], OnAck::Nothing, |s| {
             new_macvlan_request("vrrp.42", idx, &[0, 0, 0x5e, 0, 1, 42], s)
@@ -150,14 +152,15 @@ fn netlink_addresses_routes_rules_and_vmac_against_the_kernel() {
         nl.request("del".into(), &[], OnAck::Nothing, |s| {
             addr_request(false, idx, &va, s).unwrap()
         });
-        let r = parse_route(&words(
+        let r = route_from_words(&words(
             "10.99.0.0/16 via 10.77.0.2 dev eth0 table 100 metric 7",
         ))
         .unwrap();
+        let lookup = |n: &str| (n == "eth0").then_some(idx);
         nl.request("delroute".into(), &[], OnAck::Nothing, |s| {
-            route_request(false, &r, Some(idx), s)
+            route_request(false, &r, &lookup, s).unwrap()
         });
-        let ru = parse_rule(&words("from 10.77.0.0/24 table 100 priority 1234")).unwrap();
+        let ru = rule_from_words(&words("from 10.77.0.0/24 table 100 priority 1234")).unwrap();
         nl.request("delrule".into(), &[], OnAck::Nothing, |s| {
             rule_request(false, &ru, s)
         });
@@ -399,4 +402,258 @@ fn large_batches_are_paced_and_monitor_overrun_is_reported() {
         overrun,
         "the monitor should report the overrun (ENOBUFS) for a re-dump"
     );
+}
+
+/// Runs the firewall's channel until the kernel answered everything; returns whether every
+/// batch was applied.
+fn fw_settle(fw: &mut keepalived_rs::sys::nftables_fw::Firewall) -> bool {
+    let mut done = Vec::new();
+    if let Some(c) = fw.chan.as_mut() {
+        c.run_until_idle(Duration::from_secs(5), &mut done);
+    }
+    let ok = done.iter().all(|d| d.ok);
+    for d in done {
+        fw.on_done(d);
+    }
+    ok
+}
+
+#[test]
+fn nftables_table_as_keepalived_lays_it_out() {
+    use keepalived_rs::sys::nftables::NfFamily;
+    use keepalived_rs::sys::nftables_fw::{BlockKey, Firewall, FwSettings};
+    use keepalived_rs::sys::nftables_sock::NftChannel;
+    if !require_root("nftables_table_as_keepalived_lays_it_out") {
+        return;
+    }
+    ensure_installed("/usr/sbin/nft", "nftables");
+    let a = Netns::new("nf");
+    let b = Netns::new("nf");
+    veth(&a, "eth0", &b, "eth0");
+    // A leftover of a killed run, with a stale element and an extra rule.
+    a.must("nft add table ip keepalived && nft add set ip keepalived vips \"{ type ipv4_addr; }\" && nft add element ip keepalived vips \"{ 10.9.9.9 }\" && nft add chain ip keepalived in \"{ type filter hook input priority -1; }\" && nft add rule ip keepalived in ip daddr @vips drop");
+    let idx: u32 = a
+        .must("cat /sys/class/net/eth0/ifindex")
+        .trim()
+        .parse()
+        .unwrap();
+    let (after_block, after_unblock, applied) = {
+        a.run(move || {
+            let mut fw = Firewall::new();
+            fw.settings = FwSettings {
+                counters: true,
+                ..FwSettings::default()
+            };
+            fw.chan = Some(NftChannel::open().unwrap());
+            fw.remove_leftovers();
+            let mut ok = fw_settle(&mut fw);
+            let gone = std::process::Command::new("nft")
+                .args(["list", "tables"])
+                .output()
+                .unwrap();
+            assert!(
+                String::from_utf8_lossy(&gone.stdout).trim().is_empty(),
+                "leftover not removed"
+            );
+            fw.block("VI_1", BlockKey::V4("10.77.0.100".parse().unwrap()), 0);
+            fw.block("VI_1", BlockKey::V4("10.77.0.101".parse().unwrap()), 0);
+            fw.block("VI_6", BlockKey::V6("2001:db8::100".parse().unwrap()), 0);
+            fw.block(
+                "VI_6",
+                BlockKey::LinkLocal("fe80::100".parse().unwrap(), "eth0".into()),
+                idx,
+            );
+            ok &= fw_settle(&mut fw);
+            ok &= fw.created(NfFamily::Ipv4) && fw.created(NfFamily::Ipv6);
+            let list = || {
+                let o = std::process::Command::new("nft")
+                    .args(["list", "ruleset"])
+                    .output()
+                    .unwrap();
+                String::from_utf8_lossy(&o.stdout).to_string()
+            };
+            let after_block = list();
+            fw.unblock("VI_1", &BlockKey::V4("10.77.0.101".parse().unwrap()));
+            fw.unblock(
+                "VI_6",
+                &BlockKey::LinkLocal("fe80::100".parse().unwrap(), "eth0".into()),
+            );
+            ok &= fw_settle(&mut fw);
+            let after_unblock = list();
+            fw.release();
+            ok &= fw_settle(&mut fw);
+            (after_block, after_unblock, ok)
+        })
+    };
+    assert!(applied, "a batch was refused:\n{after_block}");
+    for needle in [
+        "table ip keepalived {",
+        "type ipv4_addr",
+        "elements = { 10.77.0.100, 10.77.0.101 }",
+        "type filter hook input priority filter - 1; policy accept;",
+        "type filter hook output priority filter - 1; policy accept;",
+        "ip daddr @vips counter packets 0 bytes 0 drop",
+        "ip saddr @vips counter packets 0 bytes 0 drop",
+        "table ip6 keepalived {",
+        "elements = { 2001:db8::100 }",
+        "type icmpv6_type",
+        "flags constant",
+        "type ipv6_addr . iface_index",
+        "elements = { fe80::100 . \"eth0\" }",
+        "icmpv6 type @neighbor-discovery counter packets 0 bytes 0 accept",
+        "ip6 daddr fe80::/10 goto in_link_local",
+        "ip6 saddr fe80::/10 goto out_link_local",
+        "ip6 daddr @vips counter packets 0 bytes 0 drop",
+        "ip6 daddr . iif @vips_link_local counter packets 0 bytes 0 drop",
+        "ip6 saddr . oif @vips_link_local counter packets 0 bytes 0 drop",
+    ] {
+        assert!(
+            after_block.contains(needle),
+            "missing {needle:?} in\n{after_block}"
+        );
+    }
+    assert!(
+        !after_block.contains("10.9.9.9"),
+        "stale leftover element:\n{after_block}"
+    );
+    assert_eq!(
+        after_block.matches("ip daddr @vips").count(),
+        1,
+        "{after_block}"
+    );
+    assert!(
+        after_unblock.contains("elements = { 10.77.0.100 }"),
+        "{after_unblock}"
+    );
+    assert!(!after_unblock.contains("fe80::100"), "{after_unblock}");
+    assert!(
+        a.must("nft list tables").trim().is_empty(),
+        "tables left after release"
+    );
+}
+
+/// Two namespaces set up alike: eth0 (10.77.0.1/24, 2001:db8:77::1/64) and eth1
+/// (10.78.0.1/24), a veth pair inside each.
+fn route_lab(tag: &str) -> Netns {
+    let ns = Netns::new(tag);
+    ns.must(
+        "ip link add eth0 type veth peer name eth1 && ip link set eth0 up && ip link set eth1 up \
+         && ip addr add 10.77.0.1/24 dev eth0 && ip addr add 2001:db8:77::1/64 dev eth0 nodad \
+         && ip addr add 10.78.0.1/24 dev eth1",
+    );
+    ns
+}
+
+/// What the kernel holds of the routes and rules with protocol keepalived, one line each.
+fn keepalived_routes(ns: &Netns) -> Vec<String> {
+    let out = ns.must(
+        "ip -o -4 -d route show table all proto keepalived; ip -o -6 -d route show table all proto keepalived; \
+         ip rule show | grep keepalived; ip -6 rule show | grep keepalived",
+    );
+    let mut v: Vec<String> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Each configuration line, encoded by our codec, gives the kernel the same route or rule
+/// as `ip route add` / `ip rule add` of the equivalent iproute2 line.
+#[test]
+fn route_and_rule_encoding_matches_iproute2() {
+    if !require_root("route_and_rule_encoding_matches_iproute2") {
+        return;
+    }
+    let routes: &[(&str, &str)] = &[
+        ("10.9.0.0/16 via 10.77.0.254 dev eth0 metric 5 table 100", "10.9.0.0/16 via 10.77.0.254 dev eth0 metric 5 table 100"),
+        ("10.10.0.0/16 no_track nexthop via 10.77.0.254 dev eth0 weight 2 nexthop via 10.78.0.254 dev eth1",
+         "10.10.0.0/16 nexthop via 10.77.0.254 dev eth0 weight 2 nexthop via 10.78.0.254 dev eth1"),
+        ("10.11.0.0/16 via 10.77.0.254 dev eth0 or 10.77.0.253",
+         "10.11.0.0/16 nexthop via 10.77.0.254 dev eth0 nexthop via 10.77.0.253 dev eth0"),
+        ("10.12.0.0/16 dev eth0 src 10.77.0.1 scope link mtu lock 1400 advmss 1300 rtt 10ms rttvar 5ms \
+          initcwnd 10 hoplimit 5 features ecn congctl lock cubic realms 5/6 quickack 1",
+         "10.12.0.0/16 dev eth0 src 10.77.0.1 scope link mtu lock 1400 advmss 1300 rtt 10ms rttvar 5ms \
+          initcwnd 10 hoplimit 5 features ecn congctl lock cubic realms 5/6 quickack 1"),
+        ("10.13.0.0/16 via 10.99.0.1 dev eth0 onlink", "10.13.0.0/16 via 10.99.0.1 dev eth0 onlink"),
+        ("blackhole 10.14.0.0/16 no_track", "blackhole 10.14.0.0/16"),
+        ("unreachable 10.15.0.0/16 no_track", "unreachable 10.15.0.0/16"),
+        ("prohibit 10.16.0.0/16 no_track table 100", "prohibit 10.16.0.0/16 table 100"),
+        ("throw 10.17.0.0/16 no_track table 100", "throw 10.17.0.0/16 table 100"),
+        ("default via 10.77.0.254 dev eth0 table 101", "default via 10.77.0.254 dev eth0 table 101"),
+        ("10.18.0.0/16 dev eth0 tos 0x10", "10.18.0.0/16 dev eth0 tos 0x10"),
+        ("2001:db8:9::/48 via 2001:db8:77::254 dev eth0 pref high metric 7",
+         "2001:db8:9::/48 via 2001:db8:77::254 dev eth0 pref high metric 7"),
+        ("default6 via inet6 2001:db8:77::254 dev eth0 table 102",
+         "default via 2001:db8:77::254 dev eth0 table 102"),
+        ("2001:db8:a::/48 no_track nexthop via 2001:db8:77::254 dev eth0 nexthop via 2001:db8:77::253 dev eth0 weight 3",
+         "2001:db8:a::/48 nexthop via 2001:db8:77::254 dev eth0 nexthop via 2001:db8:77::253 dev eth0 weight 3"),
+    ];
+    let rules: &[(&str, &str)] = &[
+        ("from 10.77.0.0/24 table 100 priority 200", "from 10.77.0.0/24 table 100 priority 200"),
+        ("not from 10.78.0.0/24 to 10.9.0.0/16 iif eth0 fwmark 0x5/0xff tos 0x10 table 100 priority 201",
+         "not from 10.78.0.0/24 to 10.9.0.0/16 iif eth0 fwmark 0x5/0xff tos 0x10 table 100 priority 201"),
+        ("oif eth1 uidrange 100-200 ipproto tcp sport 80-90 dport 100-200 table 101 priority 202",
+         "oif eth1 uidrange 100-200 ipproto tcp sport 80-90 dport 100-200 table 101 priority 202"),
+        ("from all goto 300 priority 203", "from all goto 300 priority 203"),
+        ("from all suppress_prefixlength 0 table main priority 204", "from all suppress_prefixlength 0 table main priority 204"),
+        ("from 10.79.0.0/24 blackhole priority 205", "from 10.79.0.0/24 blackhole priority 205"),
+        ("from 10.79.1.0/24 prohibit priority 206", "from 10.79.1.0/24 prohibit priority 206"),
+        ("from 10.79.2.0/24 nop priority 207", "from 10.79.2.0/24 nop priority 207"),
+        ("from 10.79.3.0/24 realms 3/4 table 100", "from 10.79.3.0/24 realms 3/4 table 100 priority 16384"),
+        ("from 2001:db8:77::/64 table 100 priority 208", "from 2001:db8:77::/64 table 100 priority 208"),
+    ];
+    let ours = route_lab("re");
+    let theirs = route_lab("re");
+    let words = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+    let parsed_routes: Vec<_> = routes
+        .iter()
+        .map(|(k, _)| route_from_words(&words(k)).unwrap_or_else(|e| panic!("{k}: {e}")))
+        .collect();
+    let parsed_rules: Vec<_> = rules
+        .iter()
+        .map(|(k, _)| rule_from_words(&words(k)).unwrap_or_else(|e| panic!("{k}: {e}")))
+        .collect();
+    let failed = ours.run(move || {
+        let mut nl = NlCommand::open().unwrap();
+        let t = dump(&mut nl);
+        let lookup = |n: &str| t.index_of(n);
+        for r in &parsed_routes {
+            let bytes = route_request(true, r, &lookup, 0).unwrap();
+            nl.request(r.to_string(), &[], OnAck::Nothing, |s| {
+                let mut b = bytes.clone();
+                b[8..12].copy_from_slice(&s.to_ne_bytes());
+                b
+            });
+        }
+        for r in &parsed_rules {
+            nl.request(r.to_string(), &[], OnAck::Nothing, |s| {
+                rule_request(true, r, s)
+            });
+        }
+        settle(&mut nl)
+            .into_iter()
+            .filter_map(|o| match o {
+                CmdOutput::Failed { what, errno } => Some(format!("{what}: errno {errno}")),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    });
+    assert!(failed.is_empty(), "the kernel refused: {failed:?}");
+    for (_, ip) in routes {
+        // `proto` before the next hops (nothing may follow them).
+        let (head, rest) = match ip.find(" nexthop") {
+            Some(i) => ip.split_at(i),
+            None => (*ip, ""),
+        };
+        theirs.must(&format!("ip route add {head} proto keepalived{rest}"));
+    }
+    for (_, ip) in rules {
+        let six = if ip.contains("2001:") { "-6 " } else { "" };
+        theirs.must(&format!("ip {six}rule add {ip} protocol keepalived"));
+    }
+    let (a, b) = (keepalived_routes(&ours), keepalived_routes(&theirs));
+    assert_eq!(a.len(), routes.len() + rules.len(), "{a:#?}");
+    assert_eq!(a, b, "ours (left) and ip's (right) differ");
 }

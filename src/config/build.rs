@@ -17,6 +17,7 @@
 //! `regex_*_offset` values that are not numbers.
 
 mod global;
+pub mod iproute;
 mod lvs;
 mod misc;
 mod resolve;
@@ -97,7 +98,9 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Loaded {
     let main_missing = parsed.missing_files.iter().any(|m| m == path);
     // A file on this host, checked against this host: its scripts too.
     let host_files = opts.host_interfaces.is_some();
-    finish(parsed, opts, main_missing, host_files)
+    // Route and rule names as this host's iproute2 files define them (keepalived reads them).
+    let names = iproute::RtNames::from_host();
+    finish(parsed, opts, main_missing, host_files, names)
 }
 
 /// As [`load`] for text in memory; `origin` names it in diagnostics. The text may
@@ -105,7 +108,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Loaded {
 /// looked for on this host's filesystem, even with `host_interfaces`.
 pub fn load_str(text: &str, origin: &Path, opts: &LoadOptions) -> Loaded {
     let parsed = super::tree::parse_str(text, origin, opts);
-    finish(parsed, opts, false, false)
+    finish(parsed, opts, false, false, iproute::RtNames::default())
 }
 
 fn finish(
@@ -113,8 +116,9 @@ fn finish(
     opts: &LoadOptions,
     main_missing: bool,
     host_files: bool,
+    names: iproute::RtNames,
 ) -> Loaded {
-    let (config, diags) = build(&parsed.nodes, opts, host_files);
+    let (config, diags) = build(&parsed.nodes, opts, host_files, names);
     let mut diagnostics = parsed.diagnostics;
     diagnostics.extend(diags);
     // File order (stable: messages at one place keep the order they were found in).
@@ -131,13 +135,21 @@ fn finish(
 /// Builds the model from a parsed tree: every diagnostic of building and validation, in
 /// file order of the problem found.
 pub fn build_nodes(nodes: &[Node], opts: &LoadOptions) -> (Config, Vec<Diagnostic>) {
-    build(nodes, opts, false)
+    build(nodes, opts, false, iproute::RtNames::default())
 }
 
 /// `host_files`: also check the scripts against this host's filesystem (exists and is
 /// executable; would run as root without `enable_script_security`).
-fn build(nodes: &[Node], opts: &LoadOptions, host_files: bool) -> (Config, Vec<Diagnostic>) {
-    let mut ctx = Ctx::default();
+fn build(
+    nodes: &[Node],
+    opts: &LoadOptions,
+    host_files: bool,
+    names: iproute::RtNames,
+) -> (Config, Vec<Diagnostic>) {
+    let mut ctx = Ctx {
+        rt_names: names,
+        ..Ctx::default()
+    };
     let mut b = Builder::default();
     for node in nodes {
         b.root(&mut ctx, node);
@@ -212,7 +224,7 @@ impl Builder {
             "static_routes" => {
                 ctx.no_extra(node, 0);
                 for c in children {
-                    if let Some(r) = vrrp::route(ctx, "static_routes", c, false) {
+                    if let Some(r) = iproute::route(ctx, "static_routes", c, false) {
                         self.config.static_routes.push(r);
                     }
                 }
@@ -220,7 +232,7 @@ impl Builder {
             "static_rules" => {
                 ctx.no_extra(node, 0);
                 for c in children {
-                    if let Some(r) = vrrp::rule(ctx, "static_rules", c) {
+                    if let Some(r) = iproute::rule(ctx, "static_rules", c, false) {
                         self.config.static_rules.push(r);
                     }
                 }

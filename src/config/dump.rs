@@ -459,14 +459,14 @@ fn statics(w: &mut W, c: &Config) {
     if !c.static_routes.is_empty() {
         w.open("static_routes");
         for r in &c.static_routes {
-            w.line(&words(&r.words));
+            w.line(&r.to_string());
         }
         w.close();
     }
     if !c.static_rules.is_empty() {
         w.open("static_rules");
         for r in &c.static_rules {
-            w.line(&words(&r.words));
+            w.line(&r.to_string());
         }
         w.close();
     }
@@ -694,14 +694,14 @@ fn instance(w: &mut W, i: &VrrpInstance, global_v3_as_v2: bool) {
     if !i.virtual_routes.is_empty() {
         w.open("virtual_routes");
         for r in &i.virtual_routes {
-            w.line(&words(&r.words));
+            w.line(&r.to_string());
         }
         w.close();
     }
     if !i.virtual_rules.is_empty() {
         w.open("virtual_rules");
         for r in &i.virtual_rules {
-            w.line(&words(&r.words));
+            w.line(&r.to_string());
         }
         w.close();
     }

@@ -5,6 +5,7 @@
 
 pub mod build;
 pub mod dump;
+pub mod iproute;
 mod lang_glob;
 mod lang_include;
 mod lang_line;

@@ -6,6 +6,7 @@
 //! CONTRACT: the VRRP types below are used by the engine (`vrrp`, `engine`) and by the
 //! simulator. Fields may be added; the existing names and meanings stay.
 
+pub use super::iproute::*;
 use super::Span;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -383,21 +384,6 @@ pub struct AddressOptions {
     pub track_group: Option<String>,
     /// `brd +` / `brd -`.
     pub brd_set_host_bits: Option<bool>,
-}
-
-/// A route of `virtual_routes` / `static_routes`, in `ip route` syntax.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Route {
-    /// The words of the line, as `ip route add` would take them.
-    pub words: Vec<String>,
-    pub span: Span,
-}
-
-/// A rule of `virtual_rules` / `static_rules`, in `ip rule` syntax.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rule {
-    pub words: Vec<String>,
-    pub span: Span,
 }
 
 /// One line of a `track_interface` / `track_script` / `track_file` / `track_process`

@@ -7,6 +7,7 @@
 
 use super::scenario::{AdvertFilter, CmpOp, Expect, Predicate, When};
 use super::trace::{Rec, TraceLine};
+use crate::config::model::{Route, Rule};
 use crate::sched::Instant;
 use crate::status::{self, DumpKind};
 use std::net::IpAddr;
@@ -158,6 +159,10 @@ fn is_event(p: &Predicate) -> bool {
         Predicate::State(_)
             | Predicate::Has(_)
             | Predicate::Lacks(_)
+            | Predicate::HasRoute(_)
+            | Predicate::LacksRoute(_)
+            | Predicate::HasRule(_)
+            | Predicate::LacksRule(_)
             | Predicate::Priority(_)
             | Predicate::Counter { .. }
     )
@@ -168,12 +173,16 @@ struct Snapshot {
     /// instance -> (state, priority)
     states: Vec<(String, String, u8)>,
     addrs: Vec<IpAddr>,
+    routes: Vec<Route>,
+    rules: Vec<Rule>,
 }
 
 fn snapshot(trace: &[TraceLine], host: &str, t: Instant) -> Snapshot {
     let mut s = Snapshot {
         states: Vec::new(),
         addrs: Vec::new(),
+        routes: Vec::new(),
+        rules: Vec::new(),
     };
     for l in trace.iter().filter(|l| l.host == host && l.at <= t) {
         match &l.rec {
@@ -191,10 +200,24 @@ fn snapshot(trace: &[TraceLine], host: &str, t: Instant) -> Snapshot {
                 }
                 if w == "killed" {
                     s.addrs.clear();
+                    s.routes.clear();
+                    s.rules.clear();
                 }
             }
             Rec::AddAddr { addr, .. } if !s.addrs.contains(addr) => s.addrs.push(*addr),
             Rec::DelAddr { addr, .. } => s.addrs.retain(|a| a != addr),
+            Rec::Route { add, route } => {
+                s.routes.retain(|r| !r.same(route));
+                if *add {
+                    s.routes.push(route.clone());
+                }
+            }
+            Rec::Rule { add, rule } => {
+                s.rules.retain(|r| !r.same(rule));
+                if *add {
+                    s.rules.push(rule.clone());
+                }
+            }
             _ => {}
         }
     }
@@ -259,6 +282,24 @@ fn state_holds(
             } else {
                 let list: Vec<String> = snap.addrs.iter().map(|a| a.to_string()).collect();
                 Err(format!("{} holds [{}]", e.host, list.join(" ")))
+            }
+        }
+        Predicate::HasRoute(p) | Predicate::LacksRoute(p) => {
+            let has = snap.routes.iter().any(|r| r.matches(p));
+            if has == matches!(e.predicate, Predicate::HasRoute(_)) {
+                Ok(())
+            } else {
+                let list: Vec<String> = snap.routes.iter().map(|r| r.to_string()).collect();
+                Err(format!("{} has routes [{}]", e.host, list.join("; ")))
+            }
+        }
+        Predicate::HasRule(p) | Predicate::LacksRule(p) => {
+            let has = snap.rules.iter().any(|r| r.matches(p));
+            if has == matches!(e.predicate, Predicate::HasRule(_)) {
+                Ok(())
+            } else {
+                let list: Vec<String> = snap.rules.iter().map(|r| r.to_string()).collect();
+                Err(format!("{} has rules [{}]", e.host, list.join("; ")))
             }
         }
         Predicate::Counter { name, op, value } => {

@@ -1,10 +1,12 @@
 //! The virtual kernel of one simulated host: its interfaces (name, index, MAC, link state,
-//! configured addresses), the addresses, routes and rules the engine added, and the
+//! configured addresses), the addresses, routes and rules the engine added (typed, as the
+//! configuration parsed them: a multipath route keeps its next hops), and the
 //! macvlan (VMAC) interfaces it created, and the firewall drop rules of Accept_Mode. It
 //! answers ARP and ICMP echo for addresses it holds (echo not for a dropped address), and
 //! accepts frames for the MACs of its up interfaces, as Linux would.
 
 use super::scenario::IfaceDecl;
+use crate::config::model::{Route, Rule};
 use crate::event::{InterfaceState, Mac};
 use std::net::IpAddr;
 
@@ -48,8 +50,8 @@ impl KIface {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Kernel {
     pub ifaces: Vec<KIface>,
-    pub routes: Vec<String>,
-    pub rules: Vec<String>,
+    pub routes: Vec<Route>,
+    pub rules: Vec<Rule>,
     /// Accept_Mode false: (interface, address) pairs whose incoming packets are dropped,
     /// as keepalived's nftables/iptables rules do (ARP and ND are not filtered).
     pub drop_in: Vec<(String, IpAddr)>,
@@ -173,6 +175,31 @@ impl Kernel {
 
     pub fn holds(&self, ip: IpAddr) -> bool {
         self.ifaces.iter().any(|i| i.holds(ip))
+    }
+
+    /// Installs a route; one equal to it (wherever it was configured) is replaced, as
+    /// `NLM_F_REPLACE` does.
+    pub fn add_route(&mut self, r: &Route) {
+        self.routes.retain(|x| !x.same(r));
+        self.routes.push(r.clone());
+    }
+
+    /// Removes a route; false when it was not there (Linux: ESRCH).
+    pub fn del_route(&mut self, r: &Route) -> bool {
+        let before = self.routes.len();
+        self.routes.retain(|x| !x.same(r));
+        before != self.routes.len()
+    }
+
+    pub fn add_rule(&mut self, r: &Rule) {
+        self.rules.retain(|x| !x.same(r));
+        self.rules.push(r.clone());
+    }
+
+    pub fn del_rule(&mut self, r: &Rule) -> bool {
+        let before = self.rules.len();
+        self.rules.retain(|x| !x.same(r));
+        before != self.rules.len()
     }
 
     /// Creates a macvlan on `parent`; false if the parent is unknown or the name taken.

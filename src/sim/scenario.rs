@@ -273,6 +273,12 @@ pub enum Predicate {
     SendsAnything,
     Has(IpAddr),
     Lacks(IpAddr),
+    /// The host's kernel holds a route with everything this one sets
+    /// ([`crate::config::model::Route::matches`]).
+    HasRoute(crate::config::model::Route),
+    LacksRoute(crate::config::model::Route),
+    HasRule(crate::config::model::Rule),
+    LacksRule(crate::config::model::Rule),
     Priority(u8),
     Counter {
         name: String,
@@ -1126,8 +1132,33 @@ fn predicate(w: &mut Words) -> Result<Predicate, ParseError> {
             "anything" => Predicate::SendsAnything,
             x => return w.err(format!("`{x}`: expected advert, garp, na or anything")),
         },
-        "has" => Predicate::Has(w.ip()?),
-        "lacks" => Predicate::Lacks(w.ip()?),
+        x @ ("has" | "lacks") => {
+            let has = x == "has";
+            match w.peek() {
+                Some("route") => {
+                    w.pos += 1;
+                    let r = route_text(w)?;
+                    if has {
+                        Predicate::HasRoute(r)
+                    } else {
+                        Predicate::LacksRoute(r)
+                    }
+                }
+                Some("rule") => {
+                    w.pos += 1;
+                    let words = rest_of_line(w);
+                    let r = crate::config::build::iproute::rule_from_words(&words)
+                        .or_else(|e| w.err(format!("rule `{}`: {e}", words.join(" "))))?;
+                    if has {
+                        Predicate::HasRule(r)
+                    } else {
+                        Predicate::LacksRule(r)
+                    }
+                }
+                _ if has => Predicate::Has(w.ip()?),
+                _ => Predicate::Lacks(w.ip()?),
+            }
+        }
         "priority" => Predicate::Priority(w.num("priority")?),
         "counter" => {
             let name = w.ident("a counter name")?;
@@ -1190,6 +1221,23 @@ fn predicate(w: &mut Words) -> Result<Predicate, ParseError> {
         )),
     };
     Ok(p)
+}
+
+/// The words up to `between` or the end of the line.
+fn rest_of_line(w: &mut Words) -> Vec<String> {
+    let mut v = Vec::new();
+    while let Some(x) = w.peek().filter(|x| *x != "between") {
+        v.push(x.to_string());
+        w.pos += 1;
+    }
+    v
+}
+
+/// A route in the configuration's syntax, to the end of the line (or `between`).
+fn route_text(w: &mut Words) -> Result<crate::config::model::Route, ParseError> {
+    let words = rest_of_line(w);
+    crate::config::build::iproute::route_from_words(&words)
+        .or_else(|e| w.err(format!("route `{}`: {e}", words.join(" "))))
 }
 
 const PREDICATE_WORDS: &[&str] = &[

@@ -58,13 +58,14 @@ pub enum Rec {
         addr: IpAddr,
         prefix: u8,
     },
+    /// A route the engine added or removed, as typed by the configuration.
     Route {
         add: bool,
-        words: String,
+        route: crate::config::model::Route,
     },
     Rule {
         add: bool,
-        words: String,
+        rule: crate::config::model::Rule,
     },
     Vmac {
         create: bool,
@@ -178,11 +179,11 @@ impl fmt::Display for TraceLine {
                 addr,
                 prefix,
             } => write!(f, "del {addr}/{prefix} {ifname}"),
-            Rec::Route { add, words } => {
-                write!(f, "route {} {words}", if *add { "add" } else { "del" })
+            Rec::Route { add, route } => {
+                write!(f, "route {} {route}", if *add { "add" } else { "del" })
             }
-            Rec::Rule { add, words } => {
-                write!(f, "rule {} {words}", if *add { "add" } else { "del" })
+            Rec::Rule { add, rule } => {
+                write!(f, "rule {} {rule}", if *add { "add" } else { "del" })
             }
             Rec::Vmac {
                 create: true,

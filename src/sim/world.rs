@@ -592,46 +592,40 @@ impl Sim {
                 );
             }
             Action::AddRoute(r) => {
-                let w = r.words.join(" ");
-                self.hosts[i].kernel.routes.push(w.clone());
+                self.hosts[i].kernel.add_route(&r);
                 self.rec(
                     &hname,
                     Rec::Route {
                         add: true,
-                        words: w,
+                        route: r,
                     },
                 );
             }
             Action::DelRoute(r) => {
-                let w = r.words.join(" ");
-                self.hosts[i].kernel.routes.retain(|x| *x != w);
+                if !self.hosts[i].kernel.del_route(&r) {
+                    self.rec(&hname, Rec::Warn(format!("del route {r}: not present")));
+                }
                 self.rec(
                     &hname,
                     Rec::Route {
                         add: false,
-                        words: w,
+                        route: r,
                     },
                 );
             }
             Action::AddRule(r) => {
-                let w = r.words.join(" ");
-                self.hosts[i].kernel.rules.push(w.clone());
-                self.rec(
-                    &hname,
-                    Rec::Rule {
-                        add: true,
-                        words: w,
-                    },
-                );
+                self.hosts[i].kernel.add_rule(&r);
+                self.rec(&hname, Rec::Rule { add: true, rule: r });
             }
             Action::DelRule(r) => {
-                let w = r.words.join(" ");
-                self.hosts[i].kernel.rules.retain(|x| *x != w);
+                if !self.hosts[i].kernel.del_rule(&r) {
+                    self.rec(&hname, Rec::Warn(format!("del rule {r}: not present")));
+                }
                 self.rec(
                     &hname,
                     Rec::Rule {
                         add: false,
-                        words: w,
+                        rule: r,
                     },
                 );
             }

@@ -343,13 +343,13 @@ fn instance(out: &mut String, i: &InstanceStatus, facts: &HostFacts) {
     if !c.virtual_routes.is_empty() {
         line!(out, "   Virtual Routes :");
         for r in &c.virtual_routes {
-            line!(out, "     {}", r.words.join(" "));
+            line!(out, "     {}", r);
         }
     }
     if !c.virtual_rules.is_empty() {
         line!(out, "   Virtual Rules :");
         for r in &c.virtual_rules {
-            line!(out, "     {}", r.words.join(" "));
+            line!(out, "     {}", r);
         }
     }
     tracked(out, i.tracked.iter().filter(|t| !t.via_group));

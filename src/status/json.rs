@@ -200,8 +200,8 @@ fn data(i: &InstanceStatus, snap: &Snapshot, facts: &HostFacts) -> String {
         .iter()
         .map(|v| vip(v, &dev, i.vips_set))
         .collect();
-    let routes: Vec<String> = c.virtual_routes.iter().map(|r| r.words.join(" ")).collect();
-    let rules: Vec<String> = c.virtual_rules.iter().map(|r| r.words.join(" ")).collect();
+    let routes: Vec<String> = c.virtual_routes.iter().map(|r| r.to_string()).collect();
+    let rules: Vec<String> = c.virtual_rules.iter().map(|r| r.to_string()).collect();
     let track_ifp: Vec<String> = i
         .tracked
         .iter()

@@ -8,6 +8,8 @@
 //! - `netlink`, `netlink_route`, `netlink_iproute`, `netlink_sock`, `iftable`, `sysctl`:
 //!   rtnetlink codec, address/link and route/rule requests, sockets, the interface table,
 //!   VMAC sysctls;
+//! - `nftables`, `nftables_sock`, `nftables_fw` (+ `world_firewall`): Accept_Mode as
+//!   keepalived's nftables table (codec, NETLINK_NETFILTER channel, table layout);
 //! - `trackfile`, `trackproc`: `track_file` (inotify) and `vrrp_track_process` (/proc);
 //! - `process`, `signals`, `pidfile`, `daemon`: children, signals, pid file, detaching;
 //! - `safefile`: files written where others can write (dumps, pid file, FIFOs) without
@@ -26,6 +28,9 @@ pub mod netlink;
 pub mod netlink_iproute;
 pub mod netlink_route;
 pub mod netlink_sock;
+pub mod nftables;
+pub mod nftables_fw;
+pub mod nftables_sock;
 pub mod pidfile;
 pub mod process;
 pub mod rawsock;
@@ -37,6 +42,7 @@ pub mod token;
 pub mod trackfile;
 pub mod trackproc;
 pub mod world;
+mod world_firewall;
 mod world_netcfg;
 mod world_sockets;
 

@@ -1,13 +1,16 @@
-//! `virtual_routes` / `static_routes` and `virtual_rules` / `static_rules`: parsers of the
-//! `ip route` / `ip rule` word lists (the common forms; anything else is an error that
-//! names the word, never a crash) and the rtnetlink requests they become.
+//! `virtual_routes` / `static_routes` and `virtual_rules` / `static_rules`: the rtnetlink
+//! requests of the typed [`Route`] / [`Rule`] the configuration parsed (nothing is parsed
+//! here). A multipath route (`nexthop ...`, or the deprecated `or`) becomes
+//! `RTA_MULTIPATH` with one `rtnexthop` per hop.
 
 use super::netlink::*;
 use super::netlink_route::{
-    family_of, ip_bytes, parse_scope, AF_INET, AF_INET6, RTM_DELROUTE, RTM_DELRULE, RTM_NEWROUTE,
-    RTM_NEWRULE, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE,
+    family_of, ip_bytes, AF_INET, AF_INET6, RTM_DELROUTE, RTM_DELRULE, RTM_NEWROUTE, RTM_NEWRULE,
+    RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE,
 };
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use crate::config::model::{
+    Encap, Nexthop, Route, RouteType, Rule, RuleAction, RTPROT_KEEPALIVED, RT_TABLE_MAIN,
+};
 
 const RTA_DST: u16 = 1;
 const RTA_SRC: u16 = 2;
@@ -15,27 +18,45 @@ const RTA_OIF: u16 = 4;
 const RTA_GATEWAY: u16 = 5;
 const RTA_PRIORITY: u16 = 6;
 const RTA_PREFSRC: u16 = 7;
+const RTA_METRICS: u16 = 8;
+const RTA_MULTIPATH: u16 = 9;
+const RTA_FLOW: u16 = 11;
 const RTA_TABLE: u16 = 15;
+const RTA_PREF: u16 = 20;
+const RTA_ENCAP_TYPE: u16 = 21;
+const RTA_ENCAP: u16 = 22;
+const RTA_EXPIRES: u16 = 23;
+const RTA_TTL_PROPAGATE: u16 = 26;
 
-const RTN_UNICAST: u8 = 1;
-const RTN_LOCAL: u8 = 2;
-const RTN_BLACKHOLE: u8 = 6;
-const RTN_UNREACHABLE: u8 = 7;
-const RTN_PROHIBIT: u8 = 8;
-const RTN_THROW: u8 = 9;
+const RTAX_LOCK: u16 = 1;
+const RTAX_FEATURES: u16 = 12;
+const RTAX_CC_ALGO: u16 = 16;
+const RTAX_FEATURE_ECN: u32 = 1;
 
-pub const RTPROT_KEEPALIVED: u8 = 18;
-const RT_TABLE_MAIN: u32 = 254;
+const RTNH_F_ONLINK: u8 = 4;
+const RT_SCOPE_NOWHERE: u8 = 255;
 
 const FRA_DST: u16 = 1;
 const FRA_SRC: u16 = 2;
 const FRA_IIFNAME: u16 = 3;
+const FRA_GOTO: u16 = 4;
 const FRA_PRIORITY: u16 = 6;
 const FRA_FWMARK: u16 = 10;
+const FRA_FLOW: u16 = 11;
+const FRA_SUPPRESS_IFGROUP: u16 = 13;
+const FRA_SUPPRESS_PREFIXLEN: u16 = 14;
 const FRA_TABLE: u16 = 15;
 const FRA_FWMASK: u16 = 16;
 const FRA_OIFNAME: u16 = 17;
+const FRA_L3MDEV: u16 = 19;
+const FRA_UID_RANGE: u16 = 20;
+const FRA_PROTOCOL: u16 = 21;
+const FRA_IP_PROTO: u16 = 22;
+const FRA_SPORT_RANGE: u16 = 23;
+const FRA_DPORT_RANGE: u16 = 24;
 const FR_ACT_TO_TBL: u8 = 1;
+const FR_ACT_GOTO: u8 = 2;
+const FR_ACT_NOP: u8 = 3;
 const FR_ACT_BLACKHOLE: u8 = 6;
 const FR_ACT_UNREACHABLE: u8 = 7;
 const FR_ACT_PROHIBIT: u8 = 8;
@@ -43,151 +64,143 @@ const FIB_RULE_INVERT: u32 = 0x2;
 
 // ---------------------------------------------------------------- routes
 
-/// A parsed `ip route` line (the common forms).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RouteSpec {
-    pub family: u8,
-    pub rtype: u8,
-    pub dst: Option<(IpAddr, u8)>,
-    pub src_prefix: Option<(IpAddr, u8)>,
-    pub gateway: Option<IpAddr>,
-    pub dev: Option<String>,
-    pub prefsrc: Option<IpAddr>,
-    pub table: u32,
-    pub metric: Option<u32>,
-    pub scope: Option<u8>,
-    pub protocol: u8,
-}
-
-/// `ADDR[/LEN]`, `default` / `all` (len 0 of `family_hint`).
-fn parse_prefix(s: &str, family_hint: Option<u8>) -> Result<(IpAddr, u8), String> {
-    if s == "default" || s == "all" || s == "any" {
-        return Ok(match family_hint {
-            Some(AF_INET6) => (IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
-            _ => (IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
-        });
-    }
-    let (a, l) = match s.split_once('/') {
-        Some((a, l)) => (a, Some(l)),
-        None => (s, None),
-    };
-    let addr: IpAddr = a.parse().map_err(|_| format!("bad address '{s}'"))?;
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    let len = match l {
-        Some(l) => l
-            .parse::<u8>()
-            .ok()
-            .filter(|&n| n <= max)
-            .ok_or_else(|| format!("bad prefix length in '{s}'"))?,
-        None => max,
-    };
-    Ok((addr, len))
-}
-
-fn parse_table(s: &str) -> Result<u32, String> {
-    match s {
-        "main" => Ok(RT_TABLE_MAIN),
-        "local" => Ok(255),
-        "default" => Ok(253),
-        n => n.parse().map_err(|_| format!("bad table '{n}'")),
+/// Appends one attribute to a raw buffer (inside `rtnexthop`s), 4-aligned.
+fn raw_attr(buf: &mut Vec<u8>, ty: u16, data: &[u8]) {
+    buf.extend_from_slice(&((4 + data.len()) as u16).to_ne_bytes());
+    buf.extend_from_slice(&ty.to_ne_bytes());
+    buf.extend_from_slice(data);
+    while buf.len() % 4 != 0 {
+        buf.push(0);
     }
 }
 
-fn parse_proto(s: &str) -> Result<u8, String> {
-    match s {
-        "kernel" => Ok(2),
-        "boot" => Ok(3),
-        "static" => Ok(4),
-        "keepalived" => Ok(RTPROT_KEEPALIVED),
-        n => n.parse().map_err(|_| format!("bad protocol '{n}'")),
-    }
-}
-
-fn next<'a>(it: &mut std::slice::Iter<'a, String>, kw: &str) -> Result<&'a str, String> {
-    it.next()
-        .map(String::as_str)
-        .ok_or_else(|| format!("'{kw}' needs a value"))
-}
-
-/// Parses the words of a `virtual_routes` / `static_routes` line.
-pub fn parse_route(words: &[String]) -> Result<RouteSpec, String> {
-    let mut r = RouteSpec {
-        family: AF_INET,
-        rtype: RTN_UNICAST,
-        dst: None,
-        src_prefix: None,
-        gateway: None,
-        dev: None,
-        prefsrc: None,
-        table: RT_TABLE_MAIN,
-        metric: None,
-        scope: None,
-        protocol: RTPROT_KEEPALIVED,
-    };
-    let mut dst_word: Option<&str> = None;
-    let mut from_word: Option<&str> = None;
-    let mut it = words.iter();
-    while let Some(w) = it.next() {
-        match w.as_str() {
-            "unicast" => r.rtype = RTN_UNICAST,
-            "blackhole" => r.rtype = RTN_BLACKHOLE,
-            "unreachable" => r.rtype = RTN_UNREACHABLE,
-            "prohibit" => r.rtype = RTN_PROHIBIT,
-            "throw" => r.rtype = RTN_THROW,
-            "local" => r.rtype = RTN_LOCAL,
-            "to" => dst_word = Some(next(&mut it, "to")?),
-            "from" => from_word = Some(next(&mut it, "from")?),
-            "via" => {
-                let mut v = next(&mut it, "via")?;
-                if v == "inet" || v == "inet6" {
-                    v = next(&mut it, "via")?;
-                }
-                r.gateway = Some(v.parse().map_err(|_| format!("bad gateway '{v}'"))?);
+/// The attributes inside `RTA_ENCAP` for `e`.
+fn encap_attrs(e: &Encap) -> Vec<u8> {
+    let mut b = Vec::new();
+    match e {
+        Encap::Mpls { labels } => {
+            let mut stack = Vec::new();
+            for (i, l) in labels.iter().enumerate() {
+                let bos = u32::from(i + 1 == labels.len());
+                stack.extend_from_slice(&((l << 12) | (bos << 8)).to_be_bytes());
             }
-            "gw" => {
-                let v = next(&mut it, "gw")?;
-                r.gateway = Some(v.parse().map_err(|_| format!("bad gateway '{v}'"))?);
-            }
-            "dev" | "oif" => r.dev = Some(next(&mut it, "dev")?.to_string()),
-            "src" => {
-                let v = next(&mut it, "src")?;
-                r.prefsrc = Some(v.parse().map_err(|_| format!("bad src '{v}'"))?);
-            }
-            "table" | "lookup" => r.table = parse_table(next(&mut it, "table")?)?,
-            "metric" | "priority" | "preference" => {
-                let v = next(&mut it, "metric")?;
-                r.metric = Some(v.parse().map_err(|_| format!("bad metric '{v}'"))?);
-            }
-            "scope" => r.scope = Some(parse_scope(next(&mut it, "scope")?)?),
-            "proto" | "protocol" => r.protocol = parse_proto(next(&mut it, "proto")?)?,
-            "onlink" => {}
-            other
-                if dst_word.is_none()
-                    && !other.is_empty()
-                    && (other.contains(['.', ':', '/']) || other == "default") =>
-            {
-                dst_word = Some(other)
-            }
-            other => return Err(format!("unsupported route option '{other}'")),
+            raw_attr(&mut b, 1, &stack);
         }
-    }
-    let hint = r.gateway.as_ref().or(r.prefsrc.as_ref()).map(family_of);
-    let dst = parse_prefix(dst_word.ok_or("no destination")?, hint)?;
-    r.family = family_of(&dst.0);
-    for a in r.gateway.iter().chain(r.prefsrc.iter()) {
-        if family_of(a) != r.family {
-            return Err(format!("{a} is not of the destination's family"));
+        Encap::Ip {
+            id,
+            dst,
+            src,
+            tos,
+            ttl,
+        } => {
+            if let Some(id) = id {
+                raw_attr(&mut b, 1, &id.to_be_bytes());
+            }
+            if let Some(d) = dst {
+                raw_attr(&mut b, 2, &d.octets());
+            }
+            if let Some(s) = src {
+                raw_attr(&mut b, 3, &s.octets());
+            }
+            if let Some(t) = ttl {
+                raw_attr(&mut b, 4, &[*t]);
+            }
+            if let Some(t) = tos {
+                raw_attr(&mut b, 5, &[*t]);
+            }
         }
+        Encap::Ip6 {
+            id,
+            dst,
+            src,
+            tc,
+            hoplimit,
+        } => {
+            if let Some(id) = id {
+                raw_attr(&mut b, 1, &id.to_be_bytes());
+            }
+            if let Some(d) = dst {
+                raw_attr(&mut b, 2, &d.octets());
+            }
+            if let Some(s) = src {
+                raw_attr(&mut b, 3, &s.octets());
+            }
+            if let Some(h) = hoplimit {
+                raw_attr(&mut b, 4, &[*h]);
+            }
+            if let Some(t) = tc {
+                raw_attr(&mut b, 5, &[*t]);
+            }
+        }
+        Encap::Ila { locator } => raw_attr(&mut b, 1, &locator.to_be_bytes()),
     }
-    if let Some(f) = from_word {
-        r.src_prefix = Some(parse_prefix(f, Some(r.family))?);
-    }
-    r.dst = Some(dst);
-    Ok(r)
+    b
 }
 
-/// `RTM_NEWROUTE` / `RTM_DELROUTE`; `oif` is the index of `dev`, resolved by the caller.
-pub fn route_request(add: bool, r: &RouteSpec, oif: Option<u32>, seq: u32) -> Vec<u8> {
+/// One `rtnexthop` with its attributes.
+fn rtnexthop(n: &Nexthop, ifindex: u32) -> Vec<u8> {
+    let mut attrs = Vec::new();
+    if let Some(g) = &n.via {
+        raw_attr(&mut attrs, RTA_GATEWAY, &ip_bytes(g));
+    }
+    if let Some(r) = n.realms {
+        raw_attr(&mut attrs, RTA_FLOW, &r.flow().to_ne_bytes());
+    }
+    if let Some(e) = &n.encap {
+        raw_attr(&mut attrs, RTA_ENCAP_TYPE, &e.kind().to_ne_bytes());
+        let inner = encap_attrs(e);
+        let mut nested = Vec::new();
+        raw_attr(&mut nested, RTA_ENCAP | NLA_F_NESTED, &inner);
+        attrs.extend_from_slice(&nested);
+    }
+    let mut b = Vec::with_capacity(8 + attrs.len());
+    b.extend_from_slice(&((8 + attrs.len()) as u16).to_ne_bytes());
+    b.push(if n.onlink { RTNH_F_ONLINK } else { 0 });
+    b.push((n.weight.clamp(1, 256) - 1) as u8);
+    b.extend_from_slice(&ifindex.to_ne_bytes());
+    b.extend_from_slice(&attrs);
+    b
+}
+
+/// The scope `ip route` gives a route without one.
+fn default_scope(add: bool, r: &Route, multipath: bool) -> u8 {
+    if r.is_v6() {
+        return RT_SCOPE_UNIVERSE;
+    }
+    match r.kind {
+        RouteType::Local | RouteType::Nat => RT_SCOPE_HOST,
+        RouteType::Broadcast | RouteType::Multicast | RouteType::Anycast => RT_SCOPE_LINK,
+        RouteType::Unicast if !add => RT_SCOPE_NOWHERE,
+        RouteType::Unicast if r.via.is_none() && !multipath => RT_SCOPE_LINK,
+        _ => RT_SCOPE_UNIVERSE,
+    }
+}
+
+/// `RTM_NEWROUTE` / `RTM_DELROUTE`. `ifindex` resolves the interfaces the route names;
+/// `Err` names one that does not exist.
+pub fn route_request(
+    add: bool,
+    r: &Route,
+    ifindex: &dyn Fn(&str) -> Option<u32>,
+    seq: u32,
+) -> Result<Vec<u8>, String> {
+    let index = |name: &Option<String>| -> Result<Option<u32>, String> {
+        match name {
+            Some(d) => ifindex(d)
+                .map(Some)
+                .ok_or_else(|| format!("no interface '{d}'")),
+            None => Ok(None),
+        }
+    };
+    let hops = r.multipath();
+    let mut encoded_hops = Vec::new();
+    for n in &hops {
+        let i = index(&n.dev)?.unwrap_or(0);
+        encoded_hops.extend_from_slice(&rtnexthop(n, i));
+    }
+    // With `or`, the route's gateway and device went into the hops.
+    let single = hops.is_empty() || !r.nexthops.is_empty();
+    let oif = if single { index(&r.dev)? } else { None };
     let (ty, flags) = if add {
         (
             RTM_NEWROUTE,
@@ -196,152 +209,105 @@ pub fn route_request(add: bool, r: &RouteSpec, oif: Option<u32>, seq: u32) -> Ve
     } else {
         (RTM_DELROUTE, NLM_F_REQUEST | NLM_F_ACK)
     };
-    let (dst, dst_len) = r.dst.unwrap_or((IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0));
-    let scope = r.scope.unwrap_or(match r.rtype {
-        RTN_LOCAL => RT_SCOPE_HOST,
-        RTN_UNICAST if r.gateway.is_none() && oif.is_some() => RT_SCOPE_LINK,
-        _ => RT_SCOPE_UNIVERSE,
-    });
+    let table = r.table.unwrap_or(RT_TABLE_MAIN);
+    let family = if r.is_v6() { AF_INET6 } else { AF_INET };
+    let scope = r
+        .scope
+        .unwrap_or_else(|| default_scope(add, r, !hops.is_empty()));
     let mut b = MsgBuilder::new(ty, flags, seq);
-    let table8 = if r.table < 256 { r.table as u8 } else { 0 };
     let mut hdr = vec![
-        r.family,
-        dst_len,
-        r.src_prefix.map(|s| s.1).unwrap_or(0),
-        0,
-        table8,
-        r.protocol,
+        family,
+        r.dst.len,
+        r.from.map(|p| p.len).unwrap_or(0),
+        r.tos.unwrap_or(0),
+        if table < 256 { table as u8 } else { 0 },
+        r.protocol.unwrap_or(RTPROT_KEEPALIVED),
         scope,
-        r.rtype,
+        r.kind.rtn(),
     ];
-    hdr.extend_from_slice(&0u32.to_ne_bytes());
+    let rtm_flags: u32 = if r.onlink {
+        u32::from(RTNH_F_ONLINK)
+    } else {
+        0
+    };
+    hdr.extend_from_slice(&rtm_flags.to_ne_bytes());
     b.push(&hdr);
-    if dst_len > 0 {
-        b.attr(RTA_DST, &ip_bytes(&dst));
+    if r.dst.len > 0 {
+        b.attr(RTA_DST, &ip_bytes(&r.dst.addr));
     }
-    if let Some((s, len)) = r.src_prefix {
-        if len > 0 {
-            b.attr(RTA_SRC, &ip_bytes(&s));
+    if let Some(f) = r.from {
+        if f.len > 0 {
+            b.attr(RTA_SRC, &ip_bytes(&f.addr));
         }
     }
-    if let Some(g) = r.gateway {
-        b.attr(RTA_GATEWAY, &ip_bytes(&g));
+    if single {
+        if let Some(g) = &r.via {
+            b.attr(RTA_GATEWAY, &ip_bytes(g));
+        }
     }
     if let Some(i) = oif {
         b.attr_u32(RTA_OIF, i);
     }
-    if let Some(p) = r.prefsrc {
-        b.attr(RTA_PREFSRC, &ip_bytes(&p));
+    if let Some(p) = &r.src {
+        b.attr(RTA_PREFSRC, &ip_bytes(p));
     }
     if let Some(m) = r.metric {
         b.attr_u32(RTA_PRIORITY, m);
     }
-    b.attr_u32(RTA_TABLE, r.table);
-    b.finish()
+    b.attr_u32(RTA_TABLE, table);
+    if let Some(rl) = r.realms {
+        b.attr_u32(RTA_FLOW, rl.flow());
+    }
+    if let Some(p) = r.pref {
+        b.attr_u8(RTA_PREF, p);
+    }
+    if let Some(e) = r.expires {
+        b.attr_u32(RTA_EXPIRES, e);
+    }
+    let lock = r
+        .metrics
+        .iter()
+        .filter(|m| m.lock)
+        .fold(0u32, |acc, m| acc | (1 << m.kind.rtax()))
+        | match &r.congctl {
+            Some((_, true)) => 1 << RTAX_CC_ALGO,
+            _ => 0,
+        };
+    if !r.metrics.is_empty() || r.ecn || r.congctl.is_some() {
+        b.begin_nest(RTA_METRICS);
+        if lock != 0 {
+            b.attr_u32(RTAX_LOCK, lock);
+        }
+        for m in &r.metrics {
+            b.attr_u32(m.kind.rtax(), m.kernel_value());
+        }
+        if r.ecn {
+            b.attr_u32(RTAX_FEATURES, RTAX_FEATURE_ECN);
+        }
+        if let Some((name, _)) = &r.congctl {
+            b.attr_str(RTAX_CC_ALGO, name);
+        }
+        b.end_nest();
+    }
+    if let Some(e) = &r.encap {
+        b.attr(RTA_ENCAP_TYPE, &e.kind().to_ne_bytes());
+        b.begin_nest(RTA_ENCAP);
+        b.push(&encap_attrs(e));
+        b.end_nest();
+    }
+    if let Some(t) = r.ttl_propagate {
+        b.attr_u8(RTA_TTL_PROPAGATE, u8::from(t));
+    }
+    if !hops.is_empty() {
+        b.attr(RTA_MULTIPATH, &encoded_hops);
+    }
+    Ok(b.finish())
 }
 
 // ---------------------------------------------------------------- rules
 
-/// A parsed `ip rule` line (the common forms).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RuleSpec {
-    pub family: u8,
-    pub from: Option<(IpAddr, u8)>,
-    pub to: Option<(IpAddr, u8)>,
-    pub table: Option<u32>,
-    pub priority: Option<u32>,
-    pub iif: Option<String>,
-    pub oif: Option<String>,
-    pub fwmark: Option<(u32, Option<u32>)>,
-    pub tos: u8,
-    pub action: u8,
-    pub invert: bool,
-}
-
-fn parse_num(s: &str) -> Result<u32, String> {
-    let r = if let Some(h) = s.strip_prefix("0x") {
-        u32::from_str_radix(h, 16)
-    } else {
-        s.parse()
-    };
-    r.map_err(|_| format!("bad number '{s}'"))
-}
-
-/// Parses the words of a `virtual_rules` / `static_rules` line.
-pub fn parse_rule(words: &[String]) -> Result<RuleSpec, String> {
-    let mut r = RuleSpec {
-        family: AF_INET,
-        from: None,
-        to: None,
-        table: None,
-        priority: None,
-        iif: None,
-        oif: None,
-        fwmark: None,
-        tos: 0,
-        action: FR_ACT_TO_TBL,
-        invert: false,
-    };
-    let mut family: Option<u8> = None;
-    let (mut from_w, mut to_w) = (None, None);
-    let mut it = words.iter();
-    while let Some(w) = it.next() {
-        match w.as_str() {
-            "inet" => family = Some(AF_INET),
-            "inet6" => family = Some(AF_INET6),
-            "not" => r.invert = true,
-            "from" => from_w = Some(next(&mut it, "from")?),
-            "to" => to_w = Some(next(&mut it, "to")?),
-            "table" | "lookup" => r.table = Some(parse_table(next(&mut it, "table")?)?),
-            "priority" | "preference" | "pref" | "prio" => {
-                r.priority = Some(parse_num(next(&mut it, "priority")?)?)
-            }
-            "iif" | "dev" => r.iif = Some(next(&mut it, "iif")?.to_string()),
-            "oif" => r.oif = Some(next(&mut it, "oif")?.to_string()),
-            "fwmark" => {
-                let v = next(&mut it, "fwmark")?;
-                r.fwmark = Some(match v.split_once('/') {
-                    Some((m, mask)) => (parse_num(m)?, Some(parse_num(mask)?)),
-                    None => (parse_num(v)?, None),
-                });
-            }
-            "tos" | "dsfield" => {
-                let v = parse_num(next(&mut it, "tos")?)?;
-                r.tos = u8::try_from(v).map_err(|_| format!("tos {v} out of range"))?;
-            }
-            "blackhole" => r.action = FR_ACT_BLACKHOLE,
-            "unreachable" => r.action = FR_ACT_UNREACHABLE,
-            "prohibit" => r.action = FR_ACT_PROHIBIT,
-            other => return Err(format!("unsupported rule option '{other}'")),
-        }
-    }
-    let hint = family;
-    if let Some(f) = from_w {
-        r.from = Some(parse_prefix(f, hint)?);
-    }
-    if let Some(t) = to_w {
-        r.to = Some(parse_prefix(t, hint)?);
-    }
-    let fam_from = r.from.or(r.to).map(|(a, _)| family_of(&a));
-    r.family = match (family, fam_from) {
-        (Some(f), Some(g)) if f != g => return Err("address family mismatch".into()),
-        (Some(f), _) => f,
-        (None, Some(g)) => g,
-        (None, None) => AF_INET,
-    };
-    if let (Some((a, _)), Some((b, _))) = (r.from, r.to) {
-        if family_of(&a) != family_of(&b) {
-            return Err("from and to are of different families".into());
-        }
-    }
-    if r.action == FR_ACT_TO_TBL && r.table.is_none() {
-        return Err("a rule needs 'table N' (or blackhole/unreachable/prohibit)".into());
-    }
-    Ok(r)
-}
-
 /// `RTM_NEWRULE` / `RTM_DELRULE`.
-pub fn rule_request(add: bool, r: &RuleSpec, seq: u32) -> Vec<u8> {
+pub fn rule_request(add: bool, r: &Rule, seq: u32) -> Vec<u8> {
     let (ty, flags) = if add {
         (
             RTM_NEWRULE,
@@ -350,35 +316,51 @@ pub fn rule_request(add: bool, r: &RuleSpec, seq: u32) -> Vec<u8> {
     } else {
         (RTM_DELRULE, NLM_F_REQUEST | NLM_F_ACK)
     };
+    let (action, table) = match r.action {
+        RuleAction::Table(t) => (FR_ACT_TO_TBL, Some(t)),
+        RuleAction::Goto(_) => (FR_ACT_GOTO, None),
+        RuleAction::Nop => (FR_ACT_NOP, None),
+        RuleAction::Blackhole => (FR_ACT_BLACKHOLE, None),
+        RuleAction::Unreachable => (FR_ACT_UNREACHABLE, None),
+        RuleAction::Prohibit => (FR_ACT_PROHIBIT, None),
+        RuleAction::L3mdev => (FR_ACT_TO_TBL, None),
+    };
+    let family = r
+        .from
+        .or(r.to)
+        .map(|p| family_of(&p.addr))
+        .unwrap_or(AF_INET);
+    let t8 = table
+        .map(|t| if t < 256 { t as u8 } else { 0 })
+        .unwrap_or(0);
     let mut b = MsgBuilder::new(ty, flags, seq);
-    let table = r.table.unwrap_or(0);
     let mut hdr = vec![
-        r.family,
-        r.to.map(|t| t.1).unwrap_or(0),
-        r.from.map(|t| t.1).unwrap_or(0),
-        r.tos,
-        if table < 256 { table as u8 } else { 0 },
+        family,
+        r.to.map(|p| p.len).unwrap_or(0),
+        r.from.map(|p| p.len).unwrap_or(0),
+        r.tos.unwrap_or(0),
+        t8,
         0,
         0,
-        r.action,
+        action,
     ];
     hdr.extend_from_slice(&(if r.invert { FIB_RULE_INVERT } else { 0 }).to_ne_bytes());
     b.push(&hdr);
-    if let Some((a, len)) = r.from {
-        if len > 0 {
-            b.attr(FRA_SRC, &ip_bytes(&a));
-        }
+    if let Some(p) = r.from.filter(|p| p.len > 0) {
+        b.attr(FRA_SRC, &ip_bytes(&p.addr));
     }
-    if let Some((a, len)) = r.to {
-        if len > 0 {
-            b.attr(FRA_DST, &ip_bytes(&a));
-        }
+    if let Some(p) = r.to.filter(|p| p.len > 0) {
+        b.attr(FRA_DST, &ip_bytes(&p.addr));
     }
-    if let Some(p) = r.priority {
-        b.attr_u32(FRA_PRIORITY, p);
+    b.attr_u32(FRA_PRIORITY, r.effective_priority());
+    if let Some(t) = table {
+        b.attr_u32(FRA_TABLE, t);
     }
-    if r.table.is_some() {
-        b.attr_u32(FRA_TABLE, table);
+    if let RuleAction::Goto(g) = r.action {
+        b.attr_u32(FRA_GOTO, g);
+    }
+    if r.action == RuleAction::L3mdev {
+        b.attr_u8(FRA_L3MDEV, 1);
     }
     if let Some(i) = &r.iif {
         b.attr_str(FRA_IIFNAME, i);
@@ -392,64 +374,247 @@ pub fn rule_request(add: bool, r: &RuleSpec, seq: u32) -> Vec<u8> {
             b.attr_u32(FRA_FWMASK, mask);
         }
     }
+    if let Some(rl) = r.realms {
+        b.attr_u32(FRA_FLOW, rl.flow());
+    }
+    if let Some(n) = r.suppress_prefixlength {
+        b.attr_u32(FRA_SUPPRESS_PREFIXLEN, n);
+    }
+    if let Some(n) = r.suppress_ifgroup {
+        b.attr_u32(FRA_SUPPRESS_IFGROUP, n);
+    }
+    if let Some((lo, hi)) = r.uidrange {
+        let mut v = lo.to_ne_bytes().to_vec();
+        v.extend_from_slice(&hi.to_ne_bytes());
+        b.attr(FRA_UID_RANGE, &v);
+    }
+    b.attr_u8(FRA_PROTOCOL, r.protocol.unwrap_or(RTPROT_KEEPALIVED));
+    if let Some(p) = r.ipproto {
+        b.attr_u8(FRA_IP_PROTO, p);
+    }
+    for (attr, range) in [(FRA_SPORT_RANGE, r.sport), (FRA_DPORT_RANGE, r.dport)] {
+        if let Some((lo, hi)) = range {
+            let mut v = lo.to_ne_bytes().to_vec();
+            v.extend_from_slice(&hi.to_ne_bytes());
+            b.attr(attr, &v);
+        }
+    }
     b.finish()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::model::{Metric, MetricKind, Prefix, Realms};
 
-    fn w(s: &str) -> Vec<String> {
-        s.split_whitespace().map(str::to_string).collect()
+    fn route(dst: &str) -> Route {
+        let (a, l) = dst.split_once('/').unwrap();
+        Route::new(
+            Prefix {
+                addr: a.parse().unwrap(),
+                len: l.parse().unwrap(),
+            },
+            Default::default(),
+        )
+    }
+
+    fn idx(name: &str) -> Option<u32> {
+        match name {
+            "eth0" => Some(2),
+            "eth1" => Some(3),
+            _ => None,
+        }
+    }
+
+    /// The (type, data) of the top-level attributes after the 12-byte rtmsg.
+    fn top(bytes: &[u8]) -> Vec<(u16, Vec<u8>)> {
+        attrs(&bytes[NLMSG_HDRLEN + 12..])
+            .map(|a| a.map(|a| (a.ty, a.data.to_vec())))
+            .collect::<Result<_, _>>()
+            .unwrap()
     }
 
     #[test]
-    fn parses_common_route_forms() {
-        let r = parse_route(&w("10.1.0.0/16 via 10.0.0.1 dev eth0 table 100 metric 5")).unwrap();
-        assert_eq!(r.dst, Some(("10.1.0.0".parse().unwrap(), 16)));
-        assert_eq!(r.gateway, Some("10.0.0.1".parse().unwrap()));
-        assert_eq!(r.dev.as_deref(), Some("eth0"));
-        assert_eq!((r.table, r.metric), (100, Some(5)));
-        let b = parse_route(&w("blackhole 192.0.2.0/24")).unwrap();
-        assert_eq!(b.rtype, RTN_BLACKHOLE);
-        let d = parse_route(&w("default via 2001:db8::1 dev eth0")).unwrap();
-        assert_eq!(d.family, AF_INET6);
-        assert_eq!(d.dst.unwrap().1, 0);
-        let s = parse_route(&w("src 10.0.0.5 to 10.9.0.0/24 via 10.0.0.1")).unwrap();
-        assert_eq!(s.prefsrc, Some("10.0.0.5".parse().unwrap()));
-        assert_eq!(s.dst.unwrap().1, 24);
-    }
-
-    #[test]
-    fn rejects_unsupported_or_broken_routes_with_a_reason() {
-        assert!(parse_route(&w("10.0.0.0/8 nexthop via 1.2.3.4"))
-            .unwrap_err()
-            .contains("nexthop"));
-        assert!(parse_route(&w("10.0.0.0/33"))
-            .unwrap_err()
-            .contains("prefix"));
-        assert!(parse_route(&w("10.0.0.0/8 via 2001:db8::1")).is_err());
-        assert!(parse_route(&w("via")).is_err());
-        assert!(parse_route(&w("dev eth0"))
-            .unwrap_err()
-            .contains("destination"));
-    }
-
-    #[test]
-    fn parses_rules() {
-        let r = parse_rule(&w("from 10.0.0.0/24 table 100 priority 200")).unwrap();
-        assert_eq!(r.from, Some(("10.0.0.0".parse().unwrap(), 24)));
-        assert_eq!((r.table, r.priority), (Some(100), Some(200)));
-        let r6 = parse_rule(&w("to 2001:db8::/32 lookup main")).unwrap();
-        assert_eq!(r6.family, AF_INET6);
-        assert!(parse_rule(&w("from 10.0.0.0/8")).is_err());
-        assert!(parse_rule(&w("from 10.0.0.0/8 to 2001:db8::/32 table 5")).is_err());
-        assert!(parse_rule(&w("ipproto tcp table 5"))
-            .unwrap_err()
-            .contains("ipproto"));
+    fn single_path_route_bytes() {
+        let mut r = route("10.9.0.0/16");
+        r.via = Some("10.0.0.254".parse().unwrap());
+        r.dev = Some("eth0".into());
+        r.metric = Some(5);
+        r.table = Some(100);
+        let b = route_request(true, &r, &idx, 7).unwrap();
+        // rtmsg: AF_INET /16, src 0, tos 0, table 100, proto keepalived, universe, unicast.
+        assert_eq!(&b[16..24], &[2, 16, 0, 0, 100, 18, 0, 1]);
         assert_eq!(
-            parse_rule(&w("from all blackhole")).unwrap().action,
-            FR_ACT_BLACKHOLE
+            top(&b),
+            vec![
+                (RTA_DST, vec![10, 9, 0, 0]),
+                (RTA_GATEWAY, vec![10, 0, 0, 254]),
+                (RTA_OIF, 2u32.to_ne_bytes().to_vec()),
+                (RTA_PRIORITY, 5u32.to_ne_bytes().to_vec()),
+                (RTA_TABLE, 100u32.to_ne_bytes().to_vec()),
+            ]
         );
+        // Without a gateway the scope is link; deleting, nowhere (as `ip route`).
+        let mut l = route("10.9.0.0/16");
+        l.dev = Some("eth0".into());
+        assert_eq!(route_request(true, &l, &idx, 1).unwrap()[22], RT_SCOPE_LINK);
+        assert_eq!(
+            route_request(false, &l, &idx, 1).unwrap()[22],
+            RT_SCOPE_NOWHERE
+        );
+        l.dev = Some("nope".into());
+        assert!(route_request(true, &l, &idx, 1)
+            .unwrap_err()
+            .contains("nope"));
+    }
+
+    #[test]
+    fn multipath_route_has_one_rtnexthop_per_hop() {
+        let mut r = route("10.9.0.0/16");
+        r.nexthops = vec![
+            Nexthop {
+                via: Some("10.0.0.254".parse().unwrap()),
+                dev: Some("eth0".into()),
+                weight: 2,
+                ..Nexthop::default()
+            },
+            Nexthop {
+                via: Some("10.0.1.254".parse().unwrap()),
+                dev: Some("eth1".into()),
+                onlink: true,
+                realms: Some(Realms { from: None, to: 5 }),
+                ..Nexthop::default()
+            },
+        ];
+        let b = route_request(true, &r, &idx, 1).unwrap();
+        assert_eq!(b[22], RT_SCOPE_UNIVERSE);
+        let mp = top(&b)
+            .into_iter()
+            .find(|(t, _)| *t == RTA_MULTIPATH)
+            .unwrap()
+            .1;
+        let mut hop1 = vec![16, 0, 0, 1, 2, 0, 0, 0];
+        hop1.extend_from_slice(&[8, 0, 5, 0, 10, 0, 0, 254]);
+        let mut hop2 = vec![24, 0, RTNH_F_ONLINK, 0, 3, 0, 0, 0];
+        hop2.extend_from_slice(&[8, 0, 5, 0, 10, 0, 1, 254]);
+        hop2.extend_from_slice(&[8, 0, 11, 0]);
+        hop2.extend_from_slice(&5u32.to_ne_bytes());
+        let mut want = hop1;
+        want.extend(hop2);
+        // Little-endian host assumed for the literal lengths above.
+        if cfg!(target_endian = "little") {
+            assert_eq!(mp, want);
+        }
+        assert!(!top(&b)
+            .iter()
+            .any(|(t, _)| *t == RTA_GATEWAY || *t == RTA_OIF));
+    }
+
+    #[test]
+    fn or_route_is_two_hops_on_the_route_device() {
+        let mut r = route("10.9.0.0/16");
+        r.via = Some("10.0.0.254".parse().unwrap());
+        r.or = Some("10.0.0.253".parse().unwrap());
+        r.dev = Some("eth0".into());
+        let b = route_request(true, &r, &idx, 1).unwrap();
+        let t = top(&b);
+        assert!(!t.iter().any(|(t, _)| *t == RTA_GATEWAY || *t == RTA_OIF));
+        let mp = &t.iter().find(|(t, _)| *t == RTA_MULTIPATH).unwrap().1;
+        assert_eq!(mp.len(), 32);
+        assert_eq!(&mp[4..8], &2u32.to_ne_bytes());
+        assert_eq!(&mp[12..16], &[10, 0, 0, 254]);
+        assert_eq!(&mp[20..24], &2u32.to_ne_bytes());
+        assert_eq!(&mp[28..32], &[10, 0, 0, 253]);
+    }
+
+    #[test]
+    fn metrics_encap_and_ipv6_options() {
+        let mut r = route("2001:db8::/32");
+        r.dev = Some("eth0".into());
+        r.pref = Some(1);
+        r.expires = Some(60);
+        r.metrics = vec![
+            Metric {
+                kind: MetricKind::Mtu,
+                lock: true,
+                value: 1400,
+                millis: false,
+            },
+            Metric {
+                kind: MetricKind::Rtt,
+                lock: false,
+                value: 10,
+                millis: true,
+            },
+        ];
+        r.ecn = true;
+        r.congctl = Some(("cubic".into(), true));
+        r.encap = Some(Encap::Mpls {
+            labels: vec![100, 200],
+        });
+        let b = route_request(true, &r, &idx, 1).unwrap();
+        assert_eq!(b[16], AF_INET6);
+        let t = top(&b);
+        let get = |ty: u16| t.iter().find(|(x, _)| *x == ty).unwrap().1.clone();
+        assert_eq!(get(RTA_PREF), vec![1]);
+        assert_eq!(get(RTA_EXPIRES), 60u32.to_ne_bytes().to_vec());
+        let m: Vec<(u16, Vec<u8>)> = attrs(&get(RTA_METRICS))
+            .map(|a| a.map(|a| (a.ty, a.data.to_vec())))
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let lock = (1u32 << 2) | (1 << RTAX_CC_ALGO);
+        assert_eq!(m[0], (RTAX_LOCK, lock.to_ne_bytes().to_vec()));
+        assert_eq!(m[1], (2, 1400u32.to_ne_bytes().to_vec()));
+        assert_eq!(m[2], (4, 80u32.to_ne_bytes().to_vec()), "rtt 10ms is 80");
+        assert_eq!(m[3], (RTAX_FEATURES, 1u32.to_ne_bytes().to_vec()));
+        assert_eq!(m[4], (RTAX_CC_ALGO, b"cubic\0".to_vec()));
+        assert_eq!(get(RTA_ENCAP_TYPE), vec![1, 0]);
+        let e = get(RTA_ENCAP);
+        // MPLS_IPTUNNEL_DST: 100 then 200 with bottom of stack.
+        assert_eq!(&e[4..], &[0, 0x06, 0x40, 0x00, 0, 0x0c, 0x81, 0x00]);
+    }
+
+    #[test]
+    fn rule_bytes() {
+        let mut r = Rule::new(RuleAction::Table(100), Default::default());
+        r.from = Some(Prefix {
+            addr: "10.0.0.0".parse().unwrap(),
+            len: 24,
+        });
+        r.priority = Some(200);
+        r.fwmark = Some((5, Some(0xff)));
+        r.sport = Some((80, 90));
+        r.invert = true;
+        let b = rule_request(true, &r, 1);
+        assert_eq!(&b[16..24], &[2, 0, 24, 0, 100, 0, 0, FR_ACT_TO_TBL]);
+        assert_eq!(&b[24..28], &FIB_RULE_INVERT.to_ne_bytes());
+        let t: Vec<(u16, Vec<u8>)> = attrs(&b[NLMSG_HDRLEN + 12..])
+            .map(|a| a.map(|a| (a.ty, a.data.to_vec())))
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let has =
+            |ty: u16, v: Vec<u8>| assert!(t.contains(&(ty, v.clone())), "{ty} {v:?} in {t:?}");
+        has(FRA_SRC, vec![10, 0, 0, 0]);
+        has(FRA_PRIORITY, 200u32.to_ne_bytes().to_vec());
+        has(FRA_TABLE, 100u32.to_ne_bytes().to_vec());
+        has(FRA_FWMARK, 5u32.to_ne_bytes().to_vec());
+        has(FRA_FWMASK, 255u32.to_ne_bytes().to_vec());
+        has(FRA_PROTOCOL, vec![18]);
+        let mut sp = 80u16.to_ne_bytes().to_vec();
+        sp.extend_from_slice(&90u16.to_ne_bytes());
+        has(FRA_SPORT_RANGE, sp);
+        // No preference: keepalived's 16384. goto and l3mdev.
+        let mut g = Rule::new(RuleAction::Goto(300), Default::default());
+        let b = rule_request(false, &g, 2);
+        assert_eq!(b[23], FR_ACT_GOTO);
+        let t: Vec<(u16, Vec<u8>)> = attrs(&b[NLMSG_HDRLEN + 12..])
+            .map(|a| a.map(|a| (a.ty, a.data.to_vec())))
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(t.contains(&(FRA_PRIORITY, 16384u32.to_ne_bytes().to_vec())));
+        assert!(t.contains(&(FRA_GOTO, 300u32.to_ne_bytes().to_vec())));
+        g.action = RuleAction::L3mdev;
+        let b = rule_request(true, &g, 3);
+        assert_eq!(b[23], FR_ACT_TO_TBL);
     }
 }

@@ -22,15 +22,20 @@ pub struct NlSocket {
 }
 
 impl NlSocket {
-    /// Opens a socket subscribed to `groups` (0 for a command socket), with a receive
-    /// buffer of `rcvbuf` bytes.
+    /// Opens a NETLINK_ROUTE socket subscribed to `groups` (0 for a command socket), with
+    /// a receive buffer of `rcvbuf` bytes.
     pub fn open(groups: u32, rcvbuf: usize) -> io::Result<NlSocket> {
+        Self::open_protocol(libc::NETLINK_ROUTE, groups, rcvbuf)
+    }
+
+    /// As [`NlSocket::open`] for another netlink protocol (NETLINK_NETFILTER).
+    pub fn open_protocol(protocol: i32, groups: u32, rcvbuf: usize) -> io::Result<NlSocket> {
         // SAFETY: plain syscall, checked.
         let fd = unsafe {
             libc::socket(
                 libc::AF_NETLINK,
                 libc::SOCK_RAW | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-                libc::NETLINK_ROUTE,
+                protocol,
             )
         };
         if fd < 0 {
@@ -84,6 +89,18 @@ impl NlSocket {
             return Err(io::Error::last_os_error());
         }
         Ok(())
+    }
+
+    /// Waits until a reply is readable, at most `limit` (capped at 1 s). Only for the
+    /// start and exit paths, outside the loop.
+    pub fn wait_readable(&self, limit: std::time::Duration) {
+        let mut pfd = libc::pollfd {
+            fd: self.fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        unsafe { libc::poll(&mut pfd, 1, limit.as_millis().clamp(1, 1000) as i32) };
     }
 
     /// One datagram into `buf`; `Ok(None)` when nothing is waiting.
@@ -375,13 +392,7 @@ impl NlCommand {
                 self.waiting.clear();
                 return;
             }
-            let mut pfd = libc::pollfd {
-                fd: self.sock.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd.
-            unsafe { libc::poll(&mut pfd, 1, left.as_millis().clamp(1, 1000) as i32) };
+            self.sock.wait_readable(left);
             self.on_readable(out);
         }
     }

@@ -329,6 +329,7 @@ impl Reactor {
                         }
                     }
                     Source::ProcEvents => self.proc_rescan |= self.proc_track.drain(),
+                    Source::Nftables => self.world.on_nft_readable(),
                 }
             }
             if let Some(t) = self.next_proc_scan.filter(|&t| t <= now) {

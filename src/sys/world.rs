@@ -10,6 +10,7 @@ use super::netlink_route::{
     addr_gen_none_request, del_link_request, new_macvlan_request, set_link_up_request, RtMessage,
 };
 use super::netlink_sock::{CmdOutput, DumpKind, NlCommand, OnAck};
+use super::nftables_fw::Firewall;
 use super::process::Processes;
 use super::rawsock::VrrpSocket;
 use super::sysctl::Sysctls;
@@ -39,6 +40,8 @@ pub enum Source {
     TrackFiles,
     /// The process-event connector of `vrrp_track_process`.
     ProcEvents,
+    /// The nf_tables channel of Accept_Mode.
+    Nftables,
 }
 
 /// Counters for the stats dump.
@@ -110,6 +113,8 @@ pub struct SysWorld {
     pub(super) error_log: BTreeMap<String, (Option<Instant>, u64)>,
     /// Receive interface (a VMAC) -> the interface the engine knows the instance by.
     pub(super) relabel: BTreeMap<String, String>,
+    /// Accept_Mode: the nftables table of blocked VIPs.
+    pub firewall: Firewall,
 }
 
 pub(super) fn ipv6_of(f: Family) -> bool {
@@ -149,6 +154,7 @@ impl SysWorld {
             child_tokens: BTreeMap::new(),
             error_log: BTreeMap::new(),
             relabel: BTreeMap::new(),
+            firewall: Firewall::new(),
         }
     }
 
@@ -329,7 +335,9 @@ impl SysWorld {
 
     fn perform_inner(&mut self, now: Instant, action: Action) {
         if self.shutting_down && self.keep_on_exit {
+            // -V: what stays stays as it was, its firewall rules included.
             if let Action::DelAddress { .. }
+            | Action::UnblockAddress { .. }
             | Action::DelRoute(_)
             | Action::DelRule(_)
             | Action::DeleteVmac { .. } = action
@@ -514,10 +522,16 @@ impl SysWorld {
                 });
             }
             Action::Send { .. } | Action::Close { .. } => {}
-            Action::BlockAddress { .. } | Action::UnblockAddress { .. } => {
-                // Accept_Mode on Linux: nftables drop rules are not implemented yet.
-                log::debug!("{action:?}: not enforced on Linux yet");
-            }
+            Action::BlockAddress {
+                instance,
+                ifname,
+                addr,
+            } => self.firewall_action(now, true, instance, ifname, *addr, &action),
+            Action::UnblockAddress {
+                instance,
+                ifname,
+                addr,
+            } => self.firewall_action(now, false, instance, ifname, *addr, &action),
         }
     }
 }

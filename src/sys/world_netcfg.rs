@@ -2,7 +2,7 @@
 //! engine's actions, what the daemon created (released at exit unless -V), the static
 //! configuration, and removing what a SIGKILLed run left behind.
 
-use super::netlink_iproute::{parse_route, parse_rule, route_request, rule_request};
+use super::netlink_iproute::{route_request, rule_request};
 use super::netlink_route::{addr_request, del_link_request};
 use super::netlink_sock::OnAck;
 use super::world::{Created, SysWorld, QUIET_ADD, QUIET_DEL};
@@ -73,82 +73,57 @@ impl SysWorld {
     }
 
     pub(super) fn route(&mut self, add: bool, r: &Route, quiet: bool) {
-        let spec = match parse_route(&r.words) {
-            Ok(s) => s,
+        let what = format!("{} route '{r}'", if add { "adding" } else { "removing" },);
+        let ifaces = &self.ifaces;
+        let lookup = |name: &str| ifaces.index_of(name);
+        let bytes = match route_request(add, r, &lookup, 0) {
+            Ok(b) => b,
             Err(e) => {
-                log::error!("{}: route '{}': {e}", r.span, r.words.join(" "));
+                if !quiet {
+                    log::error!("{}: {what}: {e}", r.span);
+                }
                 return;
             }
         };
-        let oif = match &spec.dev {
-            Some(d) => match self.ifaces.index_of(d) {
-                Some(i) => Some(i),
-                None => {
-                    if !quiet {
-                        log::error!(
-                            "{}: route '{}': no interface '{d}'",
-                            r.span,
-                            r.words.join(" ")
-                        );
-                    }
-                    return;
-                }
-            },
-            None => None,
-        };
-        let what = format!(
-            "{} route '{}'",
-            if add { "adding" } else { "removing" },
-            r.words.join(" ")
-        );
         self.nl.request(
             what,
             if add { QUIET_ADD } else { QUIET_DEL },
             OnAck::Nothing,
-            |seq| route_request(add, &spec, oif, seq),
+            |seq| with_seq(bytes, seq),
         );
         if add {
-            if !self.created.routes.contains(r) {
+            if !self.created.routes.iter().any(|x| x.same(r)) {
                 self.created.routes.push(r.clone());
             }
         } else {
-            self.created.routes.retain(|x| x.words != r.words);
+            self.created.routes.retain(|x| !x.same(r));
         }
     }
 
     pub(super) fn rule(&mut self, add: bool, r: &Rule) {
-        let spec = match parse_rule(&r.words) {
-            Ok(s) => s,
-            Err(e) => {
-                log::error!("{}: rule '{}': {e}", r.span, r.words.join(" "));
-                return;
-            }
-        };
-        let what = format!(
-            "{} rule '{}'",
-            if add { "adding" } else { "removing" },
-            r.words.join(" ")
-        );
+        let what = format!("{} rule '{r}'", if add { "adding" } else { "removing" },);
         self.nl.request(
             what,
             if add { QUIET_ADD } else { QUIET_DEL },
             OnAck::Nothing,
-            |seq| rule_request(add, &spec, seq),
+            |seq| rule_request(add, r, seq),
         );
         if add {
-            if !self.created.rules.contains(r) {
+            if !self.created.rules.iter().any(|x| x.same(r)) {
                 self.created.rules.push(r.clone());
             }
         } else {
-            self.created.rules.retain(|x| x.words != r.words);
+            self.created.rules.retain(|x| !x.same(r));
         }
     }
 
     // ------------------------------------------------------------ start and exit
 
     /// Removes what a previous run (killed without cleanup) left of this configuration:
-    /// its VIPs on their interfaces, its VMAC interfaces, its routes and rules.
+    /// its VIPs on their interfaces, its VMAC interfaces, its routes and rules, its
+    /// nftables table.
     pub fn remove_leftovers(&mut self, config: &Config) {
+        self.firewall_start(config);
         for i in &config.instances {
             if let Some(v) = &i.use_vmac {
                 let is_vmac = self
@@ -226,12 +201,11 @@ impl SysWorld {
     /// Reload: removes the static addresses, routes and rules `old` had and `new` has not,
     /// then adds those `new` brings (compared without their source positions).
     pub fn reload_static(&mut self, now: Instant, old: &Config, new: &Config) {
+        self.firewall_reload(new);
         let addr_key = |a: &VirtualAddress| VirtualAddress {
             span: Default::default(),
             ..a.clone()
         };
-        let route_key = |r: &Route| r.words.clone();
-        let rule_key = |r: &Rule| r.words.clone();
         for a in &old.static_addresses {
             if new
                 .static_addresses
@@ -248,16 +222,12 @@ impl SysWorld {
             }
         }
         for r in &old.static_routes {
-            if new
-                .static_routes
-                .iter()
-                .all(|n| route_key(n) != route_key(r))
-            {
+            if !new.static_routes.iter().any(|n| n.same(r)) {
                 self.route(false, r, true);
             }
         }
         for r in &old.static_rules {
-            if new.static_rules.iter().all(|n| rule_key(n) != rule_key(r)) {
+            if !new.static_rules.iter().any(|n| n.same(r)) {
                 self.rule(false, r);
             }
         }
@@ -275,17 +245,13 @@ impl SysWorld {
             static_routes: new
                 .static_routes
                 .iter()
-                .filter(|r| {
-                    old.static_routes
-                        .iter()
-                        .all(|o| route_key(o) != route_key(r))
-                })
+                .filter(|r| !old.static_routes.iter().any(|o| o.same(r)))
                 .cloned()
                 .collect(),
             static_rules: new
                 .static_rules
                 .iter()
-                .filter(|r| old.static_rules.iter().all(|o| rule_key(o) != rule_key(r)))
+                .filter(|r| !old.static_rules.iter().any(|o| o.same(r)))
                 .cloned()
                 .collect(),
             ..Config::default()
@@ -293,7 +259,8 @@ impl SysWorld {
         self.add_static(now, &added);
     }
 
-    /// Releases everything still created (unless -V) and restores sysctls.
+    /// Releases everything still created (unless -V: addresses, routes, rules, VMACs and
+    /// the nftables table stay) and restores sysctls.
     pub fn release_all(&mut self, now: Instant) {
         if !self.keep_on_exit {
             let c = std::mem::take(&mut self.created);
@@ -320,6 +287,15 @@ impl SysWorld {
                 );
             }
         }
+        self.firewall_release();
         self.sysctls.restore();
     }
+}
+
+/// `bytes` (a finished netlink message) with its sequence number set to `seq`.
+fn with_seq(mut bytes: Vec<u8>, seq: u32) -> Vec<u8> {
+    if let Some(s) = bytes.get_mut(8..12) {
+        s.copy_from_slice(&seq.to_ne_bytes());
+    }
+    bytes
 }

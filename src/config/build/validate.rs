@@ -382,6 +382,27 @@ fn references(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft]) {
             }
         }
     }
+    for r in &mut config.static_routes {
+        if let Some(t) = r.track_group.take() {
+            if groups.contains(&t) {
+                r.track_group = Some(t);
+            } else {
+                ctx.error(
+                    &r.span,
+                    format!("static_routes: no track_group named '{t}'"),
+                );
+            }
+        }
+    }
+    for r in &mut config.static_rules {
+        if let Some(t) = r.track_group.take() {
+            if groups.contains(&t) {
+                r.track_group = Some(t);
+            } else {
+                ctx.error(&r.span, format!("static_rules: no track_group named '{t}'"));
+            }
+        }
+    }
 }
 
 fn sync_groups(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft]) {
@@ -685,13 +706,6 @@ fn host_interfaces(ctx: &mut Ctx, config: &Config, drafts: &[Draft], ifs: &[Stri
             );
         }
     };
-    let route_devs = |words: &[String]| -> Vec<String> {
-        words
-            .windows(2)
-            .filter(|w| w[0] == "dev" || w[0] == "oif" || w[0] == "iif")
-            .map(|w| w[1].clone())
-            .collect()
-    };
     for d in drafts {
         let i = &d.inst;
         if let (Some(name), Some(span)) = (&i.interface, &d.ex.interface) {
@@ -706,13 +720,13 @@ fn host_interfaces(ctx: &mut Ctx, config: &Config, drafts: &[Draft], ifs: &[Stri
             }
         }
         for r in &i.virtual_routes {
-            for dev in route_devs(&r.words) {
-                missing(ctx, &dev, &r.span, "virtual_routes");
+            for dev in r.devices() {
+                missing(ctx, dev, &r.span, "virtual_routes");
             }
         }
         for r in &i.virtual_rules {
-            for dev in route_devs(&r.words) {
-                missing(ctx, &dev, &r.span, "virtual_rules");
+            for dev in r.devices() {
+                missing(ctx, dev, &r.span, "virtual_rules");
             }
         }
     }
@@ -732,13 +746,13 @@ fn host_interfaces(ctx: &mut Ctx, config: &Config, drafts: &[Draft], ifs: &[Stri
         }
     }
     for r in &config.static_routes {
-        for dev in route_devs(&r.words) {
-            missing(ctx, &dev, &r.span, "static_routes");
+        for dev in r.devices() {
+            missing(ctx, dev, &r.span, "static_routes");
         }
     }
     for r in &config.static_rules {
-        for dev in route_devs(&r.words) {
-            missing(ctx, &dev, &r.span, "static_rules");
+        for dev in r.devices() {
+            missing(ctx, dev, &r.span, "static_rules");
         }
     }
 }

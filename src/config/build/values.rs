@@ -13,6 +13,8 @@ use std::time::Duration;
 #[derive(Default)]
 pub struct Ctx {
     pub diags: Vec<Diagnostic>,
+    /// Table, protocol, scope and realm names for routes and rules.
+    pub rt_names: super::iproute::RtNames,
 }
 
 /// The shape a keyword takes in a block table.

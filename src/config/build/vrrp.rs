@@ -5,7 +5,6 @@ use super::super::model::*;
 use super::super::tree::Node;
 use super::super::Span;
 use super::values::{parse_prefix, Ctx, Shape};
-use std::net::IpAddr;
 use std::time::Duration;
 
 /// The keywords of `vrrp_instance`.
@@ -394,7 +393,7 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         "virtual_routes" => {
             ctx.no_extra(c, 0);
             for r in kids(c) {
-                if let Some(r) = route(ctx, kw, r, true) {
+                if let Some(r) = super::iproute::route(ctx, kw, r, true) {
                     inst.virtual_routes.push(r);
                 }
             }
@@ -402,7 +401,7 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         "virtual_rules" => {
             ctx.no_extra(c, 0);
             for r in kids(c) {
-                if let Some(r) = rule(ctx, kw, r) {
+                if let Some(r) = super::iproute::rule(ctx, kw, r, true) {
                     inst.virtual_rules.push(r);
                 }
             }
@@ -681,244 +680,6 @@ pub fn address(ctx: &mut Ctx, block: &str, a: &Node, is_static: bool) -> Option<
         ctx.error(&a.keyword.span, format!("{block}: unexpected block"));
     }
     Some(v)
-}
-
-/// Route keywords that take one value; `true` when the value is an address.
-const ROUTE_VALUE: &[(&str, bool)] = &[
-    ("src", true),
-    ("via", true),
-    ("gw", true),
-    ("or", true),
-    ("to", false),
-    ("dev", false),
-    ("oif", false),
-    ("table", false),
-    ("tos", false),
-    ("dsfield", false),
-    ("protocol", false),
-    ("proto", false),
-    ("scope", false),
-    ("metric", false),
-    ("priority", false),
-    ("preference", false),
-    ("pref", false),
-    ("mtu", false),
-    ("advmss", false),
-    ("rtt", false),
-    ("rttvar", false),
-    ("reordering", false),
-    ("window", false),
-    ("cwnd", false),
-    ("ssthresh", false),
-    ("realms", false),
-    ("rto_min", false),
-    ("initcwnd", false),
-    ("initrwnd", false),
-    ("features", false),
-    ("quickack", false),
-    ("congctl", false),
-    ("fastopen_no_cookie", false),
-    ("hoplimit", false),
-    ("weight", false),
-    ("track_group", false),
-    ("vrf", false),
-    ("encap", false),
-    ("expires", false),
-    ("nhid", false),
-    ("ttl-propagate", false),
-];
-
-const ROUTE_TYPES: &[&str] = &[
-    "unicast",
-    "local",
-    "broadcast",
-    "multicast",
-    "throw",
-    "unreachable",
-    "prohibit",
-    "blackhole",
-    "nat",
-    "anycast",
-];
-
-/// A route line in `ip route` syntax; the destination and gateway addresses are checked.
-pub fn route(ctx: &mut Ctx, block: &str, r: &Node, virtual_route: bool) -> Option<Route> {
-    let mut words = vec![r.keyword.text.clone()];
-    words.extend(r.args.iter().map(|w| w.text.clone()));
-    let all: Vec<&super::super::tree::Word> = std::iter::once(&r.keyword).chain(&r.args).collect();
-    let mut have_dest = false;
-    let mut have_dev = false;
-    let mut no_track = false;
-    let mut ok = true;
-    let mut i = 0;
-    while i < all.len() {
-        let w = all[i];
-        let t = w.text.as_str();
-        if let Some((_, is_addr)) = ROUTE_VALUE.iter().find(|(k, _)| *k == t) {
-            let Some(n) = all.get(i + 1) else {
-                ctx.error(&w.span, format!("{block}: {t} needs a value"));
-                ok = false;
-                break;
-            };
-            if t == "gw" {
-                ctx.warn(
-                    &w.span,
-                    format!("{block}: \"gw\" is deprecated; use \"via\""),
-                );
-            }
-            if t == "or" {
-                ctx.warn(
-                    &w.span,
-                    format!("{block}: \"or\" is deprecated; use \"nexthop\""),
-                );
-            }
-            if *is_addr && n.text.parse::<IpAddr>().is_err() {
-                ctx.error(
-                    &n.span,
-                    format!("{block}: '{}' is not an IP address", n.text),
-                );
-                ok = false;
-            }
-            if t == "to" {
-                if let Err(e) = parse_dest(&n.text) {
-                    ctx.error(&n.span, format!("{block}: {e}"));
-                    ok = false;
-                }
-                have_dest = true;
-            }
-            if t == "dev" || t == "oif" {
-                have_dev = true;
-            }
-            i += 2;
-            continue;
-        }
-        match t {
-            "no_track" => no_track = true,
-            "nexthop" | "onlink" | "pervasive" | "lock" | "append" | "inet6" | "inet" => {}
-            _ if ROUTE_TYPES.contains(&t) && !have_dest => {}
-            _ if !have_dest => {
-                if let Err(e) = parse_dest(t) {
-                    ctx.error(&w.span, format!("{block}: {e}"));
-                    ok = false;
-                }
-                have_dest = true;
-            }
-            _ => {
-                ctx.error(&w.span, format!("{block}: unknown route option '{t}'"));
-                ok = false;
-            }
-        }
-        i += 1;
-    }
-    if !have_dest && ok {
-        ctx.error(
-            &r.keyword.span,
-            format!("{block}: route has no destination"),
-        );
-        ok = false;
-    }
-    if ok && virtual_route && !have_dev && !no_track {
-        ctx.warn(
-            &r.keyword.span,
-            format!("{block}: route without dev cannot be tracked; add dev or no_track"),
-        );
-    }
-    if !ok {
-        return None;
-    }
-    Some(Route {
-        words,
-        span: r.keyword.span.clone(),
-    })
-}
-
-fn parse_dest(t: &str) -> Result<(), String> {
-    if t == "default" {
-        return Ok(());
-    }
-    parse_prefix(t).map(|_| ())
-}
-
-const RULE_VALUE: &[(&str, bool)] = &[
-    ("from", true),
-    ("to", true),
-    ("table", false),
-    ("lookup", false),
-    ("iif", false),
-    ("oif", false),
-    ("tos", false),
-    ("dsfield", false),
-    ("fwmark", false),
-    ("preference", false),
-    ("priority", false),
-    ("pref", false),
-    ("order", false),
-    ("realms", false),
-    ("goto", false),
-    ("uidrange", false),
-    ("protocol", false),
-    ("ip_proto", false),
-    ("ipproto", false),
-    ("sport", false),
-    ("dport", false),
-    ("suppress_prefixlength", false),
-    ("suppress_ifgroup", false),
-    ("track_group", false),
-    ("tun_id", false),
-];
-
-/// A rule line in `ip rule` syntax; `from`/`to` prefixes are checked, and a rule without a
-/// preference is reported as keepalived does (it would pick one itself).
-pub fn rule(ctx: &mut Ctx, block: &str, r: &Node) -> Option<Rule> {
-    let mut words = vec![r.keyword.text.clone()];
-    words.extend(r.args.iter().map(|w| w.text.clone()));
-    let all: Vec<&super::super::tree::Word> = std::iter::once(&r.keyword).chain(&r.args).collect();
-    let mut ok = true;
-    let mut pref = false;
-    let mut i = 0;
-    while i < all.len() {
-        let w = all[i];
-        let t = w.text.as_str();
-        if let Some((_, is_prefix)) = RULE_VALUE.iter().find(|(k, _)| *k == t) {
-            let Some(n) = all.get(i + 1) else {
-                ctx.error(&w.span, format!("{block}: {t} needs a value"));
-                ok = false;
-                break;
-            };
-            if *is_prefix && n.text != "all" {
-                if let Err(e) = parse_prefix(&n.text) {
-                    ctx.error(&n.span, format!("{block}: {e}"));
-                    ok = false;
-                }
-            }
-            if matches!(t, "preference" | "priority" | "pref" | "order") {
-                pref = true;
-            }
-            i += 2;
-            continue;
-        }
-        match t {
-            "not" | "l3mdev" | "no_track" | "inet6" | "inet" => {}
-            _ => {
-                ctx.error(&w.span, format!("{block}: unknown rule option '{t}'"));
-                ok = false;
-            }
-        }
-        i += 1;
-    }
-    if !ok {
-        return None;
-    }
-    if !pref {
-        ctx.warn(
-            &r.keyword.span,
-            format!("{block}: rule has no preference; keepalived would choose one"),
-        );
-    }
-    Some(Rule {
-        words,
-        span: r.keyword.span.clone(),
-    })
 }
 
 /// `aa:bb:cc:dd:ee[:ff]` (with 5 octets, `resolve` appends the VRID).
