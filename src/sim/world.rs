@@ -89,6 +89,7 @@ pub fn load_configs(
             config_id: Some(h.name.clone()),
             all_config: false,
             host_interfaces: None,
+            check_scripts: false,
         };
         let (loaded, first_line) = match &h.config_file {
             Some(rel) => {

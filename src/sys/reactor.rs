@@ -57,6 +57,8 @@ fn load_options(opts: &DaemonOptions) -> LoadOptions {
         config_id: opts.config_id.clone(),
         all_config: opts.all_config,
         host_interfaces: None,
+        // Scripts run here: check them against this host (users, programs, permissions).
+        check_scripts: true,
     }
 }
 
