@@ -995,6 +995,7 @@ fn outcome_text(o: &ScriptOutcome) -> String {
         ScriptOutcome::Signaled(s) => format!("killed by signal {s}"),
         ScriptOutcome::TimedOut => "timed out".into(),
         ScriptOutcome::SpawnFailed(m) => format!("failed to start: {m}"),
+        ScriptOutcome::Skipped => "skipped".into(),
     }
 }
 

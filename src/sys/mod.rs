@@ -9,7 +9,8 @@
 //!   rtnetlink codec, address/link and route/rule requests, sockets, the interface table,
 //!   VMAC sysctls;
 //! - `trackfile`, `trackproc`: `track_file` (inotify) and `vrrp_track_process` (/proc);
-//! - `process`, `signals`, `pidfile`, `daemon`: children, signals, pid file, detaching.
+//! - `process`, `script_spawn`: children (caps, timeouts, reaping) and how one starts;
+//! - `signals`, `pidfile`, `daemon`: signals, pid file, detaching.
 //!
 //! CONTRACT: [`daemon_main`] is what `keepalived-rs` (no -t/-d/--simulate) calls.
 
@@ -26,6 +27,7 @@ pub mod pidfile;
 pub mod process;
 pub mod rawsock;
 pub mod reactor;
+pub mod script_spawn;
 pub mod signals;
 pub mod sysctl;
 pub mod token;

@@ -308,7 +308,7 @@ impl Reactor {
                         self.world.apply_rt(now, msgs);
                     }
                     Source::Vrrp(ifname, v6) => self.world.read_vrrp(&ifname, v6),
-                    Source::Child(pid) => self.world.reap(Some(pid)),
+                    Source::Child(pid) => self.world.reap(now, Some(pid)),
                     Source::TrackFiles => {
                         if let Some(f) = self.files.as_mut() {
                             self.world.events.extend(f.on_readable());
@@ -338,7 +338,7 @@ impl Reactor {
                         self.engine.clear_stats();
                     }
                     Request::DumpJson => self.dump_json(),
-                    Request::Reap => self.world.reap(None),
+                    Request::Reap => self.world.reap(now, None),
                 }
             }
             let now = self.clock.now();
@@ -366,7 +366,7 @@ impl Reactor {
         let mut outs = Vec::new();
         self.world.nl.run_until_idle(NETLINK_WAIT, &mut outs);
         self.world.procs.terminate_all();
-        self.world.reap(None);
+        self.world.reap(now, None);
         log::info!("Stopped");
         0
     }

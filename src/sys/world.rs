@@ -10,7 +10,7 @@ use super::netlink_route::{
     addr_gen_none_request, del_link_request, new_macvlan_request, set_link_up_request, RtMessage,
 };
 use super::netlink_sock::{CmdOutput, DumpKind, NlCommand, OnAck};
-use super::process::Processes;
+use super::process::{Processes, Started};
 use super::rawsock::VrrpSocket;
 use super::sysctl::Sysctls;
 use super::token::Registry;
@@ -263,9 +263,14 @@ impl SysWorld {
 
     // ------------------------------------------------------------ children
 
-    /// Reaps children (one pid, or all on SIGCHLD) and reports the runs the engine waits on.
-    pub fn reap(&mut self, pid: Option<i32>) {
-        for f in self.procs.reap(pid) {
+    /// Reaps children (one pid, or all on SIGCHLD), reports the runs the engine waits on,
+    /// and starts the notify scripts that were waiting for a slot.
+    pub fn reap(&mut self, now: Instant, pid: Option<i32>) {
+        let finished = self.procs.reap(pid);
+        if finished.is_empty() {
+            return;
+        }
+        for f in finished {
             log::debug!("script '{}' (pid {}) ended: {:?}", f.desc, f.pid, f.outcome);
             if let Some(tok) = self.child_tokens.remove(&f.pid) {
                 self.tokens.remove(tok);
@@ -275,6 +280,39 @@ impl SysWorld {
                     run,
                     outcome: f.outcome,
                 });
+            }
+        }
+        if self.shutting_down {
+            return;
+        }
+        for r in self.procs.start_waiting(now) {
+            match r {
+                Ok(pid) => self.watch_child(pid),
+                Err(e) => {
+                    self.stats.scripts_failed_to_start += 1;
+                    log::error!("{e}");
+                }
+            }
+        }
+    }
+
+    /// Counts a started child and registers its pidfd (when it has one) with the loop.
+    fn watch_child(&mut self, pid: i32) {
+        self.stats.scripts_started += 1;
+        let fd = self
+            .procs
+            .get(pid)
+            .and_then(|r| r.pidfd.as_ref().map(|f| f.as_raw_fd()));
+        if let Some(fd) = fd {
+            let tok = self.tokens.insert(Source::Child(pid));
+            if self
+                .registry
+                .register(&mut SourceFd(&fd), tok, Interest::READABLE)
+                .is_ok()
+            {
+                self.child_tokens.insert(pid, tok);
+            } else {
+                self.tokens.remove(tok);
             }
         }
     }
@@ -486,23 +524,14 @@ impl SysWorld {
                 command,
                 timeout,
             } => match self.procs.spawn(now, *run, command, *timeout) {
-                Ok(pid) => {
-                    self.stats.scripts_started += 1;
-                    let fd = self
-                        .procs
-                        .get(pid)
-                        .and_then(|r| r.pidfd.as_ref().map(|f| f.as_raw_fd()));
-                    if let Some(fd) = fd {
-                        let tok = self.tokens.insert(Source::Child(pid));
-                        if self
-                            .registry
-                            .register(&mut SourceFd(&fd), tok, Interest::READABLE)
-                            .is_ok()
-                        {
-                            self.child_tokens.insert(pid, tok);
-                        } else {
-                            self.tokens.remove(tok);
-                        }
+                Ok(Started::Pid(pid)) => self.watch_child(pid),
+                Ok(Started::Queued) => {}
+                Ok(Started::Skipped) => {
+                    if let Some(run) = run {
+                        self.events.push(Event::ScriptExited {
+                            run: *run,
+                            outcome: ScriptOutcome::Skipped,
+                        });
                     }
                 }
                 Err(e) => {
