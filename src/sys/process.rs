@@ -237,7 +237,7 @@ impl Processes {
             if full {
                 self.counters.skipped += 1;
                 self.note_backlog();
-                log::warn!(
+                log::debug!(
                     "track script '{}': {} scripts running - skipping run",
                     cmd.argv.join(" "),
                     self.children.len()
