@@ -511,6 +511,9 @@ impl Engine {
             return;
         };
         st.running = None;
+        if outcome == ScriptOutcome::Skipped {
+            return;
+        }
         if let ScriptOutcome::TimedOut = outcome {
             log::warn!("{}Track script {} timed out", self.prefix, st.cfg.name);
         }

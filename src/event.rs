@@ -73,6 +73,9 @@ pub enum ScriptOutcome {
     TimedOut,
     /// It could not be started (message says why).
     SpawnFailed(String),
+    /// The world did not start it this time (too many scripts running): no result, as
+    /// keepalived's "expect idle - skipping run".
+    Skipped,
 }
 
 /// Something that happened, stamped by the world with the instant it happened.

@@ -134,6 +134,7 @@ fn load_options(opts: &Options) -> LoadOptions {
         config_id: opts.config_id.clone(),
         all_config: opts.all_config,
         host_interfaces: host_interfaces(),
+        check_scripts: true,
     }
 }
 

@@ -172,11 +172,7 @@ fn track_script_state_carries_over() {
         vrrp_scripts: vec![VrrpScript {
             name: "chk".into(),
             span: Span::default(),
-            script: ScriptCommand {
-                argv: vec!["/chk".into()],
-                user: None,
-                group: None,
-            },
+            script: ScriptCommand::from_argv(&["/chk"]),
             interval: Duration::from_secs(5),
             timeout: None,
             weight: 0,

@@ -21,6 +21,7 @@ pub mod iproute;
 mod lvs;
 mod misc;
 mod resolve;
+mod script_vet;
 mod suggest;
 #[cfg(test)]
 mod tests;
@@ -29,13 +30,15 @@ pub(crate) mod values;
 mod vrrp;
 
 use super::model::Config;
+use super::script_check::{Host, LiveHost};
 use super::tree::Node;
 use super::{Diagnostic, LoadOptions, Loaded, Span};
 use std::path::Path;
 use values::{Ctx, Shape};
 
+pub use script_vet::{is_run_time_notice, SECURITY_VIOLATION};
 pub use suggest::{distance, nearest};
-pub use validate::{NO_SUCH_INTERFACE, SECURITY_VIOLATION};
+pub use validate::NO_SUCH_INTERFACE;
 
 /// The top-level keywords.
 const ROOT: &[(&str, Shape)] = &[
@@ -96,11 +99,17 @@ pub(crate) fn home_of(kw: &str) -> Option<&'static str> {
 pub fn load(path: &Path, opts: &LoadOptions) -> Loaded {
     let parsed = super::tree::parse_file(path, opts);
     let main_missing = parsed.missing_files.iter().any(|m| m == path);
-    // A file on this host, checked against this host: its scripts too.
-    let host_files = opts.host_interfaces.is_some();
+    // A file on this host, checked against this host (`-t`) or run here: its scripts too.
+    let host = (opts.host_interfaces.is_some() || opts.check_scripts).then_some(&LiveHost);
     // Route and rule names as this host's iproute2 files define them (keepalived reads them).
     let names = iproute::RtNames::from_host();
-    finish(parsed, opts, main_missing, host_files, names)
+    finish(
+        parsed,
+        opts,
+        main_missing,
+        host.map(|h| h as &dyn Host),
+        names,
+    )
 }
 
 /// As [`load`] for text in memory; `origin` names it in diagnostics. The text may
@@ -108,17 +117,31 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Loaded {
 /// looked for on this host's filesystem, even with `host_interfaces`.
 pub fn load_str(text: &str, origin: &Path, opts: &LoadOptions) -> Loaded {
     let parsed = super::tree::parse_str(text, origin, opts);
-    finish(parsed, opts, false, false, iproute::RtNames::default())
+    finish(parsed, opts, false, None, iproute::RtNames::default())
+}
+
+/// As [`load_str`], its scripts checked against `host` (tests of the script rules).
+#[cfg(test)]
+pub(crate) fn load_str_on(text: &str, origin: &Path, host: &dyn Host) -> Loaded {
+    let opts = LoadOptions::default();
+    let parsed = super::tree::parse_str(text, origin, &opts);
+    finish(
+        parsed,
+        &opts,
+        false,
+        Some(host),
+        iproute::RtNames::default(),
+    )
 }
 
 fn finish(
     parsed: super::tree::Parsed,
     opts: &LoadOptions,
     main_missing: bool,
-    host_files: bool,
+    host: Option<&dyn Host>,
     names: iproute::RtNames,
 ) -> Loaded {
-    let (config, diags) = build(&parsed.nodes, opts, host_files, names);
+    let (config, diags) = build(&parsed.nodes, opts, host, names);
     let mut diagnostics = parsed.diagnostics;
     diagnostics.extend(diags);
     // File order (stable: messages at one place keep the order they were found in).
@@ -135,15 +158,14 @@ fn finish(
 /// Builds the model from a parsed tree: every diagnostic of building and validation, in
 /// file order of the problem found.
 pub fn build_nodes(nodes: &[Node], opts: &LoadOptions) -> (Config, Vec<Diagnostic>) {
-    build(nodes, opts, false, iproute::RtNames::default())
+    build(nodes, opts, None, iproute::RtNames::default())
 }
 
-/// `host_files`: also check the scripts against this host's filesystem (exists and is
-/// executable; would run as root without `enable_script_security`).
+/// `host`: also check the scripts against that host (`script_vet`).
 fn build(
     nodes: &[Node],
     opts: &LoadOptions,
-    host_files: bool,
+    host: Option<&dyn Host>,
     names: iproute::RtNames,
 ) -> (Config, Vec<Diagnostic>) {
     let mut ctx = Ctx {
@@ -154,7 +176,7 @@ fn build(
     for node in nodes {
         b.root(&mut ctx, node);
     }
-    let config = resolve::finish(&mut ctx, b, opts, host_files);
+    let config = resolve::finish(&mut ctx, b, opts, host);
     (config, ctx.diags)
 }
 

@@ -550,11 +550,7 @@ fn bfd(w: &mut W, b: &BfdInstance) {
 
 fn vrrp_script(w: &mut W, s: &VrrpScript) {
     w.open(&format!("vrrp_script {}", q(&s.name)));
-    let bare = ScriptCommand {
-        argv: s.script.argv.clone(),
-        user: None,
-        group: None,
-    };
+    let bare = ScriptCommand::from_argv(&s.script.argv);
     w.line(&format!("script {}", script(&bare)));
     w.line(&format!("interval {}", secs(s.interval)));
     if let Some(t) = s.timeout {
@@ -1089,11 +1085,7 @@ fn checker(w: &mut W, c: &Checker) {
             w.line(&format!("name {}", q(name)));
         }
         CheckerKind::Misc(m) => {
-            let bare = ScriptCommand {
-                argv: m.path.argv.clone(),
-                user: None,
-                group: None,
-            };
+            let bare = ScriptCommand::from_argv(&m.path.argv);
             w.line(&format!("misc_path {}", script(&bare)));
             if let Some(t) = m.timeout {
                 w.line(&format!("misc_timeout {}", whole(t)));

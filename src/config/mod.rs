@@ -13,6 +13,7 @@ mod lang_pre;
 mod lang_repeat;
 pub mod lex;
 pub mod model;
+pub mod script_check;
 pub mod tree;
 
 use std::fmt;
@@ -65,8 +66,11 @@ pub struct LoadOptions {
     /// `-e/--all-config`: a missing configuration or include file is fatal.
     pub all_config: bool,
     /// Interfaces that exist on this host, for the "no such interface" check of `-t`;
-    /// `None` skips that check.
+    /// `None` skips that check. `Some` also checks the scripts against this host.
     pub host_interfaces: Option<Vec<String>>,
+    /// Check the scripts against this host (users, programs, permissions) even without
+    /// `host_interfaces`: the daemon's own loads, whose scripts run here.
+    pub check_scripts: bool,
 }
 
 /// The outcome of reading a configuration: the model (always built, with defaults in place
@@ -141,8 +145,11 @@ pub fn config_test_status(loaded: &Loaded) -> i32 {
     }
     // A missing plain `include` is only a warning for keepalived too ("Config files
     // missing", status 0); the language layer reports it as a warning starting so.
+    // Nor does it count the script problems it only reports when VRRP starts.
     let counts = |d: &&Diagnostic| {
-        !(d.severity == Severity::Warning && d.message.starts_with("config file missing"))
+        !(d.severity == Severity::Warning
+            && (d.message.starts_with("config file missing")
+                || build::is_run_time_notice(&d.message)))
     };
     if loaded.diagnostics.iter().any(|d| counts(&d)) {
         return 5;

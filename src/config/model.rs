@@ -310,12 +310,16 @@ pub enum Auth {
 
 /// A command line to run: the script path and its arguments, split as keepalived splits
 /// them (quoted strings stay one argument).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ScriptCommand {
     pub argv: Vec<String>,
     /// `user USER [GROUP]` of the script, else `script_user`.
     pub user: Option<String>,
     pub group: Option<String>,
+    /// Who runs it and what is executed, settled when the file was checked against this
+    /// host (`config::script_check`). `None`: not checked, or refused — such a command is
+    /// never run.
+    pub run_as: Option<RunAs>,
 }
 
 impl ScriptCommand {
@@ -323,10 +327,24 @@ impl ScriptCommand {
     pub fn from_argv<S: AsRef<str>>(argv: &[S]) -> Self {
         ScriptCommand {
             argv: argv.iter().map(|a| a.as_ref().to_string()).collect(),
-            user: None,
-            group: None,
+            ..ScriptCommand::default()
         }
     }
+}
+
+/// The identity a script runs with and the program executed, resolved against this host:
+/// the script's own `user [group]`, else `script_user [group]`, else the
+/// `keepalived_script` user when it exists, else the daemon's own user; the group is the
+/// one given, else the user's primary group, which is also the only supplementary group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunAs {
+    pub uid: u32,
+    pub gid: u32,
+    /// `argv[0]`, or where it was found on `PATH` when it has no '/'.
+    pub program: String,
+    /// `enable_script_security` and uid 0: the path is checked again before every run,
+    /// and the script is refused when an unprivileged user could have changed it.
+    pub check_path: bool,
 }
 
 /// An entry of `virtual_ipaddress`, `virtual_ipaddress_excluded` or `static_ipaddress`:

@@ -105,6 +105,7 @@ pub fn load_configs(
             config_id: Some(h.name.clone()),
             all_config: false,
             host_interfaces: None,
+            check_scripts: false,
         };
         let (loaded, first_line) = match &h.config_file {
             Some(rel) => {
@@ -1048,8 +1049,7 @@ impl Sim {
             Some(c) => {
                 let opts = LoadOptions {
                     config_id: Some(name.clone()),
-                    all_config: false,
-                    host_interfaces: None,
+                    ..LoadOptions::default()
                 };
                 let origin = format!("{name}-reload.conf");
                 let loaded = load_str(&c.text, Path::new(&origin), &opts);
@@ -1153,6 +1153,7 @@ fn outcome_text(o: &ScriptOutcome) -> String {
         ScriptOutcome::Signaled(s) => format!("killed by signal {s}"),
         ScriptOutcome::TimedOut => "timed out".into(),
         ScriptOutcome::SpawnFailed(m) => format!("failed to start: {m}"),
+        ScriptOutcome::Skipped => "skipped".into(),
     }
 }
 

@@ -58,7 +58,7 @@ pub fn start(world: &mut SysWorld, now: Instant, config: &Config) -> Vec<i32> {
         let mut cmd = script.clone();
         cmd.argv.push(fifo.clone());
         log::info!("Starting FIFO reader '{}'", cmd.argv.join(" "));
-        if let Some(pid) = world.spawn_child(now, None, &cmd, None) {
+        if let Some(pid) = world.spawn_child(now, &cmd, None) {
             pids.push(pid);
         }
     }

@@ -11,8 +11,9 @@
 //! - `nftables`, `nftables_sock`, `nftables_fw` (+ `world_firewall`): Accept_Mode as
 //!   keepalived's nftables table (codec, NETLINK_NETFILTER channel, table layout);
 //! - `trackfile`, `trackproc`: `track_file` (inotify) and `vrrp_track_process` (/proc);
-//! - `process`, `signals`, `pidfile`, `daemon`: children, signals, pid file, detaching;
-//! - `safefile`: files written where others can write (dumps, pid file, FIFOs) without
+//! - `process`, `script_spawn`: children (caps, timeouts, reaping) and how one starts;
+//! - `signals`, `pidfile`, `daemon`: signals, pid file, detaching;
+//! - `safefile`: files written where others can write (dumps, pid file) without
 //!   ever following or writing into something planted there.
 //!
 //! CONTRACT: [`daemon_main`] is what `keepalived-rs` (no -t/-d/--simulate) calls.
@@ -36,6 +37,7 @@ pub mod process;
 pub mod rawsock;
 pub mod reactor;
 pub mod safefile;
+pub mod script_spawn;
 pub mod signals;
 pub mod sysctl;
 pub mod token;

@@ -63,6 +63,8 @@ fn load_options(opts: &DaemonOptions) -> LoadOptions {
         config_id: opts.config_id.clone(),
         all_config: opts.all_config,
         host_interfaces: None,
+        // Scripts run here: check them against this host (users, programs, permissions).
+        check_scripts: true,
     }
 }
 
@@ -322,7 +324,7 @@ impl Reactor {
                         self.world.apply_rt(now, msgs);
                     }
                     Source::Vrrp(ifname, v6) => self.world.read_vrrp(&ifname, v6),
-                    Source::Child(pid) => self.world.reap(Some(pid)),
+                    Source::Child(pid) => self.world.reap(now, Some(pid)),
                     Source::TrackFiles => {
                         if let Some(f) = self.files.as_mut() {
                             self.world.events.extend(f.on_readable());
@@ -350,7 +352,7 @@ impl Reactor {
                         self.engine.clear_stats();
                     }
                     Request::DumpJson => self.dump_json(),
-                    Request::Reap => self.world.reap(None),
+                    Request::Reap => self.world.reap(now, None),
                 }
             }
             let now = self.clock.now();
@@ -380,7 +382,7 @@ impl Reactor {
         self.world.nl.run_until_idle(NETLINK_WAIT, &mut outs);
         self.wait_for_stop_scripts();
         self.world.procs.terminate_all();
-        self.world.reap(None);
+        self.world.reap(now, None);
         log::info!("Stopped");
         0
     }
@@ -424,11 +426,7 @@ impl Reactor {
         let now = self.clock.now();
         let others: Vec<i32> = self.world.procs.pids().collect();
         log::info!("Running {what} '{}'", cmd.argv.join(" "));
-        if self
-            .world
-            .spawn_child(now, None, cmd, Some(timeout))
-            .is_none()
-        {
+        if self.world.spawn_child(now, cmd, Some(timeout)).is_none() {
             return;
         }
         let limit = now + timeout + super::process::KILL_GRACE;
@@ -468,11 +466,17 @@ impl Reactor {
             for ev in events.iter() {
                 match self.world.tokens.get(ev.token()).cloned() {
                     Some(Source::Timer) => self.timer.clear(),
-                    Some(Source::Child(pid)) => self.world.reap(Some(pid)),
+                    Some(Source::Child(pid)) => {
+                        let now = self.clock.now();
+                        self.world.reap(now, Some(pid))
+                    }
                     Some(Source::Signals) => {
                         for r in signals::pending(&mut self.signals) {
                             match r {
-                                Request::Reap => self.world.reap(None),
+                                Request::Reap => {
+                                    let now = self.clock.now();
+                                    self.world.reap(now, None)
+                                }
                                 Request::Shutdown => return false,
                                 _ => {}
                             }

@@ -11,7 +11,7 @@ use super::netlink_route::{
 };
 use super::netlink_sock::{CmdOutput, DumpKind, NlCommand, OnAck};
 use super::nftables_fw::Firewall;
-use super::process::Processes;
+use super::process::{Processes, Started};
 use super::rawsock::VrrpSocket;
 use super::sysctl::Sysctls;
 use super::token::Registry;
@@ -282,9 +282,14 @@ impl SysWorld {
 
     // ------------------------------------------------------------ children
 
-    /// Reaps children (one pid, or all on SIGCHLD) and reports the runs the engine waits on.
-    pub fn reap(&mut self, pid: Option<i32>) {
-        for f in self.procs.reap(pid) {
+    /// Reaps children (one pid, or all on SIGCHLD), reports the runs the engine waits on,
+    /// and starts the notify scripts that were waiting for a slot.
+    pub fn reap(&mut self, now: Instant, pid: Option<i32>) {
+        let finished = self.procs.reap(pid);
+        if finished.is_empty() {
+            return;
+        }
+        for f in finished {
             log::debug!("script '{}' (pid {}) ended: {:?}", f.desc, f.pid, f.outcome);
             if let Some(tok) = self.child_tokens.remove(&f.pid) {
                 self.tokens.remove(tok);
@@ -294,6 +299,39 @@ impl SysWorld {
                     run,
                     outcome: f.outcome,
                 });
+            }
+        }
+        if self.shutting_down {
+            return;
+        }
+        for r in self.procs.start_waiting(now) {
+            match r {
+                Ok(pid) => self.watch_child(pid),
+                Err(e) => {
+                    self.stats.scripts_failed_to_start += 1;
+                    log::error!("{e}");
+                }
+            }
+        }
+    }
+
+    /// Counts a started child and registers its pidfd (when it has one) with the loop.
+    fn watch_child(&mut self, pid: i32) {
+        self.stats.scripts_started += 1;
+        let fd = self
+            .procs
+            .get(pid)
+            .and_then(|r| r.pidfd.as_ref().map(|f| f.as_raw_fd()));
+        if let Some(fd) = fd {
+            let tok = self.tokens.insert(Source::Child(pid));
+            if self
+                .registry
+                .register(&mut SourceFd(&fd), tok, Interest::READABLE)
+                .is_ok()
+            {
+                self.child_tokens.insert(pid, tok);
+            } else {
+                self.tokens.remove(tok);
             }
         }
     }
@@ -506,9 +544,28 @@ impl SysWorld {
                 run,
                 command,
                 timeout,
-            } => {
-                self.spawn_child(now, *run, command, *timeout);
-            }
+            } => match self.procs.spawn(now, *run, command, *timeout) {
+                Ok(Started::Pid(pid)) => self.watch_child(pid),
+                Ok(Started::Queued) => {}
+                Ok(Started::Skipped) => {
+                    if let Some(run) = run {
+                        self.events.push(Event::ScriptExited {
+                            run: *run,
+                            outcome: ScriptOutcome::Skipped,
+                        });
+                    }
+                }
+                Err(e) => {
+                    self.stats.scripts_failed_to_start += 1;
+                    log::error!("cannot run '{}': {e}", command.argv.join(" "));
+                    if let Some(run) = run {
+                        self.events.push(Event::ScriptExited {
+                            run: *run,
+                            outcome: ScriptOutcome::SpawnFailed(e),
+                        });
+                    }
+                }
+            },
             Action::KillScript { run } => self.procs.kill_run(now, *run),
             Action::WriteFifo { path, line } => self.fifos.write(path, line),
             Action::Conflict { .. } => self.stats.conflicts += 1,
@@ -537,46 +594,24 @@ impl SysWorld {
 }
 
 impl SysWorld {
-    /// Starts a child and watches its exit (pidfd where the kernel has them). Returns its
-    /// pid; a child that cannot start is logged and, when the engine waits on `run`,
-    /// reported as `SpawnFailed`.
+    /// Starts one of the daemon's own children — `startup_script` / `shutdown_script`
+    /// (with their timeouts), the notify FIFOs' readers (none: they run as long as the
+    /// daemon) — outside the caps of notify and track scripts, and watches its exit.
+    /// Returns its pid; one that cannot start is logged.
     pub fn spawn_child(
         &mut self,
         now: Instant,
-        run: Option<crate::event::ScriptRunId>,
         command: &crate::config::model::ScriptCommand,
         timeout: Option<Duration>,
     ) -> Option<i32> {
-        match self.procs.spawn(now, run, command, timeout) {
+        match self.procs.spawn_own(now, command, timeout) {
             Ok(pid) => {
-                self.stats.scripts_started += 1;
-                let fd = self
-                    .procs
-                    .get(pid)
-                    .and_then(|r| r.pidfd.as_ref().map(|f| f.as_raw_fd()));
-                if let Some(fd) = fd {
-                    let tok = self.tokens.insert(Source::Child(pid));
-                    if self
-                        .registry
-                        .register(&mut SourceFd(&fd), tok, Interest::READABLE)
-                        .is_ok()
-                    {
-                        self.child_tokens.insert(pid, tok);
-                    } else {
-                        self.tokens.remove(tok);
-                    }
-                }
+                self.watch_child(pid);
                 Some(pid)
             }
             Err(e) => {
                 self.stats.scripts_failed_to_start += 1;
                 log::error!("cannot run '{}': {e}", command.argv.join(" "));
-                if let Some(run) = run {
-                    self.events.push(Event::ScriptExited {
-                        run,
-                        outcome: ScriptOutcome::SpawnFailed(e),
-                    });
-                }
                 None
             }
         }

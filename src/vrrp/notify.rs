@@ -94,8 +94,7 @@ pub fn word_actions(
             run: None,
             command: ScriptCommand {
                 argv,
-                user: cmd.user.clone(),
-                group: cmd.group.clone(),
+                ..cmd.clone()
             },
             timeout: None,
         });

@@ -146,11 +146,7 @@ mod tests {
         ScriptState::new(VrrpScript {
             name: "chk".into(),
             span: Span::default(),
-            script: ScriptCommand {
-                argv: vec!["/bin/true".into()],
-                user: None,
-                group: None,
-            },
+            script: ScriptCommand::from_argv(&["/bin/true"]),
             interval: Duration::from_secs(1),
             timeout: None,
             weight: 0,

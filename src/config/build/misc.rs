@@ -57,11 +57,7 @@ pub fn vrrp_script(ctx: &mut Ctx, node: &Node) -> Option<VrrpScript> {
     let mut s = VrrpScript {
         name,
         span: node.keyword.span.clone(),
-        script: ScriptCommand {
-            argv: Vec::new(),
-            user: None,
-            group: None,
-        },
+        script: ScriptCommand::default(),
         interval: Duration::from_secs(1),
         timeout: None,
         weight: 0,

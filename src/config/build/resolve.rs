@@ -2,6 +2,7 @@
 //! strict mode, ...), then handing the whole model to `validate`.
 
 use super::super::model::*;
+use super::super::script_check::Host;
 use super::super::{LoadOptions, Span};
 use super::validate;
 use super::values::{fmt_duration, Ctx};
@@ -10,7 +11,7 @@ use super::Builder;
 use std::net::IpAddr;
 use std::time::Duration;
 
-pub fn finish(ctx: &mut Ctx, b: Builder, opts: &LoadOptions, host_files: bool) -> Config {
+pub fn finish(ctx: &mut Ctx, b: Builder, opts: &LoadOptions, host: Option<&dyn Host>) -> Config {
     let mut config = b.config;
     let global = config.global.clone();
     let mut drafts = b.instances;
@@ -33,7 +34,7 @@ pub fn finish(ctx: &mut Ctx, b: Builder, opts: &LoadOptions, host_files: bool) -
         &mut config,
         &mut drafts,
         opts,
-        host_files,
+        host,
         b.global_span,
         &b.vs_protocol,
     );

@@ -1,20 +1,18 @@
 //! Checks across blocks: required keywords, duplicate names and VRIDs, references to
 //! scripts / track files / processes / BFD instances / instances / groups, unicast peer
 //! families, real-server families, and — when the caller gives the host's interfaces —
-//! interfaces that do not exist; for a file loaded from this host, scripts that cannot
-//! run here or would run as root without `enable_script_security` (keepalived's
-//! "SECURITY VIOLATION", `-t` status 6).
+//! interfaces that do not exist; for a file loaded from this host, its scripts
+//! (`script_vet`).
 
 use super::super::model::*;
+use super::super::script_check::Host;
 use super::super::{LoadOptions, Span};
 use super::resolve::fam_name;
+use super::script_vet;
 use super::values::Ctx;
 use super::vrrp::Draft;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
-
-/// Prefix of the diagnostic keepalived's `-t` turns into exit status 6.
-pub const SECURITY_VIOLATION: &str = "SECURITY VIOLATION";
 
 /// Ending of the "no such interface" diagnostics: keepalived stops reading at such a
 /// configuration (status 5) before it looks at script security.
@@ -25,7 +23,7 @@ pub fn validate(
     config: &mut Config,
     drafts: &mut [Draft],
     opts: &LoadOptions,
-    host_files: bool,
+    host: Option<&dyn Host>,
     global_span: Option<Span>,
     vs_protocol: &BTreeMap<Span, Span>,
 ) {
@@ -38,9 +36,8 @@ pub fn validate(
     if let Some(ifs) = &opts.host_interfaces {
         host_interfaces(ctx, config, drafts, ifs);
     }
-    if host_files {
-        script_security(ctx, config, drafts, &global_span);
-        scripts_runnable(ctx, config, drafts);
+    if let Some(host) = host {
+        script_vet::vet(ctx, config, drafts, &global_span, host);
     }
 }
 
@@ -108,48 +105,6 @@ fn fixed_priority_weights(ctx: &mut Ctx, config: &Config, drafts: &mut [Draft]) 
                 false
             });
         }
-    }
-}
-
-/// `vrrp_script`s whose command is not an executable file here are disabled, as
-/// keepalived does ("Disabling track script ... since not found/accessible"); with
-/// `enable_script_security`, a script without a user needs `script_user` or the
-/// `keepalived_script` user.
-fn scripts_runnable(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft]) {
-    let g = &config.global;
-    let need_default_user =
-        g.enable_script_security && g.script_user.is_none() && !user_exists("keepalived_script");
-    let mut disabled = BTreeSet::new();
-    // keepalived checks every vrrp_script, tracked or not, once VRRP runs at all.
-    let vrrp_runs = !drafts.is_empty();
-    for s in config.vrrp_scripts.iter().filter(|_| vrrp_runs) {
-        if need_default_user && s.script.user.is_none() {
-            ctx.warn(
-                &s.span,
-                format!(
-                    "vrrp_script {}: no script_user is set and user keepalived_script does not exist; script removed",
-                    s.name
-                ),
-            );
-            disabled.insert(s.name.clone());
-        } else if !executable(&s.script) {
-            ctx.warn(
-                &s.span,
-                format!(
-                    "vrrp_script {}: {} is not an executable file here; script disabled",
-                    s.name,
-                    s.script.argv.first().map(String::as_str).unwrap_or("")
-                ),
-            );
-            disabled.insert(s.name.clone());
-        }
-    }
-    config.vrrp_scripts.retain(|s| !disabled.contains(&s.name));
-    for d in drafts.iter_mut() {
-        d.inst.track_scripts.retain(|r| !disabled.contains(&r.name));
-    }
-    for g in &mut config.sync_groups {
-        g.track_scripts.retain(|r| !disabled.contains(&r.name));
     }
 }
 
@@ -754,129 +709,5 @@ fn host_interfaces(ctx: &mut Ctx, config: &Config, drafts: &[Draft], ifs: &[Stri
         for dev in r.devices() {
             missing(ctx, dev, &r.span, "static_rules");
         }
-    }
-}
-
-/// The user a script runs as: its own, else `script_user`, else `keepalived_script` when
-/// that user exists, else root.
-fn runs_as_root(cmd: &ScriptCommand, g: &GlobalDefs, have_default_user: bool) -> bool {
-    match cmd.user.as_deref().or(g.script_user.as_deref()) {
-        Some(u) => u == "root" || u == "0",
-        None => !have_default_user,
-    }
-}
-
-/// An executable file at `argv[0]` (absolute, or found in the usual PATH).
-fn executable(cmd: &ScriptCommand) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    let Some(p) = cmd.argv.first() else {
-        return false;
-    };
-    let check = |path: &std::path::Path| {
-        std::fs::metadata(path)
-            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-            .unwrap_or(false)
-    };
-    if p.contains('/') {
-        return check(std::path::Path::new(p));
-    }
-    [
-        "/usr/local/sbin",
-        "/usr/local/bin",
-        "/usr/sbin",
-        "/usr/bin",
-        "/sbin",
-        "/bin",
-    ]
-    .iter()
-    .any(|d| check(&std::path::Path::new(d).join(p)))
-}
-
-#[allow(clippy::disallowed_methods)] // config's file reader
-fn user_exists(name: &str) -> bool {
-    std::fs::read_to_string("/etc/passwd")
-        .map(|t| t.lines().any(|l| l.split(':').next() == Some(name)))
-        .unwrap_or(false)
-}
-
-fn script_security(ctx: &mut Ctx, config: &Config, drafts: &[Draft], global_span: &Option<Span>) {
-    let g = &config.global;
-    if g.enable_script_security {
-        return;
-    }
-    let default_user = user_exists("keepalived_script");
-    let mut cmds: Vec<(&ScriptCommand, &Span)> = Vec::new();
-    // With any vrrp_instance, keepalived counts every vrrp_script, tracked or not.
-    if !drafts.is_empty() {
-        for s in &config.vrrp_scripts {
-            cmds.push((&s.script, &s.span));
-        }
-    }
-    let notify = |n: &'_ NotifyScripts| -> Vec<ScriptCommand> {
-        [
-            &n.master,
-            &n.backup,
-            &n.fault,
-            &n.stop,
-            &n.deleted,
-            &n.any,
-            &n.master_rx_lower_pri,
-            &n.conflict,
-        ]
-        .into_iter()
-        .flatten()
-        .filter(|c| !c.argv.is_empty())
-        .cloned()
-        .collect()
-    };
-    let mut owned: Vec<(ScriptCommand, Span)> = Vec::new();
-    for d in drafts {
-        for c in notify(&d.inst.notify) {
-            owned.push((c, d.inst.span.clone()));
-        }
-    }
-    for sg in &config.sync_groups {
-        for c in notify(&sg.notify) {
-            owned.push((c, sg.span.clone()));
-        }
-    }
-    for vs in &config.virtual_servers {
-        for c in [&vs.quorum_up, &vs.quorum_down].into_iter().flatten() {
-            owned.push((c.clone(), vs.span.clone()));
-        }
-        for rs in &vs.real_servers {
-            for c in [&rs.notify_up, &rs.notify_down].into_iter().flatten() {
-                owned.push((c.clone(), rs.span.clone()));
-            }
-            for ch in &rs.checkers {
-                if let CheckerKind::Misc(m) = &ch.kind {
-                    owned.push((m.path.clone(), ch.span.clone()));
-                }
-            }
-        }
-    }
-    for c in [
-        &g.startup_script,
-        &g.shutdown_script,
-        &g.notify_fifo_script,
-        &g.vrrp_notify_fifo_script,
-        &g.lvs_notify_fifo_script,
-    ]
-    .into_iter()
-    .flatten()
-    {
-        owned.push((c.clone(), global_span.clone().unwrap_or_default()));
-    }
-    for (c, s) in &owned {
-        cmds.push((c, s));
-    }
-    if let Some((_, span)) = cmds
-        .iter()
-        .find(|(c, _)| runs_as_root(c, g, default_user) && executable(c))
-    {
-        ctx.warn(
-            span,
-            format!("{SECURITY_VIOLATION}: scripts would run as root but enable_script_security is not set"),
-        );
     }
 }

@@ -270,7 +270,12 @@ impl Ctx {
         let user = node.args.get(1).map(|w| w.text.clone());
         let group = node.args.get(2).map(|w| w.text.clone());
         self.no_extra(node, 3);
-        Some(ScriptCommand { argv, user, group })
+        Some(ScriptCommand {
+            argv,
+            user,
+            group,
+            run_as: None,
+        })
     }
 }
 

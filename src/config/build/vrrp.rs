@@ -461,11 +461,7 @@ fn secs(v: u64) -> Duration {
 /// "report DELETED".
 fn notify_deleted(ctx: &mut Ctx, c: &Node) -> Option<ScriptCommand> {
     if c.args.is_empty() {
-        return Some(ScriptCommand {
-            argv: Vec::new(),
-            user: None,
-            group: None,
-        });
+        return Some(ScriptCommand::default());
     }
     ctx.script_arg(c)
 }
