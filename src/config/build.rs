@@ -27,6 +27,7 @@ mod validate;
 pub(crate) mod values;
 mod vrrp;
 
+use super::lang_pre;
 use super::model::Config;
 use super::tree::Node;
 use super::{Diagnostic, LoadOptions, Loaded, Span};
@@ -91,38 +92,55 @@ pub(crate) fn home_of(kw: &str) -> Option<&'static str> {
     homes.iter().find(|(_, t)| in_table(t)).map(|(h, _)| *h)
 }
 
-/// Reads `path` (and its includes), builds and validates the model.
-pub fn load(path: &Path, opts: &LoadOptions) -> Loaded {
-    let parsed = super::tree::parse_file(path, opts);
-    let main_missing = parsed.missing_files.iter().any(|m| m == path);
+/// Reads `path` (and its includes), builds and validates the model. Each top-level block
+/// is built as soon as it is read and its tree dropped, so the memory of a load is the
+/// model's, not the whole file's tree. `progress` is called every few hundred units of
+/// work (see [`super::load_with`]).
+pub fn load(path: &Path, opts: &LoadOptions, progress: &mut dyn FnMut()) -> Loaded {
+    let mut ctx = Ctx::default();
+    let mut b = Builder::default();
+    let read = lang_pre::read_file(path, opts, &mut |node| b.root(&mut ctx, &node), progress);
+    let main_missing = read.missing_files.iter().any(|m| m == path);
     // A file on this host, checked against this host: its scripts too.
     let host_files = opts.host_interfaces.is_some();
-    finish(parsed, opts, main_missing, host_files)
+    finish(read, ctx, b, opts, main_missing, host_files, progress)
 }
 
 /// As [`load`] for text in memory; `origin` names it in diagnostics. The text may
 /// describe another host (the simulator's routers), so the scripts it names are not
 /// looked for on this host's filesystem, even with `host_interfaces`.
 pub fn load_str(text: &str, origin: &Path, opts: &LoadOptions) -> Loaded {
-    let parsed = super::tree::parse_str(text, origin, opts);
-    finish(parsed, opts, false, false)
+    let mut ctx = Ctx::default();
+    let mut b = Builder::default();
+    let mut progress = || {};
+    let read = lang_pre::read_str(
+        text,
+        origin,
+        opts,
+        &mut |node| b.root(&mut ctx, &node),
+        &mut progress,
+    );
+    finish(read, ctx, b, opts, false, false, &mut progress)
 }
 
 fn finish(
-    parsed: super::tree::Parsed,
+    read: lang_pre::Read,
+    mut ctx: Ctx,
+    b: Builder,
     opts: &LoadOptions,
     main_missing: bool,
     host_files: bool,
+    progress: &mut dyn FnMut(),
 ) -> Loaded {
-    let (config, diags) = build(&parsed.nodes, opts, host_files);
-    let mut diagnostics = parsed.diagnostics;
-    diagnostics.extend(diags);
+    let config = resolve::finish(&mut ctx, b, opts, host_files, progress);
+    let mut diagnostics = read.diagnostics;
+    diagnostics.extend(ctx.diags.into_vec());
     // File order (stable: messages at one place keep the order they were found in).
     diagnostics.sort_by(|a, b| a.span.cmp(&b.span));
     Loaded {
         config,
         diagnostics,
-        missing_files: parsed.missing_files,
+        missing_files: read.missing_files,
         main_missing,
         all_config: opts.all_config,
     }
@@ -131,19 +149,13 @@ fn finish(
 /// Builds the model from a parsed tree: every diagnostic of building and validation, in
 /// file order of the problem found.
 pub fn build_nodes(nodes: &[Node], opts: &LoadOptions) -> (Config, Vec<Diagnostic>) {
-    build(nodes, opts, false)
-}
-
-/// `host_files`: also check the scripts against this host's filesystem (exists and is
-/// executable; would run as root without `enable_script_security`).
-fn build(nodes: &[Node], opts: &LoadOptions, host_files: bool) -> (Config, Vec<Diagnostic>) {
     let mut ctx = Ctx::default();
     let mut b = Builder::default();
     for node in nodes {
         b.root(&mut ctx, node);
     }
-    let config = resolve::finish(&mut ctx, b, opts, host_files);
-    (config, ctx.diags)
+    let config = resolve::finish(&mut ctx, b, opts, false, &mut || {});
+    (config, ctx.diags.into_vec())
 }
 
 /// What the walk collects before resolution.

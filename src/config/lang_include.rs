@@ -3,10 +3,12 @@
 //! the including file's directory, the checks that make a missing file an error, cycle
 //! detection, and reading the included files.
 
+use super::diag::{Diagnostic, Severity};
 use super::lang_glob::{brace_expand, glob, has_wildcard};
 use super::lang_line::LLine;
 use super::lang_pre::Pre;
-use super::{Diagnostic, Severity, Span};
+use super::source::{self, OpenError};
+use super::Span;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -134,11 +136,11 @@ impl Pre<'_> {
                 } else if !has_wildcard(alt) {
                     let full = dir.join(alt);
                     self.missing.push(full);
-                    self.diags.push(Diagnostic {
-                        severity: fatal(CHK_MATCH),
-                        span: span.clone(),
-                        message: format!("config file missing: '{pattern}'"),
-                    });
+                    self.diags.push(Diagnostic::missing_file(
+                        fatal(CHK_MATCH),
+                        span.clone(),
+                        format!("config file missing: '{pattern}'"),
+                    ));
                 }
             }
             let wild = has_wildcard(alt);
@@ -167,6 +169,9 @@ impl Pre<'_> {
 
     /// Reads an included file (one match of an include pattern).
     pub(super) fn include_file(&mut self, path: &Path, span: &Span, unreadable: Severity) {
+        if self.read_stopped() {
+            return;
+        }
         let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         if self.open.contains(&canonical) {
             self.error(
@@ -188,34 +193,24 @@ impl Pre<'_> {
             );
             return;
         }
-        // Only regular files: never a directory, a FIFO or a device like /dev/zero.
-        if let Ok(meta) = std::fs::metadata(path) {
-            if !meta.is_file() {
-                self.diags.push(Diagnostic {
-                    severity: unreadable,
-                    span: span.clone(),
-                    message: format!(
-                        "cannot read config file '{}': not a regular file",
-                        path.display()
-                    ),
-                });
-                self.missing.push(path.to_path_buf());
+        // Only regular, non-executable files (as keepalived): never a directory, a FIFO
+        // or a device like /dev/zero; opened without blocking, checked once open.
+        let why = match source::open(path) {
+            Ok(src) => {
+                self.run_source(src, Arc::new(path.to_path_buf()), canonical);
                 return;
             }
-        }
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes);
-                self.run_text(&text, Arc::new(path.to_path_buf()), canonical);
+            Err(OpenError::NotRegular(_)) => "not a regular file".to_string(),
+            Err(OpenError::Executable) => {
+                "it is executable (configuration files must not be)".to_string()
             }
-            Err(e) => {
-                self.diags.push(Diagnostic {
-                    severity: unreadable,
-                    span: span.clone(),
-                    message: format!("cannot read config file '{}': {e}", path.display()),
-                });
-                self.missing.push(path.to_path_buf());
-            }
-        }
+            Err(OpenError::Missing(e) | OpenError::Unreadable(e)) => e.to_string(),
+        };
+        self.diags.push(Diagnostic::missing_file(
+            unreadable,
+            span.clone(),
+            format!("cannot read config file '{}': {why}", path.display()),
+        ));
+        self.missing.push(path.to_path_buf());
     }
 }

@@ -6,8 +6,9 @@
 //! (`lang_pre`: includes, `@id`, `$NAME`, `~SEQ`) hands it logical lines together with a
 //! source map, so words produced by substitution keep the position of their source text.
 
+use super::diag::{Diagnostic, Sink};
 use super::tree::Word;
-use super::{Diagnostic, Severity, Span};
+use super::Span;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -141,7 +142,7 @@ pub fn tokenize(
     map: &[MapEntry],
     files: &[Arc<PathBuf>],
     out: &mut Vec<Tok>,
-    diags: &mut Vec<Diagnostic>,
+    diags: &mut Sink,
 ) {
     let mut loc = Locator::new(text, map);
     scan::<false, _>(text, &mut |off| loc.at(off).span(files), out, diags);
@@ -156,7 +157,7 @@ pub fn tokenize_physical(
     file: &Arc<PathBuf>,
     line_no: u32,
     out: &mut Vec<Tok>,
-    diags: &mut Vec<Diagnostic>,
+    diags: &mut Sink,
 ) -> bool {
     let before = out.len();
     let ok = if line.is_ascii() {
@@ -195,7 +196,7 @@ fn scan<const PHYSICAL: bool, F: FnMut(usize) -> Span>(
     text: &str,
     at: &mut F,
     out: &mut Vec<Tok>,
-    diags: &mut Vec<Diagnostic>,
+    diags: &mut Sink,
 ) -> bool {
     let b = text.as_bytes();
     let n = b.len();
@@ -261,14 +262,10 @@ fn scan<const PHYSICAL: bool, F: FnMut(usize) -> Span>(
                     i += 1;
                 }
                 if !closed {
-                    diags.push(Diagnostic {
-                        severity: Severity::Error,
-                        span: at(qpos),
-                        message: format!(
-                            "unterminated quoted string (missing closing {})",
-                            c as char
-                        ),
-                    });
+                    diags.push(Diagnostic::error(
+                        at(qpos),
+                        format!("unterminated quoted string (missing closing {})", c as char),
+                    ));
                 }
                 continue;
             }
@@ -373,9 +370,9 @@ mod tests {
         };
         let files = [Arc::new(PathBuf::from("t"))];
         let mut out = Vec::new();
-        let mut d = Vec::new();
+        let mut d = Sink::default();
         tokenize(s, &[(0, pos)], &files, &mut out, &mut d);
-        (out, d)
+        (out, d.into_vec())
     }
 
     fn words(s: &str) -> Vec<String> {

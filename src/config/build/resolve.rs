@@ -10,7 +10,16 @@ use super::Builder;
 use std::net::IpAddr;
 use std::time::Duration;
 
-pub fn finish(ctx: &mut Ctx, b: Builder, opts: &LoadOptions, host_files: bool) -> Config {
+/// Instances resolved between two calls of the progress hook.
+const PROGRESS_EVERY: usize = 256;
+
+pub fn finish(
+    ctx: &mut Ctx,
+    b: Builder,
+    opts: &LoadOptions,
+    host_files: bool,
+    progress: &mut dyn FnMut(),
+) -> Config {
     let mut config = b.config;
     let global = config.global.clone();
     let mut drafts = b.instances;
@@ -25,9 +34,13 @@ pub fn finish(ctx: &mut Ctx, b: Builder, opts: &LoadOptions, host_files: bool) -
             g.notify_priority_changes = global.vrrp_notify_priority_changes;
         }
     }
-    for d in &mut drafts {
+    for (i, d) in drafts.iter_mut().enumerate() {
         resolve_instance(ctx, &global, d);
+        if i % PROGRESS_EVERY == PROGRESS_EVERY - 1 {
+            progress();
+        }
     }
+    progress();
     validate::validate(
         ctx,
         &mut config,
@@ -37,6 +50,7 @@ pub fn finish(ctx: &mut Ctx, b: Builder, opts: &LoadOptions, host_files: bool) -
         b.global_span,
         &b.vs_protocol,
     );
+    progress();
     config.instances = drafts.into_iter().map(|d| d.inst).collect();
     config
 }

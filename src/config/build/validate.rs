@@ -679,7 +679,7 @@ fn host_interfaces(ctx: &mut Ctx, config: &Config, drafts: &[Draft], ifs: &[Stri
     let exists = |n: &str| ifs.iter().any(|i| i == n);
     let missing = |ctx: &mut Ctx, name: &str, span: &Span, what: &str| {
         if !exists(name) {
-            ctx.error(
+            ctx.no_such_interface(
                 span,
                 format!("{what}: interface {name} does not exist on this host"),
             );
@@ -858,7 +858,7 @@ fn script_security(ctx: &mut Ctx, config: &Config, drafts: &[Draft], global_span
         .iter()
         .find(|(c, _)| runs_as_root(c, g, default_user) && executable(c))
     {
-        ctx.warn(
+        ctx.security_violation(
             span,
             format!("{SECURITY_VIOLATION}: scripts would run as root but enable_script_security is not set"),
         );

@@ -2,8 +2,9 @@
 //! (integers with ranges, TIMERs, BOOLs, addresses, prefixes, script command lines), each
 //! reporting a located diagnostic instead of failing.
 
+use super::super::diag::{Diagnostic, Sink};
 use super::super::tree::{Node, Word};
-use super::super::{Diagnostic, Severity, Span};
+use super::super::Span;
 use super::suggest;
 use crate::config::model::ScriptCommand;
 use std::net::IpAddr;
@@ -12,7 +13,7 @@ use std::time::Duration;
 /// Collects diagnostics while building.
 #[derive(Default)]
 pub struct Ctx {
-    pub diags: Vec<Diagnostic>,
+    pub diags: Sink,
 }
 
 /// The shape a keyword takes in a block table.
@@ -28,19 +29,24 @@ pub enum Shape {
 
 impl Ctx {
     pub fn error(&mut self, span: &Span, message: String) {
-        self.diags.push(Diagnostic {
-            severity: Severity::Error,
-            span: span.clone(),
-            message,
-        });
+        self.diags.push(Diagnostic::error(span.clone(), message));
     }
 
     pub fn warn(&mut self, span: &Span, message: String) {
-        self.diags.push(Diagnostic {
-            severity: Severity::Warning,
-            span: span.clone(),
-            message,
-        });
+        self.diags.push(Diagnostic::warning(span.clone(), message));
+    }
+
+    /// An interface that does not exist on this host (`-t` status 5).
+    pub fn no_such_interface(&mut self, span: &Span, message: String) {
+        self.diags
+            .push(Diagnostic::no_such_interface(span.clone(), message));
+    }
+
+    /// Scripts that would run as root without `enable_script_security` (a warning, `-t`
+    /// status 6).
+    pub fn security_violation(&mut self, span: &Span, message: String) {
+        self.diags
+            .push(Diagnostic::security_violation(span.clone(), message));
     }
 
     /// Looks `node`'s keyword up in `table`, reporting an unknown keyword (with the nearest
