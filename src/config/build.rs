@@ -16,6 +16,7 @@
 //! IPv6 addresses, a virtual server naming a missing group, unicast in strict mode,
 //! `regex_*_offset` values that are not numbers.
 
+mod compact;
 mod global;
 mod lvs;
 mod misc;
@@ -186,8 +187,10 @@ impl Builder {
                 global::global_defs(ctx, &mut self.config, children);
             }
             "vrrp_instance" => {
-                if let Some(d) = vrrp::instance(ctx, node) {
-                    self.instances.push(d);
+                if let Some(mut d) = vrrp::instance(ctx, node) {
+                    compact::instance(&mut d.inst);
+                    compact::exact(&mut d.ex.peer_spans);
+                    compact::push(&mut self.instances, d);
                 }
             }
             "vrrp_script" => {
@@ -262,12 +265,13 @@ impl Builder {
                 }
             }
             "virtual_server" => {
-                if let Some(v) = lvs::virtual_server(ctx, node) {
+                if let Some(mut v) = lvs::virtual_server(ctx, node) {
+                    compact::virtual_server(&mut v);
                     if let Some(p) = children.iter().find(|c| c.keyword.text == "protocol") {
                         self.vs_protocol
                             .insert(v.span.clone(), p.keyword.span.clone());
                     }
-                    self.config.virtual_servers.push(v);
+                    compact::push(&mut self.config.virtual_servers, v);
                 }
             }
             "SSL" => misc::ssl(ctx, &mut self.config, node),

@@ -12,6 +12,10 @@ use super::Span;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// Longest word kept (keepalived's whole line is at most 1 KiB). A line with a longer word
+/// is reported and its words dropped (its braces are kept, so blocks stay balanced).
+pub const MAX_WORD_BYTES: usize = 16 << 10;
+
 /// One token of a logical line.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Tok {
@@ -200,6 +204,9 @@ fn scan<const PHYSICAL: bool, F: FnMut(usize) -> Span>(
 ) -> bool {
     let b = text.as_bytes();
     let n = b.len();
+    let first = out.len();
+    // The first word longer than MAX_WORD_BYTES: where it starts and its length.
+    let mut too_long: Option<(Span, usize)> = None;
     let mut i = 0;
     while i < n {
         let c = b[i];
@@ -218,7 +225,7 @@ fn scan<const PHYSICAL: bool, F: FnMut(usize) -> Span>(
                 i += 1;
                 continue;
             }
-            b'#' | b'!' if PHYSICAL => return true,
+            b'#' | b'!' if PHYSICAL => break,
             _ => {}
         }
         let start = i;
@@ -274,6 +281,14 @@ fn scan<const PHYSICAL: bool, F: FnMut(usize) -> Span>(
             }
             i += 1;
         }
+        let len = buf.as_ref().map_or(i - start, Vec::len);
+        if len > MAX_WORD_BYTES {
+            too_long.get_or_insert((span, len));
+            if end_of_line {
+                break;
+            }
+            continue;
+        }
         let (text, quoted) = match buf {
             None => (text[start..i].to_string(), false),
             Some(v) => (
@@ -286,8 +301,21 @@ fn scan<const PHYSICAL: bool, F: FnMut(usize) -> Span>(
         };
         out.push(Tok::Word(Word { text, span, quoted }));
         if end_of_line {
-            return true;
+            break;
         }
+    }
+    if let Some((span, len)) = too_long {
+        // Reported only now: a physical line given up on (`$`) leaves no diagnostic.
+        let mut idx = 0;
+        out.retain(|t| {
+            let keep = idx < first || !matches!(t, Tok::Word(_));
+            idx += 1;
+            keep
+        });
+        diags.error(
+            span,
+            format!("word of {len} bytes is longer than the limit of {MAX_WORD_BYTES}; the words of this line are ignored"),
+        );
     }
     true
 }

@@ -51,7 +51,16 @@ pub fn finish(
         &b.vs_protocol,
     );
     progress();
-    config.instances = drafts.into_iter().map(|d| d.inst).collect();
+    config.instances = drafts
+        .into_iter()
+        .map(|mut d| {
+            // Validation rebuilt some lists.
+            super::compact::instance(&mut d.inst);
+            d.inst
+        })
+        .collect();
+    // The collect reuses the drafts' (larger) allocation: give the spare back.
+    config.instances.shrink_to_fit();
     config
 }
 
@@ -135,7 +144,7 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
         inst.family = family_of(&p.addr);
     }
     let fam = inst.family;
-    let mut kept = Vec::new();
+    let mut kept = Vec::with_capacity(inst.vips.len());
     for v in std::mem::take(&mut inst.vips) {
         if family_of(&v.addr) != fam {
             ctx.error(
