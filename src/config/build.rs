@@ -104,7 +104,8 @@ pub fn load(path: &Path, opts: &LoadOptions, progress: &mut dyn FnMut()) -> Load
     let main_missing = read.missing_files.iter().any(|m| m == path);
     // A file on this host, checked against this host: its scripts too.
     let host_files = opts.host_interfaces.is_some();
-    finish(read, ctx, b, opts, main_missing, host_files, progress)
+    ctx.progress = Some(progress);
+    finish(read, ctx, b, opts, main_missing, host_files)
 }
 
 /// As [`load`] for text in memory; `origin` names it in diagnostics. The text may
@@ -113,15 +114,14 @@ pub fn load(path: &Path, opts: &LoadOptions, progress: &mut dyn FnMut()) -> Load
 pub fn load_str(text: &str, origin: &Path, opts: &LoadOptions) -> Loaded {
     let mut ctx = Ctx::default();
     let mut b = Builder::default();
-    let mut progress = || {};
     let read = lang_pre::read_str(
         text,
         origin,
         opts,
         &mut |node| b.root(&mut ctx, &node),
-        &mut progress,
+        &mut || {},
     );
-    finish(read, ctx, b, opts, false, false, &mut progress)
+    finish(read, ctx, b, opts, false, false)
 }
 
 fn finish(
@@ -131,9 +131,8 @@ fn finish(
     opts: &LoadOptions,
     main_missing: bool,
     host_files: bool,
-    progress: &mut dyn FnMut(),
 ) -> Loaded {
-    let config = resolve::finish(&mut ctx, b, opts, host_files, progress);
+    let config = resolve::finish(&mut ctx, b, opts, host_files);
     let mut diagnostics = read.diagnostics;
     diagnostics.extend(ctx.diags.into_vec());
     // File order (stable: messages at one place keep the order they were found in).
@@ -155,7 +154,7 @@ pub fn build_nodes(nodes: &[Node], opts: &LoadOptions) -> (Config, Vec<Diagnosti
     for node in nodes {
         b.root(&mut ctx, node);
     }
-    let config = resolve::finish(&mut ctx, b, opts, false, &mut || {});
+    let config = resolve::finish(&mut ctx, b, opts, false);
     (config, ctx.diags.into_vec())
 }
 

@@ -357,9 +357,13 @@ impl<'o> Pre<'o> {
         );
     }
 
-    /// One physical line of a file.
+    /// One physical line of a file, then its work counted (a long line's by its bytes).
     fn physical_line(&mut self, raw: &str, file: &Arc<PathBuf>, file_idx: u32, line_no: u32) {
+        self.line(raw, file, file_idx, line_no);
         self.work(1 + (raw.len() / 256).min(u32::MAX as usize) as u32);
+    }
+
+    fn line(&mut self, raw: &str, file: &Arc<PathBuf>, file_idx: u32, line_no: u32) {
         if self.collect.is_none() {
             // The fast path: a line that needs no preprocessing goes straight to the
             // lexer (which also cuts its comment); `$` anywhere sends it the long way.

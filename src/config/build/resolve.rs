@@ -10,16 +10,7 @@ use super::Builder;
 use std::net::IpAddr;
 use std::time::Duration;
 
-/// Instances resolved between two calls of the progress hook.
-const PROGRESS_EVERY: usize = 256;
-
-pub fn finish(
-    ctx: &mut Ctx,
-    b: Builder,
-    opts: &LoadOptions,
-    host_files: bool,
-    progress: &mut dyn FnMut(),
-) -> Config {
+pub fn finish(ctx: &mut Ctx, b: Builder, opts: &LoadOptions, host_files: bool) -> Config {
     let mut config = b.config;
     let global = config.global.clone();
     let mut drafts = b.instances;
@@ -34,13 +25,10 @@ pub fn finish(
             g.notify_priority_changes = global.vrrp_notify_priority_changes;
         }
     }
-    for (i, d) in drafts.iter_mut().enumerate() {
+    for d in &mut drafts {
         resolve_instance(ctx, &global, d);
-        if i % PROGRESS_EVERY == PROGRESS_EVERY - 1 {
-            progress();
-        }
+        ctx.tick();
     }
-    progress();
     validate::validate(
         ctx,
         &mut config,
@@ -50,12 +38,12 @@ pub fn finish(
         b.global_span,
         &b.vs_protocol,
     );
-    progress();
     config.instances = drafts
         .into_iter()
         .map(|mut d| {
             // Validation rebuilt some lists.
             super::compact::instance(&mut d.inst);
+            ctx.tick();
             d.inst
         })
         .collect();

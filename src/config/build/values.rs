@@ -10,10 +10,13 @@ use crate::config::model::ScriptCommand;
 use std::net::IpAddr;
 use std::time::Duration;
 
-/// Collects diagnostics while building.
+/// Collects diagnostics while building, and counts work for the progress hook.
 #[derive(Default)]
-pub struct Ctx {
+pub struct Ctx<'p> {
     pub diags: Sink,
+    /// The loader's progress hook, once the blocks are read (resolution, validation).
+    pub(super) progress: Option<&'p mut dyn FnMut()>,
+    work: u32,
 }
 
 /// The shape a keyword takes in a block table.
@@ -27,7 +30,23 @@ pub enum Shape {
     Any,
 }
 
-impl Ctx {
+/// Units of work (`Ctx::tick`) between two calls of the progress hook.
+const TICKS_PER_PROGRESS: u32 = 128;
+
+impl Ctx<'_> {
+    /// Counts one unit of work (an instance or a virtual server checked, ...): the
+    /// loader's progress hook is called every [`TICKS_PER_PROGRESS`] units, so a long
+    /// pass over a large configuration never runs far without one.
+    pub fn tick(&mut self) {
+        self.work += 1;
+        if self.work >= TICKS_PER_PROGRESS {
+            self.work = 0;
+            if let Some(p) = self.progress.as_mut() {
+                p();
+            }
+        }
+    }
+
     pub fn error(&mut self, span: &Span, message: String) {
         self.diags.push(Diagnostic::error(span.clone(), message));
     }
