@@ -35,7 +35,7 @@ use super::{Diagnostic, LoadOptions, Loaded, Span};
 use std::path::Path;
 use values::{Ctx, Shape};
 
-pub use suggest::{distance, nearest};
+pub use suggest::{distance, nearest, MAX_SUGGEST_CHARS};
 pub use validate::{NO_SUCH_INTERFACE, SECURITY_VIOLATION};
 
 /// The top-level keywords.

@@ -133,3 +133,58 @@ pub fn load_with(path: &Path, opts: &LoadOptions, progress: &mut dyn FnMut()) ->
 pub fn load_str(text: &str, origin: &Path, opts: &LoadOptions) -> Loaded {
     build::load_str(text, origin, opts)
 }
+
+#[cfg(test)]
+mod tests {
+    /// The limits keepalived-rs.conf(5) documents are the ones the code applies.
+    #[test]
+    fn limits_are_documented() {
+        let page = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/man/keepalived-rs.conf.5"
+        ))
+        .expect("man page")
+        .replace("\\~", " ");
+        // The text without roff's font requests, on one line.
+        let page = page
+            .lines()
+            .map(|l| l.trim_start_matches(".BR ").trim_start_matches(".B "))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mib = |n: u64| format!("{} MiB", n >> 20);
+        let count = |n: u64| {
+            let s = n.to_string();
+            let mut out = String::new();
+            for (i, c) in s.chars().enumerate() {
+                if i > 0 && (s.len() - i) % 3 == 0 {
+                    out.push(' ');
+                }
+                out.push(c);
+            }
+            out
+        };
+        for want in [
+            mib(super::source::MAX_LINE_BYTES as u64),
+            format!("{} KiB", super::lex::MAX_WORD_BYTES >> 10),
+            mib(super::source::MAX_CONFIG_BYTES),
+            format!("{} levels of nested blocks", super::tree::MAX_DEPTH),
+            format!(
+                "{} levels of nested includes",
+                super::lang_include::MAX_INCLUDE_DEPTH
+            ),
+            format!("{} values", count(super::lang_repeat::MAX_REPEAT as u64)),
+            format!("{} lines", count(super::lang_pre::MAX_EXPANDED_LINES)),
+            format!("{} of text", mib(super::lang_pre::MAX_EXPANDED_BYTES)),
+            format!("at most {} long", mib(super::lang_pre::MAX_LINE_LEN as u64)),
+            format!("at most {} deep", super::lang_pre::MAX_SUBST_CHAIN),
+            format!("at most {} in", mib(super::lang_pre::MAX_SUBST_WORK)),
+            format!("{} diagnostics", count(super::MAX_DIAGNOSTICS as u64)),
+            format!("at most {} characters", super::build::MAX_SUGGEST_CHARS),
+        ] {
+            assert!(
+                page.contains(&want),
+                "keepalived-rs.conf.5 does not say '{want}'"
+            );
+        }
+    }
+}
