@@ -183,6 +183,33 @@ fn hundred_thousand_nested_braces() {
 }
 
 #[test]
+fn one_block_holds_a_bounded_number_of_words() {
+    // Five million statements in one block: the first 200 000 words are kept, the rest
+    // of the block is dropped (its braces still matched) and the next block is read.
+    let text = format!(
+        "global_defs {{\n{}}}\nvrrp_instance V {{\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {{\n  10.0.0.1\n }}\n}}\n",
+        "x {\n}\n".repeat(5_000_000 / 2)
+    );
+    let l = load_text(&text);
+    let cut: Vec<&Diagnostic> = l
+        .diagnostics
+        .iter()
+        .filter(|d| d.message.contains("words in one top-level block"))
+        .collect();
+    assert_eq!(cut.len(), 1);
+    assert_eq!(
+        cut[0].to_string(),
+        "t.conf:400000:1: error: more than 200000 words in one top-level block; the rest of it is ignored"
+    );
+    assert_eq!(l.config.instances.len(), 1);
+    assert!(
+        l.diagnostics.len() <= MAX_DIAGNOSTICS + 2,
+        "{}",
+        l.diagnostics.len()
+    );
+}
+
+#[test]
 fn seq_expansion_is_capped_by_lines_and_bytes() {
     // A million by a million repetitions: stopped at the line limit.
     let l = load_text("~SEQ(i, 1000000) ~SEQ(j, 1000000) garp_group ${i}\n");

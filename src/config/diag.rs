@@ -119,12 +119,12 @@ pub struct Sink {
     left_out_counts: bool,
 }
 
-fn class_bit(d: &Diagnostic) -> u32 {
-    let s = match d.severity {
+fn class_bit(severity: Severity, kind: Kind) -> u32 {
+    let s = match severity {
         Severity::Warning => 0,
         Severity::Error => 1,
     };
-    let k = match d.kind {
+    let k = match kind {
         Kind::Config => 0,
         Kind::MissingFile => 1,
         Kind::NoSuchInterface => 2,
@@ -136,17 +136,27 @@ fn class_bit(d: &Diagnostic) -> u32 {
 
 impl Sink {
     pub fn push(&mut self, d: Diagnostic) {
-        let bit = class_bit(&d);
-        if self.list.len() < MAX_DIAGNOSTICS || self.seen & bit == 0 {
-            self.seen |= bit;
+        if self.keeps(d.severity, d.kind) {
+            self.seen |= class_bit(d.severity, d.kind);
             self.list.push(d);
-            return;
+        } else {
+            self.leave_out(d.severity, d.kind, &d.span);
         }
+    }
+
+    /// Would a diagnostic of this severity and kind be kept? When not, a caller with
+    /// costly work to do for its message (a suggestion) can [`Sink::leave_out`] instead.
+    pub fn keeps(&self, severity: Severity, kind: Kind) -> bool {
+        self.list.len() < MAX_DIAGNOSTICS || self.seen & class_bit(severity, kind) == 0
+    }
+
+    /// Counts a diagnostic that is not kept.
+    pub fn leave_out(&mut self, severity: Severity, kind: Kind, span: &Span) {
         self.left_out += 1;
-        self.left_out_error |= d.severity == Severity::Error;
-        self.left_out_counts |= d.counts();
+        self.left_out_error |= severity == Severity::Error;
+        self.left_out_counts |= !(severity == Severity::Warning && kind == Kind::MissingFile);
         if self.first_left_out.is_none() {
-            self.first_left_out = Some(d.span);
+            self.first_left_out = Some(span.clone());
         }
     }
 

@@ -169,6 +169,10 @@ mod tests {
             mib(super::source::MAX_CONFIG_BYTES),
             format!("{} levels of nested blocks", super::tree::MAX_DEPTH),
             format!(
+                "{} words in one top-level block",
+                count(super::tree::MAX_BLOCK_WORDS as u64)
+            ),
+            format!(
                 "{} levels of nested includes",
                 super::lang_include::MAX_INCLUDE_DEPTH
             ),

@@ -72,6 +72,10 @@ pub fn parse_str(text: &str, origin: &Path, opts: &LoadOptions) -> Parsed {
 /// The deepest block nesting kept (keepalived's own grammar needs about five).
 pub(crate) const MAX_DEPTH: usize = 64;
 
+/// Most words one top-level statement may hold, block included: the tree of one block is
+/// the memory the reader holds at a time (the model is built block by block).
+pub(crate) const MAX_BLOCK_WORDS: usize = 200_000;
+
 /// An open block: its header statement, where its statements start in the shared node
 /// stack, and its opening brace.
 struct Frame {
@@ -98,6 +102,10 @@ pub(crate) struct Builder {
     /// The statement being read: its keyword, and its arguments so far in `args`.
     keyword: Option<Word>,
     args: Vec<Word>,
+    /// Words held for the current top-level statement; past [`MAX_BLOCK_WORDS`] the rest
+    /// of it is dropped (`overflow`) until it ends.
+    held_words: usize,
+    overflow: bool,
 }
 
 impl Builder {
@@ -123,6 +131,15 @@ impl Builder {
                 self.nodes.push(n);
             }
         }
+        self.top_level_done();
+    }
+
+    /// A new top-level statement starts its own count of words.
+    fn top_level_done(&mut self) {
+        if self.stack.is_empty() && self.ignored_depth == 0 && self.keyword.is_none() {
+            self.held_words = 0;
+            self.overflow = false;
+        }
     }
 
     /// Feeds the tokens of one logical line (draining `toks`).
@@ -130,6 +147,18 @@ impl Builder {
         for t in toks.drain(..) {
             match t {
                 Tok::Word(w) => {
+                    if self.overflow {
+                        continue;
+                    }
+                    self.held_words += 1;
+                    if self.held_words > MAX_BLOCK_WORDS {
+                        self.overflow = true;
+                        diags.error(
+                            w.span,
+                            format!("more than {MAX_BLOCK_WORDS} words in one top-level block; the rest of it is ignored"),
+                        );
+                        continue;
+                    }
                     if self.keyword.is_none() {
                         self.keyword = Some(w);
                     } else {
@@ -147,6 +176,7 @@ impl Builder {
                         Some(f) => self.close(f),
                         None => diags.error(span, "unexpected '}' (no block is open)".to_string()),
                     }
+                    self.top_level_done();
                 }
             }
         }
@@ -179,7 +209,7 @@ impl Builder {
             self.ignored_brace = Some(span);
             return;
         }
-        if header.is_none() {
+        if header.is_none() && !self.overflow {
             diags.error(
                 span.clone(),
                 "'{' without a keyword to open; its block is ignored".to_string(),

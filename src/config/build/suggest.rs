@@ -68,6 +68,10 @@ pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     };
     let mut best: Option<(usize, &'a str)> = None;
     for &c in candidates {
+        // At least one edit per character of difference in length.
+        if c.len().abs_diff(len) > limit && c.chars().count().abs_diff(len) > limit {
+            continue;
+        }
         // Case-only differences count as one edit (`http_get` -> `HTTP_GET`).
         let dist = if c.eq_ignore_ascii_case(word) {
             1

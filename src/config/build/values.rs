@@ -2,7 +2,7 @@
 //! (integers with ranges, TIMERs, BOOLs, addresses, prefixes, script command lines), each
 //! reporting a located diagnostic instead of failing.
 
-use super::super::diag::{Diagnostic, Sink};
+use super::super::diag::{Diagnostic, Kind, Severity, Sink};
 use super::super::tree::{Node, Word};
 use super::super::Span;
 use super::suggest;
@@ -101,6 +101,12 @@ impl Ctx<'_> {
     }
 
     pub fn unknown_keyword(&mut self, word: &Word, candidates: &[&str]) {
+        // Past the diagnostics cap, a file of garbage costs no suggestion search.
+        if !self.diags.keeps(Severity::Error, Kind::Config) {
+            self.diags
+                .leave_out(Severity::Error, Kind::Config, &word.span);
+            return;
+        }
         let msg = match suggest::nearest(&word.text, candidates) {
             Some(s) => format!("{}: unknown keyword; did you mean {}?", word.text, s),
             None => match super::home_of(&word.text) {
