@@ -301,6 +301,56 @@ fn substitution_work_is_bounded_across_lines() {
 }
 
 #[test]
+fn definitions_are_capped() {
+    let mut s = String::new();
+    for i in 0..100_010 {
+        s.push_str(&format!("$V{i}=x\n"));
+    }
+    // Redefining an existing name is still allowed; a new multi-line one is read and
+    // dropped.
+    s.push_str("$V5=five\n$NEW=a \\\n b\nglobal_defs {\n router_id ${V5}\n}\n");
+    let l = load_text(&s);
+    let d = diags(&l);
+    assert_eq!(d.len(), 11, "{:?}", &d[..3.min(d.len())]);
+    assert_eq!(
+        d[0],
+        "100001:1: error: more than 100000 names defined; 'V100000' is not defined"
+    );
+    assert_eq!(
+        d[10],
+        "100012:1: error: more than 100000 names defined; 'NEW' is not defined"
+    );
+    assert_eq!(l.config.global.router_id.as_deref(), Some("five"));
+}
+
+#[test]
+fn include_patterns_list_a_bounded_number_of_entries() {
+    let d = TempDir::new("glob");
+    let sub = d.0.join("many");
+    std::fs::create_dir(&sub).expect("mkdir");
+    for i in 0..2000 {
+        std::fs::write(sub.join(format!("f{i}")), "").expect("write");
+    }
+    // 600 patterns over 2000 entries each: 1.2 million entries listed.
+    let main = d.write(
+        "main.conf",
+        format!("include many/*.conf\n").repeat(600).as_bytes(),
+    );
+    let l = config::load(&main, &opts());
+    let budget: Vec<&Diagnostic> = l
+        .diagnostics
+        .iter()
+        .filter(|x| x.message.contains("directory entries"))
+        .collect();
+    assert_eq!(budget.len(), 1);
+    assert_eq!(
+        budget[0].message,
+        "include patterns have listed more than 1000000 directory entries; the rest are not matched"
+    );
+    assert_eq!(budget[0].span.line, 500);
+}
+
+#[test]
 fn total_size_is_capped() {
     let d = TempDir::new("total");
     // A 1 MB file included 40 times.

@@ -12,6 +12,9 @@ use super::Span;
 use std::path::Path;
 use std::sync::Arc;
 
+/// Most directory entries the include patterns of one load may list.
+pub(super) const MAX_GLOB_ENTRIES: u64 = 1_000_000;
+
 /// Deepest nesting of includes.
 pub(super) const MAX_INCLUDE_DEPTH: usize = 32;
 // include_check bits.
@@ -129,7 +132,10 @@ impl Pre<'_> {
         let mut brace_missing = false;
         let mut any = false;
         for alt in &alts {
-            let matches = glob(alt, &dir);
+            let matches = glob(alt, &dir, &mut self.glob_budget);
+            if self.glob_budget == 0 && has_wildcard(alt) {
+                self.glob_exhausted(&span);
+            }
             if matches.is_empty() {
                 if braced {
                     brace_missing = true;
@@ -164,6 +170,17 @@ impl Pre<'_> {
         if !any && has_wildcard(&pattern) && flags & CHK_WILDCARD != 0 {
             self.missing.push(dir.join(&pattern));
             self.error(span, format!("no config files matched '{pattern}'"));
+        }
+    }
+
+    /// The include patterns have listed [`MAX_GLOB_ENTRIES`] entries: said once.
+    fn glob_exhausted(&mut self, span: &Span) {
+        if !self.glob_reported {
+            self.glob_reported = true;
+            self.error(
+                span.clone(),
+                format!("include patterns have listed more than {MAX_GLOB_ENTRIES} directory entries; the rest are not matched"),
+            );
         }
     }
 

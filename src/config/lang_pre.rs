@@ -24,7 +24,7 @@
 //! lexer.
 
 use super::diag::{Diagnostic, Severity, Sink};
-use super::lang_include::include_kind;
+use super::lang_include::{include_kind, MAX_GLOB_ENTRIES};
 use super::lang_line::{first_word, is_name_char, parse_def, valid_name, LLine};
 use super::lang_repeat;
 use super::lex::{is_space, strip_comment, tokenize, tokenize_physical, Pos, Tok};
@@ -55,6 +55,8 @@ pub(crate) const MAX_SUBST_WORK: u64 = 256 << 20;
 pub(crate) const MAX_EXPANDED_LINES: u64 = 2_000_000;
 /// Most bytes of text one load may generate by expansion and substitution.
 pub(crate) const MAX_EXPANDED_BYTES: u64 = 32 << 20;
+/// Most names one load may define (`$NAME=`): each costs a few hundred bytes.
+pub(crate) const MAX_DEFINITIONS: usize = 100_000;
 /// Units of work (a line, or 256 bytes of text) between two calls of the progress hook.
 pub(crate) const PROGRESS_QUANTUM: u32 = 512;
 
@@ -114,6 +116,10 @@ pub(super) struct Pre<'o> {
     read_budget: u64,
     /// The budget ran out: nothing more is read.
     read_stopped: bool,
+    /// Directory entries include patterns may still list, and whether running out was
+    /// reported.
+    pub(super) glob_budget: u64,
+    pub(super) glob_reported: bool,
     toks: Vec<Tok>,
     pub(super) files: Vec<FileCtx>,
     /// The names of all files read, indexed by [`Pos::file`].
@@ -172,6 +178,8 @@ impl<'o> Pre<'o> {
             work: 0,
             read_budget: MAX_CONFIG_BYTES,
             read_stopped: false,
+            glob_budget: MAX_GLOB_ENTRIES,
+            glob_reported: false,
             toks: Vec::new(),
             files: Vec::new(),
             names: Vec::new(),
@@ -416,8 +424,25 @@ impl<'o> Pre<'o> {
 
     fn end_collect(&mut self) {
         if let Some((name, lines)) = self.collect.take() {
-            self.defs.insert(name, Rc::new(lines));
+            // An empty name: a definition refused at its first line (see `may_define`).
+            if !name.is_empty() {
+                self.defs.insert(name, Rc::new(lines));
+            }
         }
+    }
+
+    /// May `name` be defined? Redefining is always allowed; a new name only below
+    /// [`MAX_DEFINITIONS`] (reported at `line` otherwise).
+    fn may_define(&mut self, name: &str, line: &LLine) -> bool {
+        if self.defs.len() < MAX_DEFINITIONS || self.defs.contains_key(name) {
+            return true;
+        }
+        let span = self.span(line.pos(0));
+        self.error(
+            span,
+            format!("more than {MAX_DEFINITIONS} names defined; '{name}' is not defined"),
+        );
+        false
     }
 
     /// Processes one logical line; `sf`: bytes before it are already substituted.
@@ -437,7 +462,11 @@ impl<'o> Pre<'o> {
             return;
         }
         if let Some((name, off)) = parse_def(&line.text) {
-            let name = name.to_string();
+            let mut name = name.to_string();
+            if !self.may_define(&name, &line) {
+                // The definition is read (a multi-line one to its end) and dropped.
+                name.clear();
+            }
             let mut value = line.tail(off);
             value.trim_end();
             if value.text.ends_with('\\') {
@@ -450,10 +479,10 @@ impl<'o> Pre<'o> {
                 };
                 if depth == 0 {
                     self.collect = Some((name, lines));
-                } else {
+                } else if !name.is_empty() {
                     self.defs.insert(name, Rc::new(lines));
                 }
-            } else {
+            } else if !name.is_empty() {
                 self.defs.insert(name, Rc::new(vec![value]));
             }
             return;

@@ -183,6 +183,14 @@ mod tests {
             format!("at most {} deep", super::lang_pre::MAX_SUBST_CHAIN),
             format!("at most {} in", mib(super::lang_pre::MAX_SUBST_WORK)),
             format!("{} diagnostics", count(super::MAX_DIAGNOSTICS as u64)),
+            format!(
+                "At most {} names",
+                count(super::lang_pre::MAX_DEFINITIONS as u64)
+            ),
+            format!(
+                "at most {} directory entries",
+                count(super::lang_include::MAX_GLOB_ENTRIES)
+            ),
             format!("at most {} characters", super::build::MAX_SUGGEST_CHARS),
         ] {
             assert!(
