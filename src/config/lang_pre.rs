@@ -151,6 +151,20 @@ pub(super) struct Pre<'o> {
     subst_as_written: bool,
 }
 
+/// The units of work of `bytes` bytes of text (see [`PROGRESS_QUANTUM`]).
+fn units(bytes: usize) -> u32 {
+    u32::try_from(bytes / 256).unwrap_or(u32::MAX)
+}
+
+/// The first column of line `line` of `file`.
+fn line_start(file: &Arc<PathBuf>, line: u32) -> Span {
+    Span {
+        file: file.clone(),
+        line,
+        col: 1,
+    }
+}
+
 /// The default config id: the host name up to its first '.', read from
 /// `/proc/sys/kernel/hostname` (the same as uname's node name, without a libc call).
 fn default_config_id() -> String {
@@ -285,13 +299,8 @@ impl<'o> Pre<'o> {
                 Ok(Some(r)) => r,
                 Ok(None) => break,
                 Err(e) => {
-                    let span = Span {
-                        file: file.clone(),
-                        line: line_no.saturating_add(1),
-                        col: 1,
-                    };
                     self.error(
-                        span,
+                        line_start(&file, line_no.saturating_add(1)),
                         format!("cannot read '{}': {e}; the rest is ignored", file.display()),
                     );
                     break;
@@ -338,27 +347,17 @@ impl<'o> Pre<'o> {
 
     fn budget_exhausted(&mut self, file: &Arc<PathBuf>, line_no: u32) {
         self.read_stopped = true;
-        let span = Span {
-            file: file.clone(),
-            line: line_no,
-            col: 1,
-        };
         self.error(
-            span,
+            line_start(file, line_no),
             format!("the configuration is larger than {MAX_CONFIG_BYTES} bytes (all files together); the rest is not read"),
         );
     }
 
     fn line_too_long(&mut self, file: &Arc<PathBuf>, line_no: u32, len: usize) {
         // The line's bytes cost reading, not processing.
-        self.work((len / 256).min(u32::MAX as usize) as u32);
-        let span = Span {
-            file: file.clone(),
-            line: line_no,
-            col: 1,
-        };
+        self.work(units(len));
         self.error(
-            span,
+            line_start(file, line_no),
             format!(
                 "line of {len} bytes is longer than the limit of {MAX_LINE_BYTES}; line ignored"
             ),
@@ -368,7 +367,7 @@ impl<'o> Pre<'o> {
     /// One physical line of a file, then its work counted (a long line's by its bytes).
     fn physical_line(&mut self, raw: &str, file: &Arc<PathBuf>, file_idx: u32, line_no: u32) {
         self.line(raw, file, file_idx, line_no);
-        self.work(1 + (raw.len() / 256).min(u32::MAX as usize) as u32);
+        self.work(1 + units(raw.len()));
     }
 
     fn line(&mut self, raw: &str, file: &Arc<PathBuf>, file_idx: u32, line_no: u32) {
@@ -564,7 +563,7 @@ impl<'o> Pre<'o> {
         }
         self.expanded += lines;
         self.expanded_bytes = self.expanded_bytes.saturating_add(bytes as u64);
-        self.work(lines as u32 + (bytes / 256).min(u32::MAX as usize) as u32);
+        self.work(lines as u32 + units(bytes));
         let what = if self.expanded > MAX_EXPANDED_LINES {
             format!("{MAX_EXPANDED_LINES} lines")
         } else if self.expanded_bytes > MAX_EXPANDED_BYTES {
@@ -913,7 +912,7 @@ impl<'o> Pre<'o> {
         if let Sub::One(l) = &sub {
             let n = l.text.len();
             self.subst_work = self.subst_work.saturating_add(n as u64);
-            self.work((n / 256).min(u32::MAX as usize) as u32);
+            self.work(units(n));
         }
         sub
     }
