@@ -170,7 +170,18 @@ fn config_test(opts: &Options, log_file: Option<&Path>) -> i32 {
         let _ = writeln!(out, "Unexpected argument: {a}");
     }
     let loaded = config::load(&opts.config_file, &load_options(opts));
-    if loaded.main_missing {
+    let unreadable = loaded
+        .diagnostics
+        .iter()
+        .any(|d| d.kind == config::Kind::CannotRun);
+    if unreadable {
+        // keepalived's words for a file that is there but cannot be read (status 4).
+        let _ = writeln!(
+            out,
+            "Unable to read configuration file {}",
+            opts.config_file.display()
+        );
+    } else if loaded.main_missing {
         let _ = writeln!(
             out,
             "Config files missing '{}'.",

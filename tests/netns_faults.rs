@@ -184,3 +184,75 @@ fn startup_shutdown_scripts_and_fifo_reader_run_in_order() {
     // shutdown_script last.
     assert!(s < m && m < st && st < t && t < sh, "{got}");
 }
+
+/// (time, source) of every VRRP advert in a capture.
+fn advert_times(cap: &mut Capture) -> Vec<(f64, String)> {
+    cap.stop(&["frame.time_epoch", "ip.src"], "vrrp")
+        .into_iter()
+        .filter_map(|f| Some((f.first()?.parse().ok()?, f.get(1)?.clone())))
+        .collect()
+}
+
+#[test]
+fn reloading_a_large_file_does_not_starve_the_adverts() {
+    if !require_root("reloading_a_large_file_does_not_starve_the_adverts") {
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = Lab::new(2, 1);
+    ensure_capture_tools();
+    let r1 = Daemon::start(&lab, "r1", "r1", &conf(200, "", ""));
+    let _r2 = Daemon::start(&lab, "r2", "r2", &conf(100, "", ""));
+    assert!(
+        wait_for(Duration::from_secs(5), || lab.holders(VIP) == ["r1"]),
+        "r1 never became the only holder\n{}",
+        r1.log_text()
+    );
+    // The same instance plus 40 000 unused vrrp_scripts and 4 million comment lines:
+    // some 10 MB that take several times the 100 ms advert interval to read.
+    let mut big = conf(200, "", "");
+    for i in 0..40_000 {
+        big.push_str(&format!(
+            "vrrp_script chk_{i} {{\n  script \"/bin/true\"\n  interval 5\n}}\n"
+        ));
+    }
+    big.push_str(&"#\n".repeat(4_000_000));
+    std::fs::write(lab.file("r1.conf"), big).unwrap();
+    let mut cap = Capture::start(&lab, "br0", "reload", "ip proto 112");
+    std::thread::sleep(Duration::from_millis(500));
+    r1.signal(libc::SIGHUP);
+    assert!(
+        wait_for(Duration::from_secs(20), || r1
+            .log_text()
+            .contains("reload: new configuration applied")),
+        "the reload did not finish\n{}",
+        r1.log_text()
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let adv: Vec<f64> = advert_times(&mut cap)
+        .into_iter()
+        .filter(|(_, src)| src.ends_with(".1"))
+        .map(|(t, _)| t)
+        .collect();
+    let max_gap = adv.windows(2).map(|w| w[1] - w[0]).fold(0.0f64, f64::max);
+    let log = r1.log_text();
+    eprintln!(
+        "{} adverts, largest gap {:.1} ms",
+        adv.len(),
+        max_gap * 1000.0
+    );
+    assert!(adv.len() > 10, "too few adverts captured: {adv:?}");
+    // The loop turned while the file was read.
+    assert!(log.contains("the loop turned"), "{log}");
+    // One interval is 100 ms; reading the file alone takes several of them.
+    assert!(
+        max_gap < 0.25,
+        "an advert gap of {:.0} ms during the reload",
+        max_gap * 1000.0
+    );
+    assert_eq!(
+        lab.holders(VIP),
+        ["r1"],
+        "the Backup took over during the reload"
+    );
+}

@@ -16,6 +16,7 @@
 //! IPv6 addresses, a virtual server naming a missing group, unicast in strict mode,
 //! `regex_*_offset` values that are not numbers.
 
+mod compact;
 mod global;
 pub mod iproute;
 mod lvs;
@@ -29,6 +30,7 @@ mod validate;
 pub(crate) mod values;
 mod vrrp;
 
+use super::lang_pre;
 use super::model::Config;
 use super::script_check::{Host, LiveHost};
 use super::tree::Node;
@@ -36,8 +38,8 @@ use super::{Diagnostic, LoadOptions, Loaded, Span};
 use std::path::Path;
 use values::{Ctx, Shape};
 
-pub use script_vet::{is_run_time_notice, SECURITY_VIOLATION};
-pub use suggest::{distance, nearest};
+pub use script_vet::SECURITY_VIOLATION;
+pub use suggest::{distance, nearest, MAX_SUGGEST_CHARS};
 pub use validate::NO_SUCH_INTERFACE;
 
 /// The top-level keywords.
@@ -95,20 +97,29 @@ pub(crate) fn home_of(kw: &str) -> Option<&'static str> {
     homes.iter().find(|(_, t)| in_table(t)).map(|(h, _)| *h)
 }
 
-/// Reads `path` (and its includes), builds and validates the model.
-pub fn load(path: &Path, opts: &LoadOptions) -> Loaded {
-    let parsed = super::tree::parse_file(path, opts);
-    let main_missing = parsed.missing_files.iter().any(|m| m == path);
+/// Reads `path` (and its includes), builds and validates the model. Each top-level block
+/// is built as soon as it is read and its tree dropped, so the memory of a load is the
+/// model's, not the whole file's tree. `progress` is called every few hundred units of
+/// work (see [`super::load_with`]).
+pub fn load(path: &Path, opts: &LoadOptions, progress: &mut dyn FnMut()) -> Loaded {
+    // Route and rule names as this host's iproute2 files define them (keepalived reads them).
+    let mut ctx = Ctx {
+        rt_names: iproute::RtNames::from_host(),
+        ..Ctx::default()
+    };
+    let mut b = Builder::default();
+    let read = lang_pre::read_file(path, opts, &mut |node| b.root(&mut ctx, &node), progress);
+    let main_missing = read.missing_files.iter().any(|m| m == path);
     // A file on this host, checked against this host (`-t`) or run here: its scripts too.
     let host = (opts.host_interfaces.is_some() || opts.check_scripts).then_some(&LiveHost);
-    // Route and rule names as this host's iproute2 files define them (keepalived reads them).
-    let names = iproute::RtNames::from_host();
+    ctx.progress = Some(progress);
     finish(
-        parsed,
+        read,
+        ctx,
+        b,
         opts,
         main_missing,
         host.map(|h| h as &dyn Host),
-        names,
     )
 }
 
@@ -116,40 +127,51 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Loaded {
 /// describe another host (the simulator's routers), so the scripts it names are not
 /// looked for on this host's filesystem, even with `host_interfaces`.
 pub fn load_str(text: &str, origin: &Path, opts: &LoadOptions) -> Loaded {
-    let parsed = super::tree::parse_str(text, origin, opts);
-    finish(parsed, opts, false, None, iproute::RtNames::default())
+    let mut ctx = Ctx::default();
+    let mut b = Builder::default();
+    let read = lang_pre::read_str(
+        text,
+        origin,
+        opts,
+        &mut |node| b.root(&mut ctx, &node),
+        &mut || {},
+    );
+    finish(read, ctx, b, opts, false, None)
 }
 
 /// As [`load_str`], its scripts checked against `host` (tests of the script rules).
 #[cfg(test)]
 pub(crate) fn load_str_on(text: &str, origin: &Path, host: &dyn Host) -> Loaded {
     let opts = LoadOptions::default();
-    let parsed = super::tree::parse_str(text, origin, &opts);
-    finish(
-        parsed,
+    let mut ctx = Ctx::default();
+    let mut b = Builder::default();
+    let read = lang_pre::read_str(
+        text,
+        origin,
         &opts,
-        false,
-        Some(host),
-        iproute::RtNames::default(),
-    )
+        &mut |node| b.root(&mut ctx, &node),
+        &mut || {},
+    );
+    finish(read, ctx, b, &opts, false, Some(host))
 }
 
 fn finish(
-    parsed: super::tree::Parsed,
+    read: lang_pre::Read,
+    mut ctx: Ctx,
+    b: Builder,
     opts: &LoadOptions,
     main_missing: bool,
     host: Option<&dyn Host>,
-    names: iproute::RtNames,
 ) -> Loaded {
-    let (config, diags) = build(&parsed.nodes, opts, host, names);
-    let mut diagnostics = parsed.diagnostics;
-    diagnostics.extend(diags);
+    let config = resolve::finish(&mut ctx, b, opts, host);
+    let mut diagnostics = read.diagnostics;
+    diagnostics.extend(ctx.diags.into_vec());
     // File order (stable: messages at one place keep the order they were found in).
     diagnostics.sort_by(|a, b| a.span.cmp(&b.span));
     Loaded {
         config,
         diagnostics,
-        missing_files: parsed.missing_files,
+        missing_files: read.missing_files,
         main_missing,
         all_config: opts.all_config,
     }
@@ -158,26 +180,13 @@ fn finish(
 /// Builds the model from a parsed tree: every diagnostic of building and validation, in
 /// file order of the problem found.
 pub fn build_nodes(nodes: &[Node], opts: &LoadOptions) -> (Config, Vec<Diagnostic>) {
-    build(nodes, opts, None, iproute::RtNames::default())
-}
-
-/// `host`: also check the scripts against that host (`script_vet`).
-fn build(
-    nodes: &[Node],
-    opts: &LoadOptions,
-    host: Option<&dyn Host>,
-    names: iproute::RtNames,
-) -> (Config, Vec<Diagnostic>) {
-    let mut ctx = Ctx {
-        rt_names: names,
-        ..Ctx::default()
-    };
+    let mut ctx = Ctx::default();
     let mut b = Builder::default();
     for node in nodes {
         b.root(&mut ctx, node);
     }
-    let config = resolve::finish(&mut ctx, b, opts, host);
-    (config, ctx.diags)
+    let config = resolve::finish(&mut ctx, b, opts, None);
+    (config, ctx.diags.into_vec())
 }
 
 /// What the walk collects before resolution.
@@ -208,8 +217,10 @@ impl Builder {
                 global::global_defs(ctx, &mut self.config, children);
             }
             "vrrp_instance" => {
-                if let Some(d) = vrrp::instance(ctx, node) {
-                    self.instances.push(d);
+                if let Some(mut d) = vrrp::instance(ctx, node) {
+                    compact::instance(&mut d.inst);
+                    compact::exact(&mut d.ex.peer_spans);
+                    compact::push(&mut self.instances, d);
                 }
             }
             "vrrp_script" => {
@@ -284,12 +295,13 @@ impl Builder {
                 }
             }
             "virtual_server" => {
-                if let Some(v) = lvs::virtual_server(ctx, node) {
+                if let Some(mut v) = lvs::virtual_server(ctx, node) {
+                    compact::virtual_server(&mut v);
                     if let Some(p) = children.iter().find(|c| c.keyword.text == "protocol") {
                         self.vs_protocol
                             .insert(v.span.clone(), p.keyword.span.clone());
                     }
-                    self.config.virtual_servers.push(v);
+                    compact::push(&mut self.config.virtual_servers, v);
                 }
             }
             "SSL" => misc::ssl(ctx, &mut self.config, node),

@@ -188,8 +188,10 @@ fn class_match(p: &[char], open: usize, c: char) -> Option<(bool, usize)> {
 }
 
 /// The paths matching the glob `pattern` (absolute, or relative to `base`), sorted per
-/// directory level. A pattern without wildcards yields itself if it exists.
-pub fn glob(pattern: &str, base: &Path) -> Vec<PathBuf> {
+/// directory level. A pattern without wildcards yields itself if it exists. `budget` is
+/// the number of directory entries still allowed to be listed; once it is 0, directories
+/// are no longer listed (the caller reports it).
+pub fn glob(pattern: &str, base: &Path, budget: &mut u64) -> Vec<PathBuf> {
     let path = Path::new(pattern);
     let full = if path.is_absolute() {
         path.to_path_buf()
@@ -229,7 +231,14 @@ pub fn glob(pattern: &str, base: &Path) -> Vec<PathBuf> {
                 std::fs::read_dir(dir)
             };
             let Ok(entries) = listing else { continue };
+            // Every entry listed costs one unit of the load's budget; none left, none
+            // listed.
             let mut names: Vec<String> = entries
+                .take_while(|_| {
+                    let left = *budget > 0;
+                    *budget = budget.saturating_sub(1);
+                    left
+                })
                 .filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().into_owned())
                 .filter(|n| component_matches(&part, n))

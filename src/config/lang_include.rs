@@ -3,12 +3,17 @@
 //! the including file's directory, the checks that make a missing file an error, cycle
 //! detection, and reading the included files.
 
+use super::diag::{Diagnostic, Severity};
 use super::lang_glob::{brace_expand, glob, has_wildcard};
 use super::lang_line::LLine;
 use super::lang_pre::Pre;
-use super::{Diagnostic, Severity, Span};
+use super::source::{self, OpenError};
+use super::Span;
 use std::path::Path;
 use std::sync::Arc;
+
+/// Most directory entries the include patterns of one load may list.
+pub(super) const MAX_GLOB_ENTRIES: u64 = 1_000_000;
 
 /// Deepest nesting of includes.
 pub(super) const MAX_INCLUDE_DEPTH: usize = 32;
@@ -127,18 +132,21 @@ impl Pre<'_> {
         let mut brace_missing = false;
         let mut any = false;
         for alt in &alts {
-            let matches = glob(alt, &dir);
+            let matches = glob(alt, &dir, &mut self.glob_budget);
+            if self.glob_budget == 0 && has_wildcard(alt) {
+                self.glob_exhausted(&span);
+            }
             if matches.is_empty() {
                 if braced {
                     brace_missing = true;
                 } else if !has_wildcard(alt) {
                     let full = dir.join(alt);
                     self.missing.push(full);
-                    self.diags.push(Diagnostic {
-                        severity: fatal(CHK_MATCH),
-                        span: span.clone(),
-                        message: format!("config file missing: '{pattern}'"),
-                    });
+                    self.diags.push(Diagnostic::missing_file(
+                        fatal(CHK_MATCH),
+                        span.clone(),
+                        format!("config file missing: '{pattern}'"),
+                    ));
                 }
             }
             let wild = has_wildcard(alt);
@@ -165,9 +173,23 @@ impl Pre<'_> {
         }
     }
 
+    /// The include patterns have listed [`MAX_GLOB_ENTRIES`] entries: said once.
+    fn glob_exhausted(&mut self, span: &Span) {
+        if !self.glob_reported {
+            self.glob_reported = true;
+            self.error(
+                span.clone(),
+                format!("include patterns have listed more than {MAX_GLOB_ENTRIES} directory entries; the rest are not matched"),
+            );
+        }
+    }
+
     /// Reads an included file (one match of an include pattern).
     #[allow(clippy::disallowed_methods)] // config's file reader
     pub(super) fn include_file(&mut self, path: &Path, span: &Span, unreadable: Severity) {
+        if self.read_stopped() {
+            return;
+        }
         let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         if self.open.contains(&canonical) {
             self.error(
@@ -189,34 +211,24 @@ impl Pre<'_> {
             );
             return;
         }
-        // Only regular files: never a directory, a FIFO or a device like /dev/zero.
-        if let Ok(meta) = std::fs::metadata(path) {
-            if !meta.is_file() {
-                self.diags.push(Diagnostic {
-                    severity: unreadable,
-                    span: span.clone(),
-                    message: format!(
-                        "cannot read config file '{}': not a regular file",
-                        path.display()
-                    ),
-                });
-                self.missing.push(path.to_path_buf());
+        // Only regular, non-executable files (as keepalived): never a directory, a FIFO
+        // or a device like /dev/zero; opened without blocking, checked once open.
+        let why = match source::open(path) {
+            Ok(src) => {
+                self.run_source(src, Arc::new(path.to_path_buf()), canonical);
                 return;
             }
-        }
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes);
-                self.run_text(&text, Arc::new(path.to_path_buf()), canonical);
+            Err(OpenError::NotRegular(_)) => "not a regular file".to_string(),
+            Err(OpenError::Executable) => {
+                "it is executable (configuration files must not be)".to_string()
             }
-            Err(e) => {
-                self.diags.push(Diagnostic {
-                    severity: unreadable,
-                    span: span.clone(),
-                    message: format!("cannot read config file '{}': {e}", path.display()),
-                });
-                self.missing.push(path.to_path_buf());
-            }
-        }
+            Err(OpenError::Missing(e) | OpenError::Unreadable(e)) => e.to_string(),
+        };
+        self.diags.push(Diagnostic::missing_file(
+            unreadable,
+            span.clone(),
+            format!("cannot read config file '{}': {why}", path.display()),
+        ));
+        self.missing.push(path.to_path_buf());
     }
 }

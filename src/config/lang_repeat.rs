@@ -1,7 +1,8 @@
 //! `~SEQ(var, [start,] [step,] end)`, `~SEQx(...)` (hexadecimal) and `~LST(var, v1, ...)` /
-//! `~LST({a,b}, {1,2}, ...)`: from the text between the parentheses to the list of variable
-//! assignments, one per repetition of the rest of the line. Pure: errors are returned as
-//! messages (ending in "; line ignored") for the caller to locate.
+//! `~LST({a,b}, {1,2}, ...)`: from the text between the parentheses to the variable
+//! assignments of each repetition of the rest of the line, made one at a time (a million
+//! repetitions cost no list). Pure: errors are returned as messages (ending in "; line
+//! ignored") for the caller to locate.
 
 use super::lang_line::valid_name;
 
@@ -11,14 +12,75 @@ pub(super) const MAX_REPEAT: i64 = 1_000_000;
 /// One repetition: the variables to set and their values.
 pub(super) type Assignments = Vec<(String, String)>;
 
+/// The repetitions of one `~SEQ`/`~SEQx`/`~LST`, checked; [`Repeat::get`] makes each.
+pub(super) enum Repeat<'h> {
+    Seq {
+        var: &'h str,
+        start: i64,
+        step: i64,
+        count: u64,
+        hex: bool,
+    },
+    Lst {
+        vars: Vec<&'h str>,
+        /// The arguments after the variables, one per repetition.
+        rows: Vec<&'h str>,
+    },
+}
+
+impl Repeat<'_> {
+    pub(super) fn len(&self) -> u64 {
+        match self {
+            Repeat::Seq { count, .. } => *count,
+            Repeat::Lst { rows, .. } => rows.len() as u64,
+        }
+    }
+
+    /// The assignments of repetition `i` (< [`Repeat::len`]).
+    pub(super) fn get(&self, i: u64) -> Assignments {
+        match self {
+            Repeat::Seq {
+                var,
+                start,
+                step,
+                hex,
+                ..
+            } => {
+                let v = i64::try_from(i128::from(*start) + i128::from(i) * i128::from(*step))
+                    .unwrap_or(if *step > 0 { i64::MAX } else { i64::MIN });
+                let s = match (*hex, v < 0) {
+                    (true, true) => format!("-{:x}", v.unsigned_abs()),
+                    (true, false) => format!("{v:x}"),
+                    (false, _) => v.to_string(),
+                };
+                vec![(var.to_string(), s)]
+            }
+            Repeat::Lst { vars, rows } => {
+                let a = rows.get(i as usize).copied().unwrap_or("");
+                vars.iter()
+                    .zip(row_values(vars, a))
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            }
+        }
+    }
+}
+
 /// The repetitions of `kind` (`~SEQ`, `~SEQx` or `~LST`) for the arguments `header`.
-pub(super) fn values(kind: &str, header: &str) -> Result<Vec<Assignments>, String> {
+pub(super) fn repeat<'h>(kind: &str, header: &'h str) -> Result<Repeat<'h>, String> {
     let args = split_args(header);
     if kind == "~LST" {
-        lst_values(&args)
+        lst_values(args)
     } else {
         seq_values(kind, &args)
     }
+}
+
+/// Every repetition at once (for tests).
+#[cfg(test)]
+pub(super) fn values(kind: &str, header: &str) -> Result<Vec<Assignments>, String> {
+    let r = repeat(kind, header)?;
+    Ok((0..r.len()).map(|i| r.get(i)).collect())
 }
 
 /// Parses an integer of a `~SEQ`: decimal or `0x` hex, optionally signed.
@@ -67,7 +129,7 @@ fn braced_list(s: &str) -> Vec<&str> {
 /// `~SEQ`/`~SEQx`: `var, end` / `var, start, end` / `var, start, step, end`. A missing
 /// start is 1 (or -1 when end is negative); a missing step is 1 or -1 towards end; the
 /// sequence stops once past end.
-fn seq_values(kind: &str, args: &[&str]) -> Result<Vec<Assignments>, String> {
+fn seq_values<'h>(kind: &str, args: &[&'h str]) -> Result<Repeat<'h>, String> {
     if args.len() < 2 || args.len() > 4 {
         return Err(format!(
             "{kind}(var, [start,] [step,] end) takes 2 to 4 arguments, found {}; line ignored",
@@ -107,23 +169,17 @@ fn seq_values(kind: &str, args: &[&str]) -> Result<Vec<Assignments>, String> {
             "{kind}: {count} values is more than the limit of {MAX_REPEAT}; line ignored"
         ));
     }
-    let hex = kind == "~SEQx";
-    let mut out = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
-    let mut v = start;
-    for _ in 0..count {
-        let s = match (hex, v < 0) {
-            (true, true) => format!("-{:x}", v.unsigned_abs()),
-            (true, false) => format!("{v:x}"),
-            (false, _) => v.to_string(),
-        };
-        out.push(vec![(var.to_string(), s)]);
-        v = v.saturating_add(step);
-    }
-    Ok(out)
+    Ok(Repeat::Seq {
+        var,
+        start,
+        step,
+        count: u64::try_from(count).unwrap_or(0),
+        hex: kind == "~SEQx",
+    })
 }
 
 /// `~LST(var, v1, v2, ...)` or `~LST({a, b}, {1, 2}, {3, 4}, ...)`.
-fn lst_values(args: &[&str]) -> Result<Vec<Assignments>, String> {
+fn lst_values(args: Vec<&str>) -> Result<Repeat<'_>, String> {
     if args.len() < 2 {
         return Err("~LST(var, value, ...) needs at least one value; line ignored".into());
     }
@@ -136,28 +192,27 @@ fn lst_values(args: &[&str]) -> Result<Vec<Assignments>, String> {
     if i64::try_from(args.len() - 1).unwrap_or(i64::MAX) > MAX_REPEAT {
         return Err(format!("~LST: more than {MAX_REPEAT} values; line ignored"));
     }
-    let mut out = Vec::with_capacity(args.len() - 1);
     for a in &args[1..] {
-        let vals = if vars.len() == 1 && !a.starts_with('{') {
-            vec![*a]
-        } else {
-            braced_list(a)
-        };
-        if vals.len() != vars.len() {
+        let n = row_values(&vars, a).len();
+        if n != vars.len() {
             return Err(format!(
-                "~LST: value '{a}' has {} parts for {} variables; line ignored",
-                vals.len(),
+                "~LST: value '{a}' has {n} parts for {} variables; line ignored",
                 vars.len()
             ));
         }
-        out.push(
-            vars.iter()
-                .zip(vals)
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        );
     }
-    Ok(out)
+    let rows = args[1..].to_vec();
+    Ok(Repeat::Lst { vars, rows })
+}
+
+/// The values of one `~LST` argument: the argument itself for one variable, else its
+/// braced parts.
+fn row_values<'a>(vars: &[&str], a: &'a str) -> Vec<&'a str> {
+    if vars.len() == 1 && !a.starts_with('{') {
+        vec![a]
+    } else {
+        braced_list(a)
+    }
 }
 
 #[cfg(test)]

@@ -6,10 +6,15 @@
 //! (`lang_pre`: includes, `@id`, `$NAME`, `~SEQ`) hands it logical lines together with a
 //! source map, so words produced by substitution keep the position of their source text.
 
+use super::diag::{Diagnostic, Sink};
 use super::tree::Word;
-use super::{Diagnostic, Severity, Span};
+use super::Span;
 use std::path::PathBuf;
 use std::sync::Arc;
+
+/// Longest word kept (keepalived's whole line is at most 1 KiB). A line with a longer word
+/// is reported and its words dropped (its braces are kept, so blocks stay balanced).
+pub const MAX_WORD_BYTES: usize = 16 << 10;
 
 /// One token of a logical line.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -141,7 +146,7 @@ pub fn tokenize(
     map: &[MapEntry],
     files: &[Arc<PathBuf>],
     out: &mut Vec<Tok>,
-    diags: &mut Vec<Diagnostic>,
+    diags: &mut Sink,
 ) {
     let mut loc = Locator::new(text, map);
     scan::<false, _>(text, &mut |off| loc.at(off).span(files), out, diags);
@@ -156,7 +161,7 @@ pub fn tokenize_physical(
     file: &Arc<PathBuf>,
     line_no: u32,
     out: &mut Vec<Tok>,
-    diags: &mut Vec<Diagnostic>,
+    diags: &mut Sink,
 ) -> bool {
     let before = out.len();
     let ok = if line.is_ascii() {
@@ -195,10 +200,13 @@ fn scan<const PHYSICAL: bool, F: FnMut(usize) -> Span>(
     text: &str,
     at: &mut F,
     out: &mut Vec<Tok>,
-    diags: &mut Vec<Diagnostic>,
+    diags: &mut Sink,
 ) -> bool {
     let b = text.as_bytes();
     let n = b.len();
+    let first = out.len();
+    // The first word longer than MAX_WORD_BYTES: where it starts and its length.
+    let mut too_long: Option<(Span, usize)> = None;
     let mut i = 0;
     while i < n {
         let c = b[i];
@@ -217,7 +225,7 @@ fn scan<const PHYSICAL: bool, F: FnMut(usize) -> Span>(
                 i += 1;
                 continue;
             }
-            b'#' | b'!' if PHYSICAL => return true,
+            b'#' | b'!' if PHYSICAL => break,
             _ => {}
         }
         let start = i;
@@ -261,14 +269,10 @@ fn scan<const PHYSICAL: bool, F: FnMut(usize) -> Span>(
                     i += 1;
                 }
                 if !closed {
-                    diags.push(Diagnostic {
-                        severity: Severity::Error,
-                        span: at(qpos),
-                        message: format!(
-                            "unterminated quoted string (missing closing {})",
-                            c as char
-                        ),
-                    });
+                    diags.push(Diagnostic::error(
+                        at(qpos),
+                        format!("unterminated quoted string (missing closing {})", c as char),
+                    ));
                 }
                 continue;
             }
@@ -276,6 +280,14 @@ fn scan<const PHYSICAL: bool, F: FnMut(usize) -> Span>(
                 v.push(c);
             }
             i += 1;
+        }
+        let len = buf.as_ref().map_or(i - start, Vec::len);
+        if len > MAX_WORD_BYTES {
+            too_long.get_or_insert((span, len));
+            if end_of_line {
+                break;
+            }
+            continue;
         }
         let (text, quoted) = match buf {
             None => (text[start..i].to_string(), false),
@@ -289,8 +301,21 @@ fn scan<const PHYSICAL: bool, F: FnMut(usize) -> Span>(
         };
         out.push(Tok::Word(Word { text, span, quoted }));
         if end_of_line {
-            return true;
+            break;
         }
+    }
+    if let Some((span, len)) = too_long {
+        // Reported only now: a physical line given up on (`$`) leaves no diagnostic.
+        let mut idx = 0;
+        out.retain(|t| {
+            let keep = idx < first || !matches!(t, Tok::Word(_));
+            idx += 1;
+            keep
+        });
+        diags.error(
+            span,
+            format!("word of {len} bytes is longer than the limit of {MAX_WORD_BYTES}; the words of this line are ignored"),
+        );
     }
     true
 }
@@ -373,9 +398,9 @@ mod tests {
         };
         let files = [Arc::new(PathBuf::from("t"))];
         let mut out = Vec::new();
-        let mut d = Vec::new();
+        let mut d = Sink::default();
         tokenize(s, &[(0, pos)], &files, &mut out, &mut d);
-        (out, d)
+        (out, d.into_vec())
     }
 
     fn words(s: &str) -> Vec<String> {

@@ -4,6 +4,7 @@
 //! Entry point for the rest of the program: [`load`].
 
 pub mod build;
+mod diag;
 pub mod dump;
 pub mod iproute;
 mod lang_glob;
@@ -14,8 +15,11 @@ mod lang_repeat;
 pub mod lex;
 pub mod model;
 pub mod script_check;
+#[allow(clippy::disallowed_methods, clippy::disallowed_types)] // config's one file reader
+mod source;
 pub mod tree;
 
+pub use diag::{Diagnostic, Kind, Severity, MAX_DIAGNOSTICS};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,30 +35,6 @@ pub struct Span {
 impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}", self.file.display(), self.line, self.col)
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-pub enum Severity {
-    Warning,
-    Error,
-}
-
-/// One located message: `file:line:col: error|warning: message`.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub struct Diagnostic {
-    pub severity: Severity,
-    pub span: Span,
-    pub message: String,
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sev = match self.severity {
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        };
-        write!(f, "{}: {}: {}", self.span, sev, self.message)
     }
 }
 
@@ -105,9 +85,11 @@ impl Loaded {
 }
 
 /// The exit status of `-t/--config-test` for a loaded configuration, as keepalived 2.2.7
-/// gives it (its man page documents other numbers, see keepalived#2457):
+/// gives it (its man page documents other numbers, see keepalived#2457), decided from the
+/// diagnostics' [`Kind`]s:
 ///
-/// - 4: it cannot run: `-e` and the main configuration file is missing;
+/// - 4: it cannot run: `-e` and the main configuration file is missing, or the main file
+///   exists but cannot be read ([`Kind::CannotRun`]);
 /// - 5: an interface does not exist on this host (keepalived stops there);
 /// - 6: `-e` and an included file is missing (keepalived's "no config" status), or scripts
 ///   would run as root without `enable_script_security` ("SECURITY VIOLATION"; only
@@ -115,43 +97,33 @@ impl Loaded {
 ///   host), even with other errors;
 /// - 0: the main file is missing without `-e` — keepalived prints "Config files missing"
 ///   and exits 0; the caller prints that line, this function only decides the status;
-/// - 5: any error or warning (keepalived counts every reported configuration problem,
-///   including a rounded advert_int or a non-existent interface);
+/// - 5: any error or warning except a warning about a missing file (keepalived counts
+///   every reported configuration problem, including a rounded advert_int);
 /// - 0: valid.
 pub fn config_test_status(loaded: &Loaded) -> i32 {
+    let any = |kind: Kind| loaded.diagnostics.iter().any(|d| d.kind == kind);
     if loaded.all_config && loaded.main_missing {
+        return 4;
+    }
+    if any(Kind::CannotRun) {
         return 4;
     }
     if loaded.all_config && !loaded.missing_files.is_empty() {
         return 6;
     }
     // keepalived gives up on a non-existent interface before it checks script security.
-    if loaded
-        .diagnostics
-        .iter()
-        .any(|d| d.message.ends_with(build::NO_SUCH_INTERFACE))
-    {
+    if any(Kind::NoSuchInterface) {
         return 5;
     }
-    if loaded
-        .diagnostics
-        .iter()
-        .any(|d| d.message.starts_with(build::SECURITY_VIOLATION))
-    {
+    if any(Kind::SecurityViolation) {
         return 6;
     }
     if loaded.main_missing {
         return 0;
     }
     // A missing plain `include` is only a warning for keepalived too ("Config files
-    // missing", status 0); the language layer reports it as a warning starting so.
-    // Nor does it count the script problems it only reports when VRRP starts.
-    let counts = |d: &&Diagnostic| {
-        !(d.severity == Severity::Warning
-            && (d.message.starts_with("config file missing")
-                || build::is_run_time_notice(&d.message)))
-    };
-    if loaded.diagnostics.iter().any(|d| counts(&d)) {
+    // missing", status 0).
+    if loaded.diagnostics.iter().any(Diagnostic::counts) {
         return 5;
     }
     0
@@ -159,11 +131,87 @@ pub fn config_test_status(loaded: &Loaded) -> i32 {
 
 /// Reads, parses, builds and validates the configuration at `path`.
 pub fn load(path: &Path, opts: &LoadOptions) -> Loaded {
-    build::load(path, opts)
+    build::load(path, opts, &mut || {})
+}
+
+/// As [`load`], calling `progress` often while it works (every few hundred lines, or
+/// the equivalent in long lines, expansion or building: well under a millisecond of work
+/// apart), so that a caller with its own deadlines — the daemon reloading on SIGHUP in its
+/// one thread — can serve them between slices. The loader itself never reads the clock.
+pub fn load_with(path: &Path, opts: &LoadOptions, progress: &mut dyn FnMut()) -> Loaded {
+    build::load(path, opts, progress)
 }
 
 /// As [`load`], for configuration text held in memory (the simulator's inline configs,
 /// tests). `origin` names it in diagnostics; includes resolve relative to its directory.
 pub fn load_str(text: &str, origin: &Path, opts: &LoadOptions) -> Loaded {
     build::load_str(text, origin, opts)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The limits keepalived-rs.conf(5) documents are the ones the code applies.
+    #[test]
+    #[allow(clippy::disallowed_methods)] // reads the man page
+    fn limits_are_documented() {
+        let page = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/man/keepalived-rs.conf.5"
+        ))
+        .expect("man page")
+        .replace("\\~", " ");
+        // The text without roff's font requests, on one line.
+        let page = page
+            .lines()
+            .map(|l| l.trim_start_matches(".BR ").trim_start_matches(".B "))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mib = |n: u64| format!("{} MiB", n >> 20);
+        let count = |n: u64| {
+            let s = n.to_string();
+            let mut out = String::new();
+            for (i, c) in s.chars().enumerate() {
+                if i > 0 && (s.len() - i) % 3 == 0 {
+                    out.push(' ');
+                }
+                out.push(c);
+            }
+            out
+        };
+        for want in [
+            mib(super::source::MAX_LINE_BYTES as u64),
+            format!("{} KiB", super::lex::MAX_WORD_BYTES >> 10),
+            mib(super::source::MAX_CONFIG_BYTES),
+            format!("{} levels of nested blocks", super::tree::MAX_DEPTH),
+            format!(
+                "{} words in one top-level block",
+                count(super::tree::MAX_BLOCK_WORDS as u64)
+            ),
+            format!(
+                "{} levels of nested includes",
+                super::lang_include::MAX_INCLUDE_DEPTH
+            ),
+            format!("{} values", count(super::lang_repeat::MAX_REPEAT as u64)),
+            format!("{} lines", count(super::lang_pre::MAX_EXPANDED_LINES)),
+            format!("{} of text", mib(super::lang_pre::MAX_EXPANDED_BYTES)),
+            format!("at most {} long", mib(super::lang_pre::MAX_LINE_LEN as u64)),
+            format!("at most {} deep", super::lang_pre::MAX_SUBST_CHAIN),
+            format!("at most {} in", mib(super::lang_pre::MAX_SUBST_WORK)),
+            format!("{} diagnostics", count(super::MAX_DIAGNOSTICS as u64)),
+            format!(
+                "At most {} names",
+                count(super::lang_pre::MAX_DEFINITIONS as u64)
+            ),
+            format!(
+                "at most {} directory entries",
+                count(super::lang_include::MAX_GLOB_ENTRIES)
+            ),
+            format!("at most {} characters", super::build::MAX_SUGGEST_CHARS),
+        ] {
+            assert!(
+                page.contains(&want),
+                "keepalived-rs.conf.5 does not say '{want}'"
+            );
+        }
+    }
 }

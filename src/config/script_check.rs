@@ -62,6 +62,72 @@ pub trait Host {
     fn search_path(&self) -> String;
 }
 
+/// An `lstat` answer as [`Memo`] keeps it (`io::Error` cannot be cloned).
+type StatResult = Result<Meta, (io::ErrorKind, String)>;
+
+/// A [`Host`] whose answers are remembered for the length of one load: a configuration
+/// naming one script thousands of times (or thousands of scripts in one directory) asks
+/// the file system and the account files once per name, not once per script.
+pub struct Memo<'a> {
+    inner: &'a dyn Host,
+    users: std::cell::RefCell<std::collections::BTreeMap<String, Option<Account>>>,
+    groups: std::cell::RefCell<std::collections::BTreeMap<String, Option<u32>>>,
+    stats: std::cell::RefCell<std::collections::BTreeMap<PathBuf, StatResult>>,
+    own: std::cell::OnceCell<Account>,
+}
+
+impl<'a> Memo<'a> {
+    pub fn new(inner: &'a dyn Host) -> Self {
+        Memo {
+            inner,
+            users: Default::default(),
+            groups: Default::default(),
+            stats: Default::default(),
+            own: Default::default(),
+        }
+    }
+}
+
+impl Host for Memo<'_> {
+    fn user(&self, name: &str) -> Option<Account> {
+        if let Some(a) = self.users.borrow().get(name) {
+            return *a;
+        }
+        let a = self.inner.user(name);
+        self.users.borrow_mut().insert(name.to_string(), a);
+        a
+    }
+    fn group(&self, name: &str) -> Option<u32> {
+        if let Some(g) = self.groups.borrow().get(name) {
+            return *g;
+        }
+        let g = self.inner.group(name);
+        self.groups.borrow_mut().insert(name.to_string(), g);
+        g
+    }
+    fn lstat(&self, path: &Path) -> io::Result<Meta> {
+        if let Some(r) = self.stats.borrow().get(path) {
+            return r.clone().map_err(|(k, m)| io::Error::new(k, m));
+        }
+        let r = self.inner.lstat(path);
+        let kept = match &r {
+            Ok(m) => Ok(*m),
+            Err(e) => Err((e.kind(), e.to_string())),
+        };
+        self.stats.borrow_mut().insert(path.to_path_buf(), kept);
+        r
+    }
+    fn read_link(&self, path: &Path) -> io::Result<PathBuf> {
+        self.inner.read_link(path)
+    }
+    fn own_ids(&self) -> Account {
+        *self.own.get_or_init(|| self.inner.own_ids())
+    }
+    fn search_path(&self) -> String {
+        self.inner.search_path()
+    }
+}
+
 /// Why a path is unsafe for a root script.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Unsafe {

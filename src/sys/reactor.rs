@@ -29,6 +29,9 @@ const NETLINK_WAIT: Duration = Duration::from_secs(5);
 /// How long a stopping daemon waits for its notify scripts (keepalived's parent waits
 /// `child_wait_time`, 5 s by default, for its children).
 pub const STOP_SCRIPTS_WAIT: Duration = Duration::from_secs(5);
+/// During a reload, how often the loop turns (packets, timers, adverts) while the new
+/// file is read: well under the shortest advert interval (10 ms).
+const SERVE_EVERY: Duration = Duration::from_millis(2);
 /// How long the notify FIFOs' readers get to read the last lines before they are
 /// terminated.
 const FIFO_DRAIN_WAIT: Duration = Duration::from_secs(1);
@@ -52,6 +55,11 @@ pub struct Reactor {
     proc_rescan: bool,
     /// Pids of the notify FIFOs' reader scripts.
     fifo_readers: Vec<i32>,
+    /// Signals that arrived while a reload was being read, for after it.
+    deferred_requests: Vec<Request>,
+    /// When the loop last turned during a reload, and how many times it did.
+    last_served: Instant,
+    reload_slices: u64,
     wakeups: u64,
     max_timer_lateness: Duration,
     total_timer_lateness: Duration,
@@ -196,6 +204,9 @@ impl Reactor {
             config,
             opts,
             fifo_readers: Vec::new(),
+            deferred_requests: Vec::new(),
+            last_served: Instant::ZERO,
+            reload_slices: 0,
             wakeups: 0,
             max_timer_lateness: Duration::ZERO,
             total_timer_lateness: Duration::ZERO,
@@ -303,44 +314,8 @@ impl Reactor {
             }
             self.wakeups += 1;
             let now = self.clock.now();
-            let mut requests = Vec::new();
-            for ev in events.iter() {
-                let Some(src) = self.world.tokens.get(ev.token()).cloned() else {
-                    continue; // a source closed earlier in this batch
-                };
-                match src {
-                    Source::Timer => self.timer.clear(),
-                    Source::Signals => requests.extend(signals::pending(&mut self.signals)),
-                    Source::NlCommand => {
-                        let mut outs = Vec::new();
-                        self.world.nl.on_readable(&mut outs);
-                        self.world.on_nl_outputs(now, outs);
-                    }
-                    Source::NlMonitor => {
-                        let mut msgs = Vec::new();
-                        if self.monitor.on_readable(&mut msgs) {
-                            self.world.redump();
-                        }
-                        self.world.apply_rt(now, msgs);
-                    }
-                    Source::Vrrp(ifname, v6) => self.world.read_vrrp(&ifname, v6),
-                    Source::Child(pid) => self.world.reap(now, Some(pid)),
-                    Source::TrackFiles => {
-                        if let Some(f) = self.files.as_mut() {
-                            self.world.events.extend(f.on_readable());
-                        }
-                    }
-                    Source::ProcEvents => self.proc_rescan |= self.proc_track.drain(),
-                    Source::Nftables => self.world.on_nft_readable(),
-                }
-            }
-            if let Some(t) = self.next_proc_scan.filter(|&t| t <= now) {
-                self.proc_rescan = true;
-                self.next_proc_scan = Some(t.max(now) + trackproc::POLL_EVERY);
-            }
-            if std::mem::take(&mut self.proc_rescan) {
-                self.world.events.extend(self.proc_track.scan());
-            }
+            let mut requests = self.dispatch(now, &events);
+            requests.extend(std::mem::take(&mut self.deferred_requests));
             for r in requests {
                 match r {
                     Request::Shutdown => return self.shutdown(),
@@ -355,18 +330,90 @@ impl Reactor {
                     Request::Reap => self.world.reap(now, None),
                 }
             }
-            let now = self.clock.now();
-            self.world.procs.on_timers(now);
-            // The same-instant rule (crate::event): what this wake-up observed, then the
-            // timers due now.
-            let events = std::mem::take(&mut self.world.events);
-            if let Some(d) = self.engine.next_deadline().filter(|&d| d <= now) {
-                self.max_timer_lateness = self.max_timer_lateness.max(now - d);
-                self.total_timer_lateness += now - d;
-                self.timer_fires += 1;
-            }
-            self.engine.step(now, events);
+            self.step();
         }
+    }
+
+    /// Handles the I/O of one wake-up: what it reports for the engine goes to
+    /// `world.events`; the signals' requests are returned.
+    fn dispatch(&mut self, now: Instant, events: &Events) -> Vec<Request> {
+        let mut requests = Vec::new();
+        for ev in events.iter() {
+            let Some(src) = self.world.tokens.get(ev.token()).cloned() else {
+                continue; // a source closed earlier in this batch
+            };
+            match src {
+                Source::Timer => self.timer.clear(),
+                Source::Signals => requests.extend(signals::pending(&mut self.signals)),
+                Source::NlCommand => {
+                    let mut outs = Vec::new();
+                    self.world.nl.on_readable(&mut outs);
+                    self.world.on_nl_outputs(now, outs);
+                }
+                Source::NlMonitor => {
+                    let mut msgs = Vec::new();
+                    if self.monitor.on_readable(&mut msgs) {
+                        self.world.redump();
+                    }
+                    self.world.apply_rt(now, msgs);
+                }
+                Source::Vrrp(ifname, v6) => self.world.read_vrrp(&ifname, v6),
+                Source::Child(pid) => self.world.reap(now, Some(pid)),
+                Source::TrackFiles => {
+                    if let Some(f) = self.files.as_mut() {
+                        self.world.events.extend(f.on_readable());
+                    }
+                }
+                Source::ProcEvents => self.proc_rescan |= self.proc_track.drain(),
+                Source::Nftables => self.world.on_nft_readable(),
+            }
+        }
+        if let Some(t) = self.next_proc_scan.filter(|&t| t <= now) {
+            self.proc_rescan = true;
+            self.next_proc_scan = Some(t.max(now) + trackproc::POLL_EVERY);
+        }
+        if std::mem::take(&mut self.proc_rescan) {
+            self.world.events.extend(self.proc_track.scan());
+        }
+        requests
+    }
+
+    /// The engine's step for this wake-up: by the same-instant rule (crate::event), what
+    /// was observed, then the timers due now.
+    fn step(&mut self) {
+        let now = self.clock.now();
+        self.world.procs.on_timers(now);
+        let events = std::mem::take(&mut self.world.events);
+        if let Some(d) = self.engine.next_deadline().filter(|&d| d <= now) {
+            self.max_timer_lateness = self.max_timer_lateness.max(now - d);
+            self.total_timer_lateness += now - d;
+            self.timer_fires += 1;
+        }
+        self.engine.step(now, events);
+    }
+
+    /// Called from the configuration loader's progress hook during a reload: at most once
+    /// per [`SERVE_EVERY`], the loop turns once without waiting — packets are read, due
+    /// timers fire, adverts go out — so a long reload never starves the running
+    /// instances. Signals that arrive meanwhile are kept for after the reload.
+    fn serve_during_reload(&mut self) {
+        let now = self.clock.now();
+        if now.saturating_since(self.last_served) < SERVE_EVERY {
+            return;
+        }
+        self.last_served = now;
+        let mut events = Events::with_capacity(64);
+        if let Err(e) = self.poll.poll(&mut events, Some(Duration::ZERO)) {
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                log::error!("epoll: {e}");
+            }
+            return;
+        }
+        let requests = self.dispatch(now, &events);
+        self.deferred_requests.extend(requests);
+        self.step();
+        self.drive();
+        self.reload_slices += 1;
     }
 
     /// SIGTERM / SIGINT: priority-0 adverts and releases, then exit 0.
@@ -499,7 +546,14 @@ impl Reactor {
     /// of files and processes rebuilt when their list changed.
     fn reload(&mut self) {
         log::info!("SIGHUP: reading {}", self.opts.config_file.display());
-        let loaded = config::load(&self.opts.config_file, &load_options(&self.opts));
+        let (path, opts) = (self.opts.config_file.clone(), load_options(&self.opts));
+        self.last_served = self.clock.now();
+        let slices = self.reload_slices;
+        let loaded = config::load_with(&path, &opts, &mut || self.serve_during_reload());
+        log::debug!(
+            "reload: the loop turned {} times while the file was read",
+            self.reload_slices - slices
+        );
         for d in &loaded.diagnostics {
             match d.severity {
                 config::Severity::Error => log::error!("reload: {d}"),

@@ -1154,6 +1154,7 @@ mod tests {
         let out = route(&mut ctx, "virtual_routes", &node(line), true);
         let d = ctx
             .diags
+            .into_vec()
             .into_iter()
             .map(|d| (d.severity, d.message))
             .collect();
@@ -1464,6 +1465,7 @@ mod tests {
         let out = rule(&mut ctx, "virtual_rules", &node(line), true);
         let d = ctx
             .diags
+            .into_vec()
             .into_iter()
             .map(|d| (d.severity, d.message))
             .collect();

@@ -28,6 +28,7 @@ pub fn finish(ctx: &mut Ctx, b: Builder, opts: &LoadOptions, host: Option<&dyn H
     }
     for d in &mut drafts {
         resolve_instance(ctx, &global, d);
+        ctx.tick();
     }
     validate::validate(
         ctx,
@@ -38,7 +39,17 @@ pub fn finish(ctx: &mut Ctx, b: Builder, opts: &LoadOptions, host: Option<&dyn H
         b.global_span,
         &b.vs_protocol,
     );
-    config.instances = drafts.into_iter().map(|d| d.inst).collect();
+    config.instances = drafts
+        .into_iter()
+        .map(|mut d| {
+            // Validation rebuilt some lists.
+            super::compact::instance(&mut d.inst);
+            ctx.tick();
+            d.inst
+        })
+        .collect();
+    // The collect reuses the drafts' (larger) allocation: give the spare back.
+    config.instances.shrink_to_fit();
     config
 }
 
@@ -122,7 +133,7 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
         inst.family = family_of(&p.addr);
     }
     let fam = inst.family;
-    let mut kept = Vec::new();
+    let mut kept = Vec::with_capacity(inst.vips.len());
     for v in std::mem::take(&mut inst.vips) {
         if family_of(&v.addr) != fam {
             ctx.error(

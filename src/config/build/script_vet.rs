@@ -12,11 +12,12 @@
 //! VIOLATION" (`-t` status 6).
 //!
 //! keepalived reports some of these problems only when its VRRP process starts, and `-t`
-//! does not count them in its status; [`is_run_time_notice`] tells those apart.
+//! does not count them in its status: they are diagnostics of kind
+//! `Kind::RunTimeNotice`.
 
 use super::super::model::*;
 use super::super::script_check::{
-    executable_by, find_program, unsafe_path, Account, Found, Host, DEFAULT_SCRIPT_USER,
+    executable_by, find_program, unsafe_path, Account, Found, Host, Memo, DEFAULT_SCRIPT_USER,
 };
 use super::super::Span;
 use super::values::Ctx;
@@ -27,7 +28,7 @@ use std::collections::BTreeSet;
 pub const SECURITY_VIOLATION: &str = "SECURITY VIOLATION";
 
 // Starts of the messages keepalived 2.2.7 logs at run time only (its `-t` status ignores
-// them); each is produced below and nowhere else.
+// them: they are reported with `Ctx::run_time_notice`).
 const NOT_EXECUTABLE: &str = "WARNING - script '";
 const UNSAFE: &str = "Unsafe permissions found for script '";
 const NO_SUCH_USER: &str = "Script user '";
@@ -35,21 +36,6 @@ const NO_SUCH_GROUP: &str = "Script group '";
 const NO_DEFAULT_USER: &str = "Failed to set default user for script ";
 const INACCESSIBLE: &str = "Script cannot be accessed: ";
 const NOT_IN_PATH: &str = "Cannot find script ";
-
-/// Is this a message keepalived gives only at run time (not counted by `-t`)?
-pub fn is_run_time_notice(message: &str) -> bool {
-    [
-        NOT_EXECUTABLE,
-        UNSAFE,
-        NO_SUCH_USER,
-        NO_SUCH_GROUP,
-        NO_DEFAULT_USER,
-        INACCESSIBLE,
-        NOT_IN_PATH,
-    ]
-    .iter()
-    .any(|p| message.starts_with(p))
-}
 
 /// What a script is for: how its problems are reported and what disabling it means.
 #[derive(Clone, Copy)]
@@ -133,13 +119,14 @@ impl Vetter<'_> {
 
     /// Checks `cmd`; on success sets its [`RunAs`] and returns true.
     fn vet(&mut self, ctx: &mut Ctx, cmd: &mut ScriptCommand, span: &Span, role: Role) -> bool {
+        ctx.tick();
         cmd.run_as = None;
         let Some(argv0) = cmd.argv.first().cloned() else {
             return false;
         };
         let report = |ctx: &mut Ctx, counted: String, notice: String| match role {
             Role::Track(name) => ctx.warn(span, format!("vrrp_script {name}: {counted}")),
-            Role::Other => ctx.warn(span, notice),
+            Role::Other => ctx.run_time_notice(span, notice),
         };
         let who = match &cmd.user {
             Some(u) => match self.host.user(u) {
@@ -171,7 +158,7 @@ impl Vetter<'_> {
                 DefaultUser::Own(a) => {
                     if !self.said_no_default {
                         self.said_no_default = true;
-                        ctx.warn(
+                        ctx.run_time_notice(
                             span,
                             format!("{NO_SUCH_USER}{DEFAULT_SCRIPT_USER}' does not exist; scripts without a user run as uid {}", a.uid),
                         );
@@ -229,7 +216,7 @@ impl Vetter<'_> {
                 Role::Track(n) => format!(" (vrrp_script {n})"),
                 Role::Other => String::new(),
             };
-            ctx.warn(
+            ctx.run_time_notice(
                 span,
                 format!(
                     "{NOT_EXECUTABLE}{shown}' is not executable for uid:gid {}:{} - disabling{name}",
@@ -279,6 +266,7 @@ impl Vetter<'_> {
             &mut n.deleted,
             &mut n.any,
             &mut n.master_rx_lower_pri,
+            &mut n.conflict,
         ] {
             self.vet_slot(ctx, slot, span);
         }
@@ -294,6 +282,8 @@ pub fn vet(
     host: &dyn Host,
 ) {
     let gspan = global_span.clone().unwrap_or_default();
+    let memo = Memo::new(host);
+    let host: &dyn Host = &memo;
     let mut v = Vetter::new(ctx, host, &config.global, &gspan);
     // With any vrrp_instance, keepalived checks every vrrp_script, tracked or not.
     let vrrp_runs = !drafts.is_empty();
@@ -345,7 +335,7 @@ pub fn vet(
         v.vet_slot(ctx, slot, &gspan);
     }
     if let Some(span) = v.root_script {
-        ctx.warn(
+        ctx.security_violation(
             &span,
             format!("{SECURITY_VIOLATION}: scripts would run as root but enable_script_security is not set"),
         );

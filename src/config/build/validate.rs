@@ -655,7 +655,7 @@ fn host_interfaces(ctx: &mut Ctx, config: &Config, drafts: &[Draft], ifs: &[Stri
     let exists = |n: &str| ifs.iter().any(|i| i == n);
     let missing = |ctx: &mut Ctx, name: &str, span: &Span, what: &str| {
         if !exists(name) {
-            ctx.error(
+            ctx.no_such_interface(
                 span,
                 format!("{what}: interface {name} does not exist on this host"),
             );

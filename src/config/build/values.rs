@@ -2,17 +2,21 @@
 //! (integers with ranges, TIMERs, BOOLs, addresses, prefixes, script command lines), each
 //! reporting a located diagnostic instead of failing.
 
+use super::super::diag::{Diagnostic, Kind, Severity, Sink};
 use super::super::tree::{Node, Word};
-use super::super::{Diagnostic, Severity, Span};
+use super::super::Span;
 use super::suggest;
 use crate::config::model::ScriptCommand;
 use std::net::IpAddr;
 use std::time::Duration;
 
-/// Collects diagnostics while building.
+/// Collects diagnostics while building, and counts work for the progress hook.
 #[derive(Default)]
-pub struct Ctx {
-    pub diags: Vec<Diagnostic>,
+pub struct Ctx<'p> {
+    pub diags: Sink,
+    /// The loader's progress hook, once the blocks are read (resolution, validation).
+    pub(super) progress: Option<&'p mut dyn FnMut()>,
+    pub(super) work: u32,
     /// Table, protocol, scope and realm names for routes and rules.
     pub rt_names: super::iproute::RtNames,
 }
@@ -28,21 +32,49 @@ pub enum Shape {
     Any,
 }
 
-impl Ctx {
+/// Units of work (`Ctx::tick`) between two calls of the progress hook.
+const TICKS_PER_PROGRESS: u32 = 128;
+
+impl Ctx<'_> {
+    /// Counts one unit of work (an instance or a virtual server checked, ...): the
+    /// loader's progress hook is called every [`TICKS_PER_PROGRESS`] units, so a long
+    /// pass over a large configuration never runs far without one.
+    pub fn tick(&mut self) {
+        self.work += 1;
+        if self.work >= TICKS_PER_PROGRESS {
+            self.work = 0;
+            if let Some(p) = self.progress.as_mut() {
+                p();
+            }
+        }
+    }
+
     pub fn error(&mut self, span: &Span, message: String) {
-        self.diags.push(Diagnostic {
-            severity: Severity::Error,
-            span: span.clone(),
-            message,
-        });
+        self.diags.push(Diagnostic::error(span.clone(), message));
     }
 
     pub fn warn(&mut self, span: &Span, message: String) {
-        self.diags.push(Diagnostic {
-            severity: Severity::Warning,
-            span: span.clone(),
-            message,
-        });
+        self.diags.push(Diagnostic::warning(span.clone(), message));
+    }
+
+    /// An interface that does not exist on this host (`-t` status 5).
+    pub fn no_such_interface(&mut self, span: &Span, message: String) {
+        self.diags
+            .push(Diagnostic::no_such_interface(span.clone(), message));
+    }
+
+    /// A problem keepalived reports only when the daemon starts (a warning `-t` does not
+    /// count).
+    pub fn run_time_notice(&mut self, span: &Span, message: String) {
+        self.diags
+            .push(Diagnostic::run_time_notice(span.clone(), message));
+    }
+
+    /// Scripts that would run as root without `enable_script_security` (a warning, `-t`
+    /// status 6).
+    pub fn security_violation(&mut self, span: &Span, message: String) {
+        self.diags
+            .push(Diagnostic::security_violation(span.clone(), message));
     }
 
     /// Looks `node`'s keyword up in `table`, reporting an unknown keyword (with the nearest
@@ -78,6 +110,12 @@ impl Ctx {
     }
 
     pub fn unknown_keyword(&mut self, word: &Word, candidates: &[&str]) {
+        // Past the diagnostics cap, a file of garbage costs no suggestion search.
+        if !self.diags.keeps(Severity::Error, Kind::Config) {
+            self.diags
+                .leave_out(Severity::Error, Kind::Config, &word.span);
+            return;
+        }
         let msg = match suggest::nearest(&word.text, candidates) {
             Some(s) => format!("{}: unknown keyword; did you mean {}?", word.text, s),
             None => match super::home_of(&word.text) {

@@ -197,6 +197,15 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         }
         "interface" => {
             if let Some(s) = ctx.string_arg(c) {
+                if s == "lo" {
+                    // As keepalived 2.2.7: the loopback cannot carry VRRP; an interface
+                    // given before stays.
+                    ctx.error(
+                        &c.args[0].span,
+                        format!("vrrp_instance {}: cannot use a loopback interface (lo) for vrrp - ignoring", inst.name),
+                    );
+                    return;
+                }
                 inst.interface = Some(s);
                 ex.interface = Some(c.args[0].span.clone());
             }
