@@ -91,6 +91,18 @@ pub enum Mode {
     /// `--simulate --node NAME=FILE... [--event E]... [--segment S]...` (extension): a
     /// what-if run of the operator's own configuration files.
     WhatIf(crate::sim::whatif::WhatIf),
+    /// `--status [--json | --metrics[=openmetrics]] [INSTANCE...]` (extension): ask the
+    /// running daemon over its control socket, print the answer, exit.
+    Status(StatusQuery),
+}
+
+/// What `--status` asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StatusQuery {
+    /// The live status (as JSON with `--json`) of every instance, or of those named.
+    Status { json: bool, instances: Vec<String> },
+    /// `--metrics`: the metrics exposition.
+    Metrics(crate::status::metrics::Format),
 }
 
 /// Which subsystems run. keepalived's `-P` and `-C` restrict to one; both given (or
@@ -151,6 +163,28 @@ pub struct Options {
     pub core_dump_pattern: Option<String>,
     /// Non-option arguments: keepalived warns "Unexpected argument(s)" and goes on.
     pub unexpected: Vec<String>,
+    /// `--control-socket PATH` (extension; None: beside the pid file).
+    pub control_socket: Option<PathBuf>,
+    /// `--no-control-socket` (extension): the daemon opens none.
+    pub no_control_socket: bool,
+}
+
+impl Options {
+    /// The control socket the daemon opens and `--status` connects to: `--control-socket`,
+    /// else beside the pid file (`/run/keepalived.pid` → `/run/keepalived.ctl`); None with
+    /// `--no-control-socket`.
+    pub fn control_socket_path(&self) -> Option<PathBuf> {
+        if self.no_control_socket {
+            return None;
+        }
+        Some(self.control_socket.clone().unwrap_or_else(|| {
+            let pid = self
+                .pid_file
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_PID_FILE));
+            crate::sys::control::socket_path_for(&pid)
+        }))
+    }
 }
 
 impl Default for Options {
@@ -184,6 +218,8 @@ impl Default for Options {
             core_dump: false,
             core_dump_pattern: None,
             unexpected: Vec::new(),
+            control_socket: None,
+            no_control_socket: false,
         }
     }
 }
@@ -442,6 +478,38 @@ const SPECS: &[Spec] = &[
         &["With --node: these interfaces share segment NAME"],
     ),
     arg("", "seed", "N", &["Random seed for --simulate (default 1)"]),
+    flag(
+        "",
+        "status",
+        &[
+            "Print the running daemon's state and exit (extension);",
+            " INSTANCE names may follow",
+        ],
+    ),
+    flag("", "json", &["With --status: as JSON"]),
+    optarg(
+        "",
+        "metrics",
+        "openmetrics",
+        &[
+            "With --status: the metrics, Prometheus text",
+            " (--metrics=openmetrics: OpenMetrics)",
+        ],
+    ),
+    arg(
+        "",
+        "control-socket",
+        "PATH",
+        &[
+            "The daemon's control socket (extension)",
+            " default: the pid file with .ctl for .pid",
+        ],
+    ),
+    flag(
+        "",
+        "no-control-socket",
+        &["Don't open a control socket (extension)"],
+    ),
     arg(
         "",
         "until",
@@ -710,6 +778,13 @@ pub fn parse(args: &[String]) -> Result<Options, CliError> {
         o.core_dump_pattern = Some(last(&m, "core-dump-pattern").unwrap_or_else(|| "core".into()));
     }
     o.unexpected = m.free.clone();
+    o.control_socket = last(&m, "control-socket").map(PathBuf::from);
+    o.no_control_socket = given(&m, "no-control-socket");
+    if o.no_control_socket && o.control_socket.is_some() {
+        return Err(CliError(
+            "--control-socket and --no-control-socket exclude each other".into(),
+        ));
+    }
 
     let seed =
         match last(&m, "seed") {
@@ -735,6 +810,8 @@ pub fn parse(args: &[String]) -> Result<Options, CliError> {
         Mode::Signum(
             SigFunc::from_name(&s).ok_or_else(|| CliError(format!("Unknown sigfunc {s}")))?,
         )
+    } else if given(&m, "status") {
+        Mode::Status(status_query(&m, &mut o)?)
     } else if given(&m, "node") {
         if last(&m, "simulate").is_some_and(|f| !f.is_empty()) || !given(&m, "simulate") {
             return Err(CliError(
@@ -779,6 +856,11 @@ pub fn parse(args: &[String]) -> Result<Options, CliError> {
     {
         return Err(CliError("--seed and --until need --simulate FILE".into()));
     }
+    if !matches!(o.mode, Mode::Status(_) | Mode::Help | Mode::Version)
+        && (given(&m, "json") || given(&m, "metrics"))
+    {
+        return Err(CliError("--json and --metrics need --status".into()));
+    }
     if !matches!(o.mode, Mode::WhatIf(_) | Mode::Help | Mode::Version)
         && (given(&m, "event") || given(&m, "segment"))
     {
@@ -787,6 +869,41 @@ pub fn parse(args: &[String]) -> Result<Options, CliError> {
         ));
     }
     Ok(o)
+}
+
+/// `--status [--json | --metrics[=openmetrics]] [INSTANCE...]`: the instance names are
+/// the free arguments.
+fn status_query(m: &Matches, o: &mut Options) -> Result<StatusQuery, CliError> {
+    use crate::status::metrics::Format;
+    if o.no_control_socket {
+        return Err(CliError(
+            "--status asks the daemon over its control socket: --no-control-socket excludes it"
+                .into(),
+        ));
+    }
+    let instances = std::mem::take(&mut o.unexpected);
+    if !given(m, "metrics") {
+        return Ok(StatusQuery::Status {
+            json: given(m, "json"),
+            instances,
+        });
+    }
+    if given(m, "json") {
+        return Err(CliError("--json and --metrics exclude each other".into()));
+    }
+    if !instances.is_empty() {
+        return Err(CliError(format!(
+            "--metrics takes no instance name (got {})",
+            instances.join(" ")
+        )));
+    }
+    match last(m, "metrics").as_deref() {
+        None | Some("") | Some("prometheus") => Ok(StatusQuery::Metrics(Format::Prometheus)),
+        Some("openmetrics") => Ok(StatusQuery::Metrics(Format::OpenMetrics)),
+        Some(f) => Err(CliError(format!(
+            "--metrics={f}: expected 'openmetrics' (or nothing: Prometheus text)"
+        ))),
+    }
 }
 
 /// keepalived's wording for getopt failures.
@@ -1066,6 +1183,53 @@ mod tests {
             }
         }
         assert!(u.starts_with("Usage: keepalived-rs [OPTION...]\n"));
+    }
+
+    #[test]
+    fn status_client_options() {
+        use crate::status::metrics::Format;
+        let o = p(&["--status"]).unwrap();
+        assert_eq!(
+            o.mode,
+            Mode::Status(StatusQuery::Status {
+                json: false,
+                instances: vec![]
+            })
+        );
+        assert_eq!(
+            o.control_socket_path(),
+            Some(PathBuf::from("/run/keepalived.ctl"))
+        );
+        let o = p(&["--status", "--json", "-p", "/tmp/r1.pid", "VI_1", "VI_2"]).unwrap();
+        assert_eq!(
+            o.mode,
+            Mode::Status(StatusQuery::Status {
+                json: true,
+                instances: vec!["VI_1".into(), "VI_2".into()]
+            })
+        );
+        assert!(o.unexpected.is_empty());
+        assert_eq!(o.control_socket_path(), Some(PathBuf::from("/tmp/r1.ctl")));
+        assert_eq!(
+            p(&["--status", "--metrics"]).unwrap().mode,
+            Mode::Status(StatusQuery::Metrics(Format::Prometheus))
+        );
+        assert_eq!(
+            p(&["--status", "--metrics=openmetrics"]).unwrap().mode,
+            Mode::Status(StatusQuery::Metrics(Format::OpenMetrics))
+        );
+        let o = p(&["--status", "--control-socket", "/x.sock"]).unwrap();
+        assert_eq!(o.control_socket_path(), Some(PathBuf::from("/x.sock")));
+        assert!(p(&["--json"]).is_err());
+        assert!(p(&["--metrics"]).is_err());
+        assert!(p(&["--status", "--json", "--metrics"]).is_err());
+        assert!(p(&["--status", "--metrics", "VI_1"]).is_err());
+        assert!(p(&["--status", "--metrics=xml"]).is_err());
+        assert!(p(&["--status", "--no-control-socket"]).is_err());
+        assert!(p(&["--no-control-socket", "--control-socket=/x"]).is_err());
+        // The daemon: no socket with --no-control-socket.
+        let o = p(&["--no-control-socket"]).unwrap();
+        assert_eq!((&o.mode, o.control_socket_path()), (&Mode::Daemon, None));
     }
 
     #[test]

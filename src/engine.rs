@@ -17,6 +17,7 @@ use crate::vrrp::group::{self, Follow, Group};
 use crate::vrrp::instance::{Ctx, IfInfo, Instance, Transition};
 use crate::vrrp::notify::{self, Kind};
 use crate::vrrp::packet::{self, Advert, V3Ipv4Checksum};
+use crate::vrrp::reason::Reason;
 use crate::vrrp::stats::Stats;
 use crate::vrrp::track::{self, Effect, ScriptState};
 use crate::vrrp::State;
@@ -290,7 +291,7 @@ impl Engine {
         self.retrack(now);
         for i in 0..self.instances.len() {
             let (inst, mut ctx) = self.split(now, i);
-            inst.startup(&mut ctx);
+            inst.startup(&mut ctx, Reason::Startup);
         }
         for s in 0..self.scripts.len() {
             if self.script_used(s) {
@@ -447,9 +448,15 @@ impl Engine {
             .collect();
         for (i, (fault, prio)) in own.into_iter().enumerate() {
             let fault = fault || self.group_of[i].is_some_and(|g| group_fault[g]);
+            let why = if fault {
+                self.fault_names(i)
+            } else {
+                String::new()
+            };
             let started = self.started && !self.stopped;
             let (inst, mut ctx) = self.split(now, i);
             inst.track_fault = fault;
+            inst.track_why = why;
             inst.set_priority(&mut ctx, prio);
             if !started {
                 continue;
@@ -652,20 +659,27 @@ impl Engine {
                 continue;
             };
             if t.to != State::Stop {
+                let reason = || Reason::SyncGroup {
+                    group: self.groups[g].cfg.name.clone(),
+                    member: self.instances[t.inst].name().to_string(),
+                    to: t.to,
+                };
                 match group::follow(t.from, t.to) {
                     Follow::Master => {
+                        let why = reason();
                         for m in self.groups[g].members.clone() {
                             if m != t.inst && self.instances[m].state == State::Backup {
                                 let (inst, mut ctx) = self.split(now, m);
-                                inst.become_master(&mut ctx);
+                                inst.become_master(&mut ctx, why.clone());
                             }
                         }
                     }
                     Follow::Backup => {
+                        let why = reason();
                         for m in self.groups[g].members.clone() {
                             if m != t.inst && self.instances[m].state == State::Master {
                                 let (inst, mut ctx) = self.split(now, m);
-                                inst.force_backup(&mut ctx);
+                                inst.force_backup(&mut ctx, why.clone());
                             }
                         }
                     }

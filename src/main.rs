@@ -1,8 +1,9 @@
 //! Process entry: parse the command line once and run the mode it picks: help, version,
-//! `--signum`, `-t` config test, `--simulate`, `-T` genhash, or the daemon.
+//! `--signum`, `-t` config test, `--simulate`, `-T` genhash, `--status` (a client of the
+//! daemon's control socket), or the daemon.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)] // the process entry reaches the OS
 
-use keepalived_rs::cli::{self, Mode, Options, SigFunc};
+use keepalived_rs::cli::{self, Mode, Options, SigFunc, StatusQuery};
 use keepalived_rs::config::{self, LoadOptions};
 use keepalived_rs::{logging, sim, sys};
 use std::ffi::OsString;
@@ -75,6 +76,7 @@ fn run(argv: Vec<OsString>) -> i32 {
         }
         Mode::WhatIf(w) => sim::whatif::whatif_main(w),
         Mode::ConfigTest { log_file } => config_test(&opts, log_file.as_deref()),
+        Mode::Status(q) => status(&opts, q),
         Mode::Daemon => daemon(&opts, &argv),
     }
 }
@@ -200,6 +202,75 @@ fn config_test(opts: &Options, log_file: Option<&Path>) -> i32 {
     config::config_test_status(&loaded)
 }
 
+/// How long `--status` waits for the daemon's answer.
+const STATUS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `--status`: one request on the daemon's control socket, its answer on stdout. Exit 0,
+/// or 1 with a message on stderr when no daemon answers or it refuses the request.
+fn status(opts: &Options, q: &StatusQuery) -> i32 {
+    use keepalived_rs::status::control::{decode_reply, Request};
+    use std::io::Read;
+    use std::os::unix::net::UnixStream;
+    let Some(path) = opts.control_socket_path() else {
+        eprintln!("--status needs the control socket");
+        return 1;
+    };
+    let request = match q {
+        StatusQuery::Status { json, instances } => Request::Status {
+            json: *json,
+            only: instances.clone(),
+        },
+        StatusQuery::Metrics(format) => Request::Metrics { format: *format },
+    };
+    let shown = path.display();
+    let mut stream = match UnixStream::connect(&path) {
+        Ok(s) => s,
+        Err(e) => {
+            let why = match e.kind() {
+                io::ErrorKind::NotFound => "no control socket there".to_string(),
+                io::ErrorKind::ConnectionRefused => {
+                    "nothing answers (a stale socket: the daemon is not running)".to_string()
+                }
+                io::ErrorKind::PermissionDenied => {
+                    "permission denied (the control socket is root's)".to_string()
+                }
+                _ => e.to_string(),
+            };
+            eprintln!(
+                "keepalived-rs --status: {shown}: {why}.\nIs keepalived-rs running, \
+                 started with the same -p/--pid (or --control-socket)?"
+            );
+            return 1;
+        }
+    };
+    let _ = stream.set_read_timeout(Some(STATUS_TIMEOUT));
+    let _ = stream.set_write_timeout(Some(STATUS_TIMEOUT));
+    let mut text = Vec::new();
+    let sent = stream.write_all(request.line().as_bytes());
+    let got = sent.and_then(|()| stream.read_to_end(&mut text));
+    if let Err(e) = got {
+        eprintln!("keepalived-rs --status: {shown}: {e}");
+        return 1;
+    }
+    match decode_reply(&String::from_utf8_lossy(&text)) {
+        Ok(body) => {
+            let mut out = io::stdout().lock();
+            if out
+                .write_all(body.as_bytes())
+                .and_then(|()| out.flush())
+                .is_err()
+            {
+                return 1;
+            }
+            0
+        }
+        Err(msg) => {
+            eprintln!("keepalived-rs --status: {msg}");
+            1
+        }
+    }
+}
+
 /// `-m`: unlimited core size. Failures are logged, not fatal (as keepalived).
 fn enable_core_dumps() {
     let lim = libc::rlimit {
@@ -289,6 +360,7 @@ fn daemon_options(opts: &Options) -> sys::DaemonOptions {
         address_monitoring: opts.address_monitoring,
         run_vrrp: opts.subsystems.vrrp,
         run_checkers: opts.subsystems.checkers,
+        control_socket: opts.control_socket_path(),
         ..Default::default()
     }
 }
@@ -346,5 +418,7 @@ mod tests {
         assert_eq!(d.namespace.as_deref(), Some("ns"));
         assert_eq!(d.umask, Some(0o77));
         assert_eq!(d.config_id.as_deref(), Some("r1"));
+        // The control socket beside the pid file.
+        assert_eq!(d.control_socket, Some(PathBuf::from("/p.ctl")));
     }
 }

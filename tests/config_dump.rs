@@ -102,6 +102,11 @@ fn kitchen_sink_round_trips() {
     let c = &first.config;
     assert_eq!(c.instances.len(), 2);
     assert_eq!(c.virtual_servers.len(), 3);
+    assert_eq!(
+        c.global.metrics_listen,
+        Some("[::1]:9650".parse().unwrap()),
+        "metrics_listen (extension)"
+    );
     assert_eq!(c.virtual_servers[0].real_servers[0].checkers.len(), 10);
     let text = dump(c);
     let again = config::load_str(&text, Path::new("dump.conf"), &opts);

@@ -342,6 +342,10 @@ fn global(w: &mut W, g: &GlobalDefs) {
     ));
     // Only when set: keepalived 2.2.7 does not know this keyword.
     w.flag("v3_checksum_as_v2", g.v3_checksum_as_v2);
+    // Extension of keepalived-rs, only when set.
+    if let Some(a) = g.metrics_listen {
+        w.line(&format!("metrics_listen {a}"));
+    }
     match g.dynamic_interfaces {
         Some(true) => w.line("dynamic_interfaces allow_if_changes"),
         Some(false) => w.line("dynamic_interfaces"),

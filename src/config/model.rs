@@ -109,6 +109,9 @@ pub struct GlobalDefs {
     pub dynamic_interfaces: Option<bool>,
     /// `v3_checksum_as_v2`: default of the instances' RFC 9568 message-only checksum.
     pub v3_checksum_as_v2: bool,
+    /// `metrics_listen ADDRESS:PORT` (extension of keepalived-rs): serve the Prometheus /
+    /// OpenMetrics exposition over HTTP at `/metrics` on this address.
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// Every other keyword of `global_defs` (process tuning, netlink buffers, SNMP,
     /// DBus, nftables/iptables, reload files, ...), checked against its declared type and
     /// kept as a typed scalar, keyed by keyword.
@@ -165,6 +168,7 @@ impl Default for GlobalDefs {
             shutdown_script_timeout: Duration::from_secs(10),
             dynamic_interfaces: None,
             v3_checksum_as_v2: false,
+            metrics_listen: None,
             other: BTreeMap::new(),
         }
     }

@@ -132,7 +132,7 @@ impl Engine {
                 }
                 None if running => {
                     let (inst, mut ctx) = self.split(now, i);
-                    inst.startup(&mut ctx);
+                    inst.startup(&mut ctx, crate::vrrp::reason::Reason::Reload);
                 }
                 None => {}
             }

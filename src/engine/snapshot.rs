@@ -7,9 +7,10 @@ use super::Engine;
 use crate::config::model::{InitialState, TrackRef};
 use crate::sched::Instant;
 use crate::status::{
-    FileStatus, GroupStatus, InstanceStatus, ProcessStatus, ScriptStatus, Snapshot, TrackKind,
-    Tracked, Tracker,
+    ConflictStatus, FileStatus, GroupStatus, InstanceStatus, ProcessStatus, ScriptStatus, Snapshot,
+    TrackKind, Tracked, Tracker,
 };
+use crate::vrrp::conflict::ConflictKind;
 use crate::vrrp::instance::Instance;
 use crate::vrrp::track::{self, Effect};
 use crate::vrrp::State;
@@ -30,7 +31,7 @@ impl Engine {
             .instances
             .iter()
             .enumerate()
-            .map(|(i, inst)| self.instance_status(i, inst))
+            .map(|(i, inst)| self.instance_status(i, inst, now))
             .collect();
         let trackers = |kind: TrackKind, name: &str| -> Vec<Tracker> {
             instances
@@ -120,26 +121,10 @@ impl Engine {
         }
     }
 
-    fn instance_status(&self, i: usize, inst: &Instance) -> InstanceStatus {
+    fn instance_status(&self, i: usize, inst: &Instance, now: Instant) -> InstanceStatus {
         let c = &inst.cfg;
         let group = self.group_of[i].map(|g| &self.groups[g]);
-        let force_zero = group.is_some_and(|g| !g.cfg.sync_group_tracking_weight);
-        let own = Lists {
-            interfaces: &c.track_interfaces,
-            scripts: &c.track_scripts,
-            files: &c.track_files,
-            processes: &c.track_processes,
-        };
-        let mut tracked = self.tracked(&own, force_zero, false);
-        if let Some(g) = group {
-            let lists = Lists {
-                interfaces: &g.cfg.track_interfaces,
-                scripts: &g.cfg.track_scripts,
-                files: &g.cfg.track_files,
-                processes: &g.cfg.track_processes,
-            };
-            tracked.extend(self.tracked(&lists, !g.cfg.sync_group_tracking_weight, true));
-        }
+        let tracked = self.all_tracked(i, inst);
         let link_down =
             c.interface.is_some() && !c.dont_track_primary && !(inst.iface.known && inst.iface.up);
         let faults = tracked.iter().filter(|t| t.fault).count() as u32 + u32::from(link_down);
@@ -178,6 +163,7 @@ impl Engine {
             master_adver_int: cs(inst.learned_cs),
             down_interval: inst.down_interval(),
             last_transition: inst.last_transition,
+            last_transition_reason: inst.last_reason.clone(),
             read_timeout,
             master_heard: inst.master_heard,
             src_addr,
@@ -190,7 +176,75 @@ impl Engine {
             faults,
             tracked,
             stats: inst.stats.clone(),
+            conflicts: ConflictKind::ALL
+                .into_iter()
+                .filter_map(|kind| {
+                    let e = inst.conflicts.episode(kind);
+                    (e.count > 0).then(|| ConflictStatus {
+                        kind,
+                        episodes: e.count,
+                        since: e.since,
+                        last_seen: e.last_seen,
+                        peer: e.peer,
+                        active: inst.conflicts.active(kind, now, inst.down_interval()),
+                    })
+                })
+                .collect(),
         }
+    }
+
+    /// The tracked objects that put instance `i` in FAULT, as a transition reason names
+    /// them ("chk_nginx failed, eth1 down"), or the sync group member that does.
+    pub(super) fn fault_names(&self, i: usize) -> String {
+        let inst = &self.instances[i];
+        let mut names: Vec<String> = self
+            .all_tracked(i, inst)
+            .iter()
+            .filter(|t| t.fault)
+            .map(|t| match t.kind {
+                TrackKind::Interface => format!("{} down", t.name),
+                TrackKind::Script => format!("{} failed", t.name),
+                TrackKind::File => format!("{} value", t.name),
+                TrackKind::Process => format!("{} quorum lost", t.name),
+            })
+            .collect();
+        if names.is_empty() {
+            if let Some(g) = self.group_of[i].map(|g| &self.groups[g]) {
+                // Faulted through its group: name the member that is.
+                let member = g.members.iter().map(|&m| &self.instances[m]).find(|m| {
+                    m.index != i
+                        && (m.own_fault() || self.all_tracked(m.index, m).iter().any(|t| t.fault))
+                });
+                if let Some(m) = member {
+                    names.push(format!("sync group {}: {} in fault", g.cfg.name, m.name()));
+                }
+            }
+        }
+        names.join(", ")
+    }
+
+    /// Every tracked object of instance `i`: its own, then its sync group's.
+    fn all_tracked(&self, i: usize, inst: &Instance) -> Vec<Tracked> {
+        let c = &inst.cfg;
+        let group = self.group_of[i].map(|g| &self.groups[g]);
+        let force_zero = group.is_some_and(|g| !g.cfg.sync_group_tracking_weight);
+        let own = Lists {
+            interfaces: &c.track_interfaces,
+            scripts: &c.track_scripts,
+            files: &c.track_files,
+            processes: &c.track_processes,
+        };
+        let mut tracked = self.tracked(&own, force_zero, false);
+        if let Some(g) = group {
+            let lists = Lists {
+                interfaces: &g.cfg.track_interfaces,
+                scripts: &g.cfg.track_scripts,
+                files: &g.cfg.track_files,
+                processes: &g.cfg.track_processes,
+            };
+            tracked.extend(self.tracked(&lists, !g.cfg.sync_group_tracking_weight, true));
+        }
+        tracked
     }
 
     /// Whether process tracker `name` has its quorum (assumed until counted).

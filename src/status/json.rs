@@ -24,7 +24,7 @@ pub fn state_number(s: State) -> u32 {
 }
 
 /// A JSON string literal, escaped as json-c writes it (including `\/`).
-fn string(s: &str) -> String {
+pub(super) fn string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

@@ -10,9 +10,18 @@
 //! ([`HostFacts`]: the wall-clock time of the engine's instant zero, the time zone, the
 //! host name, its own I/O counters) and writes the text where keepalived does
 //! (`sys::dumpfile`), or records it in the trace (`sim`).
+//!
+//! Extensions of keepalived-rs from the same snapshot: the live status of
+//! `keepalived-rs --status` (`live`, as text or JSON through `doc`), the Prometheus /
+//! OpenMetrics exposition (`metrics`) and the control socket's request/answer protocol
+//! (`control`).
 
+pub mod control;
 mod data;
+mod doc;
 mod json;
+pub mod live;
+pub mod metrics;
 mod snapshot;
 mod stats;
 mod text;
@@ -111,3 +120,5 @@ pub fn instance_part<'a>(kind: DumpKind, text: &'a str, name: &str) -> Option<&'
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_live;

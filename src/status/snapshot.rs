@@ -7,6 +7,8 @@ use crate::config::model::{GlobalDefs, SyncGroup, TrackFile, TrackProcess};
 use crate::config::model::{VrrpInstance, VrrpScript};
 use crate::event::InterfaceState;
 use crate::sched::Instant;
+use crate::vrrp::conflict::ConflictKind;
+use crate::vrrp::reason::Reason;
 use crate::vrrp::stats::Stats;
 use crate::vrrp::State;
 use std::net::IpAddr;
@@ -74,6 +76,8 @@ pub struct InstanceStatus {
     /// Master_Down_Interval with the current priority and learned interval.
     pub down_interval: Duration,
     pub last_transition: Option<Instant>,
+    /// Why the state last changed (None before the first transition).
+    pub last_transition_reason: Option<Reason>,
     /// The deadline the instance waits for: Adver_Timer (Master) or Master_Down_Timer.
     pub read_timeout: Option<Instant>,
     /// The Master as last heard (address, advertised priority).
@@ -94,6 +98,23 @@ pub struct InstanceStatus {
     pub faults: u32,
     pub tracked: Vec<Tracked>,
     pub stats: Stats,
+    /// VRID conflict episodes (extension): every kind raised at least once.
+    pub conflicts: Vec<ConflictStatus>,
+}
+
+/// The episodes of one kind of VRID conflict of an instance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConflictStatus {
+    pub kind: ConflictKind,
+    /// Episodes raised so far.
+    pub episodes: u64,
+    /// When the current (or last) episode started, and when it was last seen.
+    pub since: Option<Instant>,
+    pub last_seen: Option<Instant>,
+    /// The router that showed it last.
+    pub peer: Option<IpAddr>,
+    /// An episode is going on (seen within a Master_Down_Interval).
+    pub active: bool,
 }
 
 /// One `vrrp_sync_group`.

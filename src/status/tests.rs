@@ -10,13 +10,13 @@ use crate::vrrp::packet::{self, Advert, V2Auth, V3Ipv4Checksum};
 use std::net::IpAddr;
 use std::path::Path;
 
-fn engine(conf: &str) -> Engine {
+pub(super) fn engine(conf: &str) -> Engine {
     let loaded = load_str(conf, Path::new("t.conf"), &LoadOptions::default());
     assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
     Engine::new(&loaded.config)
 }
 
-fn iface(name: &str, index: u32, up: bool, v4: &str, mac_last: u8) -> InterfaceState {
+pub(super) fn iface(name: &str, index: u32, up: bool, v4: &str, mac_last: u8) -> InterfaceState {
     InterfaceState {
         name: name.into(),
         index,
@@ -33,12 +33,12 @@ fn iface(name: &str, index: u32, up: bool, v4: &str, mac_last: u8) -> InterfaceS
     }
 }
 
-fn ms(n: u64) -> Instant {
+pub(super) fn ms(n: u64) -> Instant {
     Instant::from_nanos(n * 1_000_000)
 }
 
 /// Runs the engine's timers up to `until`; track scripts exit with `script_exit`.
-fn run(e: &mut Engine, until: Instant, script_exit: i32) {
+pub(super) fn run(e: &mut Engine, until: Instant, script_exit: i32) {
     loop {
         let mut runs = Vec::new();
         while let Some(a) = e.poll_action() {
@@ -62,7 +62,7 @@ fn run(e: &mut Engine, until: Instant, script_exit: i32) {
 }
 
 /// An advert from `src` with `prio`, as received on eth0.
-fn advert(e: &mut Engine, at: Instant, src: &str, prio: u8, auth: &[u8; 8]) {
+pub(super) fn advert(e: &mut Engine, at: Instant, src: &str, prio: u8, auth: &[u8; 8]) {
     let src: IpAddr = src.parse().unwrap();
     let dst: IpAddr = "224.0.0.18".parse().unwrap();
     let a = Advert {
@@ -86,7 +86,7 @@ fn advert(e: &mut Engine, at: Instant, src: &str, prio: u8, auth: &[u8; 8]) {
     );
 }
 
-fn facts() -> HostFacts {
+pub(super) fn facts() -> HostFacts {
     HostFacts {
         wall_at_zero_ns: 1_795_836_770_000_000_000,
         utc_offset_secs: 0,
@@ -135,7 +135,7 @@ vrrp_instance VI_1 {
 }
 ";
 
-fn master() -> Engine {
+pub(super) fn master() -> Engine {
     let mut e = engine(CONF);
     e.handle(
         ms(0),

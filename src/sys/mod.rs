@@ -13,6 +13,7 @@
 //! - `trackfile`, `trackproc`: `track_file` (inotify) and `vrrp_track_process` (/proc);
 //! - `process`, `script_spawn`: children (caps, timeouts, reaping) and how one starts;
 //! - `signals`, `pidfile`, `daemon`: signals, pid file, detaching;
+//! - `control`: the control socket (`--status`) and the metrics endpoint (extensions);
 //! - `safefile`: files written where others can write (dumps, pid file) without
 //!   ever following or writing into something planted there.
 //!
@@ -20,6 +21,7 @@
 
 pub mod arp;
 pub mod clock;
+pub mod control;
 pub mod daemon;
 pub mod fifo_reader;
 pub mod fifo_writer;
@@ -81,6 +83,9 @@ pub struct DaemonOptions {
     /// -P/--vrrp, -C/--check: which subsystems run (both when neither is given).
     pub run_vrrp: bool,
     pub run_checkers: bool,
+    /// The control socket (extension; `--control-socket`, default beside the pid file,
+    /// see [`control::socket_path_for`]); None: none (`--no-control-socket`).
+    pub control_socket: Option<PathBuf>,
 }
 
 /// keepalived's exit codes.

@@ -5,6 +5,7 @@
 //! actions, and fires the engine's timers when due. Nothing in here blocks.
 
 use super::clock::{Clock, TimerFd};
+use super::control::Control;
 use super::netlink_route::{RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR, RTMGRP_LINK};
 use super::netlink_sock::{NlCommand, NlMonitor};
 use super::safefile;
@@ -64,7 +65,11 @@ pub struct Reactor {
     max_timer_lateness: Duration,
     total_timer_lateness: Duration,
     timer_fires: u64,
+    /// The control socket and the metrics endpoint (`reactor/live.rs`).
+    control: Control,
 }
+
+mod live;
 
 fn load_options(opts: &DaemonOptions) -> LoadOptions {
     LoadOptions {
@@ -187,7 +192,13 @@ impl Reactor {
         let proc_token = watch_procs(&proc_track, &mut world, reg);
         let mut engine = Engine::new(&config);
         engine.set_release_vips(opts.release_vips);
+        let control = Control::new(
+            poll.registry()
+                .try_clone()
+                .map_err(|e| format!("epoll: {e}"))?,
+        );
         Ok(Reactor {
+            control,
             files,
             files_token,
             proc_track,
@@ -265,6 +276,7 @@ impl Reactor {
         }
         self.engine.handle(now, Event::Startup);
         self.drive();
+        self.open_control();
     }
 
     /// Performs every action the engine has (through the `World`), feeding back the events
@@ -285,13 +297,14 @@ impl Reactor {
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        match (
+        [
             self.engine.next_deadline(),
             self.world.procs.next_deadline(),
-        ) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+            self.control.next_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// The loop. Returns the exit status.
@@ -366,6 +379,7 @@ impl Reactor {
                 }
                 Source::ProcEvents => self.proc_rescan |= self.proc_track.drain(),
                 Source::Nftables => self.world.on_nft_readable(),
+                Source::Control(ep) => self.on_control(ep, now),
             }
         }
         if let Some(t) = self.next_proc_scan.filter(|&t| t <= now) {
@@ -383,6 +397,7 @@ impl Reactor {
     fn step(&mut self) {
         let now = self.clock.now();
         self.world.procs.on_timers(now);
+        self.control.on_timers(now, &mut self.world.tokens);
         let events = std::mem::take(&mut self.world.events);
         if let Some(d) = self.engine.next_deadline().filter(|&d| d <= now) {
             self.max_timer_lateness = self.max_timer_lateness.max(now - d);
@@ -594,6 +609,8 @@ impl Reactor {
         self.retrack(now, &new);
         self.drive();
         self.world.close_unused_sockets(&new);
+        self.control
+            .set_http(new.global.metrics_listen, &mut self.world.tokens);
         self.config = new;
         log::info!("reload: new configuration applied");
     }
@@ -661,18 +678,12 @@ impl Reactor {
     fn dump(&self, kind: DumpKind) {
         let now = self.clock.now();
         let snap = self.engine.snapshot(now);
-        let facts = HostFacts {
-            wall_at_zero_ns: wall_ns() - i128::from(now.as_nanos()),
-            utc_offset_secs: utc_offset_secs(),
-            hostname: nix::unistd::gethostname()
-                .map(|h| h.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            io_stats: if kind == DumpKind::Stats {
-                self.io_stats()
-            } else {
-                Vec::new()
-            },
+        let io_stats = if kind == DumpKind::Stats {
+            self.io_stats()
+        } else {
+            Vec::new()
         };
+        let facts = host_facts(now, io_stats);
         let text = status::render(kind, &snap, &facts);
         let path = self.opts.dump_dir.join(kind.file_name());
         let mode = self.opts.umask.map_or(0o600, |u| 0o666 & !u);
@@ -715,6 +726,18 @@ impl Reactor {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect()
+    }
+}
+
+/// What the dumps and the status need to know of this host at engine instant `now`.
+fn host_facts(now: Instant, io_stats: Vec<(String, String)>) -> HostFacts {
+    HostFacts {
+        wall_at_zero_ns: wall_ns() - i128::from(now.as_nanos()),
+        utc_offset_secs: utc_offset_secs(),
+        hostname: nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        io_stats,
     }
 }
 

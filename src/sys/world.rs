@@ -42,6 +42,8 @@ pub enum Source {
     ProcEvents,
     /// The nf_tables channel of Accept_Mode.
     Nftables,
+    /// The control socket, the metrics endpoint and their connections (`sys::control`).
+    Control(super::control::Endpoint),
 }
 
 /// Counters for the stats dump.

@@ -12,6 +12,7 @@ use crate::sched::{Instant, TimerHandle, TimerWheel};
 use crate::vrrp::conflict::{ConflictKind, Conflicts};
 use crate::vrrp::notify;
 use crate::vrrp::packet::{self, Advert, V2Auth, V3Ipv4Checksum};
+use crate::vrrp::reason::{FaultCause, Reason};
 use crate::vrrp::rx::InstancePolicy;
 use crate::vrrp::stats::Stats;
 use crate::vrrp::State;
@@ -88,6 +89,14 @@ pub struct Instance {
     /// The Master as last heard (source address, advertised priority), kept until the
     /// instance is rebuilt (status dumps: `Master router`, `master_priority`).
     pub master_heard: Option<(IpAddr, u8)>,
+    /// Why the state last changed (extension: `--status`, metrics).
+    pub last_reason: Option<Reason>,
+    /// The tracked objects that put the instance in FAULT, named by the engine
+    /// ("chk_nginx failed, eth1 down"); empty when none does.
+    pub track_why: String,
+    /// What the armed Master_Down_Timer stands for when it fires: silence, or the Skew_Time
+    /// after a priority-0 advert.
+    down_reason: Reason,
     policy: InstancePolicy,
     adver: Option<TimerHandle>,
     down: Option<TimerHandle>,
@@ -144,6 +153,9 @@ impl Instance {
             stats: Stats::default(),
             last_transition: None,
             master_heard: None,
+            last_reason: None,
+            track_why: String::new(),
+            down_reason: Reason::MasterDown,
             policy,
             adver: None,
             down: None,
@@ -466,9 +478,10 @@ impl Instance {
         }
     }
 
-    fn set_state(&mut self, ctx: &mut Ctx, to: State, why: &str) {
+    fn set_state(&mut self, ctx: &mut Ctx, to: State, why: &str, reason: Reason) {
         let from = self.state;
         self.state = to;
+        self.last_reason = Some(reason);
         if ctx.release_vips && matches!(to, State::Backup | State::Fault) && from != State::Master {
             // A Master's VIPs were released by `leave_master`; these may be anyone's.
             self.del_addresses(ctx);
@@ -498,8 +511,9 @@ impl Instance {
 
     // ----- transitions ------------------------------------------------------------------
 
-    /// Startup (I1 / I2, or FAULT when the interface or tracking says so).
-    pub fn startup(&mut self, ctx: &mut Ctx) {
+    /// Startup (I1 / I2, or FAULT when the interface or tracking says so); `reason` is
+    /// [`Reason::Startup`], or [`Reason::Reload`] for an instance a reload added.
+    pub fn startup(&mut self, ctx: &mut Ctx, reason: Reason) {
         if let Some(v) = &self.cfg.use_vmac {
             ctx.actions.push_back(Action::CreateVmac {
                 name: v.name.clone(),
@@ -513,15 +527,16 @@ impl Instance {
             } else {
                 " (init)"
             };
-            self.set_state(ctx, State::Fault, why);
+            let cause = self.fault_cause();
+            self.set_state(ctx, State::Fault, why, Reason::Fault(cause));
             return;
         }
         if self.is_owner() {
             // I1: the owner takes over at once.
-            self.become_master(ctx);
+            self.become_master(ctx, reason);
         } else {
             // I2 (also for `state MASTER` below 255: it waits for the down timer).
-            self.enter_backup(ctx, " (init)");
+            self.enter_backup(ctx, " (init)", reason);
         }
     }
 
@@ -540,23 +555,38 @@ impl Instance {
             || (self.cfg.track_src_ip && !self.iface.src_present)
     }
 
+    /// What puts the instance in FAULT now: its own fault first, else tracking.
+    pub fn fault_cause(&self) -> FaultCause {
+        let link_down = !(self.iface.known && self.iface.up);
+        if self.cfg.interface.is_some() && !self.cfg.dont_track_primary && link_down {
+            FaultCause::LinkDown(self.base_ifname().to_string())
+        } else if self.no_peer_fault() {
+            FaultCause::NoUnicastPeer
+        } else if self.cfg.track_src_ip && !self.iface.src_present {
+            FaultCause::SourceAddressGone
+        } else {
+            FaultCause::Tracking(self.track_why.clone())
+        }
+    }
+
     /// `unicast_fault_no_peer` with no `unicast_peer`: FAULT instead of falling back to
     /// multicast.
     pub fn no_peer_fault(&self) -> bool {
         self.cfg.unicast_fault_no_peer && self.cfg.unicast_peers.is_empty()
     }
 
-    fn enter_backup(&mut self, ctx: &mut Ctx, why: &str) {
+    fn enter_backup(&mut self, ctx: &mut Ctx, why: &str, reason: Reason) {
         self.learned_cs = self.own_cs;
         let d = self.down_interval();
         self.cancel_all(ctx);
         self.arm_down(ctx, d);
+        self.down_reason = Reason::MasterDown;
         self.preempt_since = None;
-        self.set_state(ctx, State::Backup, why);
+        self.set_state(ctx, State::Backup, why, reason);
     }
 
     /// B3 / I1 / a sync group's order: become Master.
-    pub fn become_master(&mut self, ctx: &mut Ctx) {
+    pub fn become_master(&mut self, ctx: &mut Ctx, reason: Reason) {
         log::info!(
             "{}({}) Transition to MASTER STATE",
             ctx.prefix,
@@ -564,7 +594,7 @@ impl Instance {
         );
         self.cancel_all(ctx);
         self.preempt_since = None;
-        self.set_state(ctx, State::Master, "");
+        self.set_state(ctx, State::Master, "", reason);
         self.stats.became_master += 1;
         self.add_addresses(ctx);
         let p = self.priority;
@@ -596,13 +626,14 @@ impl Instance {
     }
 
     /// A sync group orders Backup (a member was demoted): leave Master like M5.
-    pub fn force_backup(&mut self, ctx: &mut Ctx) {
+    pub fn force_backup(&mut self, ctx: &mut Ctx, reason: Reason) {
         match self.state {
             State::Master => {
                 self.leave_master(ctx);
                 let d = self.down_interval();
                 self.arm_down(ctx, d);
-                self.set_state(ctx, State::Backup, "");
+                self.down_reason = Reason::MasterDown;
+                self.set_state(ctx, State::Backup, "", reason);
             }
             State::Initialize | State::Backup | State::Fault | State::Stop => {}
         }
@@ -620,7 +651,8 @@ impl Instance {
             self.leave_master(ctx);
         }
         self.cancel_all(ctx);
-        self.set_state(ctx, State::Fault, "");
+        let cause = self.fault_cause();
+        self.set_state(ctx, State::Fault, "", Reason::Fault(cause));
     }
 
     /// Tracking is fine again: leave FAULT (the owner straight to Master, others Backup).
@@ -629,9 +661,9 @@ impl Instance {
             return;
         }
         if self.is_owner() {
-            self.become_master(ctx);
+            self.become_master(ctx, Reason::FaultCleared);
         } else {
-            self.enter_backup(ctx, "");
+            self.enter_backup(ctx, "", Reason::FaultCleared);
         }
     }
 
@@ -654,7 +686,7 @@ impl Instance {
             });
         }
         log::info!("{}({}) Stopping", ctx.prefix, self.cfg.name);
-        self.set_state(ctx, State::Stop, "");
+        self.set_state(ctx, State::Stop, "", Reason::Shutdown);
     }
 
     /// Applies a new effective priority from tracking (the owner's never changes).
@@ -696,9 +728,10 @@ impl Instance {
         match timer {
             Timer::MasterDown(_) => {
                 self.down = None;
+                let reason = std::mem::replace(&mut self.down_reason, Reason::MasterDown);
                 if self.state == State::Backup {
                     // B3
-                    self.become_master(ctx);
+                    self.become_master(ctx, reason);
                 }
             }
             Timer::Advert(_) => {

@@ -7,6 +7,7 @@ pub mod group;
 pub mod instance;
 pub mod notify;
 pub mod packet;
+pub mod reason;
 pub mod rx;
 pub mod stats;
 pub mod track;

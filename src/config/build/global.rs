@@ -94,6 +94,7 @@ pub const OTHER: &[(&str, Kind)] = &[
 
 /// `global_defs` keywords keepalived takes once (a repeat is reported and ignored).
 const ONCE: &[&str] = &[
+    "metrics_listen",
     "notify_fifo",
     "notify_fifo_script",
     "vrrp_notify_fifo",
@@ -160,6 +161,7 @@ pub(super) const TYPED: &[(&str, Shape)] = &[
     ("shutdown_script_timeout", Shape::Line),
     ("dynamic_interfaces", Shape::Line),
     ("v3_checksum_as_v2", Shape::Line),
+    ("metrics_listen", Shape::Line),
 ];
 
 pub fn global_defs(ctx: &mut Ctx, config: &mut Config, children: &[Node]) {
@@ -420,6 +422,7 @@ fn typed(ctx: &mut Ctx, g: &mut GlobalDefs, c: &Node) {
             }
         }
         "v3_checksum_as_v2" => g.v3_checksum_as_v2 = ctx.opt_bool(c),
+        "metrics_listen" => g.metrics_listen = metrics_listen(ctx, c),
         "dynamic_interfaces" => {
             let allow = match c.args.first() {
                 None => false,
@@ -436,6 +439,25 @@ fn typed(ctx: &mut Ctx, g: &mut GlobalDefs, c: &Node) {
             g.dynamic_interfaces = Some(allow);
         }
         _ => {}
+    }
+}
+
+/// `metrics_listen ADDRESS:PORT` (extension): `127.0.0.1:9650`, `[::1]:9650`.
+fn metrics_listen(ctx: &mut Ctx, c: &Node) -> Option<std::net::SocketAddr> {
+    let w = ctx.arg(c, 0, "ADDRESS:PORT")?;
+    ctx.no_extra(c, 1);
+    match w.text.parse::<std::net::SocketAddr>() {
+        Ok(a) if a.port() != 0 => Some(a),
+        _ => {
+            ctx.error(
+                &w.span,
+                format!(
+                    "metrics_listen: '{}' is not ADDRESS:PORT (e.g. 127.0.0.1:9650 or [::1]:9650)",
+                    w.text
+                ),
+            );
+            None
+        }
     }
 }
 

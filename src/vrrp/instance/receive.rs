@@ -8,6 +8,7 @@ use crate::sched::Instant;
 use crate::vrrp::conflict::ConflictKind;
 use crate::vrrp::notify;
 use crate::vrrp::packet::{self, Advert, DecodeError, V3Ipv4Checksum};
+use crate::vrrp::reason::Reason;
 use crate::vrrp::rx::{self, Discard, Notice};
 use crate::vrrp::State;
 use std::net::IpAddr;
@@ -159,6 +160,7 @@ impl Instance {
             );
             let s = self.skew();
             self.arm_down(ctx, s);
+            self.down_reason = Reason::PriorityZero { from: src };
             return;
         }
         let preempt = !self.cfg.nopreempt || self.is_owner();
@@ -179,6 +181,7 @@ impl Instance {
             self.learn_interval(advert);
             let d = self.down_interval();
             self.arm_down(ctx, d);
+            self.down_reason = Reason::MasterDown;
         } else {
             // B6: discard, keep the timer running.
             let prefix = ctx.prefix.to_string();
@@ -238,7 +241,16 @@ impl Instance {
             self.learn_interval(advert);
             let d = self.down_interval();
             self.arm_down(ctx, d);
-            self.set_state(ctx, State::Backup, "");
+            self.down_reason = Reason::MasterDown;
+            let reason = if advert.priority > ours {
+                Reason::HigherPriority {
+                    from: src,
+                    priority: advert.priority,
+                }
+            } else {
+                Reason::HigherAddress { from: src }
+            };
+            self.set_state(ctx, State::Backup, "", reason);
             return;
         }
         // M6

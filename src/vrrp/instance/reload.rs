@@ -25,6 +25,8 @@ impl Instance {
         self.state = old.state;
         self.last_transition = old.last_transition;
         self.master_heard = old.master_heard;
+        self.last_reason = old.last_reason.take();
+        self.down_reason = old.down_reason.clone();
         if self.cfg.use_vmac != old.cfg.use_vmac {
             if let Some(v) = &old.cfg.use_vmac {
                 ctx.actions.push_back(Action::DeleteVmac {
