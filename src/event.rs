@@ -115,9 +115,33 @@ pub enum Event {
 }
 
 /// Identifies one connection (or datagram socket, or ICMP echo exchange) that the engine
-/// opened for a health checker or the SMTP alerter. Never reused within a run.
+/// opened for a health checker or the SMTP alerter. Never reused within a run. The owner
+/// is part of the id, so the engine routes `Event::Conn` without a lookup table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ConnId(pub u64);
+pub struct ConnId {
+    pub owner: ConnOwner,
+    /// Unique within the run (one sequence for every owner).
+    pub seq: u64,
+}
+
+/// Which part of the engine opened a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ConnOwner {
+    /// A health checker of a real server.
+    Checker,
+    /// The SMTP alert client.
+    Alerter,
+}
+
+impl std::fmt::Display for ConnId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let who = match self.owner {
+            ConnOwner::Checker => "check",
+            ConnOwner::Alerter => "smtp",
+        };
+        write!(f, "{who}#{}", self.seq)
+    }
+}
 
 /// How a connection is carried.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -311,6 +335,16 @@ pub enum Action {
     /// Close a connection; no event follows for it.
     Close {
         conn: ConnId,
+    },
+    /// A real server's health changed (the checker runtime has decided it; the world logs
+    /// it, counts it and, in `sim`, traces it). `vs` and `rs` are named as keepalived logs
+    /// them (`[192.168.1.10]:tcp:80`); `weight` is the effective weight (0 when down with
+    /// `inhibit_on_failure`). IPVS changes are actions of their own (issue 10).
+    RealServerChanged {
+        vs: String,
+        rs: String,
+        up: bool,
+        weight: i32,
     },
 }
 

@@ -540,6 +540,8 @@ impl Sim {
                 });
             }
             Action::Send { .. } | Action::Close { .. } => {}
+            // Traced once the simulated real servers exist (issue 9).
+            Action::RealServerChanged { .. } => {}
             Action::BlockAddress { ifname, addr, .. } => {
                 let drop = &mut self.hosts[i].kernel.drop_in;
                 if !drop.contains(&(ifname.clone(), addr)) {

@@ -581,6 +581,10 @@ impl SysWorld {
                 });
             }
             Action::Send { .. } | Action::Close { .. } => {}
+            Action::RealServerChanged { vs, rs, up, weight } => {
+                let what = if *up { "up" } else { "down" };
+                log::info!("{rs} of VS {vs} is {what} (weight {weight})");
+            }
             Action::BlockAddress {
                 instance,
                 ifname,
