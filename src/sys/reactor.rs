@@ -718,6 +718,11 @@ impl Reactor {
                 st.scripts_failed_to_start.to_string(),
             ),
             ("running children", self.world.procs.len().to_string()),
+            ("check connections open", self.world.conns.len().to_string()),
+            ("check connections opened / failed / over the limit", {
+                let c = &self.world.conns.stats;
+                format!("{} / {} / {}", c.opened, c.failed, c.over_limit)
+            }),
             ("netlink errors", self.world.nl.errors.to_string()),
             ("loop wake-ups", self.wakeups.to_string()),
             ("engine timer runs", self.timer_fires.to_string()),
