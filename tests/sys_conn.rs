@@ -693,3 +693,51 @@ fn bind_if_fwmark_and_link_local_in_namespaces() {
     );
     assert_eq!(unmarked, vec![ConnEvent::Connected], "mark 8 is not");
 }
+
+#[test]
+fn odd_requests_fail_cleanly_with_one_event() {
+    let mut d = Driver::new();
+    let mut cases: Vec<(ConnectSpec, &str)> = vec![
+        (spec(Transport::Tcp, "224.0.0.1", 80), "multicast TCP"),
+        (spec(Transport::Udp, "255.255.255.255", 9), "broadcast UDP"),
+        (spec(Transport::Tcp, "0.0.0.0", 0), "nowhere"),
+    ];
+    let mut s = spec(Transport::Tcp, "127.0.0.1", 80);
+    s.bind_addr = Some("192.0.2.55".parse().unwrap());
+    cases.push((s, "source not on this host"));
+    let mut s = spec(Transport::Tcp, "127.0.0.1", 80);
+    s.bind_if = Some("a-name-much-too-long-for-an-interface".into());
+    cases.push((s, "bad bind_if"));
+    for (sp, what) in cases {
+        let c = d.connect(sp);
+        let evs = d.until(c, LIMIT, ended);
+        assert!(
+            matches!(evs.last(), Some(ConnEvent::Failed(_))),
+            "{what}: {evs:?}"
+        );
+        assert_eq!(
+            evs.iter()
+                .filter(|e| matches!(e, ConnEvent::Failed(_)))
+                .count(),
+            1,
+            "{what}"
+        );
+    }
+    // A datagram larger than UDP allows.
+    let srv = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let c = d.connect(spec(
+        Transport::Udp,
+        "127.0.0.1",
+        srv.local_addr().unwrap().port(),
+    ));
+    d.send(c, &vec![0u8; 70_000]);
+    let evs = d.until(c, LIMIT, ended);
+    assert!(
+        matches!(
+            &evs[..],
+            [ConnEvent::Connected, ConnEvent::Failed(ConnError::Other(_))]
+        ),
+        "{evs:?}"
+    );
+    assert!(d.world.conns.is_empty());
+}
