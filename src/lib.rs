@@ -12,6 +12,8 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod event;
+#[allow(clippy::disallowed_methods, clippy::disallowed_types)] // its netlink target reaches sys
+pub mod fuzzing;
 #[allow(clippy::disallowed_methods, clippy::disallowed_types)] // reaches the OS by design
 pub mod genhash;
 pub mod ipvs;

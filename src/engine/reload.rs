@@ -54,8 +54,8 @@ impl Engine {
                 // keepalived: DELETED with `notify_deleted`, else FAULT.
                 let n = &o.cfg.notify;
                 let (word, specific) = match &n.deleted {
-                    Some(d) => ("DELETED", Some(d)),
-                    None => ("FAULT", n.fault.as_ref()),
+                    Some(d) => ("DELETED", Some(&**d)),
+                    None => ("FAULT", n.fault.as_deref()),
                 };
                 let acts = notify::word_actions(
                     n,

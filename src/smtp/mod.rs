@@ -7,3 +7,38 @@
 pub mod client;
 pub mod message;
 pub mod reply;
+
+/// Fuzz target `smtp` (`crate::fuzzing`): a server's bytes, cut into pieces at sizes the
+/// first byte picks, fed to the reply reader, to the alert client (as answers to each
+/// of its commands) and to SMTP_CHECK's dialogue; none may panic, and each ends or waits.
+pub fn fuzz_server_bytes(data: &[u8]) {
+    use crate::check::dialogue::Dialogue;
+    let Some((&first, rest)) = data.split_first() else {
+        return;
+    };
+    let piece = usize::from(first % 61) + 1;
+    let mut reader = reply::ReplyReader::new();
+    let mut client = client::Client::new(client::Envelope {
+        helo: "fuzz".into(),
+        message: message::Message {
+            date: "Thu, 01 Jan 1970 00:00:00 +0000".into(),
+            from: "a@b".into(),
+            to: vec!["c@d".into(), "e@f".into()],
+            subject: "s".into(),
+            body: ".\nbody".into(),
+        },
+    });
+    client.connected();
+    let mut check = crate::check::smtp::new("fuzz");
+    check.connected();
+    for chunk in rest.chunks(piece) {
+        if reader.push(chunk).is_ok() {
+            while reader.next_reply().is_some() {}
+        }
+        client.data(chunk);
+        check.data(chunk);
+    }
+    client.closed();
+    let _ = check.closed();
+    let _ = client.outcome();
+}

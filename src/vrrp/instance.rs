@@ -850,7 +850,7 @@ impl Instance {
             ]);
             ctx.actions.push_back(Action::RunScript {
                 run: None,
-                command: cmd,
+                command: *cmd,
                 timeout: None,
             });
         }
