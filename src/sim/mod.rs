@@ -1,7 +1,7 @@
 //! The simulated world: a clock that jumps to the next deadline (`clock`), a virtual
 //! network of L2 segments with seeded faults (`net`, `rng`) behind learning switches
 //! (`bridge`), a virtual kernel per host (`kernel`), host lifecycles (`host`), simulated
-//! servers for the checkers (`service`, `http_service`), the run
+//! servers for the checkers (`service`, `http_service`, `smtp_service`), the run
 //! loop (`world`), crafted packets (`craft`), the scenario language (`scenario`), the
 //! trace (`trace`) and expectation checking (`expect`). Every host runs the real [`crate::engine::Engine`].
 //!
@@ -18,6 +18,7 @@ pub mod net;
 pub mod rng;
 pub mod scenario;
 pub mod service;
+pub mod smtp_service;
 pub mod trace;
 pub mod whatif;
 pub mod world;
