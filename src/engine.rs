@@ -25,9 +25,12 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
+mod alerts;
 mod reload;
 mod snapshot;
 mod tracking;
+
+pub use alerts::RsTransition;
 
 /// The engine: every VRRP instance of one host, their timers, tracking and sync groups.
 pub struct Engine {
@@ -60,6 +63,8 @@ pub struct Engine {
     next_conn: u64,
     /// `-X / --release-vips` (see `vrrp::instance::Ctx`).
     release_vips: bool,
+    /// E-mail alerts (`smtp_alert`): engine/alerts.rs.
+    alerter: crate::alert::Alerter,
 }
 
 fn link_local(addrs: &[Ipv6Addr]) -> Option<Ipv6Addr> {
@@ -96,6 +101,7 @@ impl Engine {
             next_run: 1,
             next_conn: 1,
             release_vips: false,
+            alerter: Default::default(),
         };
         engine.install(config, Parts::build(config));
         engine
@@ -112,6 +118,7 @@ impl Engine {
         self.files = p.files;
         self.processes = p.processes;
         self.fifos = p.fifos;
+        self.configure_alerts();
     }
 
     /// `-X / --release-vips`: an instance entering Backup or Fault deletes its VIPs even
@@ -160,8 +167,11 @@ impl Engine {
                 }
             }
             Event::Reload(config) => self.reload(now, &config),
-            // Connections belong to the health checkers (issue 9); none is open yet.
-            Event::Conn { .. } => {}
+            Event::Conn { conn, event } => match conn.owner {
+                ConnOwner::Alerter => self.alert_conn(now, conn, event),
+                ConnOwner::Checker => {}
+            },
+            Event::Host(info) => self.host_info(info),
             Event::AddressDeleted { ifname, addr } => {
                 for i in 0..self.instances.len() {
                     let (inst, mut ctx) = self.split(now, i);
@@ -345,6 +355,7 @@ impl Engine {
             match t {
                 Timer::Script(s) => self.run_script(now, s),
                 Timer::Startup => self.start_instances(now),
+                Timer::SmtpTimeout(_) | Timer::SmtpRetry => self.alert_timer(now, t),
                 Timer::Advert(i)
                 | Timer::MasterDown(i)
                 | Timer::GarpRound { inst: i, .. }
@@ -482,6 +493,7 @@ impl Engine {
                 &self.fifos,
             );
             self.actions.extend(acts);
+            self.alert_instance(now, t.inst, t.to);
             let Some(g) = self.group_of[t.inst] else {
                 continue;
             };
@@ -515,11 +527,11 @@ impl Engine {
             }
         }
         self.transitions.clear();
-        self.settle_groups();
+        self.settle_groups(now);
     }
 
     /// Announces a sync group's state once all its members agree.
-    fn settle_groups(&mut self) {
+    fn settle_groups(&mut self, now: Instant) {
         for g in 0..self.groups.len() {
             let states: Vec<State> = self.groups[g]
                 .members
@@ -546,6 +558,7 @@ impl Engine {
                         &self.fifos,
                     );
                     self.actions.extend(acts);
+                    self.alert_group(now, g, s);
                 }
             }
         }

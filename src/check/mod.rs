@@ -9,3 +9,4 @@
 pub mod dialogue;
 pub mod http;
 pub mod md5;
+pub mod smtp;

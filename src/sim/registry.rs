@@ -9,7 +9,8 @@
 //!   `wrong STATUS BODY` (the `wrong` mode's answer; default `500` and `wrong <body>`),
 //!   `framing length|close|chunked N`.
 //! - `tcp`: none (a listener that accepts and says nothing).
-//! - `udp`, `dns`, `smtp`, `icmp`: not available yet.
+//! - `smtp`: none (a mail sink, `smtp_service`).
+//! - `udp`, `dns`, `icmp`: not available yet.
 
 use super::http_service::{HttpFraming, HttpService};
 use super::scenario::{ServerDecl, ServerKind, ServerOpt};
@@ -42,7 +43,15 @@ pub fn factory(decl: &ServerDecl) -> Result<Built, OptError> {
             })
         }
         ServerKind::Http | ServerKind::Https => http(decl),
-        ServerKind::Udp | ServerKind::Dns | ServerKind::Smtp | ServerKind::Icmp => Err((
+        ServerKind::Smtp => {
+            no_options(decl)?;
+            let name = decl.name.clone();
+            Ok(Built {
+                make: Box::new(move || Box::new(super::smtp_service::SmtpSink::new(&name))),
+                note: "SMTP sink".into(),
+            })
+        }
+        ServerKind::Udp | ServerKind::Dns | ServerKind::Icmp => Err((
             decl.line,
             format!(
                 "server {}: the simulated {} service is not available yet (sim::registry::factory)",

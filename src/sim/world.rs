@@ -1125,6 +1125,13 @@ impl Sim {
         for st in states {
             self.engine_event(i, Event::Interface(st));
         }
+        // The host's name; dates are seconds since the start of the run (as the dumps').
+        let host = crate::event::HostInfo {
+            hostname: name.clone(),
+            user: "root".into(),
+            ..Default::default()
+        };
+        self.engine_event(i, Event::Host(host));
         self.engine_event(i, Event::Startup);
     }
 

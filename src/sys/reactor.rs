@@ -274,6 +274,7 @@ impl Reactor {
         if self.proc_track.polling() {
             self.next_proc_scan = Some(now + trackproc::POLL_EVERY);
         }
+        self.engine.handle(now, Event::Host(host_info(now)));
         self.engine.handle(now, Event::Startup);
         self.drive();
         self.open_control();
@@ -608,6 +609,9 @@ impl Reactor {
         let now = self.clock.now();
         self.world.reconfigure_sockets(&new);
         self.world.reload_static(now, &self.config, &new);
+        // The wall clock may have been stepped since start: the engine's e-mail dates
+        // follow it from here.
+        self.world.events.push(Event::Host(host_info(now)));
         // The new configuration first, then the watchers' values for it.
         self.world.events.push(Event::Reload(Box::new(new.clone())));
         self.retrack(now, &new);
@@ -747,6 +751,23 @@ fn host_facts(now: Instant, io_stats: Vec<(String, String)>) -> HostFacts {
             .map(|h| h.to_string_lossy().into_owned())
             .unwrap_or_default(),
         io_stats,
+    }
+}
+
+/// What the engine needs of this host (`Event::Host`): the same facts as the dumps', and
+/// the user the daemon runs as.
+fn host_info(now: Instant) -> crate::event::HostInfo {
+    let facts = host_facts(now, Vec::new());
+    let uid = nix::unistd::geteuid();
+    let user = nix::unistd::User::from_uid(uid)
+        .ok()
+        .flatten()
+        .map_or_else(|| uid.to_string(), |u| u.name);
+    crate::event::HostInfo {
+        hostname: facts.hostname,
+        user,
+        wall_at_zero_ns: facts.wall_at_zero_ns,
+        utc_offset_secs: facts.utc_offset_secs,
     }
 }
 

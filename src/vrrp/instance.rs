@@ -801,7 +801,8 @@ impl Instance {
                 }
                 self.start_burst(ctx, 1);
             }
-            Timer::Script(_) | Timer::Startup => {}
+            // Not an instance's timer (the engine routes those elsewhere).
+            _ => {}
         }
     }
 
