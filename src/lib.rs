@@ -19,6 +19,7 @@ pub mod logging;
 pub mod sched;
 #[allow(clippy::disallowed_methods, clippy::disallowed_types)] // reaches the OS by design
 pub mod sim;
+pub mod snmp;
 pub mod status;
 #[allow(clippy::disallowed_methods, clippy::disallowed_types)] // reaches the OS by design
 pub mod sys;
