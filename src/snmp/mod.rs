@@ -8,16 +8,25 @@
 //!   variable bindings, search ranges);
 //! - `pdu`: the header and the PDUs;
 //! - `view`: Get / GetNext / GetBulk over a sorted list of objects;
-//! - `session`: the subagent's side of one session (Open, Register, answers, Notify, Close).
+//! - `session`: the subagent's side of one session (Open, Register, answers, Notify, Close);
+//! - `rows`: what both VRRP MIBs say of one instance (index, state, addresses, up-time);
+//! - `rfc2787` / `rfc6527`: the two MIBs' objects from a snapshot;
+//! - `settings`: what the configuration and the command line ask for, and its view.
 
 pub mod oid;
 pub mod pdu;
+pub mod rfc2787;
+pub mod rfc6527;
+pub mod rows;
 pub mod session;
+pub mod settings;
 pub mod view;
 pub mod wire;
 
 #[cfg(test)]
 mod tests_codec;
+#[cfg(test)]
+mod tests_mib;
 
 /// For the fuzz harness (`make fuzz`): decodes hostile bytes as a PDU (and, when they
 /// decode, checks that encoding and decoding again gives the same body), then feeds them
