@@ -11,7 +11,8 @@
 //! - `session`: the subagent's side of one session (Open, Register, answers, Notify, Close);
 //! - `rows`: what both VRRP MIBs say of one instance (index, state, addresses, up-time);
 //! - `rfc2787` / `rfc6527`: the two MIBs' objects from a snapshot;
-//! - `settings`: what the configuration and the command line ask for, and its view.
+//! - `settings`: what the configuration and the command line ask for, and its view;
+//! - `traps`: the new-Master notifications (`enable_traps`).
 
 pub mod oid;
 pub mod pdu;
@@ -20,6 +21,7 @@ pub mod rfc6527;
 pub mod rows;
 pub mod session;
 pub mod settings;
+pub mod traps;
 pub mod view;
 pub mod wire;
 

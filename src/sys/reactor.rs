@@ -67,9 +67,12 @@ pub struct Reactor {
     timer_fires: u64,
     /// The control socket and the metrics endpoint (`reactor/live.rs`).
     control: Control,
+    /// The AgentX subagent, when SNMP is on (`reactor/snmp.rs`).
+    snmp: Option<super::agentx::AgentX>,
 }
 
 mod live;
+mod snmp;
 
 fn load_options(opts: &DaemonOptions) -> LoadOptions {
     LoadOptions {
@@ -199,6 +202,7 @@ impl Reactor {
         );
         Ok(Reactor {
             control,
+            snmp: None,
             files,
             files_token,
             proc_track,
@@ -277,6 +281,7 @@ impl Reactor {
         self.engine.handle(now, Event::Startup);
         self.drive();
         self.open_control();
+        self.set_snmp();
     }
 
     /// Performs every action the engine has (through the `World`), feeding back the events
@@ -301,6 +306,7 @@ impl Reactor {
             self.engine.next_deadline(),
             self.world.procs.next_deadline(),
             self.control.next_deadline(),
+            self.snmp.as_ref().and_then(|a| a.next_deadline()),
         ]
         .into_iter()
         .flatten()
@@ -312,6 +318,7 @@ impl Reactor {
         let mut events = Events::with_capacity(256);
         loop {
             self.drive();
+            self.snmp_notify();
             let deadline = self.next_deadline();
             if let Err(e) = self
                 .timer
@@ -380,6 +387,7 @@ impl Reactor {
                 Source::ProcEvents => self.proc_rescan |= self.proc_track.drain(),
                 Source::Nftables => self.world.on_nft_readable(),
                 Source::Control(ep) => self.on_control(ep, now),
+                Source::AgentX => self.on_agentx(now),
             }
         }
         if let Some(t) = self.next_proc_scan.filter(|&t| t <= now) {
@@ -405,6 +413,7 @@ impl Reactor {
             self.timer_fires += 1;
         }
         self.engine.step(now, events);
+        self.snmp_timers(now);
     }
 
     /// Called from the configuration loader's progress hook during a reload: at most once
@@ -438,6 +447,7 @@ impl Reactor {
         self.world.shutting_down = true;
         self.engine.handle(now, Event::Shutdown);
         self.drive();
+        self.close_snmp();
         let now = self.clock.now();
         self.world.release_all(now);
         let mut outs = Vec::new();
@@ -612,6 +622,7 @@ impl Reactor {
         self.control
             .set_http(new.global.metrics_listen, &mut self.world.tokens);
         self.config = new;
+        self.set_snmp();
         log::info!("reload: new configuration applied");
     }
 

@@ -44,6 +44,8 @@ pub enum Source {
     Nftables,
     /// The control socket, the metrics endpoint and their connections (`sys::control`).
     Control(super::control::Endpoint),
+    /// The AgentX connection to snmpd (`sys::agentx`).
+    AgentX,
 }
 
 /// Counters for the stats dump.
@@ -117,6 +119,9 @@ pub struct SysWorld {
     pub(super) relabel: BTreeMap<String, String>,
     /// Accept_Mode: the nftables table of blocked VIPs.
     pub firewall: Firewall,
+    /// Instances that became Master since the reactor last took them (recorded only
+    /// when Some: SNMP notifications are on).
+    pub new_masters: Option<Vec<String>>,
 }
 
 pub(super) fn ipv6_of(f: Family) -> bool {
@@ -156,6 +161,7 @@ impl SysWorld {
             child_tokens: BTreeMap::new(),
             error_log: BTreeMap::new(),
             relabel: BTreeMap::new(),
+            new_masters: None,
             firewall: Firewall::new(),
         }
     }
@@ -538,7 +544,12 @@ impl SysWorld {
                 to,
                 priority,
                 ..
-            } => log::debug!("({instance}) state {to}, priority {priority}"),
+            } => {
+                log::debug!("({instance}) state {to}, priority {priority}");
+                if let (Some(v), crate::vrrp::State::Master) = (self.new_masters.as_mut(), to) {
+                    v.push(instance.clone());
+                }
+            }
             Action::PriorityChanged { instance, priority } => {
                 log::debug!("({instance}) effective priority is now {priority}")
             }
