@@ -372,6 +372,19 @@ pub enum Timer {
     /// Put back the VIPs of instance `.0` that were deleted behind its back (fires after
     /// the other events of the instant that reported the deletion).
     RestoreVips(usize),
+    /// A health checker's timer (`id` is the checker's run-stable id, kept across
+    /// reloads; see `check::runtime`). Checker timers due at an instant fire after every
+    /// VRRP timer due at that instant.
+    Checker { id: u64, what: CheckTimer },
+}
+
+/// Which timer of a health checker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckTimer {
+    /// The next check: `delay_loop`, `delay_before_retry`, or the start-up warmup.
+    Run,
+    /// `connect_timeout` of the dialogue in progress.
+    Timeout,
 }
 
 /// Which later GARP burst a timer starts.

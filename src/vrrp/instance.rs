@@ -801,7 +801,7 @@ impl Instance {
                 }
                 self.start_burst(ctx, 1);
             }
-            Timer::Script(_) | Timer::Startup => {}
+            Timer::Script(_) | Timer::Startup | Timer::Checker { .. } => {}
         }
     }
 
