@@ -671,3 +671,108 @@ bfd_instance b1 {
         .iter()
         .all(|(_, a)| !matches!(a, Action::Connect { .. })));
 }
+
+#[test]
+fn dumps_show_real_servers_and_checkers() {
+    use keepalived_rs::status::{self, metrics, HostFacts};
+    let text = TCP.replace("weight 5", "weight 5\n        inhibit_on_failure");
+    let mut r = Rig::new(&text);
+    r.run_until(1.5);
+    let snap = r.engine.snapshot(r.now);
+    let facts = HostFacts {
+        hostname: "lb1".into(),
+        ..HostFacts::default()
+    };
+    let data = status::render_check_data(&snap, &facts);
+    for want in [
+        "------< LVS Topology >------\n",
+        " VS VIP = 10.0.0.1, VPORT = 80\n",
+        "   delay_loop = 3.000000\n",
+        "   protocol = TCP\n",
+        "   RIP = 10.0.0.2, RPORT = 8080, WEIGHT = 5 EFF WEIGHT = 5\n",
+        "   Inhibit on failure is ON\n",
+        "     RS down notify script = '/bin/down.sh' 'DOWN', uid:gid 0:0\n",
+        "   alive = 0\n",
+        "   num failed checkers = 1\n",
+        "------< Health checkers >------\n [10.0.0.1]:tcp:80 -> [10.0.0.2]:tcp:8080\n",
+        "   Up = no\n   Has run = yes\n",
+        "   Retries = 2\n   Delay before retry = 1000000 us\n   Retries iterations = 0\n",
+        "     Dest = [10.0.0.2]:8080\n     Timeout = 2.000000\n   Keepalive method = TCP_CHECK\n",
+    ] {
+        assert!(data.contains(want), "missing {want:?} in\n{data}");
+    }
+    let m = metrics::render_metrics(&snap, &facts, &[], metrics::Format::Prometheus);
+    assert!(
+        m.contains("keepalived_lvs_rs_up{vs=\"[10.0.0.1]:tcp:80\",rs=\"[10.0.0.2]:tcp:8080\"} 0\n"),
+        "{m}"
+    );
+    assert!(m.contains("keepalived_lvs_rs_transitions_total{vs=\"[10.0.0.1]:tcp:80\",rs=\"[10.0.0.2]:tcp:8080\",to=\"down\"} 1\n"), "{m}");
+    assert!(m.contains("keepalived_checker_failures_total{vs=\"[10.0.0.1]:tcp:80\",rs=\"[10.0.0.2]:tcp:8080\",checker=\"TCP_CHECK\",index=\"0\"} 1\n"), "{m}");
+    let live = status::live::render_status_json(&snap, &facts, &[]);
+    assert!(
+        live.contains("\"real_servers\":[{\"virtual_server\":\"[10.0.0.1]:tcp:80\""),
+        "{live}"
+    );
+    assert!(live.contains("\"state\":\"DOWN\""), "{live}");
+}
+
+#[test]
+fn vrrp_timers_fire_before_checker_timers_of_the_same_instant() {
+    let text = format!(
+        "{}\nvrrp_instance VI {{\n  interface eth0\n  virtual_router_id 51\n  priority 255\n  advert_int 1\n  virtual_ipaddress {{ 192.0.2.1 }}\n}}\n",
+        TCP.replace("warmup 0", "warmup 0\n            delay_loop 1")
+    );
+    let mut engine = Engine::new(&load(&text));
+    engine.handle(
+        t(0.0),
+        Event::Interface(keepalived_rs::event::InterfaceState {
+            name: "eth0".into(),
+            index: 2,
+            up: true,
+            mac: [2, 0, 0, 0, 0, 1],
+            ipv4: vec!["192.0.2.1".parse().unwrap()],
+            ipv6: vec!["fe80::1".parse().unwrap()],
+        }),
+    );
+    engine.handle(t(0.0), Event::Startup);
+    let mut order = Vec::new();
+    let mut now = t(0.0);
+    while now < t(8.0) {
+        let Some(d) = engine.next_deadline() else {
+            break;
+        };
+        now = d;
+        engine.step(now, Vec::new());
+        while let Some(a) = engine.poll_action() {
+            match a {
+                Action::SendAdvert(_) => order.push((secs(now), "advert")),
+                Action::Connect { conn, .. } => {
+                    order.push((secs(now), "connect"));
+                    engine.handle(
+                        now,
+                        Event::Conn {
+                            conn,
+                            event: ConnEvent::Connected,
+                        },
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    // The address owner is Master at once and adverts every second; checks run every
+    // second from 1 s (their timers were armed first, at start-up): at each instant both
+    // are due, and the advert is sent first.
+    let mut shared = 0;
+    for w in order.windows(2) {
+        if w[0].0 == w[1].0 {
+            assert!(
+                !(w[0].1 == "connect" && w[1].1 == "advert"),
+                "an advert after a check at {}: {order:?}",
+                w[0].0
+            );
+            shared += usize::from(w[0].1 != w[1].1);
+        }
+    }
+    assert!(shared >= 3, "{order:?}");
+}

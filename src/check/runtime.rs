@@ -833,4 +833,3 @@ fn guard_step(f: impl FnOnce() -> Step) -> Step {
     catch_unwind(AssertUnwindSafe(f))
         .unwrap_or_else(|_| Step::Done(Verdict::Down("checker panicked (caught)".into())))
 }
-
