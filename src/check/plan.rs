@@ -10,7 +10,7 @@
 
 use crate::check::dialogue::Dialogue;
 use crate::check::tcp::TcpDialogue;
-use crate::config::model::CheckerKind;
+use crate::config::model::{CheckerKind, Config};
 
 /// What a protocol's constructor may need besides the configuration.
 #[derive(Clone, Copy, Debug)]
@@ -24,6 +24,37 @@ pub struct DialogueArgs<'a> {
 /// The checker has no implementation yet; the keyword says which.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NotImplemented(pub &'static str);
+
+/// What `-t` and start-up say about the checkers of `config` that do not run: one line per
+/// not-implemented checker (`file:line:col: warning: SMTP_CHECK is not implemented yet;
+/// this checker is ignored`), and one about IPVS when any virtual server exists.
+pub fn notices(config: &Config) -> Vec<String> {
+    let args = DialogueArgs {
+        random: 0,
+        helo_default: "localhost",
+    };
+    let mut out = Vec::new();
+    for vs in &config.virtual_servers {
+        for rs in &vs.real_servers {
+            for ch in &rs.checkers {
+                if let Some(Err(NotImplemented(kw))) = dialogue_for(&ch.kind, &args) {
+                    out.push(format!(
+                        "{}: warning: {kw} is not implemented yet; this checker is ignored",
+                        ch.span
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(vs) = config.virtual_servers.first() {
+        out.push(format!(
+            "{}: warning: virtual_server: the IPVS table is not managed yet; the health \
+             checkers run (keepalived-rs issue 10)",
+            vs.span
+        ));
+    }
+    out
+}
 
 /// A fresh dialogue for one check of a connection checker. HTTP_GET / SSL_GET (built per
 /// url by the runtime), MISC_CHECK and FILE_CHECK are not connection dialogues and answer
