@@ -26,6 +26,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
 mod alerts;
+mod checkers;
 mod reload;
 mod snapshot;
 mod tracking;
@@ -65,6 +66,10 @@ pub struct Engine {
     release_vips: bool,
     /// E-mail alerts (`smtp_alert`): engine/alerts.rs.
     alerter: crate::alert::Alerter,
+    /// The health checkers of the virtual servers (`engine/checkers.rs`).
+    checks: crate::check::runtime::Runtime,
+    /// Real-server transitions not yet taken (`Engine::take_rs_transitions`).
+    rs_transitions: Vec<crate::check::runtime::RsTransition>,
 }
 
 fn link_local(addrs: &[Ipv6Addr]) -> Option<Ipv6Addr> {
@@ -102,6 +107,8 @@ impl Engine {
             next_conn: 1,
             release_vips: false,
             alerter: Default::default(),
+            checks: crate::check::runtime::Runtime::new(config, 0x6b65_6570_616c_6976),
+            rs_transitions: Vec::new(),
         };
         engine.install(config, Parts::build(config));
         engine
@@ -153,12 +160,17 @@ impl Engine {
             }
             Event::Packet(p) => self.packet(now, p),
             Event::Timers => self.timers(now),
-            Event::ScriptExited { run, outcome } => self.script_exited(now, run, outcome),
+            Event::ScriptExited { run, outcome } => {
+                if !self.checker_script(now, run, &outcome) {
+                    self.script_exited(now, run, outcome)
+                }
+            }
             Event::TrackFileValue { name, value } => {
                 if let Some(v) = self.files.get_mut(&name) {
                     *v = value;
                     self.retrack(now);
                 }
+                self.checker_file(now, &name, value);
             }
             Event::TrackProcessCount { name, count } => {
                 if let Some(v) = self.processes.get_mut(&name) {
@@ -169,7 +181,7 @@ impl Engine {
             Event::Reload(config) => self.reload(now, &config),
             Event::Conn { conn, event } => match conn.owner {
                 ConnOwner::Alerter => self.alert_conn(now, conn, event),
-                ConnOwner::Checker => {}
+                ConnOwner::Checker => self.checker_conn(now, conn, event),
             },
             Event::Host(info) => self.host_info(info),
             Event::AddressDeleted { ifname, addr } => {
@@ -263,7 +275,7 @@ impl Engine {
     // ----- internals --------------------------------------------------------------------
 
     /// A connection id never handed out before in this run.
-    #[allow(dead_code)] // the checker runtime and the SMTP alerter are its users
+    #[allow(dead_code)] // the SMTP alerter is its user (checkers count through their Ctx)
     pub(crate) fn new_conn_id(&mut self, owner: ConnOwner) -> ConnId {
         let id = ConnId {
             owner,
@@ -277,6 +289,7 @@ impl Engine {
         if self.started || self.startup_pending {
             return;
         }
+        self.checkers_start(now);
         if let Some(d) = self
             .config
             .global
@@ -320,6 +333,7 @@ impl Engine {
             return;
         }
         self.stopped = true;
+        self.checkers_shutdown(now);
         if let Some(h) = self.startup_timer.take() {
             self.wheel.cancel(h);
         }
@@ -350,9 +364,25 @@ impl Engine {
         (&mut self.instances[i], ctx)
     }
 
+    /// Fires the timers due at `now`: every VRRP timer first, then the checkers' (which
+    /// may arm more timers due at `now`: the loop runs until none is due).
     fn timers(&mut self, now: Instant) {
+        let mut checker_timers = Vec::new();
+        loop {
+            self.vrrp_timers(now, &mut checker_timers);
+            if checker_timers.is_empty() {
+                break;
+            }
+            for (id, what) in checker_timers.drain(..) {
+                self.checker_timer(now, id, what);
+            }
+        }
+    }
+
+    fn vrrp_timers(&mut self, now: Instant, deferred: &mut Vec<(u64, CheckTimer)>) {
         while let Some((_, t)) = self.wheel.pop_expired(now) {
             match t {
+                Timer::Checker { id, what } => deferred.push((id, what)),
                 Timer::Script(s) => self.run_script(now, s),
                 Timer::Startup => self.start_instances(now),
                 Timer::SmtpTimeout(_) | Timer::SmtpRetry => self.alert_timer(now, t),

@@ -397,6 +397,19 @@ pub enum Timer {
     SmtpTimeout(u64),
     /// The SMTP alerter's next try after a failed delivery.
     SmtpRetry,
+    /// A health checker's timer (`id` is the checker's run-stable id, kept across
+    /// reloads; see `check::runtime`). Checker timers due at an instant fire after every
+    /// VRRP timer due at that instant.
+    Checker { id: u64, what: CheckTimer },
+}
+
+/// Which timer of a health checker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckTimer {
+    /// The next check: `delay_loop`, `delay_before_retry`, or the start-up warmup.
+    Run,
+    /// `connect_timeout` of the dialogue in progress.
+    Timeout,
 }
 
 /// Which later GARP burst a timer starts.

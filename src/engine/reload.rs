@@ -121,6 +121,7 @@ impl Engine {
             }
         }
         self.install(config, p);
+        self.checkers_reload(now, config);
         self.refresh_interfaces();
         // Phase 2: matched instances take over; new ones start.
         let running = self.started && !self.stopped;
