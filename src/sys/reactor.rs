@@ -302,6 +302,8 @@ impl Reactor {
             self.engine.next_deadline(),
             self.world.procs.next_deadline(),
             self.control.next_deadline(),
+            // Connections stopped by a read bound: the loop turns again at once.
+            self.world.conns.has_pending().then(|| self.clock.now()),
         ]
         .into_iter()
         .flatten()
@@ -352,6 +354,7 @@ impl Reactor {
     /// `world.events`; the signals' requests are returned.
     fn dispatch(&mut self, now: Instant, events: &Events) -> Vec<Request> {
         let mut requests = Vec::new();
+        self.world.conns_turn();
         for ev in events.iter() {
             let Some(src) = self.world.tokens.get(ev.token()).cloned() else {
                 continue; // a source closed earlier in this batch
@@ -381,6 +384,7 @@ impl Reactor {
                 Source::ProcEvents => self.proc_rescan |= self.proc_track.drain(),
                 Source::Nftables => self.world.on_nft_readable(),
                 Source::Control(ep) => self.on_control(ep, now),
+                Source::Conn(_) | Source::ConnIcmp(_) => self.world.on_conn_io(&src),
             }
         }
         if let Some(t) = self.next_proc_scan.filter(|&t| t <= now) {
@@ -718,6 +722,11 @@ impl Reactor {
                 st.scripts_failed_to_start.to_string(),
             ),
             ("running children", self.world.procs.len().to_string()),
+            ("check connections open", self.world.conns.len().to_string()),
+            ("check connections opened / failed / over the limit", {
+                let c = &self.world.conns.stats;
+                format!("{} / {} / {}", c.opened, c.failed, c.over_limit)
+            }),
             ("netlink errors", self.world.nl.errors.to_string()),
             ("loop wake-ups", self.wakeups.to_string()),
             ("engine timer runs", self.timer_fires.to_string()),
