@@ -63,7 +63,7 @@ impl Engine {
     }
 
     /// The world's facts about this host, as last reported.
-    #[allow(dead_code)] // SMTP_CHECK's default helo_name (the checker runtime)
+    #[allow(dead_code)] // for engine parts that need the host name
     pub(crate) fn host(&self) -> &HostInfo {
         self.alerter.host()
     }

@@ -282,3 +282,37 @@ fn checker_connections_are_not_the_alerters() {
     r.event(mine, ConnEvent::Data(b"220 x\r\n".to_vec()));
     assert!(matches!(r.take().as_slice(), [Action::Send { .. }]));
 }
+
+#[test]
+fn reload_keeps_the_queue_and_takes_the_new_server() {
+    let mut r = Run::start(&config("", "smtp_alert", false));
+    let c1 = r.connects()[0];
+    r.take();
+    // The server refuses; the alert waits for its retry at 5 s.
+    r.event(c1, ConnEvent::Failed(ConnError::Refused));
+    r.now = secs(1.0);
+    let mut new = config("", "smtp_alert", false);
+    new.global.smtp_server = Some("192.0.2.26".into());
+    new.global.smtp_server_port = Some(26);
+    r.engine.step(r.now, [Event::Reload(Box::new(new))]);
+    r.collect();
+    assert!(
+        r.connects().is_empty(),
+        "no new connection before the retry"
+    );
+    r.until(secs(5.0));
+    let spec = r
+        .smtp
+        .iter()
+        .find_map(|a| match a {
+            Action::Connect { spec, .. } => Some(spec.clone()),
+            _ => None,
+        })
+        .expect("the retry");
+    assert_eq!(spec.dst, "192.0.2.26".parse::<std::net::IpAddr>().unwrap());
+    assert_eq!(spec.port, 26);
+    assert_eq!(
+        r.serve(),
+        "[RID1] VRRP Instance VI_1 - Entering BACKUP state"
+    );
+}
