@@ -23,6 +23,7 @@ pub mod sched;
 #[allow(clippy::disallowed_methods, clippy::disallowed_types)] // reaches the OS by design
 pub mod sim;
 pub mod smtp;
+pub mod snmp;
 pub mod status;
 #[allow(clippy::disallowed_methods, clippy::disallowed_types)] // reaches the OS by design
 pub mod sys;

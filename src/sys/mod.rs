@@ -21,6 +21,7 @@
 //!
 //! CONTRACT: [`daemon_main`] is what `keepalived-rs` (no -t/-d/--simulate) calls.
 
+pub mod agentx;
 pub mod arp;
 pub mod clock;
 pub mod conn;
@@ -89,6 +90,9 @@ pub struct DaemonOptions {
     /// The control socket (extension; `--control-socket`, default beside the pid file,
     /// see [`control::socket_path_for`]); None: none (`--no-control-socket`).
     pub control_socket: Option<PathBuf>,
+    /// -x/--snmp and -A/--snmp-agent-socket (`crate::snmp::settings::from_config`).
+    pub snmp: bool,
+    pub snmp_socket: Option<String>,
 }
 
 /// keepalived's exit codes.

@@ -67,9 +67,12 @@ pub struct Reactor {
     timer_fires: u64,
     /// The control socket and the metrics endpoint (`reactor/live.rs`).
     control: Control,
+    /// The AgentX subagent, when SNMP is on (`reactor/snmp.rs`).
+    snmp: Option<super::agentx::AgentX>,
 }
 
 mod live;
+mod snmp;
 
 fn load_options(opts: &DaemonOptions) -> LoadOptions {
     LoadOptions {
@@ -199,6 +202,7 @@ impl Reactor {
         );
         Ok(Reactor {
             control,
+            snmp: None,
             files,
             files_token,
             proc_track,
@@ -278,6 +282,7 @@ impl Reactor {
         self.engine.handle(now, Event::Startup);
         self.drive();
         self.open_control();
+        self.set_snmp();
     }
 
     /// Performs every action the engine has (through the `World`), feeding back the events
@@ -304,6 +309,7 @@ impl Reactor {
             self.control.next_deadline(),
             // Connections stopped by a read bound: the loop turns again at once.
             self.world.conns.has_pending().then(|| self.clock.now()),
+            self.snmp.as_ref().and_then(|a| a.next_deadline()),
         ]
         .into_iter()
         .flatten()
@@ -315,6 +321,7 @@ impl Reactor {
         let mut events = Events::with_capacity(256);
         loop {
             self.drive();
+            self.snmp_notify();
             let deadline = self.next_deadline();
             if let Err(e) = self
                 .timer
@@ -385,6 +392,7 @@ impl Reactor {
                 Source::Nftables => self.world.on_nft_readable(),
                 Source::Control(ep) => self.on_control(ep, now),
                 Source::Conn(_) | Source::ConnIcmp(_) => self.world.on_conn_io(&src),
+                Source::AgentX => self.on_agentx(now),
             }
         }
         if let Some(t) = self.next_proc_scan.filter(|&t| t <= now) {
@@ -410,6 +418,7 @@ impl Reactor {
             self.timer_fires += 1;
         }
         self.engine.step(now, events);
+        self.snmp_timers(now);
     }
 
     /// Called from the configuration loader's progress hook during a reload: at most once
@@ -443,6 +452,7 @@ impl Reactor {
         self.world.shutting_down = true;
         self.engine.handle(now, Event::Shutdown);
         self.drive();
+        self.close_snmp();
         let now = self.clock.now();
         self.world.release_all(now);
         let mut outs = Vec::new();
@@ -620,6 +630,7 @@ impl Reactor {
         self.control
             .set_http(new.global.metrics_listen, &mut self.world.tokens);
         self.config = new;
+        self.set_snmp();
         log::info!("reload: new configuration applied");
     }
 

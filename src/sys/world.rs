@@ -49,6 +49,8 @@ pub enum Source {
     Conn(crate::event::ConnId),
     /// A shared ICMP socket of `sys::conn` (its key).
     ConnIcmp(u32),
+    /// The AgentX connection to snmpd (`sys::agentx`).
+    AgentX,
 }
 
 /// Counters for the stats dump.
@@ -124,6 +126,9 @@ pub struct SysWorld {
     pub firewall: Firewall,
     /// Checker and alerter connections.
     pub conns: Conns,
+    /// Instances that became Master since the reactor last took them (recorded only
+    /// when Some: SNMP notifications are on).
+    pub new_masters: Option<Vec<String>>,
 }
 
 pub(super) fn ipv6_of(f: Family) -> bool {
@@ -163,6 +168,7 @@ impl SysWorld {
             child_tokens: BTreeMap::new(),
             error_log: BTreeMap::new(),
             relabel: BTreeMap::new(),
+            new_masters: None,
             firewall: Firewall::new(),
             conns: Conns::new(),
         }
@@ -546,7 +552,12 @@ impl SysWorld {
                 to,
                 priority,
                 ..
-            } => log::debug!("({instance}) state {to}, priority {priority}"),
+            } => {
+                log::debug!("({instance}) state {to}, priority {priority}");
+                if let (Some(v), crate::vrrp::State::Master) = (self.new_masters.as_mut(), to) {
+                    v.push(instance.clone());
+                }
+            }
             Action::PriorityChanged { instance, priority } => {
                 log::debug!("({instance}) effective priority is now {priority}")
             }
