@@ -12,7 +12,7 @@ use crate::vrrp::State;
 
 /// A real server's health changed: what the checker runtime tells the alerter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RsTransition<'a> {
+pub struct RsAlert<'a> {
     /// The virtual server as keepalived logs it: `[192.0.2.100]:tcp:80`.
     pub vs: &'a str,
     /// The real server as keepalived logs it: `[10.0.0.2]:tcp:80`.
@@ -105,7 +105,7 @@ impl Engine {
     /// A real server went up or down (the checker runtime calls this with each
     /// transition it decides).
     #[allow(dead_code)] // the checker runtime is its caller
-    pub(crate) fn checker_changed(&mut self, now: Instant, t: &RsTransition) {
+    pub(crate) fn checker_changed(&mut self, now: Instant, t: &RsAlert) {
         if !t.smtp_alert {
             return;
         }

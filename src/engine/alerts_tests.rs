@@ -2,7 +2,7 @@
 //! (instances, sync groups, `smtp_alert` settings, `no_email_faults`), real-server alerts,
 //! and the alerter's timers on the engine's wheel.
 
-use super::RsTransition;
+use super::RsAlert;
 use crate::config::{load_str, LoadOptions};
 use crate::engine::Engine;
 use crate::event::*;
@@ -237,7 +237,7 @@ fn timeouts_and_retries_run_on_the_engine_wheel() {
 fn real_server_transitions() {
     let mut r = Run::start(&config("", "", false));
     assert!(r.connects().is_empty());
-    let t = RsTransition {
+    let t = RsAlert {
         vs: "[192.0.2.100]:tcp:80",
         rs: "[10.0.0.2]:tcp:80",
         up: false,
@@ -253,7 +253,7 @@ fn real_server_transitions() {
     );
     r.engine.checker_changed(
         r.now,
-        &RsTransition {
+        &RsAlert {
             smtp_alert: false,
             ..t
         },
