@@ -9,6 +9,7 @@ use crate::alert::{self, compose, Alerter, Io, Settings};
 use crate::event::{ConnEvent, ConnId, HostInfo, Timer};
 use crate::sched::Instant;
 use crate::vrrp::State;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// A real server's health changed: what the checker runtime tells the alerter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,9 +69,15 @@ impl Engine {
         self.alerter.host()
     }
 
-    /// `Event::Conn` for a connection of the alerter.
+    /// `Event::Conn` for a connection of the alerter. The SMTP client reads what a remote
+    /// server sent: it runs inside `catch_unwind`, and a panic costs that one alert
+    /// (DESIGN.md §3.6), never VRRP.
     pub(super) fn alert_conn(&mut self, now: Instant, conn: ConnId, event: ConnEvent) {
-        self.alert_io(now, |a, io| a.conn_event(io, conn, event));
+        let run = AssertUnwindSafe(|| self.alert_io(now, |a, io| a.conn_event(io, conn, event)));
+        if catch_unwind(run).is_err() {
+            log::error!("{}SMTP alert client panicked on {conn}", self.prefix);
+            self.alert_io(now, |a, io| a.abandon(io));
+        }
     }
 
     /// `Timer::SmtpTimeout` / `Timer::SmtpRetry`.
