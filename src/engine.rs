@@ -31,7 +31,7 @@ mod reload;
 mod snapshot;
 mod tracking;
 
-pub use alerts::RsTransition;
+pub use alerts::RsAlert;
 
 /// The engine: every VRRP instance of one host, their timers, tracking and sync groups.
 pub struct Engine {
