@@ -3,12 +3,13 @@
 //!
 //! TCP_CHECK is [`crate::check::tcp`]; HTTP_GET / SSL_GET are built per url by the runtime
 //! from [`crate::check::http::HttpCheckPlan`]; MISC_CHECK and FILE_CHECK need no
-//! connection. SMTP_CHECK, DNS_CHECK, UDP_CHECK and PING_CHECK answer
+//! connection. SMTP_CHECK is [`crate::check::smtp`]. DNS_CHECK, UDP_CHECK and PING_CHECK answer
 //! [`NotImplemented`] until their dialogues are wired here (one arm each); the runtime
 //! then warns once at start-up, naming the checker and where it is configured, and the
 //! checker takes no part in its real server's state. BFD_CHECK is not implemented either.
 
 use crate::check::dialogue::Dialogue;
+use crate::check::smtp::SmtpDialogue;
 use crate::check::tcp::TcpDialogue;
 use crate::config::model::{CheckerKind, Config};
 
@@ -66,8 +67,12 @@ pub fn dialogue_for(
     let _ = args;
     Some(match kind {
         CheckerKind::Tcp => Ok(Box::new(TcpDialogue)),
-        // Wired at merge: check::smtp::SmtpDialogue::new(helo_name or args.helo_default).
-        CheckerKind::Smtp { .. } => Err(NotImplemented("SMTP_CHECK")),
+        // keepalived's default is its own name, not smtp_helo_name (check::smtp).
+        CheckerKind::Smtp { helo_name } => Ok(Box::new(SmtpDialogue::new(
+            helo_name
+                .as_deref()
+                .unwrap_or(crate::check::smtp::DEFAULT_HELO),
+        ))),
         // Wired at merge: check::dns::DnsDialogue::new(qtype, name, args.random as u16).
         CheckerKind::Dns { .. } => Err(NotImplemented("DNS_CHECK")),
         // Wired at merge: check::udp::UdpDialogue::new(cfg).

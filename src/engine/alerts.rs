@@ -111,7 +111,6 @@ impl Engine {
 
     /// A real server went up or down (the checker runtime calls this with each
     /// transition it decides).
-    #[allow(dead_code)] // the checker runtime is its caller
     pub(crate) fn checker_changed(&mut self, now: Instant, t: &RsAlert) {
         if !t.smtp_alert {
             return;

@@ -102,6 +102,19 @@ impl Engine {
     /// hooks in here) and are kept for [`Engine::take_rs_transitions`].
     fn settle_checks(&mut self) {
         let t = self.checks.take_transitions();
+        for tr in &t {
+            let smtp_alert =
+                crate::alert::enabled::real_server_flag(&self.config.global, tr.smtp_alert);
+            let alert = super::alerts::RsAlert {
+                vs: &tr.vs,
+                rs: &tr.rs,
+                up: tr.up,
+                checker: &tr.checker,
+                reason: tr.reason.as_deref(),
+                smtp_alert,
+            };
+            self.checker_changed(tr.at, &alert);
+        }
         if !t.is_empty() {
             self.rs_transitions.extend(t);
             // Bounded: a consumer that never drains keeps the latest 1 024.
