@@ -69,6 +69,12 @@ fn main() {
         let us = start.elapsed().as_secs_f64() * 1e6 / runs as f64;
         println!("snapshot + view, {n:>4} instances ({objects:>6} objects) {us:>10.1} µs");
 
+        let start = Clock::now();
+        for _ in 0..runs {
+            black_box(e.snapshot(now));
+        }
+        let us = start.elapsed().as_secs_f64() * 1e6 / runs as f64;
+        println!("snapshot alone,  {n:>4} instances                   {us:>10.1} µs");
         let v = Rc::new(view(&e.snapshot(now), &s, None));
         let (mut session, _) = Session::open(Settings {
             subtrees: s.subtrees(),
