@@ -37,6 +37,7 @@ fn agent(path: &std::path::Path, now: Instant) -> AgentX {
         endpoint: Endpoint::Unix(path.to_path_buf()),
         rfcv2: true,
         rfcv3: false,
+        keepalived: false,
         traps: false,
     };
     AgentX::new(poll.registry().try_clone().unwrap(), settings, now)
