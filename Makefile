@@ -7,6 +7,7 @@
 #   make man             lint the man pages and render them to target/man/*.txt
 #   make soak            100000 random-fault simulation seeds
 #   make bench           cargo bench, then scripts/bench.sh if present
+#   make fuzz            AFL++ on every fuzz target, FUZZ_SECONDS each (default 60)
 #   make install         PREFIX=/usr/local DESTDIR= (NOBUILD=1: do not build, e.g. as root)
 #   make uninstall
 #
@@ -43,7 +44,7 @@ EXAMPLE_CONF = docs/examples/keepalived.conf
 # Paths substituted into the installed init files.
 SUBST = sed -e 's|@SBINDIR@|$(sbindir)|g' -e 's|@CONFDIR@|$(confdir)|g'
 
-.PHONY: all build test lint fmt-check clippy man man-lint conformance demo soak bench \
+.PHONY: all build test lint fmt-check clippy man man-lint conformance demo soak bench fuzz \
         install install-bin install-man install-init install-conf uninstall clean
 
 all: build
@@ -86,6 +87,10 @@ demo:
 
 soak:
 	SIM_SEEDS=100000 $(CARGO) test --release $(CARGOFLAGS) --test random_faults -- --nocapture
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 bench:
 	$(CARGO) bench $(CARGOFLAGS)

@@ -25,9 +25,13 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
+mod alerts;
+mod checkers;
 mod reload;
 mod snapshot;
 mod tracking;
+
+pub use alerts::RsAlert;
 
 /// The engine: every VRRP instance of one host, their timers, tracking and sync groups.
 pub struct Engine {
@@ -60,6 +64,12 @@ pub struct Engine {
     next_conn: u64,
     /// `-X / --release-vips` (see `vrrp::instance::Ctx`).
     release_vips: bool,
+    /// E-mail alerts (`smtp_alert`): engine/alerts.rs.
+    alerter: crate::alert::Alerter,
+    /// The health checkers of the virtual servers (`engine/checkers.rs`).
+    checks: crate::check::runtime::Runtime,
+    /// Real-server transitions not yet taken (`Engine::take_rs_transitions`).
+    rs_transitions: Vec<crate::check::runtime::RsTransition>,
 }
 
 fn link_local(addrs: &[Ipv6Addr]) -> Option<Ipv6Addr> {
@@ -96,6 +106,9 @@ impl Engine {
             next_run: 1,
             next_conn: 1,
             release_vips: false,
+            alerter: Default::default(),
+            checks: crate::check::runtime::Runtime::new(config, 0x6b65_6570_616c_6976),
+            rs_transitions: Vec::new(),
         };
         engine.install(config, Parts::build(config));
         engine
@@ -112,6 +125,7 @@ impl Engine {
         self.files = p.files;
         self.processes = p.processes;
         self.fifos = p.fifos;
+        self.configure_alerts();
     }
 
     /// `-X / --release-vips`: an instance entering Backup or Fault deletes its VIPs even
@@ -146,12 +160,17 @@ impl Engine {
             }
             Event::Packet(p) => self.packet(now, p),
             Event::Timers => self.timers(now),
-            Event::ScriptExited { run, outcome } => self.script_exited(now, run, outcome),
+            Event::ScriptExited { run, outcome } => {
+                if !self.checker_script(now, run, &outcome) {
+                    self.script_exited(now, run, outcome)
+                }
+            }
             Event::TrackFileValue { name, value } => {
                 if let Some(v) = self.files.get_mut(&name) {
                     *v = value;
                     self.retrack(now);
                 }
+                self.checker_file(now, &name, value);
             }
             Event::TrackProcessCount { name, count } => {
                 if let Some(v) = self.processes.get_mut(&name) {
@@ -160,8 +179,11 @@ impl Engine {
                 }
             }
             Event::Reload(config) => self.reload(now, &config),
-            // Connections belong to the health checkers (issue 9); none is open yet.
-            Event::Conn { .. } => {}
+            Event::Conn { conn, event } => match conn.owner {
+                ConnOwner::Alerter => self.alert_conn(now, conn, event),
+                ConnOwner::Checker => self.checker_conn(now, conn, event),
+            },
+            Event::Host(info) => self.host_info(info),
             Event::AddressDeleted { ifname, addr } => {
                 for i in 0..self.instances.len() {
                     let (inst, mut ctx) = self.split(now, i);
@@ -253,7 +275,7 @@ impl Engine {
     // ----- internals --------------------------------------------------------------------
 
     /// A connection id never handed out before in this run.
-    #[allow(dead_code)] // the checker runtime and the SMTP alerter are its users
+    #[allow(dead_code)] // the SMTP alerter is its user (checkers count through their Ctx)
     pub(crate) fn new_conn_id(&mut self, owner: ConnOwner) -> ConnId {
         let id = ConnId {
             owner,
@@ -267,6 +289,7 @@ impl Engine {
         if self.started || self.startup_pending {
             return;
         }
+        self.checkers_start(now);
         if let Some(d) = self
             .config
             .global
@@ -310,6 +333,7 @@ impl Engine {
             return;
         }
         self.stopped = true;
+        self.checkers_shutdown(now);
         if let Some(h) = self.startup_timer.take() {
             self.wheel.cancel(h);
         }
@@ -340,11 +364,28 @@ impl Engine {
         (&mut self.instances[i], ctx)
     }
 
+    /// Fires the timers due at `now`: every VRRP timer first, then the checkers' (which
+    /// may arm more timers due at `now`: the loop runs until none is due).
     fn timers(&mut self, now: Instant) {
+        let mut checker_timers = Vec::new();
+        loop {
+            self.vrrp_timers(now, &mut checker_timers);
+            if checker_timers.is_empty() {
+                break;
+            }
+            for (id, what) in checker_timers.drain(..) {
+                self.checker_timer(now, id, what);
+            }
+        }
+    }
+
+    fn vrrp_timers(&mut self, now: Instant, deferred: &mut Vec<(u64, CheckTimer)>) {
         while let Some((_, t)) = self.wheel.pop_expired(now) {
             match t {
+                Timer::Checker { id, what } => deferred.push((id, what)),
                 Timer::Script(s) => self.run_script(now, s),
                 Timer::Startup => self.start_instances(now),
+                Timer::SmtpTimeout(_) | Timer::SmtpRetry => self.alert_timer(now, t),
                 Timer::Advert(i)
                 | Timer::MasterDown(i)
                 | Timer::GarpRound { inst: i, .. }
@@ -482,6 +523,7 @@ impl Engine {
                 &self.fifos,
             );
             self.actions.extend(acts);
+            self.alert_instance(now, t.inst, t.to);
             let Some(g) = self.group_of[t.inst] else {
                 continue;
             };
@@ -515,11 +557,11 @@ impl Engine {
             }
         }
         self.transitions.clear();
-        self.settle_groups();
+        self.settle_groups(now);
     }
 
     /// Announces a sync group's state once all its members agree.
-    fn settle_groups(&mut self) {
+    fn settle_groups(&mut self, now: Instant) {
         for g in 0..self.groups.len() {
             let states: Vec<State> = self.groups[g]
                 .members
@@ -546,6 +588,7 @@ impl Engine {
                         &self.fifos,
                     );
                     self.actions.extend(acts);
+                    self.alert_group(now, g, s);
                 }
             }
         }

@@ -5,12 +5,15 @@
 //! worlds that execute those actions: `sys` (real Linux, one mio loop) and `sim` (a
 //! deterministic simulated network of many routers in one process).
 
+pub mod alert;
 pub mod check;
 #[allow(clippy::disallowed_methods, clippy::disallowed_types)] // reaches the OS by design
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod event;
+#[allow(clippy::disallowed_methods, clippy::disallowed_types)] // its netlink target reaches sys
+pub mod fuzzing;
 #[allow(clippy::disallowed_methods, clippy::disallowed_types)] // reaches the OS by design
 pub mod genhash;
 pub mod ipvs;
@@ -19,6 +22,7 @@ pub mod logging;
 pub mod sched;
 #[allow(clippy::disallowed_methods, clippy::disallowed_types)] // reaches the OS by design
 pub mod sim;
+pub mod smtp;
 pub mod snmp;
 pub mod status;
 #[allow(clippy::disallowed_methods, clippy::disallowed_types)] // reaches the OS by design

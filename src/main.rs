@@ -193,6 +193,9 @@ fn config_test(opts: &Options, log_file: Option<&Path>) -> i32 {
     for d in &loaded.diagnostics {
         let _ = writeln!(out, "{d}");
     }
+    for line in keepalived_rs::check::plan::notices(&loaded.config) {
+        let _ = writeln!(out, "{line}");
+    }
     if opts.dump_conf {
         print!("{}", config::dump::dump(&loaded.config));
     }

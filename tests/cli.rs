@@ -557,3 +557,24 @@ fn init_scripts_are_valid_shell() {
         assert!(o.status.success(), "{f}: {}", stderr(&o));
     }
 }
+
+#[test]
+fn config_test_names_checkers_that_do_not_run_and_the_ipvs_table() {
+    let dir = TempDir::new("checkers");
+    let conf = dir.path("k.conf");
+    std::fs::write(
+        &conf,
+        "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.0.2 80 {\n  TCP_CHECK {\n  }\n  BFD_CHECK {\n   name b1\n  }\n }\n}\nbfd_instance b1 {\n neighbor_ip 10.0.0.2\n}\n",
+    )
+    .unwrap();
+    let o = run(&["-t", "-f", conf.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "k.conf:6:3: warning: BFD_CHECK is not implemented yet; this checker is ignored"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("the IPVS table is not managed yet"), "{err}");
+    assert!(!err.contains("TCP_CHECK is not"), "{err}");
+}

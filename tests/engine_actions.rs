@@ -166,7 +166,7 @@ fn garp_interval_spaces_rounds_and_refresh_repeats() {
 #[test]
 fn owner_shutdown_sends_priority_zero_and_releases() {
     let mut c = inst("VI_1", 255);
-    c.notify.stop = Some(cmd(&["/stop.sh"]));
+    c.notify.stop = Some(Box::new(cmd(&["/stop.sh"])));
     let mut e = engine(config(vec![c]));
     e.handle(at("0"), Event::Startup);
     drain(&mut e);
@@ -442,8 +442,8 @@ fn track_interface_weight_and_owner_priority_is_fixed() {
 
 fn group_config() -> Config {
     let mut a = inst("VI_1", 200);
-    a.notify.master = Some(cmd(&["/m.sh"]));
-    a.notify.any = Some(cmd(&["/n.sh"]));
+    a.notify.master = Some(Box::new(cmd(&["/m.sh"])));
+    a.notify.any = Some(Box::new(cmd(&["/n.sh"])));
     let mut b = inst("VI_2", 100);
     b.vrid = 52;
     b.track_interfaces = vec![tref("eth1", Some(-50))];
@@ -458,7 +458,7 @@ fn group_config() -> Config {
         track_files: vec![],
         track_processes: vec![],
         notify: NotifyScripts {
-            any: Some(cmd(&["/g.sh"])),
+            any: Some(Box::new(cmd(&["/g.sh"]))),
             ..NotifyScripts::default()
         },
         smtp_alert: false,

@@ -224,9 +224,9 @@ fn m6_lower_prio_garp_and_notify() {
     let mut c = inst("VI_1", 100);
     c.garp.lower_prio_repeat = Some(2);
     c.garp.lower_prio_delay = Duration::from_secs(1);
-    c.notify.master_rx_lower_pri = Some(keepalived_rs::config::model::ScriptCommand::from_argv(&[
-        "/lp.sh",
-    ]));
+    c.notify.master_rx_lower_pri = Some(Box::new(
+        keepalived_rs::config::model::ScriptCommand::from_argv(&["/lp.sh"]),
+    ));
     let mut cfg = config(vec![c]);
     cfg.global.vrrp_notify_fifo = Some("/f".into());
     let mut e = started(cfg, "0");

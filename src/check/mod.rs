@@ -4,8 +4,14 @@
 //!
 //! The pieces: `dialogue` is the contract between the checker runtime (timing, retries,
 //! real-server state) and each protocol (what to send, how to judge the answer); each
-//! protocol module implements it and is tested on byte streams alone.
+//! protocol module implements it and is tested on byte streams alone. `runtime` runs the
+//! checkers (timing, retries, real-server state); `plan` picks each checker's dialogue;
+//! `tcp` is TCP_CHECK.
 
 pub mod dialogue;
 pub mod http;
 pub mod md5;
+pub mod plan;
+pub mod runtime;
+pub mod smtp;
+pub mod tcp;

@@ -178,7 +178,7 @@ fn script(cmd: &ScriptCommand) -> String {
     s
 }
 
-fn script_line(w: &mut W, kw: &str, cmd: &Option<ScriptCommand>) {
+fn script_line(w: &mut W, kw: &str, cmd: Option<&ScriptCommand>) {
     if let Some(c) = cmd {
         if c.argv.is_empty() {
             w.line(kw);
@@ -321,21 +321,29 @@ fn global(w: &mut W, g: &GlobalDefs) {
         w.line(&format!("vrrp_startup_delay {}", secs(d)));
     }
     opt_line(w, "notify_fifo", &g.notify_fifo);
-    script_line(w, "notify_fifo_script", &g.notify_fifo_script);
+    script_line(w, "notify_fifo_script", g.notify_fifo_script.as_ref());
     opt_line(w, "vrrp_notify_fifo", &g.vrrp_notify_fifo);
-    script_line(w, "vrrp_notify_fifo_script", &g.vrrp_notify_fifo_script);
+    script_line(
+        w,
+        "vrrp_notify_fifo_script",
+        g.vrrp_notify_fifo_script.as_ref(),
+    );
     opt_line(w, "lvs_notify_fifo", &g.lvs_notify_fifo);
-    script_line(w, "lvs_notify_fifo_script", &g.lvs_notify_fifo_script);
+    script_line(
+        w,
+        "lvs_notify_fifo_script",
+        g.lvs_notify_fifo_script.as_ref(),
+    );
     w.flag(
         "fifo_write_vrrp_states_on_reload",
         g.fifo_write_vrrp_states_on_reload,
     );
-    script_line(w, "startup_script", &g.startup_script);
+    script_line(w, "startup_script", g.startup_script.as_ref());
     w.line(&format!(
         "startup_script_timeout {}",
         whole(g.startup_script_timeout)
     ));
-    script_line(w, "shutdown_script", &g.shutdown_script);
+    script_line(w, "shutdown_script", g.shutdown_script.as_ref());
     w.line(&format!(
         "shutdown_script_timeout {}",
         whole(g.shutdown_script_timeout)
@@ -611,14 +619,18 @@ fn track_block(w: &mut W, kw: &str, refs: &[TrackRef]) {
 }
 
 fn notify(w: &mut W, n: &NotifyScripts) {
-    script_line(w, "notify_master", &n.master);
-    script_line(w, "notify_backup", &n.backup);
-    script_line(w, "notify_fault", &n.fault);
-    script_line(w, "notify_stop", &n.stop);
-    script_line(w, "notify_deleted", &n.deleted);
-    script_line(w, "notify", &n.any);
-    script_line(w, "notify_master_rx_lower_pri", &n.master_rx_lower_pri);
-    script_line(w, "notify_conflict", &n.conflict);
+    script_line(w, "notify_master", n.master.as_deref());
+    script_line(w, "notify_backup", n.backup.as_deref());
+    script_line(w, "notify_fault", n.fault.as_deref());
+    script_line(w, "notify_stop", n.stop.as_deref());
+    script_line(w, "notify_deleted", n.deleted.as_deref());
+    script_line(w, "notify", n.any.as_deref());
+    script_line(
+        w,
+        "notify_master_rx_lower_pri",
+        n.master_rx_lower_pri.as_deref(),
+    );
+    script_line(w, "notify_conflict", n.conflict.as_deref());
 }
 
 fn sync_group(w: &mut W, g: &SyncGroup) {
@@ -918,8 +930,8 @@ fn virtual_server(w: &mut W, v: &VirtualServer) {
     w.flag("omega", v.omega);
     w.line(&format!("quorum {}", v.quorum));
     w.line(&format!("hysteresis {}", v.hysteresis));
-    script_line(w, "quorum_up", &v.quorum_up);
-    script_line(w, "quorum_down", &v.quorum_down);
+    script_line(w, "quorum_up", v.quorum_up.as_ref());
+    script_line(w, "quorum_down", v.quorum_down.as_ref());
     if let Some(f) = v.ip_family {
         w.line(&format!("ip_family {}", family(f)));
     }
@@ -961,8 +973,8 @@ fn real_server(w: &mut W, r: &RealServer) {
     }
     w.line(&format!("weight {}", r.weight));
     w.line(&format!("lvs_method {}", method(&r.lvs_method)));
-    script_line(w, "notify_up", &r.notify_up);
-    script_line(w, "notify_down", &r.notify_down);
+    script_line(w, "notify_up", r.notify_up.as_ref());
+    script_line(w, "notify_down", r.notify_down.as_ref());
     if let Some(t) = r.uthreshold {
         w.line(&format!("uthreshold {t}"));
     }

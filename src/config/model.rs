@@ -475,19 +475,19 @@ pub struct Vmac {
 /// The notify scripts of an instance or sync group.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NotifyScripts {
-    pub master: Option<ScriptCommand>,
-    pub backup: Option<ScriptCommand>,
-    pub fault: Option<ScriptCommand>,
-    pub stop: Option<ScriptCommand>,
+    pub master: Option<Box<ScriptCommand>>,
+    pub backup: Option<Box<ScriptCommand>>,
+    pub fault: Option<Box<ScriptCommand>>,
+    pub stop: Option<Box<ScriptCommand>>,
     /// `notify_deleted [SCRIPT]`: `Some` with an empty `argv` when given without a script
     /// (report DELETED instead of FAULT for instances removed by a reload).
-    pub deleted: Option<ScriptCommand>,
+    pub deleted: Option<Box<ScriptCommand>>,
     /// `notify`: run after the per-state script with TYPE NAME STATE PRIORITY appended.
-    pub any: Option<ScriptCommand>,
-    pub master_rx_lower_pri: Option<ScriptCommand>,
+    pub any: Option<Box<ScriptCommand>>,
+    pub master_rx_lower_pri: Option<Box<ScriptCommand>>,
     /// `notify_conflict` (extension): run when a VRID conflict episode starts, with
     /// `CONFLICT name KIND peer` appended.
-    pub conflict: Option<ScriptCommand>,
+    pub conflict: Option<Box<ScriptCommand>>,
 }
 
 /// `vrrp_instance NAME { ... }`.
@@ -546,7 +546,7 @@ pub struct VrrpInstance {
     // ---- additions (not part of the original contract) ----
     pub track_bfds: Vec<TrackRef>,
     pub use_vmac_addr: bool,
-    pub use_ipvlan: Option<Ipvlan>,
+    pub use_ipvlan: Option<Box<Ipvlan>>,
     pub vrf: Option<String>,
     pub track_src_ip: bool,
     pub unicast_ttl: Option<u8>,

@@ -54,8 +54,8 @@ impl Engine {
                 // keepalived: DELETED with `notify_deleted`, else FAULT.
                 let n = &o.cfg.notify;
                 let (word, specific) = match &n.deleted {
-                    Some(d) => ("DELETED", Some(d)),
-                    None => ("FAULT", n.fault.as_ref()),
+                    Some(d) => ("DELETED", Some(&**d)),
+                    None => ("FAULT", n.fault.as_deref()),
                 };
                 let acts = notify::word_actions(
                     n,
@@ -121,6 +121,7 @@ impl Engine {
             }
         }
         self.install(config, p);
+        self.checkers_reload(now, config);
         self.refresh_interfaces();
         // Phase 2: matched instances take over; new ones start.
         let running = self.started && !self.stopped;

@@ -118,6 +118,7 @@ impl Engine {
             processes,
             interfaces,
             host_stats: self.host_stats.clone(),
+            virtual_servers: self.checks.status(),
         }
     }
 

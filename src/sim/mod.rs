@@ -1,7 +1,8 @@
 //! The simulated world: a clock that jumps to the next deadline (`clock`), a virtual
 //! network of L2 segments with seeded faults (`net`, `rng`) behind learning switches
 //! (`bridge`), a virtual kernel per host (`kernel`), host lifecycles (`host`), simulated
-//! servers for the checkers (`service`, `http_service`), the run
+//! servers for the checkers (`service`, `http_service`, `smtp_service`; `registry` picks a
+//! server kind's service; `world::conns` carries the engine's connections to them), the run
 //! loop (`world`), crafted packets (`craft`), the scenario language (`scenario`), the
 //! trace (`trace`) and expectation checking (`expect`). Every host runs the real [`crate::engine::Engine`].
 //!
@@ -15,9 +16,11 @@ pub mod host;
 pub mod http_service;
 pub mod kernel;
 pub mod net;
+pub mod registry;
 pub mod rng;
 pub mod scenario;
 pub mod service;
+pub mod smtp_service;
 pub mod trace;
 pub mod whatif;
 pub mod world;
@@ -86,6 +89,18 @@ fn engine_counter(
             "{host} is not running at the end, its counters are gone"
         ));
     };
+    if let Some(which) = name.strip_prefix("alerts_") {
+        // The e-mail alerter's counters (host-wide).
+        let (a, _) = engine.alert_stats();
+        return match which {
+            "queued" => Ok(a.queued),
+            "sent" => Ok(a.sent),
+            "dropped" => Ok(a.dropped),
+            "failed" => Ok(a.failed),
+            "retries" => Ok(a.retries),
+            _ => Err(format!("unknown counter `{name}`")),
+        };
+    }
     let mut all = Vec::new();
     match instance {
         Some(x) => all.push(

@@ -66,7 +66,7 @@ fn opt_bool(b: Option<bool>) -> &'static str {
     }
 }
 
-fn global(out: &mut String, g: &GlobalDefs, facts: &HostFacts) {
+pub(super) fn global(out: &mut String, g: &GlobalDefs, facts: &HostFacts) {
     line!(out, "------< Global definitions >------");
     let router_id = g.router_id.as_deref().unwrap_or(&facts.hostname);
     line!(out, " Router ID = {router_id}");

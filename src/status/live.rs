@@ -1,8 +1,8 @@
 //! The live status of `keepalived-rs --status [--json] [INSTANCE...]` (an extension of
 //! keepalived-rs, answered on the control socket): every instance's state, effective and
 //! configured priority, the Master as last heard, time and reason of the last transition,
-//! tracked objects and their states, VRID conflicts, counters; then sync groups and the
-//! tracked scripts, files and processes. Built from the same [`Snapshot`] as the dumps.
+//! tracked objects and their states, VRID conflicts, counters; then sync groups, the
+//! tracked scripts, files and processes, and the real servers with their checkers. Built from the same [`Snapshot`] as the dumps.
 //!
 //! Each section is one function from the snapshot to [`Record`]s (listed in [`SECTIONS`]);
 //! `super::doc` renders the same records as text or JSON. A new part of the status (real
@@ -74,6 +74,12 @@ const SECTIONS: &[SectionFn] = &[
         title: "Track process",
         with_filter: false,
         records: processes,
+    },
+    SectionFn {
+        key: "real_servers",
+        title: "Real server",
+        with_filter: false,
+        records: real_servers,
     },
 ];
 
@@ -371,4 +377,53 @@ fn processes(v: &View) -> Vec<Record> {
                 .with("weight", p.cfg.weight)
         })
         .collect()
+}
+
+/// Every real server of every virtual server, with its checkers.
+fn real_servers(v: &View) -> Vec<Record> {
+    let mut out = Vec::new();
+    for vs in &v.snap.virtual_servers {
+        for rs in &vs.real_servers {
+            let checkers: Vec<Value> = rs
+                .checkers
+                .iter()
+                .map(|c| {
+                    let state = if !c.enabled {
+                        "NOT IMPLEMENTED"
+                    } else if c.up {
+                        "UP"
+                    } else {
+                        "DOWN"
+                    };
+                    Value::Rec(
+                        Record::new()
+                            .with("type", c.cfg.kind.keyword())
+                            .with("state", state)
+                            .with("checks", c.checks)
+                            .with("failures", c.failures)
+                            .with("retries_used", c.retry_it)
+                            .with("weight_delta", c.weight_delta)
+                            .with(
+                                "last_failure",
+                                c.last_failure.clone().map_or(Value::Null, Value::Str),
+                            ),
+                    )
+                })
+                .collect();
+            out.push(
+                Record::new()
+                    .with("virtual_server", vs.name.as_str())
+                    .with("real_server", rs.name.as_str())
+                    .with("state", if rs.up { "UP" } else { "DOWN" })
+                    .with("weight", rs.weight)
+                    .with("configured_weight", rs.cfg.weight)
+                    .with("inhibit_on_failure", rs.cfg.inhibit_on_failure)
+                    .with("became_up", rs.up_transitions)
+                    .with("became_down", rs.down_transitions)
+                    .with("last_transition", v.time(rs.last_transition))
+                    .with("checkers", Value::List(checkers)),
+            );
+        }
+    }
+    out
 }

@@ -12,8 +12,15 @@
 //! `keepalived_script_status{name}` (0 BAD, 1 GOOD) and `keepalived_script_state{name}`
 //! (0 idle, 1 running). Our own figures are named `keepalived_rs_*`.
 //!
-//! Each group of families is one function of [`FAMILIES`]: real servers and checkers will
-//! be one more function there.
+//! Real servers and checkers (mehdy/keepalived-exporter has no LVS families; IPVS's own
+//! figures are node_exporter's `node_ipvs_*`): `keepalived_lvs_rs_up{vs,rs}` (1 up, 0
+//! down), `keepalived_lvs_rs_weight{vs,rs}` (effective weight),
+//! `keepalived_lvs_rs_transitions_total{vs,rs,to}` (`to` = up | down),
+//! `keepalived_checker_up{vs,rs,checker,index}` (1 up, 0 down; not-implemented checkers
+//! absent), `keepalived_checker_checks_total` and `keepalived_checker_failures_total`
+//! (same labels; failures count every failed attempt, retries included).
+//!
+//! Each group of families is one function of [`FAMILIES`].
 
 use super::json::state_number;
 use super::snapshot::{InstanceStatus, Snapshot, TrackKind};
@@ -131,6 +138,7 @@ const FAMILIES: &[fn(&Input, &mut Exposition)] = &[
     conflicts,
     tracking_ext,
     host_ext,
+    real_servers,
 ];
 
 /// The whole exposition: the snapshot's families, then the world's.
@@ -398,6 +406,60 @@ fn scripts(inp: &Input, e: &mut Exposition) {
             labels,
             running,
         );
+    }
+}
+
+/// Real servers and their checkers.
+fn real_servers(inp: &Input, e: &mut Exposition) {
+    for vs in &inp.snap.virtual_servers {
+        for rs in &vs.real_servers {
+            let labels = vec![("vs", vs.name.clone()), ("rs", rs.name.clone())];
+            e.gauge(
+                "keepalived_lvs_rs_up",
+                "Real server state (1 up, 0 down) as the health checkers decide it",
+                labels.clone(),
+                if rs.up { 1.0 } else { 0.0 },
+            );
+            e.gauge(
+                "keepalived_lvs_rs_weight",
+                "Real server effective weight",
+                labels.clone(),
+                f64::from(rs.weight),
+            );
+            for (to, n) in [("up", rs.up_transitions), ("down", rs.down_transitions)] {
+                e.counter(
+                    "keepalived_lvs_rs_transitions",
+                    "Real server transitions",
+                    with(labels.clone(), "to", to),
+                    n,
+                );
+            }
+            for (k, c) in rs.checkers.iter().enumerate().filter(|(_, c)| c.enabled) {
+                let l = with(
+                    with(labels.clone(), "checker", c.cfg.kind.keyword()),
+                    "index",
+                    k.to_string(),
+                );
+                e.gauge(
+                    "keepalived_checker_up",
+                    "Health checker state (1 up, 0 down)",
+                    l.clone(),
+                    if c.up { 1.0 } else { 0.0 },
+                );
+                e.counter(
+                    "keepalived_checker_checks",
+                    "Health checks run",
+                    l.clone(),
+                    c.checks,
+                );
+                e.counter(
+                    "keepalived_checker_failures",
+                    "Health checks failed (retries included)",
+                    l,
+                    c.failures,
+                );
+            }
+        }
     }
 }
 

@@ -11,11 +11,15 @@
 //! host name, its own I/O counters) and writes the text where keepalived does
 //! (`sys::dumpfile`), or records it in the trace (`sim`).
 //!
+//! With virtual servers, SIGUSR1 also gives keepalived's checker dump,
+//! `keepalived_check.data` ([`render_check_data`]).
+//!
 //! Extensions of keepalived-rs from the same snapshot: the live status of
 //! `keepalived-rs --status` (`live`, as text or JSON through `doc`), the Prometheus /
 //! OpenMetrics exposition (`metrics`) and the control socket's request/answer protocol
 //! (`control`).
 
+mod check_data;
 pub mod control;
 mod data;
 mod doc;
@@ -26,6 +30,7 @@ mod snapshot;
 mod stats;
 mod text;
 
+pub use check_data::{render_check_data, CHECK_DATA_FILE};
 pub use data::render_data;
 pub use json::render_json;
 pub use snapshot::*;

@@ -3,7 +3,8 @@
 //! engine's monotonic instants; the world turns them into wall-clock times when it renders
 //! ([`super::HostFacts`]).
 
-use crate::config::model::{GlobalDefs, SyncGroup, TrackFile, TrackProcess};
+use crate::config::model::VirtualServer;
+use crate::config::model::{Checker, GlobalDefs, RealServer, SyncGroup, TrackFile, TrackProcess};
 use crate::config::model::{VrrpInstance, VrrpScript};
 use crate::event::InterfaceState;
 use crate::sched::Instant;
@@ -29,6 +30,8 @@ pub struct Snapshot {
     pub interfaces: Vec<InterfaceState>,
     /// Counters of packets no instance claimed.
     pub host_stats: Stats,
+    /// Virtual servers and the health of their real servers (the checker runtime).
+    pub virtual_servers: Vec<VirtualServerStatus>,
 }
 
 /// What kind of object an instance tracks.
@@ -167,4 +170,55 @@ pub struct ProcessStatus {
     pub count: Option<u32>,
     pub have_quorum: bool,
     pub trackers: Vec<Tracker>,
+}
+
+/// One `virtual_server` as the checker runtime runs it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VirtualServerStatus {
+    /// keepalived's name of it in log lines (`[10.0.0.1]:tcp:80`, `FWM 5`).
+    pub name: String,
+    /// Its configuration, without the real servers (they follow).
+    pub cfg: VirtualServer,
+    pub real_servers: Vec<RealServerStatus>,
+}
+
+/// One `real_server` and its checkers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RealServerStatus {
+    /// keepalived's name of it (`[10.0.0.2]:tcp:80`).
+    pub name: String,
+    /// Its configuration, without the checkers (they follow).
+    pub cfg: RealServer,
+    /// Up: every checker is up (no checker: always up).
+    pub up: bool,
+    /// Effective weight: configured weight plus `misc_dynamic` / FILE_CHECK changes.
+    pub weight: i32,
+    /// Transitions to up and to down since start-up.
+    pub up_transitions: u64,
+    pub down_transitions: u64,
+    pub last_transition: Option<Instant>,
+    pub checkers: Vec<CheckerStatus>,
+}
+
+/// One health checker of a real server.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckerStatus {
+    pub cfg: Checker,
+    /// False when the checker is not implemented (it takes no part in the state).
+    pub enabled: bool,
+    pub up: bool,
+    pub has_run: bool,
+    /// Retries used since the last decision.
+    pub retry_it: u32,
+    /// Checks run and checks that failed (retries included).
+    pub checks: u64,
+    pub failures: u64,
+    /// What this checker adds to the real server's weight (`misc_dynamic`, FILE_CHECK
+    /// `dynamic`).
+    pub weight_delta: i32,
+    /// MISC_CHECK: when the script last ran and its exit status.
+    pub last_ran: Option<Instant>,
+    pub last_status: Option<i32>,
+    /// Why the last check failed.
+    pub last_failure: Option<String>,
 }

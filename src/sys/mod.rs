@@ -13,6 +13,8 @@
 //! - `trackfile`, `trackproc`: `track_file` (inotify) and `vrrp_track_process` (/proc);
 //! - `process`, `script_spawn`: children (caps, timeouts, reaping) and how one starts;
 //! - `signals`, `pidfile`, `daemon`: signals, pid file, detaching;
+//! - `conn`: checker and alerter connections (TCP, TLS, UDP, ICMP echo) for
+//!   `Action::Connect` / `Send` / `Close`;
 //! - `control`: the control socket (`--status`) and the metrics endpoint (extensions);
 //! - `safefile`: files written where others can write (dumps, pid file) without
 //!   ever following or writing into something planted there.
@@ -24,6 +26,7 @@ pub mod agentx;
 mod agentx_tests;
 pub mod arp;
 pub mod clock;
+pub mod conn;
 pub mod control;
 pub mod daemon;
 pub mod fifo_reader;

@@ -278,6 +278,7 @@ impl Reactor {
         if self.proc_track.polling() {
             self.next_proc_scan = Some(now + trackproc::POLL_EVERY);
         }
+        self.engine.handle(now, Event::Host(host_info(now)));
         self.engine.handle(now, Event::Startup);
         self.drive();
         self.open_control();
@@ -306,6 +307,8 @@ impl Reactor {
             self.engine.next_deadline(),
             self.world.procs.next_deadline(),
             self.control.next_deadline(),
+            // Connections stopped by a read bound: the loop turns again at once.
+            self.world.conns.has_pending().then(|| self.clock.now()),
             self.snmp.as_ref().and_then(|a| a.next_deadline()),
         ]
         .into_iter()
@@ -358,6 +361,7 @@ impl Reactor {
     /// `world.events`; the signals' requests are returned.
     fn dispatch(&mut self, now: Instant, events: &Events) -> Vec<Request> {
         let mut requests = Vec::new();
+        self.world.conns_turn();
         for ev in events.iter() {
             let Some(src) = self.world.tokens.get(ev.token()).cloned() else {
                 continue; // a source closed earlier in this batch
@@ -387,6 +391,7 @@ impl Reactor {
                 Source::ProcEvents => self.proc_rescan |= self.proc_track.drain(),
                 Source::Nftables => self.world.on_nft_readable(),
                 Source::Control(ep) => self.on_control(ep, now),
+                Source::Conn(_) | Source::ConnIcmp(_) => self.world.on_conn_io(&src),
                 Source::AgentX => self.on_agentx(now),
             }
         }
@@ -614,6 +619,9 @@ impl Reactor {
         let now = self.clock.now();
         self.world.reconfigure_sockets(&new);
         self.world.reload_static(now, &self.config, &new);
+        // The wall clock may have been stepped since start: the engine's e-mail dates
+        // follow it from here.
+        self.world.events.push(Event::Host(host_info(now)));
         // The new configuration first, then the watchers' values for it.
         self.world.events.push(Event::Reload(Box::new(new.clone())));
         self.retrack(now, &new);
@@ -725,6 +733,11 @@ impl Reactor {
                 st.scripts_failed_to_start.to_string(),
             ),
             ("running children", self.world.procs.len().to_string()),
+            ("check connections open", self.world.conns.len().to_string()),
+            ("check connections opened / failed / over the limit", {
+                let c = &self.world.conns.stats;
+                format!("{} / {} / {}", c.opened, c.failed, c.over_limit)
+            }),
             ("netlink errors", self.world.nl.errors.to_string()),
             ("loop wake-ups", self.wakeups.to_string()),
             ("engine timer runs", self.timer_fires.to_string()),
@@ -749,6 +762,23 @@ fn host_facts(now: Instant, io_stats: Vec<(String, String)>) -> HostFacts {
             .map(|h| h.to_string_lossy().into_owned())
             .unwrap_or_default(),
         io_stats,
+    }
+}
+
+/// What the engine needs of this host (`Event::Host`): the same facts as the dumps', and
+/// the user the daemon runs as.
+fn host_info(now: Instant) -> crate::event::HostInfo {
+    let facts = host_facts(now, Vec::new());
+    let uid = nix::unistd::geteuid();
+    let user = nix::unistd::User::from_uid(uid)
+        .ok()
+        .flatten()
+        .map_or_else(|| uid.to_string(), |u| u.name);
+    crate::event::HostInfo {
+        hostname: facts.hostname,
+        user,
+        wall_at_zero_ns: facts.wall_at_zero_ns,
+        utc_offset_secs: facts.utc_offset_secs,
     }
 }
 

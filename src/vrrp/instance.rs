@@ -807,7 +807,8 @@ impl Instance {
                 }
                 self.start_burst(ctx, 1);
             }
-            Timer::Script(_) | Timer::Startup => {}
+            // Not an instance's timer (the engine routes those elsewhere).
+            _ => {}
         }
     }
 
@@ -855,7 +856,7 @@ impl Instance {
             ]);
             ctx.actions.push_back(Action::RunScript {
                 run: None,
-                command: cmd,
+                command: *cmd,
                 timeout: None,
             });
         }

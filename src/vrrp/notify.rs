@@ -53,10 +53,10 @@ pub fn actions(
         return Vec::new();
     };
     let specific = match state {
-        State::Master => scripts.master.as_ref(),
-        State::Backup => scripts.backup.as_ref(),
-        State::Fault => scripts.fault.as_ref(),
-        State::Stop => scripts.stop.as_ref(),
+        State::Master => scripts.master.as_deref(),
+        State::Backup => scripts.backup.as_deref(),
+        State::Fault => scripts.fault.as_deref(),
+        State::Stop => scripts.stop.as_deref(),
         State::Initialize => None,
     };
     word_actions(scripts, specific, kind, name, word, priority, fifos)
@@ -94,7 +94,7 @@ pub fn word_actions(
             run: None,
             command: ScriptCommand {
                 argv,
-                ..cmd.clone()
+                ..ScriptCommand::clone(cmd)
             },
             timeout: None,
         });
@@ -119,8 +119,8 @@ mod tests {
     #[test]
     fn per_state_then_notify_then_fifo() {
         let scripts = NotifyScripts {
-            master: Some(cmd(&["/etc/ka/master.sh", "up now"])),
-            any: Some(cmd(&["/etc/ka/notify.sh"])),
+            master: Some(Box::new(cmd(&["/etc/ka/master.sh", "up now"]))),
+            any: Some(Box::new(cmd(&["/etc/ka/notify.sh"]))),
             ..NotifyScripts::default()
         };
         let a = actions(
@@ -155,7 +155,7 @@ mod tests {
     #[test]
     fn group_priority_is_zero_and_backup_has_no_master_script() {
         let scripts = NotifyScripts {
-            master: Some(cmd(&["/m"])),
+            master: Some(Box::new(cmd(&["/m"]))),
             ..NotifyScripts::default()
         };
         let a = actions(
@@ -187,8 +187,8 @@ mod tests {
     #[test]
     fn stop_runs_notify_stop() {
         let scripts = NotifyScripts {
-            stop: Some(cmd(&["/s"])),
-            any: Some(cmd(&["/n", "x"])),
+            stop: Some(Box::new(cmd(&["/s"]))),
+            any: Some(Box::new(cmd(&["/n", "x"]))),
             ..NotifyScripts::default()
         };
         let a = actions(&scripts, Kind::Instance, "VI_2", State::Stop, 90, &[]);

@@ -268,7 +268,9 @@ impl Vetter<'_> {
             &mut n.master_rx_lower_pri,
             &mut n.conflict,
         ] {
-            self.vet_slot(ctx, slot, span);
+            let mut one = slot.take().map(|b| *b);
+            self.vet_slot(ctx, &mut one, span);
+            *slot = one.map(Box::new);
         }
     }
 }

@@ -296,6 +296,14 @@ impl Ctx<'_> {
         *slot = self.script_arg(node);
     }
 
+    /// [`Ctx::set_script`] for the notify scripts, which are boxed: most instances have
+    /// none, and eight inline commands would be most of an instance's memory.
+    pub fn set_notify(&mut self, slot: &mut Option<Box<ScriptCommand>>, node: &Node) {
+        let mut one = slot.take().map(|b| *b);
+        self.set_script(&mut one, node);
+        *slot = one.map(Box::new);
+    }
+
     /// `SCRIPT [USER [GROUP]]` as used by notify scripts: the first word is the command
     /// line (quoted when it has arguments).
     pub fn script_arg(&mut self, node: &Node) -> Option<ScriptCommand> {

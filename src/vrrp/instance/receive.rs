@@ -273,7 +273,7 @@ impl Instance {
         if let Some(cmd) = &self.cfg.notify.master_rx_lower_pri {
             ctx.actions.push_back(Action::RunScript {
                 run: None,
-                command: cmd.clone(),
+                command: crate::config::model::ScriptCommand::clone(cmd),
                 timeout: None,
             });
             for path in ctx.fifos {

@@ -1,0 +1,110 @@
+//! The factory seam between the checker runtime and the protocols: which dialogue runs a
+//! checker's check ([`dialogue_for`]), and which checkers have none yet.
+//!
+//! TCP_CHECK is [`crate::check::tcp`]; HTTP_GET / SSL_GET are built per url by the runtime
+//! from [`crate::check::http::HttpCheckPlan`]; MISC_CHECK and FILE_CHECK need no
+//! connection. SMTP_CHECK is [`crate::check::smtp`]. DNS_CHECK, UDP_CHECK and PING_CHECK answer
+//! [`NotImplemented`] until their dialogues are wired here (one arm each); the runtime
+//! then warns once at start-up, naming the checker and where it is configured, and the
+//! checker takes no part in its real server's state. BFD_CHECK is not implemented either.
+
+use crate::check::dialogue::Dialogue;
+use crate::check::smtp::SmtpDialogue;
+use crate::check::tcp::TcpDialogue;
+use crate::config::model::{CheckerKind, Config};
+
+/// What a protocol's constructor may need besides the configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct DialogueArgs<'a> {
+    /// A fresh random number for this check (DNS query id, ping payload seed).
+    pub random: u64,
+    /// `helo_name` when the checker sets none.
+    pub helo_default: &'a str,
+}
+
+/// The checker has no implementation yet; the keyword says which.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NotImplemented(pub &'static str);
+
+/// What `-t` and start-up say about the checkers of `config` that do not run: one line per
+/// not-implemented checker (`file:line:col: warning: SMTP_CHECK is not implemented yet;
+/// this checker is ignored`), and one about IPVS when any virtual server exists.
+pub fn notices(config: &Config) -> Vec<String> {
+    let args = DialogueArgs {
+        random: 0,
+        helo_default: "localhost",
+    };
+    let mut out = Vec::new();
+    for vs in &config.virtual_servers {
+        for rs in &vs.real_servers {
+            for ch in &rs.checkers {
+                if let Some(Err(NotImplemented(kw))) = dialogue_for(&ch.kind, &args) {
+                    out.push(format!(
+                        "{}: warning: {kw} is not implemented yet; this checker is ignored",
+                        ch.span
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(vs) = config.virtual_servers.first() {
+        out.push(format!(
+            "{}: warning: virtual_server: the IPVS table is not managed yet; the health \
+             checkers run (keepalived-rs issue 10)",
+            vs.span
+        ));
+    }
+    out
+}
+
+/// A fresh dialogue for one check of a connection checker. HTTP_GET / SSL_GET (built per
+/// url by the runtime), MISC_CHECK and FILE_CHECK are not connection dialogues and answer
+/// `None`.
+pub fn dialogue_for(
+    kind: &CheckerKind,
+    args: &DialogueArgs<'_>,
+) -> Option<Result<Box<dyn Dialogue>, NotImplemented>> {
+    let _ = args;
+    Some(match kind {
+        CheckerKind::Tcp => Ok(Box::new(TcpDialogue)),
+        // keepalived's default is its own name, not smtp_helo_name (check::smtp).
+        CheckerKind::Smtp { helo_name } => Ok(Box::new(SmtpDialogue::new(
+            helo_name
+                .as_deref()
+                .unwrap_or(crate::check::smtp::DEFAULT_HELO),
+        ))),
+        // Wired at merge: check::dns::DnsDialogue::new(qtype, name, args.random as u16).
+        CheckerKind::Dns { .. } => Err(NotImplemented("DNS_CHECK")),
+        // Wired at merge: check::udp::UdpDialogue::new(cfg).
+        CheckerKind::Udp(_) => Err(NotImplemented("UDP_CHECK")),
+        // Wired at merge: check::ping::PingDialogue::new(args.random).
+        CheckerKind::Ping => Err(NotImplemented("PING_CHECK")),
+        CheckerKind::Bfd { .. } => Err(NotImplemented("BFD_CHECK")),
+        CheckerKind::Http(_)
+        | CheckerKind::Ssl(_)
+        | CheckerKind::Misc(_)
+        | CheckerKind::File(_) => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tcp_has_a_dialogue_and_bfd_has_none() {
+        let args = DialogueArgs {
+            random: 1,
+            helo_default: "localhost",
+        };
+        assert!(matches!(
+            dialogue_for(&CheckerKind::Tcp, &args),
+            Some(Ok(_))
+        ));
+        let bfd = CheckerKind::Bfd { name: "b".into() };
+        assert!(matches!(
+            dialogue_for(&bfd, &args),
+            Some(Err(NotImplemented("BFD_CHECK")))
+        ));
+    }
+}
