@@ -7,8 +7,10 @@
 //! snmpd absent, refusing, silent or restarting costs nothing but a timer: the connection
 //! is retried with a backoff doubling from [`RETRY_FIRST`] to [`RETRY_MAX`]; the first
 //! failure is logged, the repeats only at debug level until a session opens again. A
-//! master that does not answer the Open within [`OPEN_TIMEOUT`], breaks the protocol,
-//! or leaves more than [`MAX_UNSENT`] bytes unread is dropped and retried the same way.
+//! master that does not answer the Open within [`OPEN_TIMEOUT`], does not answer a Ping
+//! (sent every [`PING_EVERY`]: a TCP peer that vanished says nothing) before the next
+//! one, breaks the protocol, or leaves more than [`MAX_UNSENT`] bytes unread is dropped
+//! and retried the same way.
 
 use super::token::Registry as Tokens;
 use super::world::Source;
@@ -31,6 +33,8 @@ pub const RETRY_FIRST: Duration = Duration::from_secs(1);
 pub const RETRY_MAX: Duration = Duration::from_secs(60);
 /// From the connection to the Open's Response.
 pub const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often an open session is checked with a Ping.
+pub const PING_EVERY: Duration = Duration::from_secs(30);
 /// Answers the master leaves unread before the connection is dropped.
 pub const MAX_UNSENT: usize = 1 << 20;
 /// How long a view of the MIBs answers requests while no instance changes state: a walk
@@ -158,14 +162,25 @@ impl AgentX {
         self.deadline
     }
 
-    /// A retry is due, or the master took too long to connect or to open the session.
+    /// A retry is due, the master took too long to connect or to open the session, or
+    /// it is time to ping it.
     pub fn on_timers(&mut self, now: Instant, tokens: &mut Tokens<Source>) {
-        if self.deadline.is_some_and(|d| d <= now) {
-            self.deadline = None;
-            match self.link {
-                Link::Idle => self.connect(now, tokens),
-                _ => self.fail(now, tokens, "no answer from the master agent"),
+        if !self.deadline.is_some_and(|d| d <= now) {
+            return;
+        }
+        self.deadline = None;
+        match &mut self.link {
+            Link::Idle => self.connect(now, tokens),
+            Link::Up { session, tx, .. }
+                if session.phase() == session::Phase::Ready && !session.ping_unanswered() =>
+            {
+                if let Some(b) = session.ping() {
+                    tx.extend(b);
+                }
+                self.deadline = Some(now + PING_EVERY);
+                self.flush(now, tokens);
             }
+            _ => self.fail(now, tokens, "no answer from the master agent"),
         }
     }
 
@@ -345,7 +360,8 @@ impl AgentX {
                     at: now,
                     ticks: sys_uptime,
                 });
-                self.deadline = None;
+                // Registered by then, and pinged from then on.
+                self.deadline = Some(now + PING_EVERY);
                 self.backoff = RETRY_FIRST;
                 self.quiet = false;
                 self.stats.sessions += 1;
