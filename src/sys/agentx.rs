@@ -113,6 +113,7 @@ enum Link {
 pub struct AgentXStats {
     pub attempts: u64,
     pub sessions: u64,
+    /// Reads that were answered.
     pub requests: u64,
     pub notifications: u64,
 }
@@ -288,9 +289,24 @@ impl AgentX {
         else {
             return;
         };
-        let mut data = Vec::new();
+        // Each chunk read is handled at once (answers queued), until the socket has no
+        // more (edge-triggered: a read left short would not be reported again).
+        let cache = &mut self.cache;
+        let mut get = || -> Rc<View> {
+            if let Some((at, n, v)) = cache.as_ref() {
+                if *n == state_changes && now.saturating_since(*at) < VIEW_TTL {
+                    return v.clone();
+                }
+            }
+            let v = Rc::new(view(base));
+            *cache = Some((now, state_changes, v.clone()));
+            v
+        };
         let mut buf = [0u8; 8192];
         let mut eof = false;
+        let mut failure = None;
+        let mut happened = Vec::new();
+        let mut answered = 0;
         loop {
             match stream.read(&mut buf) {
                 Ok(0) => {
@@ -298,44 +314,34 @@ impl AgentX {
                     break;
                 }
                 Ok(n) => {
-                    data.extend_from_slice(&buf[..n]);
-                    if data.len() > session::MAX_BUFFERED {
+                    let before = tx.len();
+                    match session.on_input(&buf[..n], &mut get, tx) {
+                        Ok(h) => happened.extend(h),
+                        Err(e) => {
+                            failure = Some(e.to_string());
+                            break;
+                        }
+                    }
+                    if tx.len() > before {
+                        answered += 1;
+                    }
+                    if tx.len() > MAX_UNSENT {
+                        failure = Some("the master agent does not read its answers".into());
                         break;
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return self.fail(now, tokens, &format!("read: {e}")),
+                Err(e) => {
+                    failure = Some(format!("read: {e}"));
+                    break;
+                }
             }
         }
-        let mut failure = None;
-        if !data.is_empty() {
-            let before = tx.len();
-            let cache = &mut self.cache;
-            let mut get = || -> Rc<View> {
-                if let Some((at, n, v)) = cache.as_ref() {
-                    if *n == state_changes && now.saturating_since(*at) < VIEW_TTL {
-                        return v.clone();
-                    }
-                }
-                let v = Rc::new(view(base));
-                *cache = Some((now, state_changes, v.clone()));
-                v
-            };
-            match session.on_input(&data, &mut get, tx) {
-                Ok(happened) => {
-                    for h in happened {
-                        if let Some(f) = self.happened(now, h) {
-                            failure = Some(f);
-                        }
-                    }
-                }
-                Err(e) => failure = Some(e.to_string()),
-            }
-            if let Link::Up { tx, .. } = &self.link {
-                if tx.len() > before {
-                    self.stats.requests += 1;
-                }
+        self.stats.requests += answered;
+        for h in happened {
+            if let Some(f) = self.happened(now, h) {
+                failure = Some(f);
             }
         }
         if let Some(f) = failure {
