@@ -278,7 +278,7 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
             inst.use_ipvlan = Some(Box::new(v));
             // Accepted as keepalived accepts it (same -t status), but not run here.
             ctx.run_time_notice(
-                &span,
+                span,
                 format!(
                     "use_ipvlan: not implemented in this version; {} runs on its interface without an ipvlan",
                     inst.name
