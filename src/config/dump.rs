@@ -667,7 +667,7 @@ fn instance(w: &mut W, i: &VrrpInstance, global_v3_as_v2: bool) {
         InitialState::Backup => "state BACKUP",
     });
     opt_line(w, "interface", &i.interface);
-    opt_line(w, "vrf", &i.vrf);
+    opt_line(w, "vrf", &i.vrf.as_deref().cloned());
     if i.vrid != 0 {
         w.line(&format!("virtual_router_id {}", i.vrid));
     }

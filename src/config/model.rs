@@ -403,7 +403,7 @@ pub struct AddressOptions {
     /// `preferred_lft forever`.
     pub preferred_forever: bool,
     /// `track_group GROUP` (static addresses).
-    pub track_group: Option<String>,
+    pub track_group: Option<Box<String>>,
     /// `brd +` / `brd -`.
     pub brd_set_host_bits: Option<bool>,
 }
@@ -547,7 +547,7 @@ pub struct VrrpInstance {
     pub track_bfds: Vec<TrackRef>,
     pub use_vmac_addr: bool,
     pub use_ipvlan: Option<Box<Ipvlan>>,
-    pub vrf: Option<String>,
+    pub vrf: Option<Box<String>>,
     pub track_src_ip: bool,
     pub unicast_ttl: Option<u8>,
     pub unicast_fault_no_peer: bool,
@@ -560,7 +560,7 @@ pub struct VrrpInstance {
     pub linkbeat_use_polling: bool,
     pub debug: Option<u8>,
     /// Deprecated `lvs_sync_daemon_interface` in an instance.
-    pub lvs_sync_daemon_interface: Option<String>,
+    pub lvs_sync_daemon_interface: Option<Box<String>>,
 }
 
 /// `use_ipvlan [NAME] [IP[/LEN]] [bridge|private|vepa]`.

@@ -179,34 +179,6 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
 
     // Authentication (VRRPv2 only).
     if let Some(auth_span) = ex.auth.clone() {
-        let pass = ex.auth_pass.clone();
-        match &ex.auth_type {
-            None => ctx.error(
-                &auth_span,
-                "authentication: auth_type is missing".to_string(),
-            ),
-            Some((t, tspan)) => {
-                let kind = t.to_ascii_uppercase();
-                if kind != "PASS" && kind != "AH" {
-                    ctx.error(tspan, format!("auth_type: '{t}' is not PASS or AH"));
-                } else if let Some((p, _)) = pass {
-                    let mut key = [0u8; 8];
-                    for (k, b) in key.iter_mut().zip(p.bytes()) {
-                        *k = b;
-                    }
-                    inst.auth = Some(if kind == "PASS" {
-                        Auth::Pass(key)
-                    } else {
-                        Auth::Ah(key)
-                    });
-                } else {
-                    ctx.error(
-                        &auth_span,
-                        "authentication: auth_pass is missing".to_string(),
-                    );
-                }
-            }
-        }
         if inst.auth.is_some() && version == VrrpVersion::V3 {
             ctx.warn(
                 &auth_span,

@@ -361,7 +361,7 @@ fn references(ctx: &mut Ctx, config: &mut Config, drafts: &mut [Draft]) {
     }
     for a in &mut config.static_addresses {
         if let Some(t) = &a.options.track_group {
-            if !groups.contains(t) {
+            if !groups.contains(t.as_str()) {
                 ctx.error(
                     &a.span,
                     format!("static_ipaddress: no track_group named '{t}'"),

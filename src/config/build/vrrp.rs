@@ -107,8 +107,6 @@ pub struct Explicit {
     pub state: Option<Span>,
     pub interface: Option<Span>,
     pub auth: Option<Span>,
-    pub auth_type: Option<(String, Span)>,
-    pub auth_pass: Option<(String, Span)>,
     pub preempt_delay: Option<Span>,
     pub nopreempt: Option<Span>,
     pub down_timer_adverts: Option<u32>,
@@ -190,6 +188,38 @@ pub fn instance(ctx: &mut Ctx, node: &Node) -> Option<Draft> {
     Some(Draft { inst, ex })
 }
 
+/// An `authentication` block's type and password made into the instance's key (the
+/// block alone decides it; VRRPv3's "no authentication" is `resolve`'s, once the version
+/// is known).
+fn authentication(
+    ctx: &mut Ctx,
+    inst: &mut VrrpInstance,
+    block: &Span,
+    auth_type: Option<(String, Span)>,
+    auth_pass: Option<(String, Span)>,
+) {
+    let Some((t, tspan)) = auth_type else {
+        ctx.error(block, "authentication: auth_type is missing".to_string());
+        return;
+    };
+    let kind = t.to_ascii_uppercase();
+    if kind != "PASS" && kind != "AH" {
+        ctx.error(&tspan, format!("auth_type: '{t}' is not PASS or AH"));
+    } else if let Some((p, _)) = auth_pass {
+        let mut key = [0u8; 8];
+        for (k, b) in key.iter_mut().zip(p.bytes()) {
+            *k = b;
+        }
+        inst.auth = Some(if kind == "PASS" {
+            Auth::Pass(key)
+        } else {
+            Auth::Ah(key)
+        });
+    } else {
+        ctx.error(block, "authentication: auth_pass is missing".to_string());
+    }
+}
+
 fn kids(node: &Node) -> &[Node] {
     node.children.as_deref().unwrap_or(&[])
 }
@@ -227,7 +257,7 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
                 ex.interface = Some(c.args[0].span.clone());
             }
         }
-        "vrf" => inst.vrf = ctx.string_arg(c),
+        "vrf" => inst.vrf = ctx.string_arg(c).map(Box::new),
         "use_vmac" => {
             let mut name = None;
             let mut mac = None;
@@ -401,6 +431,7 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         "authentication" => {
             ctx.no_extra(c, 0);
             ex.auth = Some(span.clone());
+            let (mut auth_type, mut auth_pass) = (None, None);
             for a in kids(c) {
                 if !ctx.check_keyword(a, AUTH) {
                     continue;
@@ -408,12 +439,13 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
                 if let Some(s) = ctx.string_arg(a) {
                     let v = Some((s, a.args[0].span.clone()));
                     if a.keyword.text == "auth_type" {
-                        ex.auth_type = v;
+                        auth_type = v;
                     } else {
-                        ex.auth_pass = v;
+                        auth_pass = v;
                     }
                 }
             }
+            authentication(ctx, inst, span, auth_type, auth_pass);
         }
         "virtual_ipaddress" | "virtual_ipaddress_excluded" => {
             ctx.no_extra(c, 0);
@@ -481,7 +513,7 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
             );
         }
         "lvs_sync_daemon_interface" => {
-            inst.lvs_sync_daemon_interface = ctx.string_arg(c);
+            inst.lvs_sync_daemon_interface = ctx.string_arg(c).map(Box::new);
             ctx.warn(
                 span,
                 "lvs_sync_daemon_interface: deprecated in a vrrp_instance; use global_defs lvs_sync_daemon".to_string(),
@@ -690,7 +722,7 @@ pub fn address(ctx: &mut Ctx, block: &str, a: &Node, is_static: bool) -> Option<
                 i += 1;
             }
             ("track_group", Some(n)) if is_static => {
-                v.options.track_group = Some(n.text.clone());
+                v.options.track_group = Some(Box::new(n.text.clone()));
                 i += 1;
             }
             ("-nodad" | "nodad", _) => v.no_dad = true,
