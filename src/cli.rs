@@ -163,6 +163,10 @@ pub struct Options {
     pub core_dump_pattern: Option<String>,
     /// Non-option arguments: keepalived warns "Unexpected argument(s)" and goes on.
     pub unexpected: Vec<String>,
+    /// `-x/--snmp`: serve SNMP (every MIB when no `enable_snmp_*` keyword says which).
+    pub snmp: bool,
+    /// `-A/--snmp-agent-socket`: the master agent's socket, over `snmp_socket`.
+    pub snmp_socket: Option<String>,
     /// `--control-socket PATH` (extension; None: beside the pid file).
     pub control_socket: Option<PathBuf>,
     /// `--no-control-socket` (extension): the daemon opens none.
@@ -218,6 +222,8 @@ impl Default for Options {
             core_dump: false,
             core_dump_pattern: None,
             unexpected: Vec::new(),
+            snmp: false,
+            snmp_socket: None,
             control_socket: None,
             no_control_socket: false,
         }
@@ -387,6 +393,17 @@ const SPECS: &[Spec] = &[
             "Use specified pidfile for BFD child process",
             " (one process: accepted, not written)",
         ],
+    ),
+    flag(
+        "x",
+        "snmp",
+        &["Enable SNMP subsystem (AgentX: VRRP-MIB, VRRPv3-MIB)"],
+    ),
+    arg(
+        "A",
+        "snmp-agent-socket",
+        "FILE",
+        &["Use the specified socket for master agent"],
     ),
     arg(
         "s",
@@ -778,6 +795,8 @@ pub fn parse(args: &[String]) -> Result<Options, CliError> {
         o.core_dump_pattern = Some(last(&m, "core-dump-pattern").unwrap_or_else(|| "core".into()));
     }
     o.unexpected = m.free.clone();
+    o.snmp = given(&m, "snmp");
+    o.snmp_socket = last(&m, "snmp-agent-socket");
     o.control_socket = last(&m, "control-socket").map(PathBuf::from);
     o.no_control_socket = given(&m, "no-control-socket");
     if o.no_control_socket && o.control_socket.is_some() {
@@ -1183,6 +1202,19 @@ mod tests {
             }
         }
         assert!(u.starts_with("Usage: keepalived-rs [OPTION...]\n"));
+    }
+
+    #[test]
+    fn snmp_options() {
+        let o = p(&[]).unwrap();
+        assert!(!o.snmp && o.snmp_socket.is_none());
+        let o = p(&["-x", "-A", "tcp:127.0.0.1:705"]).unwrap();
+        assert!(o.snmp);
+        assert_eq!(o.snmp_socket.as_deref(), Some("tcp:127.0.0.1:705"));
+        let o = p(&["--snmp", "--snmp-agent-socket=/run/agentx"]).unwrap();
+        assert!(o.snmp);
+        assert_eq!(o.snmp_socket.as_deref(), Some("/run/agentx"));
+        assert!(usage("k").contains("  -A, --snmp-agent-socket=FILE Use the specified socket"));
     }
 
     #[test]

@@ -25,10 +25,13 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
+mod alerts;
 mod checkers;
 mod reload;
 mod snapshot;
 mod tracking;
+
+pub use alerts::RsTransition;
 
 /// The engine: every VRRP instance of one host, their timers, tracking and sync groups.
 pub struct Engine {
@@ -65,6 +68,8 @@ pub struct Engine {
     checks: crate::check::runtime::Runtime,
     /// Real-server transitions not yet taken (`Engine::take_rs_transitions`).
     rs_transitions: Vec<crate::check::runtime::RsTransition>,
+    /// E-mail alerts (`smtp_alert`): engine/alerts.rs.
+    alerter: crate::alert::Alerter,
 }
 
 fn link_local(addrs: &[Ipv6Addr]) -> Option<Ipv6Addr> {
@@ -103,6 +108,7 @@ impl Engine {
             release_vips: false,
             checks: crate::check::runtime::Runtime::new(config, 0x6b65_6570_616c_6976),
             rs_transitions: Vec::new(),
+            alerter: Default::default(),
         };
         engine.install(config, Parts::build(config));
         engine
@@ -119,6 +125,7 @@ impl Engine {
         self.files = p.files;
         self.processes = p.processes;
         self.fifos = p.fifos;
+        self.configure_alerts();
     }
 
     /// `-X / --release-vips`: an instance entering Backup or Fault deletes its VIPs even
@@ -173,9 +180,10 @@ impl Engine {
             }
             Event::Reload(config) => self.reload(now, &config),
             Event::Conn { conn, event } => match conn.owner {
+                ConnOwner::Alerter => self.alert_conn(now, conn, event),
                 ConnOwner::Checker => self.checker_conn(now, conn, event),
-                ConnOwner::Alerter => {}
             },
+            Event::Host(info) => self.host_info(info),
             Event::AddressDeleted { ifname, addr } => {
                 for i in 0..self.instances.len() {
                     let (inst, mut ctx) = self.split(now, i);
@@ -377,6 +385,7 @@ impl Engine {
                 Timer::Checker { id, what } => deferred.push((id, what)),
                 Timer::Script(s) => self.run_script(now, s),
                 Timer::Startup => self.start_instances(now),
+                Timer::SmtpTimeout(_) | Timer::SmtpRetry => self.alert_timer(now, t),
                 Timer::Advert(i)
                 | Timer::MasterDown(i)
                 | Timer::GarpRound { inst: i, .. }
@@ -514,6 +523,7 @@ impl Engine {
                 &self.fifos,
             );
             self.actions.extend(acts);
+            self.alert_instance(now, t.inst, t.to);
             let Some(g) = self.group_of[t.inst] else {
                 continue;
             };
@@ -547,11 +557,11 @@ impl Engine {
             }
         }
         self.transitions.clear();
-        self.settle_groups();
+        self.settle_groups(now);
     }
 
     /// Announces a sync group's state once all its members agree.
-    fn settle_groups(&mut self) {
+    fn settle_groups(&mut self, now: Instant) {
         for g in 0..self.groups.len() {
             let states: Vec<State> = self.groups[g]
                 .members
@@ -578,6 +588,7 @@ impl Engine {
                         &self.fifos,
                     );
                     self.actions.extend(acts);
+                    self.alert_group(now, g, s);
                 }
             }
         }

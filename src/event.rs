@@ -112,6 +112,26 @@ pub enum Event {
     AddressDeleted { ifname: String, addr: IpAddr },
     /// Something happened on a connection the engine opened with [`Action::Connect`].
     Conn { conn: ConnId, event: ConnEvent },
+    /// What the world knows of its host that the engine cannot read: sent before
+    /// `Startup` (and again at reload, so wall-clock steps are caught up).
+    Host(HostInfo),
+}
+
+/// Facts about the host, from the world (`sys`: gethostname, the effective user, the wall
+/// clock and the time zone; `sim`: the host's name, `root`, the run's start as the epoch).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HostInfo {
+    /// The host name: keepalived's default `router_id`, `smtp_helo_name` and the domain of
+    /// the default `notification_email_from`.
+    pub hostname: String,
+    /// The user the daemon runs as (the default `notification_email_from` is
+    /// `user@hostname`, as keepalived's).
+    pub user: String,
+    /// Wall-clock nanoseconds since the Unix epoch at the engine's instant zero: the
+    /// engine stamps an e-mail's `Date:` with this plus the instant of the event.
+    pub wall_at_zero_ns: i128,
+    /// Seconds east of UTC of local time (the `Date:` header's zone).
+    pub utc_offset_secs: i64,
 }
 
 /// Identifies one connection (or datagram socket, or ICMP echo exchange) that the engine
@@ -372,6 +392,11 @@ pub enum Timer {
     /// Put back the VIPs of instance `.0` that were deleted behind its back (fires after
     /// the other events of the instant that reported the deletion).
     RestoreVips(usize),
+    /// `smtp_connect_timeout` of the SMTP alert connection with sequence number `.0`
+    /// (armed at connect and at each command).
+    SmtpTimeout(u64),
+    /// The SMTP alerter's next try after a failed delivery.
+    SmtpRetry,
     /// A health checker's timer (`id` is the checker's run-stable id, kept across
     /// reloads; see `check::runtime`). Checker timers due at an instant fire after every
     /// VRRP timer due at that instant.

@@ -41,6 +41,10 @@ pub const TARGETS: &[Target] = &[
         name: "http",
         run: crate::check::http::fuzz_http_response,
     },
+    Target {
+        name: "smtp",
+        run: crate::smtp::fuzz_server_bytes,
+    },
 ];
 
 /// The target called `name`.

@@ -5,6 +5,7 @@
 //! worlds that execute those actions: `sys` (real Linux, one mio loop) and `sim` (a
 //! deterministic simulated network of many routers in one process).
 
+pub mod alert;
 pub mod check;
 #[allow(clippy::disallowed_methods, clippy::disallowed_types)] // reaches the OS by design
 pub mod cli;
@@ -21,6 +22,8 @@ pub mod logging;
 pub mod sched;
 #[allow(clippy::disallowed_methods, clippy::disallowed_types)] // reaches the OS by design
 pub mod sim;
+pub mod smtp;
+pub mod snmp;
 pub mod status;
 #[allow(clippy::disallowed_methods, clippy::disallowed_types)] // reaches the OS by design
 pub mod sys;

@@ -364,6 +364,8 @@ fn daemon_options(opts: &Options) -> sys::DaemonOptions {
         run_vrrp: opts.subsystems.vrrp,
         run_checkers: opts.subsystems.checkers,
         control_socket: opts.control_socket_path(),
+        snmp: opts.snmp,
+        snmp_socket: opts.snmp_socket.clone(),
         ..Default::default()
     }
 }

@@ -39,8 +39,10 @@ enum Srv {
     Up,
     Refuse,
     Hang,
-    /// HTTP: path -> (status, body).
+    /// HTTP: path -> status.
     Http(BTreeMap<String, u16>),
+    /// SMTP: the banner's code.
+    Smtp(u16),
 }
 
 struct Rig {
@@ -96,6 +98,17 @@ impl Rig {
                         self.http_conns.insert(*conn, spec.port);
                         Some(ConnEvent::Connected)
                     }
+                    Srv::Smtp(code) => {
+                        self.http_conns.insert(*conn, spec.port);
+                        self.pending.push((
+                            at,
+                            Event::Conn {
+                                conn: *conn,
+                                event: ConnEvent::Connected,
+                            },
+                        ));
+                        Some(ConnEvent::Data(format!("{code} mx ESMTP\r\n").into_bytes()))
+                    }
                 };
                 if let Some(event) = ev {
                     self.pending.push((at, Event::Conn { conn: *conn, event }));
@@ -106,6 +119,22 @@ impl Rig {
                     return;
                 };
                 let text = String::from_utf8_lossy(data).to_string();
+                if let Some(Srv::Smtp(_)) = self.servers.get(port) {
+                    self.requests.push((at, text.trim_end().to_string()));
+                    let answer = if text.starts_with("QUIT") {
+                        "221 bye\r\n"
+                    } else {
+                        "250 hi\r\n"
+                    };
+                    self.pending.push((
+                        at,
+                        Event::Conn {
+                            conn: *conn,
+                            event: ConnEvent::Data(answer.as_bytes().to_vec()),
+                        },
+                    ));
+                    return;
+                }
                 let path = text.split(' ').nth(1).unwrap_or("").to_string();
                 self.requests.push((at, path.clone()));
                 let status = match self.servers.get(port) {
@@ -775,4 +804,61 @@ fn vrrp_timers_fire_before_checker_timers_of_the_same_instant() {
         }
     }
     assert!(shared >= 3, "{order:?}");
+}
+
+#[test]
+fn a_real_server_transition_raises_an_email_alert() {
+    let text = format!(
+        "global_defs {{\n  router_id lb1\n  smtp_server 192.0.2.25\n  notification_email {{ ops@example.com }}\n  notification_email_from lb1@example.com\n}}\n{TCP}"
+    );
+    let mut r = Rig::new(&text);
+    r.run_until(1.5);
+    let alerts: Vec<f64> = r
+        .log
+        .iter()
+        .filter_map(|(at, a)| match a {
+            Action::Connect { conn, spec }
+                if conn.owner == keepalived_rs::event::ConnOwner::Alerter =>
+            {
+                assert_eq!(spec.port, 25);
+                Some(secs(*at))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(alerts, vec![1.0]);
+    let (_, waiting) = r.engine.alert_stats();
+    assert_eq!(
+        waiting,
+        vec![
+            "[lb1] Realserver [10.0.0.2]:tcp:8080 of virtual server [10.0.0.1]:tcp:80 - DOWN"
+                .to_string()
+        ]
+    );
+}
+
+#[test]
+fn smtp_check_says_helo_and_judges_the_banner() {
+    let text = r#"
+virtual_server 10.0.0.1 25 {
+    protocol TCP
+    delay_loop 3
+    real_server 10.0.0.8 25 {
+        SMTP_CHECK {
+            helo_name lb1.example.com
+            warmup 0
+            retry 0
+        }
+    }
+}
+"#;
+    let mut r = Rig::new(text);
+    r.servers.insert(25, Srv::Smtp(220));
+    r.run_until(2.0);
+    let said: Vec<String> = r.requests.iter().map(|x| x.1.clone()).collect();
+    assert_eq!(said[0], "HELO lb1.example.com");
+    assert!(r.changes("[10.0.0.8]:tcp:25").is_empty());
+    r.servers.insert(25, Srv::Smtp(554));
+    r.run_until(5.0);
+    assert_eq!(r.changes("[10.0.0.8]:tcp:25"), vec![(4.0, false, 1)]);
 }

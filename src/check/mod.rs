@@ -13,4 +13,5 @@ pub mod http;
 pub mod md5;
 pub mod plan;
 pub mod runtime;
+pub mod smtp;
 pub mod tcp;

@@ -219,7 +219,9 @@ impl Builder {
             "vrrp_instance" => {
                 if let Some(mut d) = vrrp::instance(ctx, node) {
                     compact::instance(&mut d.inst);
-                    compact::exact(&mut d.ex.peer_spans);
+                    if let Some(r) = d.ex.rare.as_mut() {
+                        compact::exact(&mut r.peer_spans);
+                    }
                     compact::push(&mut self.instances, d);
                 }
             }

@@ -546,7 +546,7 @@ pub struct VrrpInstance {
     // ---- additions (not part of the original contract) ----
     pub track_bfds: Vec<TrackRef>,
     pub use_vmac_addr: bool,
-    pub use_ipvlan: Option<Ipvlan>,
+    pub use_ipvlan: Option<Box<Ipvlan>>,
     pub vrf: Option<String>,
     pub track_src_ip: bool,
     pub unicast_ttl: Option<u8>,

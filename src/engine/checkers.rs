@@ -40,7 +40,7 @@ impl Engine {
             prefix: &self.prefix,
         };
         let r = f(&mut self.checks, &mut ctx);
-        self.settle_checks();
+        self.settle_checks(now);
         r
     }
 
@@ -53,6 +53,8 @@ impl Engine {
              health checkers run, and their verdicts are logged, notified and shown in the dumps",
             self.prefix
         );
+        let host = self.host().hostname.clone();
+        self.checks.set_host_name(&host);
         let files = self.files.clone();
         self.with_checks(now, |rt, ctx| rt.start(ctx, &files));
     }
@@ -64,7 +66,9 @@ impl Engine {
     pub(super) fn checkers_reload(&mut self, now: Instant, config: &Config) {
         let files = self.files.clone();
         let was_empty = self.checks.is_empty();
+        let host = self.host().hostname.clone();
         self.with_checks(now, |rt, ctx| rt.reload(ctx, config, &files));
+        self.checks.set_host_name(&host);
         if was_empty && !self.checks.is_empty() && self.started {
             log::warn!(
                 "{}virtual_server: the IPVS table is not managed yet (keepalived-rs issue 10)",
@@ -98,11 +102,32 @@ impl Engine {
         self.with_checks(now, |rt, ctx| rt.file_value(ctx, name, value));
     }
 
-    /// Real-server transitions of the last step go to their consumers (the SMTP alerter
-    /// hooks in here) and are kept for [`Engine::take_rs_transitions`].
-    fn settle_checks(&mut self) {
+    /// Real-server transitions of the last step go to the SMTP alerter and are kept for
+    /// [`Engine::take_rs_transitions`].
+    fn settle_checks(&mut self, now: Instant) {
         let t = self.checks.take_transitions();
         if !t.is_empty() {
+            for x in &t {
+                // alert::enabled::real_server's chain: the real server's own setting,
+                // else smtp_alert_checker, else smtp_alert, else yes.
+                let g = &self.config.global;
+                let smtp_alert = x
+                    .smtp_alert
+                    .or(g.smtp_alert_checker)
+                    .or(g.smtp_alert)
+                    .unwrap_or(true);
+                self.checker_changed(
+                    now,
+                    &super::alerts::RsTransition {
+                        vs: &x.vs,
+                        rs: &x.rs,
+                        up: x.up,
+                        checker: &x.checker,
+                        reason: x.reason.as_deref(),
+                        smtp_alert,
+                    },
+                );
+            }
             self.rs_transitions.extend(t);
             // Bounded: a consumer that never drains keeps the latest 1 024.
             let n = self.rs_transitions.len();

@@ -164,6 +164,7 @@ impl Engine {
             master_adver_int: cs(inst.learned_cs),
             down_interval: inst.down_interval(),
             last_transition: inst.last_transition,
+            up_since: inst.up_since,
             last_transition_reason: inst.last_reason.clone(),
             read_timeout,
             master_heard: inst.master_heard,

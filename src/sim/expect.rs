@@ -102,6 +102,32 @@ fn event_matches(e: &Expect, l: &TraceLine) -> bool {
                 text: dump,
             },
         ) => kind == k && dump_part(e, *kind, dump).is_some_and(|p| p.contains(text.as_str())),
+        (
+            Predicate::RealServer { rs, up, weight, vs },
+            Rec::RealServer {
+                vs: v,
+                rs: r,
+                up: u,
+                weight: wt,
+            },
+        ) => {
+            rs == r
+                && up == u
+                && weight.map_or(true, |x| x == *wt)
+                && vs.as_ref().map_or(true, |x| x == v)
+        }
+        (Predicate::ReceivesConnection { from }, Rec::ServerConn { from: f, .. }) => {
+            from.as_ref().map_or(true, |x| x == f)
+        }
+        (
+            Predicate::ReceivesRequest { text, from },
+            Rec::ServerRequest {
+                text: t, from: f, ..
+            },
+        ) => {
+            from.as_ref().map_or(true, |x| x == f)
+                && text.as_ref().map_or(true, |x| t.contains(x.as_str()))
+        }
         (Predicate::RunsScript(name), Rec::Script { argv, .. }) => {
             let a0 = argv.split_whitespace().next().unwrap_or("");
             let base = a0.rsplit('/').next().unwrap_or(a0);

@@ -1,7 +1,8 @@
 //! The simulated world: a clock that jumps to the next deadline (`clock`), a virtual
 //! network of L2 segments with seeded faults (`net`, `rng`) behind learning switches
 //! (`bridge`), a virtual kernel per host (`kernel`), host lifecycles (`host`), simulated
-//! servers for the checkers (`service`, `http_service`), the run
+//! servers for the checkers (`service`, `http_service`, `smtp_service`; `registry` picks a
+//! server kind's service; `world::conns` carries the engine's connections to them), the run
 //! loop (`world`), crafted packets (`craft`), the scenario language (`scenario`), the
 //! trace (`trace`) and expectation checking (`expect`). Every host runs the real [`crate::engine::Engine`].
 //!
@@ -15,9 +16,11 @@ pub mod host;
 pub mod http_service;
 pub mod kernel;
 pub mod net;
+pub mod registry;
 pub mod rng;
 pub mod scenario;
 pub mod service;
+pub mod smtp_service;
 pub mod trace;
 pub mod whatif;
 pub mod world;

@@ -26,6 +26,10 @@ impl Net {
         }
     }
 
+    pub fn params(&self, segment: &str) -> Option<&LinkParams> {
+        self.params.get(segment)
+    }
+
     pub fn params_mut(&mut self, segment: &str) -> Option<&mut LinkParams> {
         self.params.get_mut(segment)
     }

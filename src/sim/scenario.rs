@@ -18,6 +18,9 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
+mod servers;
+pub use servers::{Mode, ServerDecl, ServerKind, ServerOpt};
+
 /// A parse error with its 1-based line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError {
@@ -186,6 +189,11 @@ pub enum Stimulus {
         host: String,
         kind: DumpKind,
     },
+    /// A simulated server switches to another mode (`server web1 down`).
+    Server {
+        name: String,
+        mode: Mode,
+    },
 }
 
 /// A configuration written in the scenario file (a heredoc), with the line its text
@@ -301,6 +309,26 @@ pub enum Predicate {
         kind: DumpKind,
         text: String,
     },
+    /// The engine decided a real server's health (`Action::RealServerChanged`): `rs` as
+    /// keepalived names it (`[10.0.0.100]:tcp:80`), optionally its weight and its virtual
+    /// server.
+    RealServer {
+        rs: String,
+        up: bool,
+        weight: Option<i32>,
+        vs: Option<String>,
+    },
+    /// A simulated server got a connection attempt (accepted, refused or dropped), from
+    /// the named host if one is given.
+    ReceivesConnection {
+        from: Option<String>,
+    },
+    /// A simulated server logged a request (a stream's request line or command, a
+    /// datagram) containing the text, if one is given.
+    ReceivesRequest {
+        text: Option<String>,
+        from: Option<String>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -317,6 +345,8 @@ pub struct Expect {
 pub struct Scenario {
     pub segments: Vec<SegmentDecl>,
     pub hosts: Vec<HostDecl>,
+    /// Simulated real servers (`server` statements).
+    pub servers: Vec<ServerDecl>,
     pub timeline: Vec<Timed>,
     pub expects: Vec<Expect>,
     pub until: Option<Instant>,
@@ -540,6 +570,7 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
     let mut sc = Scenario::default();
     let mut i = 0;
     let mut current_host: Option<usize> = None;
+    let mut current_server: Option<usize> = None;
     while i < lines.len() {
         let lineno = i + 1;
         let raw = lines[i];
@@ -561,8 +592,20 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
         let first = w.next("a statement")?;
         if !indented {
             current_host = None;
+            current_server = None;
+        }
+        if let (true, Some(s)) = (indented, current_server) {
+            w.pos = 0;
+            let o = servers::option(&mut w)?;
+            sc.servers[s].opts.push(o);
+            continue;
         }
         match first {
+            "server" => {
+                let d = servers::declaration(&mut w)?;
+                sc.servers.push(d);
+                current_server = Some(sc.servers.len() - 1);
+            }
             "segment" => {
                 let name = w.ident("a segment name")?;
                 let params = link_params(&mut w)?;
@@ -644,7 +687,7 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
             }
             other => {
                 return w.err(format!(
-                    "unknown statement `{other}` (segment, host, iface, config, script, until, at, expect)"
+                    "unknown statement `{other}` (segment, host, iface, config, script, server, until, at, expect)"
                 ))
             }
         }
@@ -842,6 +885,13 @@ fn stimulus(w: &mut Words) -> Result<Stimulus, ParseError> {
                 kind: dump_kind(w)?,
             }
         }
+        "server" => {
+            let name = w.ident("a server name")?;
+            Stimulus::Server {
+                name,
+                mode: servers::mode(w)?,
+            }
+        }
         host => {
             // `<host> script|track_file|processes|addr ...`
             let host = host.to_string();
@@ -886,7 +936,7 @@ fn stimulus(w: &mut Words) -> Result<Stimulus, ParseError> {
                 }
                 x => {
                     return w.err(format!(
-                        "unknown stimulus `{host} {x}` (start, stop, kill, restart, pause, resume, link, partition, heal, loss, delay, dup, inject, arp, ping, frame, reload, dump, <host> script|track_file|processes|addr add|del)"
+                        "unknown stimulus `{host} {x}` (start, stop, kill, restart, pause, resume, link, partition, heal, loss, delay, dup, inject, arp, ping, frame, reload, dump, server, <host> script|track_file|processes|addr add|del)"
                     ))
                 }
             }
@@ -1216,8 +1266,44 @@ fn predicate(w: &mut Words) -> Result<Predicate, ParseError> {
                 text: w.ident("the text to find (quoted)")?,
             }
         }
+        "real-server" | "rs" => {
+            let rs = w.ident("a real server like [10.0.0.100]:tcp:80")?;
+            let up = match w.next("up or down")? {
+                "up" => true,
+                "down" => false,
+                x => return w.err(format!("`{x}`: expected up or down")),
+            };
+            let mut weight = None;
+            let mut vs = None;
+            loop {
+                if w.eat("weight") {
+                    weight = Some(w.num("weight")?);
+                } else if w.eat("vs") {
+                    vs = Some(w.ident("a virtual server")?);
+                } else {
+                    break;
+                }
+            }
+            Predicate::RealServer { rs, up, weight, vs }
+        }
+        "receives" => {
+            let what = w.next("connection or request")?;
+            let mut text = None;
+            if matches!(what, "request" | "requests") {
+                if let Some(t) = w.peek().filter(|t| !matches!(*t, "from" | "between")) {
+                    text = Some(t.to_string());
+                    w.pos += 1;
+                }
+            }
+            let from = if w.eat("from") { Some(w.ident("a host name")?) } else { None };
+            match what {
+                "connection" | "connections" => Predicate::ReceivesConnection { from },
+                "request" | "requests" => Predicate::ReceivesRequest { text, from },
+                x => return w.err(format!("`{x}`: expected connection or request")),
+            }
+        }
         x => return w.err(format!(
-            "unknown predicate `{x}` (state, becomes, sends, has, lacks, priority, counter, answers, forwards, runs, raises, dump)"
+            "unknown predicate `{x}` (state, becomes, sends, has, lacks, priority, counter, answers, forwards, runs, raises, dump, real-server, receives)"
         )),
     };
     Ok(p)
@@ -1241,8 +1327,22 @@ fn route_text(w: &mut Words) -> Result<crate::config::model::Route, ParseError> 
 }
 
 const PREDICATE_WORDS: &[&str] = &[
-    "state", "is", "becomes", "sends", "has", "lacks", "priority", "counter", "answers",
-    "forwards", "runs", "raises", "dump",
+    "state",
+    "is",
+    "becomes",
+    "sends",
+    "has",
+    "lacks",
+    "priority",
+    "counter",
+    "answers",
+    "forwards",
+    "runs",
+    "raises",
+    "dump",
+    "real-server",
+    "rs",
+    "receives",
 ];
 
 fn dump_kind(w: &mut Words) -> Result<DumpKind, ParseError> {
@@ -1319,6 +1419,8 @@ fn expect(w: &mut Words, text: &str) -> Result<Expect, ParseError> {
 fn validate(sc: &Scenario) -> Result<(), ParseError> {
     let seg_ok = |s: &str| sc.segments.iter().any(|d| d.name == s);
     let host_ok = |h: &str| sc.hosts.iter().any(|d| d.name == h);
+    let server_ok = |h: &str| sc.servers.iter().any(|d| d.name == h);
+    servers::validate(sc)?;
     let bad = |line: usize, m: String| Err(ParseError { line, message: m });
     for h in &sc.hosts {
         if h.config.trim().is_empty() && h.config_file.is_none() {
@@ -1349,7 +1451,17 @@ fn validate(sc: &Scenario) -> Result<(), ParseError> {
             | Stimulus::DelAddress { host, .. }
             | Stimulus::AddAddress { host, .. }
             | Stimulus::Dump { host, .. } => (vec![host], vec![]),
-            Stimulus::Partition(g) => (g.iter().flatten().map(|s| s.as_str()).collect(), vec![]),
+            Stimulus::Partition(g) => {
+                // Servers may be cut off too (`partition r1 | web1`).
+                let named = g.iter().flatten().map(|s| s.as_str());
+                (named.filter(|s| !server_ok(s)).collect(), vec![])
+            }
+            Stimulus::Server { name, .. } => {
+                if !server_ok(name) {
+                    return bad(t.line, format!("unknown server `{name}`"));
+                }
+                (vec![], vec![])
+            }
             Stimulus::Heal => (vec![], vec![]),
             Stimulus::Loss { segment, .. }
             | Stimulus::Delay { segment, .. }
@@ -1371,7 +1483,14 @@ fn validate(sc: &Scenario) -> Result<(), ParseError> {
         }
     }
     for e in &sc.expects {
-        if !host_ok(&e.host) {
+        let server_pred = matches!(
+            e.predicate,
+            Predicate::ReceivesConnection { .. } | Predicate::ReceivesRequest { .. }
+        );
+        if server_pred && !server_ok(&e.host) {
+            return bad(e.line, format!("unknown server `{}`", e.host));
+        }
+        if !server_pred && !host_ok(&e.host) {
             return bad(e.line, format!("unknown host `{}`", e.host));
         }
     }

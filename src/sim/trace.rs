@@ -128,6 +128,35 @@ pub enum Rec {
         kind: DumpKind,
         text: String,
     },
+    /// A step of a connection the engine opened (`connect ...`, `connected`, `data N
+    /// bytes`, `closed by peer`, `failed: ...`, `close`): host is the engine's host.
+    Conn {
+        conn: String,
+        step: String,
+    },
+    /// A connection attempt reached a simulated server (host is the server's name):
+    /// `outcome` is `accept`, `refuse` or `drop`.
+    ServerConn {
+        conn: String,
+        from: String,
+        outcome: String,
+    },
+    /// The server's request log: a stream's request line (HTTP) or command (SMTP), or one
+    /// datagram, printed as text when it is text, else in hex.
+    ServerRequest {
+        conn: String,
+        from: String,
+        text: String,
+    },
+    /// Anything else a simulated server does (its declaration, mode changes, resets).
+    Server(String),
+    /// The engine decided a real server's health (`Action::RealServerChanged`).
+    RealServer {
+        vs: String,
+        rs: String,
+        up: bool,
+        weight: i32,
+    },
     /// A problem of the simulation itself (unknown interface in an action, livelock).
     Warn(String),
 }
@@ -244,6 +273,21 @@ impl fmt::Display for TraceLine {
                 kind.name(),
                 text.lines().count(),
                 text.len()
+            ),
+            Rec::Conn { conn, step } => write!(f, "{conn} {step}"),
+            Rec::ServerConn {
+                conn,
+                from,
+                outcome,
+            } => write!(f, "{outcome} {conn} from {from}"),
+            Rec::ServerRequest { conn, from, text } => {
+                write!(f, "request {conn} from {from} {text:?}")
+            }
+            Rec::Server(s) => f.write_str(s),
+            Rec::RealServer { vs, rs, up, weight } => write!(
+                f,
+                "rs {} {rs} weight {weight} vs {vs}",
+                if *up { "up" } else { "down" }
             ),
             Rec::Warn(s) => write!(f, "WARNING {s}"),
         }

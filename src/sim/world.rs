@@ -9,6 +9,8 @@
 //! for that instant (in file order). Anything produced at the same instant joins the same
 //! rules. See `Sim::run_instant`.
 
+mod conns;
+
 use super::bridge::Bridge;
 use super::clock::SimClock;
 use super::craft::summarize;
@@ -45,6 +47,8 @@ enum Pending {
         inject: Inject,
         sent: u32,
     },
+    /// A message between a host's engine and a simulated server (`conns`).
+    Wire(conns::Wire),
 }
 
 /// The [`World`] of one simulated host: what its engine's actions do to the simulated
@@ -83,6 +87,13 @@ pub struct Sim {
     script_rng: Rng,
     /// Events the simulated kernel reports while performing a host's actions.
     feedback: Vec<Event>,
+    /// The scenario's simulated real servers, in declaration order.
+    servers: Vec<conns::ServerRt>,
+    /// Open connections by (host, id).
+    conns: BTreeMap<(usize, crate::event::ConnId), conns::SimConn>,
+    /// Every `Event::Conn` delivered to an engine, with its time and host (tests).
+    #[cfg(test)]
+    conn_log: Vec<(Instant, usize, Event)>,
 }
 
 /// Builds the configuration of every host; errors name the scenario file and the line.
@@ -152,9 +163,10 @@ pub fn load_configs(
                     .join(", ")
             ));
         }
-        if loaded.config.instances.is_empty() && errs.is_empty() {
+        let idle = loaded.config.instances.is_empty() && loaded.config.virtual_servers.is_empty();
+        if idle && errs.is_empty() {
             errs.push(format!(
-                "{}:{}: host {} config has no vrrp_instance",
+                "{}:{}: host {} config has no vrrp_instance and no virtual_server",
                 file.display(),
                 h.config_line,
                 h.name
@@ -218,7 +230,12 @@ impl Sim {
             fired_at: Instant::ZERO,
             script_rng: Rng::stream(seed, "script durations"),
             feedback: Vec::new(),
+            servers: conns::servers(&sc.servers),
+            conns: BTreeMap::new(),
+            #[cfg(test)]
+            conn_log: Vec::new(),
         };
+        sim.trace_servers();
         for h in &sc.hosts {
             if h.autostart {
                 sim.push(
@@ -404,6 +421,7 @@ impl Sim {
                 }
             }
             Pending::Inject { inject, sent } => self.inject(inject, sent),
+            Pending::Wire(w) => self.deliver_wire(w),
         }
     }
 
@@ -531,17 +549,12 @@ impl Sim {
                     peer,
                 },
             ),
-            Action::Connect { conn, .. } => {
-                // Simulated servers arrive with the checker runtime (issue 9): nothing
-                // listens yet.
-                self.feedback.push(Event::Conn {
-                    conn,
-                    event: crate::event::ConnEvent::Failed(crate::event::ConnError::Refused),
-                });
+            Action::Connect { conn, spec } => self.conn_connect(i, conn, spec),
+            Action::Send { conn, data } => self.conn_send(i, conn, data),
+            Action::Close { conn } => self.conn_close(i, conn),
+            Action::RealServerChanged { vs, rs, up, weight } => {
+                self.rec(&hname, Rec::RealServer { vs, rs, up, weight })
             }
-            Action::Send { .. } | Action::Close { .. } => {}
-            // Traced once the simulated real servers exist (issue 9).
-            Action::RealServerChanged { .. } => {}
             Action::BlockAddress { ifname, addr, .. } => {
                 let drop = &mut self.hosts[i].kernel.drop_in;
                 if !drop.contains(&(ifname.clone(), addr)) {
@@ -933,6 +946,7 @@ impl Sim {
                 s.rec(&n, Rec::Net(format!("script {name} now {what}")));
             }),
             Stimulus::Inject(inj) => self.inject(inj, 0),
+            Stimulus::Server { name, mode } => self.server_mode(&name, mode),
             Stimulus::Arp { segment, ip } => {
                 for (hi, base) in self.ports.get(&segment).cloned().unwrap_or_default() {
                     if self.hosts[hi].status == Status::Crashed {
@@ -1111,6 +1125,13 @@ impl Sim {
         for st in states {
             self.engine_event(i, Event::Interface(st));
         }
+        // The host's name; dates are seconds since the start of the run (as the dumps').
+        let host = crate::event::HostInfo {
+            hostname: name.clone(),
+            user: "root".into(),
+            ..Default::default()
+        };
+        self.engine_event(i, Event::Host(host));
         self.engine_event(i, Event::Startup);
     }
 
@@ -1123,6 +1144,7 @@ impl Sim {
         self.hosts[i].status = Status::Running;
         self.engine_event(i, Event::Shutdown);
         self.hosts[i].engine = None;
+        self.drop_conns(i);
         self.hosts[i].status = Status::Idle;
         self.rec(&name, Rec::Life("stopped".into()));
     }
@@ -1132,6 +1154,7 @@ impl Sim {
         let name = self.hosts[i].name.clone();
         self.hosts[i].engine = None;
         self.hosts[i].status = Status::Crashed;
+        self.drop_conns(i);
         self.bridge.flush_host(i);
         let decl = self.hosts[i].decl.ifaces.clone();
         self.hosts[i].kernel = Kernel::boot(i, &decl);

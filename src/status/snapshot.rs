@@ -79,6 +79,8 @@ pub struct InstanceStatus {
     /// Master_Down_Interval with the current priority and learned interval.
     pub down_interval: Duration,
     pub last_transition: Option<Instant>,
+    /// When the instance first left Initialize (SNMP's up-time).
+    pub up_since: Option<Instant>,
     /// Why the state last changed (None before the first transition).
     pub last_transition_reason: Option<Reason>,
     /// The deadline the instance waits for: Adver_Timer (Master) or Master_Down_Timer.

@@ -66,6 +66,32 @@ impl WallTime {
     }
 }
 
+impl WallTime {
+    /// `Sat, 28 Nov 2026 15:24:07 +0000`: the RFC 5322 date of an e-mail's `Date:` header
+    /// as keepalived writes it, in the time zone `utc_offset_secs` east of UTC.
+    pub fn rfc5322(self, utc_offset_secs: i64) -> String {
+        let ctime = self.ctime(utc_offset_secs);
+        // ctime: `Sat Nov 28 03:32:57.064097 2026`
+        let mut parts = ctime.split_whitespace();
+        let (wday, mon, day, hms, year) = (
+            parts.next().unwrap_or("Thu"),
+            parts.next().unwrap_or("Jan"),
+            parts.next().unwrap_or("1"),
+            parts.next().unwrap_or("00:00:00"),
+            parts.next().unwrap_or("1970"),
+        );
+        let hms = hms.split('.').next().unwrap_or(hms);
+        let off = utc_offset_secs / 60;
+        let sign = if off < 0 { '-' } else { '+' };
+        format!(
+            "{wday}, {:0>2} {mon} {year} {hms} {sign}{:02}{:02}",
+            day,
+            off.abs() / 60,
+            off.abs() % 60
+        )
+    }
+}
+
 /// (year, month 1-12, day 1-31) of a count of days since 1970-01-01, in the proleptic
 /// Gregorian calendar: the date is found within its 400-year era (146 097 days), counting
 /// years from March so that the leap day ends the year.
@@ -212,6 +238,24 @@ mod tests {
         assert_eq!(before.decimal(), "-1.999999");
         assert_eq!(before.ctime(0), "Wed Dec 31 23:59:59.999999 1969");
         assert_eq!(t.as_f64().to_string(), "1795836777.064097");
+    }
+
+    #[test]
+    fn rfc5322_dates() {
+        let t = WallTime {
+            secs: 1_795_836_777,
+            micros: 64_097,
+        };
+        assert_eq!(t.rfc5322(0), "Sat, 28 Nov 2026 03:32:57 +0000");
+        assert_eq!(
+            t.rfc5322(5 * 3600 + 1800),
+            "Sat, 28 Nov 2026 09:02:57 +0530"
+        );
+        assert_eq!(t.rfc5322(-8 * 3600), "Fri, 27 Nov 2026 19:32:57 -0800");
+        assert_eq!(
+            WallTime::from_unix_ns(0).rfc5322(0),
+            "Thu, 01 Jan 1970 00:00:00 +0000"
+        );
     }
 
     #[test]

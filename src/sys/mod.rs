@@ -13,14 +13,18 @@
 //! - `trackfile`, `trackproc`: `track_file` (inotify) and `vrrp_track_process` (/proc);
 //! - `process`, `script_spawn`: children (caps, timeouts, reaping) and how one starts;
 //! - `signals`, `pidfile`, `daemon`: signals, pid file, detaching;
+//! - `conn`: checker and alerter connections (TCP, TLS, UDP, ICMP echo) for
+//!   `Action::Connect` / `Send` / `Close`;
 //! - `control`: the control socket (`--status`) and the metrics endpoint (extensions);
 //! - `safefile`: files written where others can write (dumps, pid file) without
 //!   ever following or writing into something planted there.
 //!
 //! CONTRACT: [`daemon_main`] is what `keepalived-rs` (no -t/-d/--simulate) calls.
 
+pub mod agentx;
 pub mod arp;
 pub mod clock;
+pub mod conn;
 pub mod control;
 pub mod daemon;
 pub mod fifo_reader;
@@ -86,6 +90,9 @@ pub struct DaemonOptions {
     /// The control socket (extension; `--control-socket`, default beside the pid file,
     /// see [`control::socket_path_for`]); None: none (`--no-control-socket`).
     pub control_socket: Option<PathBuf>,
+    /// -x/--snmp and -A/--snmp-agent-socket (`crate::snmp::settings::from_config`).
+    pub snmp: bool,
+    pub snmp_socket: Option<String>,
 }
 
 /// keepalived's exit codes.

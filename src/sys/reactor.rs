@@ -67,9 +67,12 @@ pub struct Reactor {
     timer_fires: u64,
     /// The control socket and the metrics endpoint (`reactor/live.rs`).
     control: Control,
+    /// The AgentX subagent, when SNMP is on (`reactor/snmp.rs`).
+    snmp: Option<super::agentx::AgentX>,
 }
 
 mod live;
+mod snmp;
 
 fn load_options(opts: &DaemonOptions) -> LoadOptions {
     LoadOptions {
@@ -199,6 +202,7 @@ impl Reactor {
         );
         Ok(Reactor {
             control,
+            snmp: None,
             files,
             files_token,
             proc_track,
@@ -274,9 +278,11 @@ impl Reactor {
         if self.proc_track.polling() {
             self.next_proc_scan = Some(now + trackproc::POLL_EVERY);
         }
+        self.engine.handle(now, Event::Host(host_info(now)));
         self.engine.handle(now, Event::Startup);
         self.drive();
         self.open_control();
+        self.set_snmp();
     }
 
     /// Performs every action the engine has (through the `World`), feeding back the events
@@ -301,6 +307,9 @@ impl Reactor {
             self.engine.next_deadline(),
             self.world.procs.next_deadline(),
             self.control.next_deadline(),
+            // Connections stopped by a read bound: the loop turns again at once.
+            self.world.conns.has_pending().then(|| self.clock.now()),
+            self.snmp.as_ref().and_then(|a| a.next_deadline()),
         ]
         .into_iter()
         .flatten()
@@ -312,6 +321,7 @@ impl Reactor {
         let mut events = Events::with_capacity(256);
         loop {
             self.drive();
+            self.snmp_notify();
             let deadline = self.next_deadline();
             if let Err(e) = self
                 .timer
@@ -351,6 +361,7 @@ impl Reactor {
     /// `world.events`; the signals' requests are returned.
     fn dispatch(&mut self, now: Instant, events: &Events) -> Vec<Request> {
         let mut requests = Vec::new();
+        self.world.conns_turn();
         for ev in events.iter() {
             let Some(src) = self.world.tokens.get(ev.token()).cloned() else {
                 continue; // a source closed earlier in this batch
@@ -380,6 +391,8 @@ impl Reactor {
                 Source::ProcEvents => self.proc_rescan |= self.proc_track.drain(),
                 Source::Nftables => self.world.on_nft_readable(),
                 Source::Control(ep) => self.on_control(ep, now),
+                Source::Conn(_) | Source::ConnIcmp(_) => self.world.on_conn_io(&src),
+                Source::AgentX => self.on_agentx(now),
             }
         }
         if let Some(t) = self.next_proc_scan.filter(|&t| t <= now) {
@@ -405,6 +418,7 @@ impl Reactor {
             self.timer_fires += 1;
         }
         self.engine.step(now, events);
+        self.snmp_timers(now);
     }
 
     /// Called from the configuration loader's progress hook during a reload: at most once
@@ -438,6 +452,7 @@ impl Reactor {
         self.world.shutting_down = true;
         self.engine.handle(now, Event::Shutdown);
         self.drive();
+        self.close_snmp();
         let now = self.clock.now();
         self.world.release_all(now);
         let mut outs = Vec::new();
@@ -604,6 +619,9 @@ impl Reactor {
         let now = self.clock.now();
         self.world.reconfigure_sockets(&new);
         self.world.reload_static(now, &self.config, &new);
+        // The wall clock may have been stepped since start: the engine's e-mail dates
+        // follow it from here.
+        self.world.events.push(Event::Host(host_info(now)));
         // The new configuration first, then the watchers' values for it.
         self.world.events.push(Event::Reload(Box::new(new.clone())));
         self.retrack(now, &new);
@@ -612,6 +630,7 @@ impl Reactor {
         self.control
             .set_http(new.global.metrics_listen, &mut self.world.tokens);
         self.config = new;
+        self.set_snmp();
         log::info!("reload: new configuration applied");
     }
 
@@ -714,6 +733,11 @@ impl Reactor {
                 st.scripts_failed_to_start.to_string(),
             ),
             ("running children", self.world.procs.len().to_string()),
+            ("check connections open", self.world.conns.len().to_string()),
+            ("check connections opened / failed / over the limit", {
+                let c = &self.world.conns.stats;
+                format!("{} / {} / {}", c.opened, c.failed, c.over_limit)
+            }),
             ("netlink errors", self.world.nl.errors.to_string()),
             ("loop wake-ups", self.wakeups.to_string()),
             ("engine timer runs", self.timer_fires.to_string()),
@@ -738,6 +762,23 @@ fn host_facts(now: Instant, io_stats: Vec<(String, String)>) -> HostFacts {
             .map(|h| h.to_string_lossy().into_owned())
             .unwrap_or_default(),
         io_stats,
+    }
+}
+
+/// What the engine needs of this host (`Event::Host`): the same facts as the dumps', and
+/// the user the daemon runs as.
+fn host_info(now: Instant) -> crate::event::HostInfo {
+    let facts = host_facts(now, Vec::new());
+    let uid = nix::unistd::geteuid();
+    let user = nix::unistd::User::from_uid(uid)
+        .ok()
+        .flatten()
+        .map_or_else(|| uid.to_string(), |u| u.name);
+    crate::event::HostInfo {
+        hostname: facts.hostname,
+        user,
+        wall_at_zero_ns: facts.wall_at_zero_ns,
+        utc_offset_secs: facts.utc_offset_secs,
     }
 }
 

@@ -4,6 +4,7 @@
 //! objects and what the daemon created, so it can release it at exit.
 
 use super::arp::{garp_frame, PacketSocket};
+use super::conn::{Conns, Io};
 use super::iftable::Interfaces;
 use super::ndisc::unsolicited_na_frame;
 use super::netlink_route::{
@@ -44,6 +45,12 @@ pub enum Source {
     Nftables,
     /// The control socket, the metrics endpoint and their connections (`sys::control`).
     Control(super::control::Endpoint),
+    /// A checker's or the alerter's connection (`sys::conn`).
+    Conn(crate::event::ConnId),
+    /// A shared ICMP socket of `sys::conn` (its key).
+    ConnIcmp(u32),
+    /// The AgentX connection to snmpd (`sys::agentx`).
+    AgentX,
 }
 
 /// Counters for the stats dump.
@@ -117,6 +124,11 @@ pub struct SysWorld {
     pub(super) relabel: BTreeMap<String, String>,
     /// Accept_Mode: the nftables table of blocked VIPs.
     pub firewall: Firewall,
+    /// Checker and alerter connections.
+    pub conns: Conns,
+    /// Instances that became Master since the reactor last took them (recorded only
+    /// when Some: SNMP notifications are on).
+    pub new_masters: Option<Vec<String>>,
 }
 
 pub(super) fn ipv6_of(f: Family) -> bool {
@@ -156,7 +168,9 @@ impl SysWorld {
             child_tokens: BTreeMap::new(),
             error_log: BTreeMap::new(),
             relabel: BTreeMap::new(),
+            new_masters: None,
             firewall: Firewall::new(),
+            conns: Conns::new(),
         }
     }
 
@@ -538,7 +552,12 @@ impl SysWorld {
                 to,
                 priority,
                 ..
-            } => log::debug!("({instance}) state {to}, priority {priority}"),
+            } => {
+                log::debug!("({instance}) state {to}, priority {priority}");
+                if let (Some(v), crate::vrrp::State::Master) = (self.new_masters.as_mut(), to) {
+                    v.push(instance.clone());
+                }
+            }
             Action::PriorityChanged { instance, priority } => {
                 log::debug!("({instance}) effective priority is now {priority}")
             }
@@ -571,16 +590,30 @@ impl SysWorld {
             Action::KillScript { run } => self.procs.kill_run(now, *run),
             Action::WriteFifo { path, line } => self.fifos.write(path, line),
             Action::Conflict { .. } => self.stats.conflicts += 1,
-            Action::Connect { conn, .. } => {
-                // Checker connections arrive with the checker runtime (issue 9).
-                self.events.push(Event::Conn {
-                    conn: *conn,
-                    event: crate::event::ConnEvent::Failed(crate::event::ConnError::Other(
-                        "connections are not supported yet".into(),
-                    )),
-                });
+            Action::Connect { conn, spec } => {
+                let mut io = Io {
+                    registry: &self.registry,
+                    tokens: &mut self.tokens,
+                    events: &mut self.events,
+                };
+                self.conns.connect(&mut io, *conn, spec);
             }
-            Action::Send { .. } | Action::Close { .. } => {}
+            Action::Send { conn, data } => {
+                let mut io = Io {
+                    registry: &self.registry,
+                    tokens: &mut self.tokens,
+                    events: &mut self.events,
+                };
+                self.conns.send(&mut io, *conn, data.clone());
+            }
+            Action::Close { conn } => {
+                let mut io = Io {
+                    registry: &self.registry,
+                    tokens: &mut self.tokens,
+                    events: &mut self.events,
+                };
+                self.conns.close(&mut io, *conn);
+            }
             Action::RealServerChanged { vs, rs, up, weight } => {
                 let what = if *up { "up" } else { "down" };
                 log::info!("{rs} of VS {vs} is {what} (weight {weight})");
@@ -621,6 +654,34 @@ impl SysWorld {
                 None
             }
         }
+    }
+}
+
+impl SysWorld {
+    /// Readiness of a connection's socket ([`Source::Conn`], [`Source::ConnIcmp`]); what
+    /// it reports goes to `events`. Other sources are not this function's.
+    pub fn on_conn_io(&mut self, src: &Source) {
+        let mut io = Io {
+            registry: &self.registry,
+            tokens: &mut self.tokens,
+            events: &mut self.events,
+        };
+        match src {
+            Source::Conn(id) => self.conns.on_ready(&mut io, *id),
+            Source::ConnIcmp(k) => self.conns.on_icmp_ready(&mut io, *k),
+            _ => {}
+        }
+    }
+
+    /// The start of a loop turn for the connections: the read budget is renewed, the
+    /// connections a bound stopped at the last turn are read first.
+    pub fn conns_turn(&mut self) {
+        let mut io = Io {
+            registry: &self.registry,
+            tokens: &mut self.tokens,
+            events: &mut self.events,
+        };
+        self.conns.begin_turn(&mut io);
     }
 }
 

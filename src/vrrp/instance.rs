@@ -86,6 +86,8 @@ pub struct Instance {
     pub stats: Stats,
     /// When the state last changed (status dumps: `Last transition`).
     pub last_transition: Option<Instant>,
+    /// When the instance first left Initialize (VRRP-MIB's vrrpOperVirtualRouterUpTime).
+    pub up_since: Option<Instant>,
     /// The Master as last heard (source address, advertised priority), kept until the
     /// instance is rebuilt (status dumps: `Master router`, `master_priority`).
     pub master_heard: Option<(IpAddr, u8)>,
@@ -152,6 +154,7 @@ impl Instance {
             track_fault: false,
             stats: Stats::default(),
             last_transition: None,
+            up_since: None,
             master_heard: None,
             last_reason: None,
             track_why: String::new(),
@@ -487,6 +490,9 @@ impl Instance {
             self.del_addresses(ctx);
         }
         self.last_transition = Some(ctx.now);
+        if from == State::Initialize && !matches!(to, State::Initialize | State::Stop) {
+            self.up_since.get_or_insert(ctx.now);
+        }
         if to != State::Stop {
             log::info!(
                 "{}({}) Entering {} STATE{}",
@@ -801,7 +807,8 @@ impl Instance {
                 }
                 self.start_burst(ctx, 1);
             }
-            Timer::Script(_) | Timer::Startup | Timer::Checker { .. } => {}
+            // Not an instance's timer (the engine routes those elsewhere).
+            _ => {}
         }
     }
 

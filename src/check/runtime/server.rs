@@ -25,7 +25,8 @@ pub struct RsTransition {
     pub checker: String,
     /// Why the check failed (going down).
     pub reason: Option<String>,
-    /// `smtp_alert` resolved for this real server (RS, else VS), None: the global default.
+    /// The real server's own `smtp_alert` (None: the global chain decides, see
+    /// `alert::enabled::real_server`).
     pub smtp_alert: Option<bool>,
     pub at: Instant,
 }
@@ -103,7 +104,7 @@ impl Server {
             port: rs_port(vs, rs),
             inhibit: rs.inhibit_on_failure,
             omega: vs.omega,
-            smtp_alert: rs.smtp_alert.or(vs.smtp_alert),
+            smtp_alert: rs.smtp_alert,
             cfg,
             checks,
             up: true,

@@ -10,11 +10,11 @@
 use super::super::model::{CheckerKind, VirtualServer, VrrpInstance};
 
 /// Pushes onto one of the model's long vectors (instances, virtual servers), growing it by
-/// a quarter at a time instead of doubling: at most a quarter of it is spare, not half.
+/// a sixteenth at a time instead of doubling: at most a sixteenth of it is spare, not half.
 /// (Large vectors are grown in place by the allocator, so the extra steps cost no copy.)
 pub fn push<T>(v: &mut Vec<T>, item: T) {
     if v.len() == v.capacity() {
-        v.reserve_exact((v.capacity() / 4).max(4));
+        v.reserve_exact((v.capacity() / 16).max(4));
     }
     v.push(item);
 }

@@ -183,6 +183,7 @@ pub fn global_defs(ctx: &mut Ctx, config: &mut Config, children: &[Node]) {
                 format!("{kw}: iptables is not supported; use nftables"),
             );
         }
+        snmp_notes(ctx, c, kw);
         if let Some((_, kind)) = OTHER.iter().find(|(k, _)| *k == kw) {
             if let Some(v) = other_value(ctx, c, *kind) {
                 config.global.other.insert(kw.to_string(), v);
@@ -204,6 +205,30 @@ pub fn global_defs(ctx: &mut Ctx, config: &mut Config, children: &[Node]) {
     }
     if !given("vrrp_garp_lower_prio_delay") {
         g.vrrp_garp.lower_prio_delay = g.vrrp_garp.master_delay;
+    }
+}
+
+/// SNMP keywords keepalived accepts but we cannot serve: KEEPALIVED-MIB is not
+/// implemented, and a `snmp_socket` we cannot use (e.g. `udp:`). Said at -t and at start
+/// as notices (the file is as valid as for keepalived).
+fn snmp_notes(ctx: &mut Ctx, c: &Node, kw: &str) {
+    match kw {
+        "enable_snmp_vrrp" | "enable_snmp_keepalived" | "enable_snmp_checker" => ctx
+            .run_time_notice(
+                &c.keyword.span,
+                format!(
+                    "{kw}: KEEPALIVED-MIB is not implemented; use enable_snmp_rfc (VRRP-MIB, \
+                 VRRPv3-MIB)"
+                ),
+            ),
+        "snmp_socket" => {
+            if let Some(w) = c.args.first() {
+                if let Err(e) = crate::snmp::settings::parse_socket(&w.text) {
+                    ctx.run_time_notice(&w.span, format!("{e}; SNMP stays off"));
+                }
+            }
+        }
+        _ => {}
     }
 }
 

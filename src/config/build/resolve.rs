@@ -6,7 +6,7 @@ use super::super::script_check::Host;
 use super::super::{LoadOptions, Span};
 use super::validate;
 use super::values::{fmt_duration, Ctx};
-use super::vrrp::Draft;
+use super::vrrp::{Draft, RareExplicit};
 use super::Builder;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -75,6 +75,8 @@ pub(super) fn fam_name(f: Family) -> &'static str {
 fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
     let inst = &mut d.inst;
     let ex = &mut d.ex;
+    let no_rare = RareExplicit::default();
+    let rare = ex.rare.as_deref().unwrap_or(&no_rare);
     let name = inst.name.clone();
 
     // keepalived: `state MASTER` without a priority makes the address owner.
@@ -248,7 +250,7 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
         inst.use_vmac = None;
     }
     if inst.vmac_xmit_base && inst.use_vmac.is_none() {
-        let span = ex
+        let span = rare
             .vmac_xmit_base
             .clone()
             .unwrap_or_else(|| inst.span.clone());
@@ -313,7 +315,7 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
             inst.unicast_ttl = None;
         }
         let unicast_words = inst.unicast_src_ip.is_some()
-            || ex.unicast_peer.is_some()
+            || rare.unicast_peer.is_some()
             || ex.check_unicast_src == Some(true)
             || inst.old_unicast_checksum.is_some();
         if unicast_words && !inst.unicast_fault_no_peer {
@@ -343,25 +345,25 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
     inst.strict_mode = strict;
     let gg = &g.vrrp_garp;
     inst.garp = GarpSettings {
-        master_delay: ex.garp_master_delay.unwrap_or(gg.master_delay),
-        master_repeat: ex.garp_master_repeat.unwrap_or(gg.master_repeat),
-        master_refresh: match ex.garp_master_refresh {
+        master_delay: rare.garp_master_delay.unwrap_or(gg.master_delay),
+        master_repeat: rare.garp_master_repeat.unwrap_or(gg.master_repeat),
+        master_refresh: match rare.garp_master_refresh {
             Some(d) if d.is_zero() => None,
             Some(d) => Some(d),
             None => gg.master_refresh,
         },
-        master_refresh_repeat: ex
+        master_refresh_repeat: rare
             .garp_master_refresh_repeat
             .unwrap_or(gg.master_refresh_repeat),
-        lower_prio_delay: ex
+        lower_prio_delay: rare
             .garp_lower_prio_delay
-            .or(ex.garp_master_delay)
+            .or(rare.garp_master_delay)
             .unwrap_or(gg.lower_prio_delay),
-        lower_prio_repeat: ex.garp_lower_prio_repeat.or(gg.lower_prio_repeat),
+        lower_prio_repeat: rare.garp_lower_prio_repeat.or(gg.lower_prio_repeat),
         interval: gg.interval,
         na_interval: gg.na_interval,
     };
-    inst.garp_extra_if = ex.garp_extra_if.clone().or(g.vrrp_garp_extra_if.clone());
+    inst.garp_extra_if = rare.garp_extra_if.clone().or(g.vrrp_garp_extra_if.clone());
     inst.down_timer_adverts = ex
         .down_timer_adverts
         .or(g.vrrp_down_timer_adverts)
@@ -381,12 +383,12 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
     inst.notify_priority_changes = ex
         .notify_priority_changes
         .unwrap_or(g.vrrp_notify_priority_changes);
-    inst.lower_prio_no_advert = ex
+    inst.lower_prio_no_advert = rare
         .lower_prio_no_advert
         .as_ref()
         .map(|(b, _)| *b)
         .unwrap_or(g.vrrp_lower_prio_no_advert || strict);
-    inst.higher_prio_send_advert = ex
+    inst.higher_prio_send_advert = rare
         .higher_prio_send_advert
         .as_ref()
         .map(|(b, _)| *b)
@@ -466,6 +468,8 @@ fn round_advert_int(
 fn strict_rules(ctx: &mut Ctx, d: &mut Draft) {
     let inst = &mut d.inst;
     let ex = &d.ex;
+    let no_rare = RareExplicit::default();
+    let rare = ex.rare.as_deref().unwrap_or(&no_rare);
     let name = inst.name.clone();
     let at = |s: &Option<Span>| s.clone().unwrap_or_else(|| inst.span.clone());
     if inst.vips.is_empty() {
@@ -476,7 +480,7 @@ fn strict_rules(ctx: &mut Ctx, d: &mut Draft) {
     }
     if !inst.unicast_peers.is_empty() {
         ctx.error(
-            &at(&ex.unicast_peer),
+            &at(&rare.unicast_peer),
             format!("vrrp_strict: {name} uses unicast_peer, which strict mode does not allow"),
         );
     }
@@ -524,14 +528,14 @@ fn strict_rules(ctx: &mut Ctx, d: &mut Draft) {
             inst.accept = inst.priority == 255;
         }
     }
-    if let Some((false, span)) = &ex.lower_prio_no_advert {
+    if let Some((false, span)) = &rare.lower_prio_no_advert {
         ctx.error(
             span,
             format!("vrrp_strict: lower_prio_no_advert cannot be cleared in strict mode ({name})"),
         );
         inst.lower_prio_no_advert = true;
     }
-    if let Some((true, span)) = &ex.higher_prio_send_advert {
+    if let Some((true, span)) = &rare.higher_prio_send_advert {
         ctx.error(
             span,
             format!("vrrp_strict: higher_prio_send_advert is not allowed in strict mode ({name})"),
@@ -540,7 +544,7 @@ fn strict_rules(ctx: &mut Ctx, d: &mut Draft) {
     }
     if inst.vmac_xmit_base {
         ctx.error(
-            &at(&ex.vmac_xmit_base),
+            &at(&rare.vmac_xmit_base),
             format!("vrrp_strict: vmac_xmit_base is not allowed in strict mode ({name})"),
         );
         inst.vmac_xmit_base = false;

@@ -164,8 +164,9 @@ fn instances(ctx: &mut Ctx, drafts: &mut [Draft]) {
             .enumerate()
         {
             let span = ex
-                .peer_spans
-                .get(i)
+                .rare
+                .as_ref()
+                .and_then(|r| r.peer_spans.get(i))
                 .cloned()
                 .unwrap_or_else(|| inst.span.clone());
             let pf = if p.addr.is_ipv4() {
@@ -193,8 +194,9 @@ fn instances(ctx: &mut Ctx, drafts: &mut [Draft]) {
         if let Some(src) = inst.unicast_src_ip {
             if src.is_ipv4() != (fam == Family::Inet) {
                 let span = ex
-                    .unicast_src_ip
-                    .clone()
+                    .rare
+                    .as_ref()
+                    .and_then(|r| r.unicast_src_ip.clone())
                     .unwrap_or_else(|| inst.span.clone());
                 ctx.error(
                     &span,

@@ -111,18 +111,7 @@ pub struct Explicit {
     pub auth_pass: Option<(String, Span)>,
     pub preempt_delay: Option<Span>,
     pub nopreempt: Option<Span>,
-    pub unicast_peer: Option<Span>,
-    pub vmac_xmit_base: Option<Span>,
-    pub garp_master_delay: Option<Duration>,
-    pub garp_master_repeat: Option<u32>,
-    pub garp_lower_prio_delay: Option<Duration>,
-    pub garp_lower_prio_repeat: Option<u32>,
-    pub garp_master_refresh: Option<Duration>,
-    pub garp_master_refresh_repeat: Option<u32>,
-    pub garp_extra_if: Option<GarpExtraIf>,
     pub down_timer_adverts: Option<u32>,
-    pub lower_prio_no_advert: Option<(bool, Span)>,
-    pub higher_prio_send_advert: Option<(bool, Span)>,
     pub accept: Option<(bool, Span)>,
     pub strict: Option<bool>,
     pub skip_check_adv_addr: Option<bool>,
@@ -133,9 +122,37 @@ pub struct Explicit {
     /// `use_vmac` gave a 5-octet MAC: the VRID is its last octet.
     pub vmac_short: bool,
     pub native_ipv6: bool,
+    /// What few instances set, boxed so that the many that don't stay small (see
+    /// [`Explicit::rare`]).
+    pub rare: Option<Box<RareExplicit>>,
+}
+
+/// The explicit values that few instances give (gratuitous ARP tuning, unicast peers,
+/// advert variants): out of line, since a draft of every instance is held until the whole
+/// file is read.
+#[derive(Default, Clone)]
+pub struct RareExplicit {
+    pub unicast_peer: Option<Span>,
+    pub vmac_xmit_base: Option<Span>,
+    pub garp_master_delay: Option<Duration>,
+    pub garp_master_repeat: Option<u32>,
+    pub garp_lower_prio_delay: Option<Duration>,
+    pub garp_lower_prio_repeat: Option<u32>,
+    pub garp_master_refresh: Option<Duration>,
+    pub garp_master_refresh_repeat: Option<u32>,
+    pub garp_extra_if: Option<GarpExtraIf>,
+    pub lower_prio_no_advert: Option<(bool, Span)>,
+    pub higher_prio_send_advert: Option<(bool, Span)>,
     /// The span of each unicast peer line, parallel to `unicast_peers`.
     pub peer_spans: Vec<Span>,
     pub unicast_src_ip: Option<Span>,
+}
+
+impl Explicit {
+    /// The rarely given values, made on first use.
+    pub fn rare(&mut self) -> &mut RareExplicit {
+        self.rare.get_or_insert_with(Box::default)
+    }
 }
 
 /// An instance as written, before globals are folded in.
@@ -236,7 +253,7 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         "use_vmac_addr" => inst.use_vmac_addr = ctx.flag(c),
         "vmac_xmit_base" => {
             inst.vmac_xmit_base = ctx.flag(c);
-            ex.vmac_xmit_base = Some(span.clone());
+            ex.rare().vmac_xmit_base = Some(span.clone());
         }
         "use_ipvlan" => {
             let mut v = Ipvlan {
@@ -258,7 +275,7 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
                     }
                 }
             }
-            inst.use_ipvlan = Some(v);
+            inst.use_ipvlan = Some(Box::new(v));
         }
         "native_ipv6" => {
             ex.native_ipv6 = ctx.flag(c);
@@ -273,7 +290,7 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         "mcast_src_ip" => inst.mcast_src_ip = ctx.ip_arg(c),
         "unicast_src_ip" => {
             inst.unicast_src_ip = ctx.ip_arg(c);
-            ex.unicast_src_ip = Some(span.clone());
+            ex.rare().unicast_src_ip = Some(span.clone());
         }
         "mcast_dst_ip" => {
             if let Some(a) = ctx.ip_arg(c) {
@@ -301,11 +318,11 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         "check_unicast_src" => ex.check_unicast_src = Some(ctx.flag(c)),
         "unicast_peer" => {
             ctx.no_extra(c, 0);
-            ex.unicast_peer = Some(span.clone());
+            ex.rare().unicast_peer = Some(span.clone());
             for p in kids(c) {
                 if let Some(peer) = unicast_peer(ctx, p) {
                     inst.unicast_peers.push(peer);
-                    ex.peer_spans.push(p.keyword.span.clone());
+                    ex.rare().peer_spans.push(p.keyword.span.clone());
                 }
             }
         }
@@ -328,28 +345,32 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         }
         "v3_checksum_as_v2" => ex.v3_checksum_as_v2 = Some(ctx.opt_bool(c)),
         "garp_master_delay" => {
-            ex.garp_master_delay = ctx.int_arg(c, 0, 4294).map(|v| secs(v as u64))
+            ex.rare().garp_master_delay = ctx.int_arg(c, 0, 4294).map(|v| secs(v as u64))
         }
         "garp_master_repeat" => {
-            ex.garp_master_repeat = ctx.int_arg(c, 1, i64::from(i32::MAX)).map(|v| v as u32)
+            ex.rare().garp_master_repeat = ctx.int_arg(c, 1, i64::from(i32::MAX)).map(|v| v as u32)
         }
         "garp_lower_prio_delay" => {
-            ex.garp_lower_prio_delay = ctx.int_arg(c, 0, 4294).map(|v| secs(v as u64))
+            ex.rare().garp_lower_prio_delay = ctx.int_arg(c, 0, 4294).map(|v| secs(v as u64))
         }
         "garp_lower_prio_repeat" => {
-            ex.garp_lower_prio_repeat = ctx.int_arg(c, 0, i64::from(i32::MAX)).map(|v| v as u32)
+            ex.rare().garp_lower_prio_repeat =
+                ctx.int_arg(c, 0, i64::from(i32::MAX)).map(|v| v as u32)
         }
         "garp_master_refresh" => {
-            ex.garp_master_refresh = ctx.int_arg(c, 0, 4294).map(|v| secs(v as u64))
+            ex.rare().garp_master_refresh = ctx.int_arg(c, 0, 4294).map(|v| secs(v as u64))
         }
         "garp_master_refresh_repeat" => {
-            ex.garp_master_refresh_repeat = ctx.int_arg(c, 1, i64::from(i32::MAX)).map(|v| v as u32)
+            ex.rare().garp_master_refresh_repeat =
+                ctx.int_arg(c, 1, i64::from(i32::MAX)).map(|v| v as u32)
         }
-        "garp_extra_if" => ex.garp_extra_if = garp_extra_if(ctx, c),
+        "garp_extra_if" => ex.rare().garp_extra_if = garp_extra_if(ctx, c),
         "down_timer_adverts" => ex.down_timer_adverts = ctx.int_arg(c, 1, 100).map(|v| v as u32),
-        "lower_prio_no_advert" => ex.lower_prio_no_advert = Some((ctx.opt_bool(c), span.clone())),
+        "lower_prio_no_advert" => {
+            ex.rare().lower_prio_no_advert = Some((ctx.opt_bool(c), span.clone()))
+        }
         "higher_prio_send_advert" => {
-            ex.higher_prio_send_advert = Some((ctx.opt_bool(c), span.clone()))
+            ex.rare().higher_prio_send_advert = Some((ctx.opt_bool(c), span.clone()))
         }
         "virtual_router_id" => {
             // Given, even if invalid: "not set" would be a second report of one mistake.

@@ -24,6 +24,7 @@ impl Instance {
         }
         self.state = old.state;
         self.last_transition = old.last_transition;
+        self.up_since = old.up_since;
         self.master_heard = old.master_heard;
         self.last_reason = old.last_reason.take();
         self.down_reason = old.down_reason.clone();
