@@ -862,3 +862,68 @@ virtual_server 10.0.0.1 25 {
     r.run_until(5.0);
     assert_eq!(r.changes("[10.0.0.8]:tcp:25"), vec![(4.0, false, 1)]);
 }
+
+/// keepalived 2.2.7's `keepalived_check.data` for this configuration (SIGUSR1 three
+/// seconds after start, before any check ran, FILE_CHECK value 1): our lines must be
+/// its lines, block by block.
+#[test]
+fn check_data_matches_keepalived_2_2_7() {
+    use keepalived_rs::status::{self, HostFacts};
+    let text = r#"
+track_file tf1 {
+  file /tmp/fileval
+  weight 2
+}
+virtual_server fwmark 5 {
+  delay_loop 3
+  lvs_sched rr
+  lvs_method NAT
+  persistence_timeout 50
+  real_server 127.0.0.1 9101 {
+    weight 5
+    HTTP_GET {
+      url {
+        path /u1
+        digest 5d41402abc4b2a76b9719d911017c592
+        status_code 200-299 404
+      }
+      url {
+        path /u2
+      }
+      connect_timeout 2
+      bindto 127.0.0.1
+      bind_port 40000
+      fwmark 7
+      fast_recovery
+      virtualhost www.example.com
+    }
+  }
+  real_server 127.0.0.2 25 {
+    SMTP_CHECK {
+      helo_name lb1
+    }
+    FILE_CHECK {
+      track_file tf1
+      dynamic
+    }
+  }
+}
+"#;
+    let mut r = Rig::new(text);
+    r.handle(Event::TrackFileValue {
+        name: "tf1".into(),
+        value: Some(1),
+    });
+    let snap = r.engine.snapshot(r.now);
+    let ours = status::render_check_data(&snap, &HostFacts::default());
+    let theirs = [
+        " VS FWMARK = 5\n   Address family = inet\n   connection timeout = 5.000000\n   delay_loop = 3.000000\n   lvs_sched = rr\n   Hashed = disabled\n   flag-1 = disabled\n   flag-2 = disabled\n   flag-3 = disabled\n   One packet scheduling = disabled\n   persistence timeout = 50\n   protocol = none\n   alpha is OFF\n   omega is OFF\n   Inhibit on failure is OFF\n   quorum = 1, hysteresis = 0\n   Using smtp notification = no\n   default forwarding method = NAT\n   alive = 1\n   quorum_state_up = 1\n   reloaded = 0\n",
+        "   RIP = 127.0.0.2, RPORT = 25, WEIGHT = 3 EFF WEIGHT = 3\n   forwarding method = NAT\n   Alpha is OFF\n   connection timeout = 5.000000\n   connection limit range = 0 -> 0\n   Delay loop = 3.000000\n   Inhibit on failure is OFF\n   Using smtp notification = yes\n   initial weight = 1\n   effective weight = 3\n   previous effective_weight = 0\n",
+        "   Tracked Files\n     tf1, weight 2\n------< Health checkers >------\n FWM 5 -> [127.0.0.1]:none:9101\n   Enabled = yes\n   Up = yes\n   Has run = no\n   Current weight = 0\n   Alpha = no\n   Delay loop = 3000000 us\n   Warmup = 3000000 us\n   Retries = 1\n   Delay before retry = 3000000 us\n",
+        "   Default delay before retry = 3000000 us\n   Log all failures = no\n   Connection\n     Dest = [127.0.0.1]:9101\n     Bind to = [127.0.0.1]:40000\n     Mark = 7\n     Timeout = 2.000000\n   Keepalive method = HTTP_GET, http protocol 1.0\n   Virtualhost = www.example.com\n   Enable SNI unset\n   Fast recovery set\n   Checked url = /u1\n     digest = 5d41402abc4b2a76b9719d911017c592\n     HTTP Status Code(s)\n       200-299\n       404\n   Checked url = /u2\n     HTTP Status Code(s)\n       200-299\n FWM 5 -> [127.0.0.2]:none:25\n",
+        "   Connection\n     Dest = [127.0.0.2]:25\n     Timeout = 5.000000\n   Keepalive method = SMTP_CHECK\n   helo = lb1\n FWM 5 -> [127.0.0.2]:none:25\n   Enabled = yes\n   Up = yes\n   Has run = yes\n   Current weight = 2\n   Log all failures = no\n   Keepalive method = FILE_CHECK\n     Tracked file = tf1\n     Reloaded = No\n------< Checker track files >------\n Track file = tf1\n   File = /tmp/fileval\n   Status = 1\n   Weight = 2\n   Tracking instances :\n     FWM 5 -> [127.0.0.2]:none:25, weight 2\n",
+    ];
+    for block in theirs {
+        assert!(ours.contains(block), "missing:\n{block}\nin:\n{ours}");
+    }
+}

@@ -63,9 +63,14 @@ pub fn rs_port(vs: &VirtualServer, rs: &RealServer) -> u16 {
     rs.port.or(vs_port).unwrap_or(0)
 }
 
-/// keepalived's name of a real server.
+/// keepalived's name of a real server (a fwmark service has no protocol: keepalived
+/// 2.2.7 writes `[10.0.0.2]:none:80`).
 pub fn rs_name(vs: &VirtualServer, rs: &RealServer) -> String {
-    format!("{}:{}:{}", ip(rs.addr), proto(vs.protocol), rs_port(vs, rs))
+    let p = match vs.key {
+        VsKey::Fwmark(_) => "none",
+        _ => proto(vs.protocol),
+    };
+    format!("{}:{p}:{}", ip(rs.addr), rs_port(vs, rs))
 }
 
 /// One real server.
