@@ -454,11 +454,7 @@ fn checker(
                 }
             }
         }
-        CheckerKind::Smtp { helo_name } => {
-            if let Some(h) = helo_name {
-                line!(out, "   helo = {h}");
-            }
-        }
+        CheckerKind::Smtp { helo_name: Some(h) } => line!(out, "   helo = {h}"),
         _ => {}
     }
 }
