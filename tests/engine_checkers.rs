@@ -25,6 +25,41 @@ fn load(text: &str) -> config::model::Config {
     loaded.config
 }
 
+static LINES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+struct Capture;
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata) -> bool {
+        true
+    }
+    fn log(&self, r: &log::Record) {
+        LINES.lock().unwrap().push(r.args().to_string());
+    }
+    fn flush(&self) {}
+}
+
+static LOGGER: Capture = Capture;
+
+fn install_logger() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = log::set_logger(&LOGGER);
+        log::set_max_level(log::LevelFilter::Info);
+    });
+}
+
+/// The lines logged by the engine named `name`, without the prefix.
+fn logged(name: &str) -> Vec<String> {
+    let p = format!("{name}: ");
+    LINES
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l.strip_prefix(&p).map(str::to_string))
+        .collect()
+}
+
 fn t(s: f64) -> Instant {
     Instant::from_nanos((s * 1e9).round() as u64)
 }
@@ -63,8 +98,19 @@ impl Rig {
     }
 
     fn seeded(text: &str, seed: u64) -> Rig {
+        Rig::build(text, seed, "")
+    }
+
+    /// A rig whose engine prefixes its log lines with `name: ` (see `logged`).
+    fn named(text: &str, name: &str) -> Rig {
+        Rig::build(text, 1, name)
+    }
+
+    fn build(text: &str, seed: u64, name: &str) -> Rig {
+        install_logger();
         let mut engine = Engine::new(&load(text));
         engine.set_seed(seed);
+        engine.set_log_prefix(name);
         let mut r = Rig {
             engine,
             now: t(0.0),
@@ -926,4 +972,83 @@ virtual_server fwmark 5 {
     for block in theirs {
         assert!(ours.contains(block), "missing:\n{block}\nin:\n{ours}");
     }
+}
+
+#[test]
+fn keepalived_s_log_lines() {
+    let text = format!(
+        "{}\n{}",
+        TCP.replace("weight 5", "weight 5\n        inhibit_on_failure"),
+        MISC.replace("virtual_server 10.0.0.1 80", "virtual_server 10.0.0.1 81")
+    );
+    let mut r = Rig::named(&text, "logs1");
+    r.misc_code = Some(5);
+    r.servers.insert(8080, Srv::Up);
+    r.run_until(2.0);
+    r.servers.insert(8080, Srv::Refuse);
+    r.misc_code = Some(1);
+    r.run_until(10.0);
+    r.servers.insert(8080, Srv::Up);
+    r.misc_code = Some(7);
+    r.run_until(16.5);
+    let lines = logged("logs1");
+    let want = [
+        "Activating healthchecker for service [10.0.0.2]:tcp:8080 for VS [10.0.0.1]:tcp:80",
+        "Activating healthchecker for service [10.0.0.3]:tcp:80 for VS [10.0.0.1]:tcp:81",
+        "TCP connection to [10.0.0.2]:tcp:8080 success.",
+        "Misc check for [[10.0.0.3]:tcp:80 VS [10.0.0.1]:tcp:81] by [/bin/check.sh] succeeded.",
+        "Misc check for [[10.0.0.3]:tcp:80 VS [10.0.0.1]:tcp:81] by [/bin/check.sh] failed with retry disabled (exited with status 1).",
+        "Removing service [10.0.0.3]:tcp:80 from VS [10.0.0.1]:tcp:81",
+        "TCP_CHECK on service [10.0.0.2]:tcp:8080 failed after 2 retries.",
+        "Disabling service [10.0.0.2]:tcp:8080 of VS [10.0.0.1]:tcp:80",
+        "TCP connection to [10.0.0.2]:tcp:8080 success.",
+        "Enabling service [10.0.0.2]:tcp:8080 of VS [10.0.0.1]:tcp:80",
+        "Changing weight from 3 to 5 for inactive service [10.0.0.3]:tcp:80 of VS [10.0.0.1]:tcp:81",
+        "Misc check for [[10.0.0.3]:tcp:80 VS [10.0.0.1]:tcp:81] by [/bin/check.sh] succeeded.",
+        "Adding service [10.0.0.3]:tcp:80 to VS [10.0.0.1]:tcp:81",
+    ];
+    let mut it = lines.iter();
+    for w in want {
+        assert!(
+            it.any(|l| l == w),
+            "missing or out of order: {w:?}\nall lines:\n{}",
+            lines.join("\n")
+        );
+    }
+}
+
+#[test]
+fn keepalived_s_http_log_lines() {
+    let text = HTTP.replace("HTTP_GET {", "alpha\n        HTTP_GET {");
+    let mut r = Rig::named(&text, "logs2");
+    r.servers.insert(8081, http_ok(&["/u1", "/u2", "/u3"]));
+    r.run_until(8.0);
+    r.servers.insert(8081, http_ok(&["/u1", "/u3"]));
+    r.run_until(17.0);
+    let lines = logged("logs2");
+    let want = [
+        "HTTP status code success to [10.0.0.4]:tcp:8081 url(/u1)",
+        "HTTP status code success to [10.0.0.4]:tcp:8081 url(/u2)",
+        "HTTP status code success to [10.0.0.4]:tcp:8081 url(/u3)",
+        "Remote Web server [10.0.0.4]:tcp:8081 succeed on service.",
+        "HTTP status code error to server [10.0.0.4]:tcp:8081.",
+        "HTTP_CHECK on service [10.0.0.4]:tcp:8081 failed after 1 retries.",
+        "Removing service [10.0.0.4]:tcp:8081 from VS [10.0.0.1]:tcp:80",
+    ];
+    let mut it = lines.iter();
+    for w in want {
+        assert!(
+            it.any(|l| l == w),
+            "missing or out of order: {w:?}\nall lines:\n{}",
+            lines.join("\n")
+        );
+    }
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("HTTP status code error"))
+            .count(),
+        1,
+        "the retried failure is not logged: {lines:?}"
+    );
 }
