@@ -31,7 +31,7 @@ mod reload;
 mod snapshot;
 mod tracking;
 
-pub use alerts::RsTransition;
+pub use alerts::RsAlert;
 
 /// The engine: every VRRP instance of one host, their timers, tracking and sync groups.
 pub struct Engine {
@@ -64,12 +64,12 @@ pub struct Engine {
     next_conn: u64,
     /// `-X / --release-vips` (see `vrrp::instance::Ctx`).
     release_vips: bool,
+    /// E-mail alerts (`smtp_alert`): engine/alerts.rs.
+    alerter: crate::alert::Alerter,
     /// The health checkers of the virtual servers (`engine/checkers.rs`).
     checks: crate::check::runtime::Runtime,
     /// Real-server transitions not yet taken (`Engine::take_rs_transitions`).
     rs_transitions: Vec<crate::check::runtime::RsTransition>,
-    /// E-mail alerts (`smtp_alert`): engine/alerts.rs.
-    alerter: crate::alert::Alerter,
 }
 
 fn link_local(addrs: &[Ipv6Addr]) -> Option<Ipv6Addr> {
@@ -106,9 +106,9 @@ impl Engine {
             next_run: 1,
             next_conn: 1,
             release_vips: false,
+            alerter: Default::default(),
             checks: crate::check::runtime::Runtime::new(config, 0x6b65_6570_616c_6976),
             rs_transitions: Vec::new(),
-            alerter: Default::default(),
         };
         engine.install(config, Parts::build(config));
         engine

@@ -11,8 +11,8 @@
 //! opposite states; snmpbulkwalk (GetBulk) lists the same objects as snmpwalk
 //! (GetNext); snmpget of a missing row is noSuchInstance. When r2 dies, r1's second
 //! instance becomes Master, snmpd forwards vrrpTrapNewMaster, and the walk shows it. snmpd
-//! restarted: r1 keeps its VIPs and registers again. r1 stopped: its session is closed and
-//! the MIB is gone from snmpd.
+//! restarted: r1 keeps its VIPs and registers again. A reload to VRRPv3-MIB only is
+//! followed. r1 stopped: its session is closed and the MIB is gone from snmpd.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
 
 mod sys_util;
@@ -371,11 +371,26 @@ fn snmpwalk_shows_both_instances_with_their_states() {
         .log_text()
         .contains("the master agent closed the connection"));
 
+    // A reload that serves VRRPv3-MIB only: VRRP-MIB is gone, VRRPv3-MIB is there.
+    let v3_only = r1_snmp.replace("enable_snmp_rfc\n", "enable_snmp_rfcv3\n");
+    std::fs::write(lab.file("r1.conf"), conf(&v3_only, 200, 100)).unwrap();
+    r1.signal(libc::SIGHUP);
+    let v3state1 = format!("1.3.6.1.2.1.207.1.1.1.1.6.{if1}.42.1");
+    assert!(
+        wait_for(Duration::from_secs(15), || {
+            let w = snmpd1.walk("snmpwalk", "1.3.6.1.2.1.207.1.1.1.1.6");
+            value(&w, &v3state1).as_deref() == Some("INTEGER: 3")
+                && value(&snmpd1.walk("snmpwalk", "1.3.6.1.2.1.68.1.3"), &state(42)).is_none()
+        }),
+        "reload to VRRPv3-MIB only not followed\n{}",
+        r1.log_text()
+    );
+
     // r1 stops: it closes its session, and snmpd no longer has the MIB.
     r1.signal(libc::SIGTERM);
     assert_eq!(r1.wait_exit(Duration::from_secs(10)), Some(0));
-    let after = snmpd1.walk("snmpwalk", "1.3.6.1.2.1.68.1.3");
-    assert!(value(&after, &state(42)).is_none(), "{after:?}");
+    let after = snmpd1.walk("snmpwalk", "1.3.6.1.2.1.207.1.1");
+    assert!(value(&after, &v3state1).is_none(), "{after:?}");
     assert!(
         after.iter().all(|(_, v)| v.starts_with("No Such Object")),
         "{after:?}"

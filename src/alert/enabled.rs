@@ -14,8 +14,12 @@ use crate::vrrp::State;
 
 /// Whether real server `rs` sends alerts.
 pub fn real_server(global: &GlobalDefs, rs: &RealServer) -> bool {
-    rs.smtp_alert
-        .or(global.smtp_alert_checker)
+    real_server_flag(global, rs.smtp_alert)
+}
+
+/// The same from the real server's own `smtp_alert` (None: not written).
+pub fn real_server_flag(global: &GlobalDefs, own: Option<bool>) -> bool {
+    own.or(global.smtp_alert_checker)
         .or(global.smtp_alert)
         .unwrap_or(true)
 }

@@ -326,6 +326,28 @@ impl Alerter {
         }
     }
 
+    /// The delivery in progress is dropped after its handler panicked (the SMTP client
+    /// parses what a remote server sent: a bug there must cost one alert, not the daemon).
+    /// Its connection is closed and its alert given up; the next one starts.
+    pub fn abandon(&mut self, io: &mut Io) {
+        let Some(mut a) = self.active.take() else {
+            return;
+        };
+        if let Some(h) = a.timer.take() {
+            io.wheel.cancel(h);
+        }
+        io.actions.push_back(Action::Close { conn: a.conn });
+        self.stats.failed += 1;
+        if let Some(p) = self.queue.finish(true) {
+            log::error!(
+                "{}SMTP alert \"{}\" given up: internal error in the SMTP client",
+                io.prefix,
+                p.message.subject
+            );
+        }
+        self.kick(io);
+    }
+
     /// One of the alerter's timers fired.
     pub fn timer(&mut self, io: &mut Io, t: Timer) {
         match t {

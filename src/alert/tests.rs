@@ -401,3 +401,20 @@ fn settings_from_global_defs() {
     assert_eq!(s.server, None);
     assert!(notes[0].contains("mail.example.com"), "{notes:?}");
 }
+
+#[test]
+fn an_abandoned_delivery_costs_one_alert() {
+    let mut h = Harness::new(settings());
+    h.raise("broken");
+    h.raise("next");
+    let c = h.connect();
+    h.with(|a, io| a.abandon(io));
+    let mut acts = h.take();
+    assert_eq!(acts.remove(0), Action::Close { conn: c });
+    assert_eq!(h.alerter.stats().failed, 1);
+    assert_eq!(h.alerter.waiting(), ["next"]);
+    h.actions.extend(acts);
+    let c2 = h.connect();
+    assert!(h.converse(c2).contains("Subject: next\r\n"));
+    assert!(h.wheel.is_empty());
+}

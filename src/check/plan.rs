@@ -1,14 +1,15 @@
 //! The factory seam between the checker runtime and the protocols: which dialogue runs a
 //! checker's check ([`dialogue_for`]), and which checkers have none yet.
 //!
-//! TCP_CHECK is [`crate::check::tcp`], SMTP_CHECK [`crate::check::smtp`]; HTTP_GET /
-//! SSL_GET are built per url by the runtime from [`crate::check::http::HttpCheckPlan`];
-//! MISC_CHECK and FILE_CHECK need no connection. DNS_CHECK, UDP_CHECK and PING_CHECK answer
+//! TCP_CHECK is [`crate::check::tcp`]; HTTP_GET / SSL_GET are built per url by the runtime
+//! from [`crate::check::http::HttpCheckPlan`]; MISC_CHECK and FILE_CHECK need no
+//! connection. SMTP_CHECK is [`crate::check::smtp`]. DNS_CHECK, UDP_CHECK and PING_CHECK answer
 //! [`NotImplemented`] until their dialogues are wired here (one arm each); the runtime
 //! then warns once at start-up, naming the checker and where it is configured, and the
 //! checker takes no part in its real server's state. BFD_CHECK is not implemented either.
 
 use crate::check::dialogue::Dialogue;
+use crate::check::smtp::SmtpDialogue;
 use crate::check::tcp::TcpDialogue;
 use crate::config::model::{CheckerKind, Config};
 
@@ -17,7 +18,7 @@ use crate::config::model::{CheckerKind, Config};
 pub struct DialogueArgs<'a> {
     /// A fresh random number for this check (DNS query id, ping payload seed).
     pub random: u64,
-    /// `helo_name` when the checker sets none: `smtp_helo_name`, else the host name.
+    /// Unused since SMTP_CHECK takes keepalived's default (`check::smtp::DEFAULT_HELO`).
     pub helo_default: &'a str,
 }
 
@@ -66,8 +67,11 @@ pub fn dialogue_for(
     let _ = args;
     Some(match kind {
         CheckerKind::Tcp => Ok(Box::new(TcpDialogue)),
-        CheckerKind::Smtp { helo_name } => Ok(Box::new(crate::check::smtp::SmtpDialogue::new(
-            helo_name.as_deref().unwrap_or(args.helo_default),
+        // keepalived's default is its own name, not smtp_helo_name (check::smtp).
+        CheckerKind::Smtp { helo_name } => Ok(Box::new(SmtpDialogue::new(
+            helo_name
+                .as_deref()
+                .unwrap_or(crate::check::smtp::DEFAULT_HELO),
         ))),
         // Wired at merge: check::dns::DnsDialogue::new(qtype, name, args.random as u16).
         CheckerKind::Dns { .. } => Err(NotImplemented("DNS_CHECK")),

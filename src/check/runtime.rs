@@ -147,9 +147,8 @@ pub struct Runtime {
     transitions: Vec<RsTransition>,
     /// `checker_log_all_failures` of global_defs.
     log_all: bool,
-    /// `helo_name` default of SMTP_CHECK: `smtp_helo_name`, else the host name.
+    /// `helo_name` default of SMTP_CHECK (keepalived's own name for it).
     helo_default: String,
-    smtp_helo_name: Option<String>,
     /// track_file name -> (weight, reverse) of its block.
     track_files: BTreeMap<String, (i32, bool)>,
     started: bool,
@@ -169,21 +168,13 @@ impl Runtime {
             next_id: 1,
             transitions: Vec::new(),
             log_all: false,
-            helo_default: "localhost".into(),
-            smtp_helo_name: None,
+            helo_default: crate::check::smtp::DEFAULT_HELO.into(),
             track_files: BTreeMap::new(),
             started: false,
             stopped: false,
         };
         rt.load(config);
         rt
-    }
-
-    /// The local host name (SMTP_CHECK's default `helo_name` without `smtp_helo_name`).
-    pub fn set_host_name(&mut self, name: &str) {
-        if self.smtp_helo_name.is_none() && !name.is_empty() {
-            self.helo_default = name.to_string();
-        }
     }
 
     /// Re-seeds the `warmup` randomness (before start-up).
@@ -194,10 +185,6 @@ impl Runtime {
     /// Takes the real servers and checkers of `config` (all new).
     fn load(&mut self, config: &Config) {
         self.log_all = config.global.checker_log_all_failures;
-        self.smtp_helo_name = config.global.smtp_helo_name.clone();
-        if let Some(h) = &self.smtp_helo_name {
-            self.helo_default = h.clone();
-        }
         self.track_files = config
             .track_files
             .iter()

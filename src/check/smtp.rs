@@ -8,6 +8,10 @@ use super::dialogue::{Dialogue, Step, Verdict};
 use crate::event::{ConnError, Transport};
 use crate::smtp::reply::{Reply, ReplyReader};
 
+/// keepalived's `helo_name` when the checker gives none (not the host name, unlike the
+/// alerts' `smtp_helo_name`).
+pub const DEFAULT_HELO: &str = "smtpchecker.keepalived.org";
+
 /// Where the exchange is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -25,8 +29,8 @@ pub struct SmtpDialogue {
     reader: ReplyReader,
 }
 
-/// SMTP_CHECK's dialogue; `helo_name` is the checker's `helo_name` (keepalived's default:
-/// the local host name, resolved by the caller). Line ends in it are dropped.
+/// SMTP_CHECK's dialogue; `helo_name` is the checker's `helo_name` (default
+/// [`DEFAULT_HELO`], as keepalived's). Line ends in it are dropped.
 pub fn new(helo_name: &str) -> SmtpDialogue {
     SmtpDialogue::new(helo_name)
 }

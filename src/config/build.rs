@@ -219,9 +219,7 @@ impl Builder {
             "vrrp_instance" => {
                 if let Some(mut d) = vrrp::instance(ctx, node) {
                     compact::instance(&mut d.inst);
-                    if let Some(r) = d.ex.rare.as_mut() {
-                        compact::exact(&mut r.peer_spans);
-                    }
+                    compact::exact(&mut d.ex.peer_spans);
                     compact::push(&mut self.instances, d);
                 }
             }

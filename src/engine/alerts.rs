@@ -9,10 +9,11 @@ use crate::alert::{self, compose, Alerter, Io, Settings};
 use crate::event::{ConnEvent, ConnId, HostInfo, Timer};
 use crate::sched::Instant;
 use crate::vrrp::State;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// A real server's health changed: what the checker runtime tells the alerter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RsTransition<'a> {
+pub struct RsAlert<'a> {
     /// The virtual server as keepalived logs it: `[192.0.2.100]:tcp:80`.
     pub vs: &'a str,
     /// The real server as keepalived logs it: `[10.0.0.2]:tcp:80`.
@@ -63,13 +64,20 @@ impl Engine {
     }
 
     /// The world's facts about this host, as last reported.
+    #[allow(dead_code)] // for engine parts that need the host name
     pub(crate) fn host(&self) -> &HostInfo {
         self.alerter.host()
     }
 
-    /// `Event::Conn` for a connection of the alerter.
+    /// `Event::Conn` for a connection of the alerter. The SMTP client reads what a remote
+    /// server sent: it runs inside `catch_unwind`, and a panic costs that one alert
+    /// (DESIGN.md §3.6), never VRRP.
     pub(super) fn alert_conn(&mut self, now: Instant, conn: ConnId, event: ConnEvent) {
-        self.alert_io(now, |a, io| a.conn_event(io, conn, event));
+        let run = AssertUnwindSafe(|| self.alert_io(now, |a, io| a.conn_event(io, conn, event)));
+        if catch_unwind(run).is_err() {
+            log::error!("{}SMTP alert client panicked on {conn}", self.prefix);
+            self.alert_io(now, |a, io| a.abandon(io));
+        }
     }
 
     /// `Timer::SmtpTimeout` / `Timer::SmtpRetry`.
@@ -103,7 +111,7 @@ impl Engine {
 
     /// A real server went up or down (the checker runtime calls this with each
     /// transition it decides).
-    pub(crate) fn checker_changed(&mut self, now: Instant, t: &RsTransition) {
+    pub(crate) fn checker_changed(&mut self, now: Instant, t: &RsAlert) {
         if !t.smtp_alert {
             return;
         }

@@ -2,7 +2,7 @@
 //! (instances, sync groups, `smtp_alert` settings, `no_email_faults`), real-server alerts,
 //! and the alerter's timers on the engine's wheel.
 
-use super::RsTransition;
+use super::RsAlert;
 use crate::config::{load_str, LoadOptions};
 use crate::engine::Engine;
 use crate::event::*;
@@ -237,7 +237,7 @@ fn timeouts_and_retries_run_on_the_engine_wheel() {
 fn real_server_transitions() {
     let mut r = Run::start(&config("", "", false));
     assert!(r.connects().is_empty());
-    let t = RsTransition {
+    let t = RsAlert {
         vs: "[192.0.2.100]:tcp:80",
         rs: "[10.0.0.2]:tcp:80",
         up: false,
@@ -253,7 +253,7 @@ fn real_server_transitions() {
     );
     r.engine.checker_changed(
         r.now,
-        &RsTransition {
+        &RsAlert {
             smtp_alert: false,
             ..t
         },
@@ -281,4 +281,38 @@ fn checker_connections_are_not_the_alerters() {
     r.event(mine, ConnEvent::Connected);
     r.event(mine, ConnEvent::Data(b"220 x\r\n".to_vec()));
     assert!(matches!(r.take().as_slice(), [Action::Send { .. }]));
+}
+
+#[test]
+fn reload_keeps_the_queue_and_takes_the_new_server() {
+    let mut r = Run::start(&config("", "smtp_alert", false));
+    let c1 = r.connects()[0];
+    r.take();
+    // The server refuses; the alert waits for its retry at 5 s.
+    r.event(c1, ConnEvent::Failed(ConnError::Refused));
+    r.now = secs(1.0);
+    let mut new = config("", "smtp_alert", false);
+    new.global.smtp_server = Some("192.0.2.26".into());
+    new.global.smtp_server_port = Some(26);
+    r.engine.step(r.now, [Event::Reload(Box::new(new))]);
+    r.collect();
+    assert!(
+        r.connects().is_empty(),
+        "no new connection before the retry"
+    );
+    r.until(secs(5.0));
+    let spec = r
+        .smtp
+        .iter()
+        .find_map(|a| match a {
+            Action::Connect { spec, .. } => Some(spec.clone()),
+            _ => None,
+        })
+        .expect("the retry");
+    assert_eq!(spec.dst, "192.0.2.26".parse::<std::net::IpAddr>().unwrap());
+    assert_eq!(spec.port, 26);
+    assert_eq!(
+        r.serve(),
+        "[RID1] VRRP Instance VI_1 - Entering BACKUP state"
+    );
 }

@@ -40,7 +40,7 @@ impl Engine {
             prefix: &self.prefix,
         };
         let r = f(&mut self.checks, &mut ctx);
-        self.settle_checks(now);
+        self.settle_checks();
         r
     }
 
@@ -53,8 +53,6 @@ impl Engine {
              health checkers run, and their verdicts are logged, notified and shown in the dumps",
             self.prefix
         );
-        let host = self.host().hostname.clone();
-        self.checks.set_host_name(&host);
         let files = self.files.clone();
         self.with_checks(now, |rt, ctx| rt.start(ctx, &files));
     }
@@ -66,9 +64,7 @@ impl Engine {
     pub(super) fn checkers_reload(&mut self, now: Instant, config: &Config) {
         let files = self.files.clone();
         let was_empty = self.checks.is_empty();
-        let host = self.host().hostname.clone();
         self.with_checks(now, |rt, ctx| rt.reload(ctx, config, &files));
-        self.checks.set_host_name(&host);
         if was_empty && !self.checks.is_empty() && self.started {
             log::warn!(
                 "{}virtual_server: the IPVS table is not managed yet (keepalived-rs issue 10)",
@@ -104,30 +100,22 @@ impl Engine {
 
     /// Real-server transitions of the last step go to the SMTP alerter and are kept for
     /// [`Engine::take_rs_transitions`].
-    fn settle_checks(&mut self, now: Instant) {
+    fn settle_checks(&mut self) {
         let t = self.checks.take_transitions();
+        for tr in &t {
+            let smtp_alert =
+                crate::alert::enabled::real_server_flag(&self.config.global, tr.smtp_alert);
+            let alert = super::alerts::RsAlert {
+                vs: &tr.vs,
+                rs: &tr.rs,
+                up: tr.up,
+                checker: &tr.checker,
+                reason: tr.reason.as_deref(),
+                smtp_alert,
+            };
+            self.checker_changed(tr.at, &alert);
+        }
         if !t.is_empty() {
-            for x in &t {
-                // alert::enabled::real_server's chain: the real server's own setting,
-                // else smtp_alert_checker, else smtp_alert, else yes.
-                let g = &self.config.global;
-                let smtp_alert = x
-                    .smtp_alert
-                    .or(g.smtp_alert_checker)
-                    .or(g.smtp_alert)
-                    .unwrap_or(true);
-                self.checker_changed(
-                    now,
-                    &super::alerts::RsTransition {
-                        vs: &x.vs,
-                        rs: &x.rs,
-                        up: x.up,
-                        checker: &x.checker,
-                        reason: x.reason.as_deref(),
-                        smtp_alert,
-                    },
-                );
-            }
             self.rs_transitions.extend(t);
             // Bounded: a consumer that never drains keeps the latest 1 024.
             let n = self.rs_transitions.len();

@@ -89,6 +89,18 @@ fn engine_counter(
             "{host} is not running at the end, its counters are gone"
         ));
     };
+    if let Some(which) = name.strip_prefix("alerts_") {
+        // The e-mail alerter's counters (host-wide).
+        let (a, _) = engine.alert_stats();
+        return match which {
+            "queued" => Ok(a.queued),
+            "sent" => Ok(a.sent),
+            "dropped" => Ok(a.dropped),
+            "failed" => Ok(a.failed),
+            "retries" => Ok(a.retries),
+            _ => Err(format!("unknown counter `{name}`")),
+        };
+    }
     let mut all = Vec::new();
     match instance {
         Some(x) => all.push(

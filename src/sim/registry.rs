@@ -9,7 +9,8 @@
 //!   `wrong STATUS BODY` (the `wrong` mode's answer; default `500` and `wrong <body>`),
 //!   `framing length|close|chunked N`.
 //! - `tcp`: none (a listener that accepts and says nothing).
-//! - `smtp`: none (a mail sink, `smtp_service`).
+//! - `smtp`: `hostname NAME` (the name in its greeting; default the server's name): a mail
+//!   sink (`sim::smtp_service`); `wrong` mode answers 5xx.
 //! - `udp`, `dns`, `icmp`: not available yet.
 
 use super::http_service::{HttpFraming, HttpService};
@@ -43,14 +44,7 @@ pub fn factory(decl: &ServerDecl) -> Result<Built, OptError> {
             })
         }
         ServerKind::Http | ServerKind::Https => http(decl),
-        ServerKind::Smtp => {
-            no_options(decl)?;
-            let name = decl.name.clone();
-            Ok(Built {
-                make: Box::new(move || Box::new(super::smtp_service::SmtpSink::new(&name))),
-                note: "SMTP sink".into(),
-            })
-        }
+        ServerKind::Smtp => smtp(decl),
         ServerKind::Udp | ServerKind::Dns | ServerKind::Icmp => Err((
             decl.line,
             format!(
@@ -110,6 +104,25 @@ fn arity(o: &ServerOpt, n: usize, usage: &str) -> Result<(), OptError> {
     } else {
         Err((o.line, format!("write `{} {usage}`", o.key)))
     }
+}
+
+fn smtp(decl: &ServerDecl) -> Result<Built, OptError> {
+    let mut name = decl.name.clone();
+    for o in &decl.opts {
+        match o.key.as_str() {
+            "hostname" => {
+                arity(o, 1, "NAME")?;
+                name = arg(o, 0, "a host name")?.to_string();
+            }
+            other => return Err((o.line, format!("unknown smtp server option `{other}`"))),
+        }
+    }
+    let note = format!("mail sink {name} (220, 250, 354, 221; wrong: 5xx)");
+    let proto = super::smtp_service::SmtpSink::new(&name);
+    Ok(Built {
+        make: Box::new(move || Box::new(proto.clone())),
+        note,
+    })
 }
 
 fn http(decl: &ServerDecl) -> Result<Built, OptError> {

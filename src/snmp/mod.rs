@@ -45,13 +45,13 @@ pub fn fuzz_agentx(bytes: &[u8]) {
     };
     let (mut s, _) = session::Session::open(settings);
     let view = || {
-        view::View::new(
+        std::rc::Rc::new(view::View::new(
             vec![(
                 oid::Oid::new(&[1, 3, 6, 1, 2, 1, 68, 1, 1, 0]),
                 wire::Value::Integer(2),
             )],
             vec![oid::Oid::new(&[1, 3, 6, 1, 2, 1, 68, 1, 1])],
-        )
+        ))
     };
     let mut out = Vec::new();
     let _ = s.on_input(bytes, &mut { view }, &mut out);

@@ -4,7 +4,7 @@
 //! read-only here (keepalived's configuration is the only writer).
 
 use super::oid::Oid;
-use super::rows::{rows, truth, Row, UpTimeBase};
+use super::rows::{rows, truth, Row, Table, UpTimeBase};
 use super::wire::Value;
 use crate::config::model::Auth;
 use crate::status::Snapshot;
@@ -49,6 +49,7 @@ pub fn objects(snap: &Snapshot, base: Option<UpTimeBase>) -> (Vec<(Oid, Value)>,
     for col in 2..=15 {
         types.push(oper_column(col));
     }
+    let mut table = Table::default();
     for r in &rows {
         let idx = [r.ifindex, u32::from(r.vrid)];
         let i = r.inst;
@@ -79,9 +80,10 @@ pub fn objects(snap: &Snapshot, base: Option<UpTimeBase>) -> (Vec<(Oid, Value)>,
             (15, Value::Integer(1)), // active(1)
         ];
         for (col, v) in cols {
-            out.push((oper_column(col).child(&idx), v));
+            table.push(col, oper_column(col).child(&idx), v);
         }
     }
+    table.into_entries(&mut out);
     // vrrpAssoIpAddrTable: INDEX { ifIndex, vrrpOperVrId, vrrpAssoIpAddr }, column 2.
     types.push(oid(&[1, 4, 1, 2]));
     for r in &rows {
@@ -120,6 +122,7 @@ pub fn objects(snap: &Snapshot, base: Option<UpTimeBase>) -> (Vec<(Oid, Value)>,
     for col in 1..=12 {
         types.push(oid(&[2, 4, 1, col]));
     }
+    let mut table = Table::default();
     for r in &rows {
         let s = &r.inst.stats;
         let idx = [r.ifindex, u32::from(r.vrid)];
@@ -138,8 +141,9 @@ pub fn objects(snap: &Snapshot, base: Option<UpTimeBase>) -> (Vec<(Oid, Value)>,
             s.length_errors,
         ];
         for (col, v) in (1u32..).zip(cols) {
-            out.push((oid(&[2, 4, 1, col]).child(&idx), Value::counter(v)));
+            table.push(col, oid(&[2, 4, 1, col]).child(&idx), Value::counter(v));
         }
     }
+    table.into_entries(&mut out);
     (out, types)
 }

@@ -5,7 +5,7 @@
 //! error's kind).
 
 use super::oid::Oid;
-use super::rows::{rows, truth, Row, UpTimeBase};
+use super::rows::{rows, truth, Row, Table, UpTimeBase};
 use super::wire::Value;
 use crate::status::Snapshot;
 use crate::vrrp::reason::Reason;
@@ -66,6 +66,7 @@ pub fn objects(snap: &Snapshot, base: Option<UpTimeBase>) -> (Vec<(Oid, Value)>,
     for col in 3..=13 {
         types.push(oper_column(col));
     }
+    let mut table = Table::default();
     for r in &rows {
         let i = r.inst;
         let idx = [r.ifindex, u32::from(r.vrid), addr_type(r)];
@@ -84,9 +85,10 @@ pub fn objects(snap: &Snapshot, base: Option<UpTimeBase>) -> (Vec<(Oid, Value)>,
             (13, Value::Integer(1)), // active(1)
         ];
         for (col, v) in cols {
-            out.push((oper_column(col).child(&idx), v));
+            table.push(col, oper_column(col).child(&idx), v);
         }
     }
+    table.into_entries(&mut out);
     // vrrpv3AssociatedIpAddrTable: INDEX { ifIndex, VrId, InetAddrType, address } with
     // the address as a length-prefixed octet string (RFC 2578 §7.7).
     types.push(oid(&[1, 1, 2, 1, 2]));
@@ -123,6 +125,7 @@ pub fn objects(snap: &Snapshot, base: Option<UpTimeBase>) -> (Vec<(Oid, Value)>,
     for col in [1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13] {
         types.push(oid(&[1, 2, 5, 1, col]));
     }
+    let mut table = Table::default();
     for r in &rows {
         let s = &r.inst.stats;
         let idx = [r.ifindex, u32::from(r.vrid), addr_type(r)];
@@ -145,8 +148,9 @@ pub fn objects(snap: &Snapshot, base: Option<UpTimeBase>) -> (Vec<(Oid, Value)>,
             (13, Value::Gauge32(refresh_ms)),
         ];
         for (col, v) in cols {
-            out.push((oid(&[1, 2, 5, 1, col]).child(&idx), v));
+            table.push(col, oid(&[1, 2, 5, 1, col]).child(&idx), v);
         }
     }
+    table.into_entries(&mut out);
     (out, types)
 }

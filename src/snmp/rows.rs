@@ -2,10 +2,13 @@
 //! (ifIndex of its interface, VRID, address family), state, master and primary
 //! addresses, virtual MAC and up-time as TimeTicks of the master agent's sysUpTime.
 
+use super::oid::Oid;
+use super::wire::Value;
 use crate::config::model::Family;
 use crate::sched::Instant;
 use crate::status::{InstanceStatus, Snapshot};
 use crate::vrrp::State;
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 /// The master agent's sysUpTime was `ticks` (hundredths of a second) at engine instant
@@ -120,5 +123,24 @@ pub fn truth(b: bool) -> i32 {
         1
     } else {
         2
+    }
+}
+
+/// The cells of a table, given row by row (in index order) and handed out column by
+/// column: the MIB's order, so the view's sort finds them sorted already.
+#[derive(Default)]
+pub struct Table {
+    cols: BTreeMap<u32, Vec<(Oid, Value)>>,
+}
+
+impl Table {
+    pub fn push(&mut self, col: u32, name: Oid, v: Value) {
+        self.cols.entry(col).or_default().push((name, v));
+    }
+
+    pub fn into_entries(self, out: &mut Vec<(Oid, Value)>) {
+        for (_, cells) in self.cols {
+            out.extend(cells);
+        }
     }
 }

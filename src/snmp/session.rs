@@ -9,6 +9,7 @@ use super::pdu::{self, close_reason, error, Body, Header, Pdu};
 use super::view::View;
 use super::wire::{DecodeError, Value, VarBind};
 use std::fmt;
+use std::rc::Rc;
 
 /// The most bytes buffered from the master before a whole PDU is there.
 pub const MAX_BUFFERED: usize = pdu::HEADER_LEN + pdu::MAX_PAYLOAD as usize;
@@ -138,7 +139,7 @@ impl Session {
     pub fn on_input(
         &mut self,
         data: &[u8],
-        view: &mut dyn FnMut() -> View,
+        view: &mut dyn FnMut() -> Rc<View>,
         out: &mut Vec<u8>,
     ) -> Result<Vec<Happened>, SessionError> {
         if self.rx.len() + data.len() > MAX_BUFFERED {
@@ -146,7 +147,7 @@ impl Session {
         }
         self.rx.extend_from_slice(data);
         let mut happened = Vec::new();
-        let mut cached: Option<View> = None;
+        let mut cached: Option<Rc<View>> = None;
         let mut used = 0;
         let result = loop {
             let rest = &self.rx[used..];
@@ -174,8 +175,8 @@ impl Session {
     fn handle(
         &mut self,
         p: Pdu,
-        cached: &mut Option<View>,
-        view: &mut dyn FnMut() -> View,
+        cached: &mut Option<Rc<View>>,
+        view: &mut dyn FnMut() -> Rc<View>,
         out: &mut Vec<u8>,
         happened: &mut Vec<Happened>,
     ) -> Result<(), SessionError> {

@@ -6,6 +6,7 @@ use super::pdu::{self, decode, encode, frame_len, Body, Header, Pdu};
 use super::session::{Happened, Phase, Session, SessionError, Settings};
 use super::view::View;
 use super::wire::{SearchRange, Value, VarBind};
+use std::rc::Rc;
 
 fn oid(s: &str) -> Oid {
     s.parse().unwrap()
@@ -321,11 +322,11 @@ fn response(sid: u32, pid: u32, error: u16, sys_uptime: u32) -> Vec<u8> {
     })
 }
 
-fn small_view() -> View {
-    View::new(
+fn small_view() -> Rc<View> {
+    Rc::new(View::new(
         vec![(oid("1.3.6.1.2.1.68.1.1.0"), Value::Integer(2))],
         vec![oid("1.3.6.1.2.1.68.1.1")],
-    )
+    ))
 }
 
 #[test]

@@ -22,6 +22,7 @@ use crate::snmp::wire::VarBind;
 use mio::{Interest, Token};
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::time::Duration;
 
 /// The first retry after a failure.
@@ -32,6 +33,9 @@ pub const RETRY_MAX: Duration = Duration::from_secs(60);
 pub const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
 /// Answers the master leaves unread before the connection is dropped.
 pub const MAX_UNSENT: usize = 1 << 20;
+/// How long a view of the MIBs answers requests while no instance changes state: a walk
+/// is one request per object, and building the view takes a snapshot of the engine.
+pub const VIEW_TTL: Duration = Duration::from_secs(1);
 /// `o.timeout`: how long the master waits for one of our answers (we answer at once).
 const ANSWER_TIMEOUT_S: u8 = 5;
 
@@ -120,6 +124,8 @@ pub struct AgentX {
     quiet: bool,
     /// The master's sysUpTime at our Open (TimeStamp objects).
     base: Option<UpTimeBase>,
+    /// The last view built: when, for which count of state changes.
+    cache: Option<(Instant, u64, Rc<View>)>,
     pub stats: AgentXStats,
 }
 
@@ -134,6 +140,7 @@ impl AgentX {
             backoff: RETRY_FIRST,
             quiet: false,
             base: None,
+            cache: None,
             stats: AgentXStats::default(),
         }
     }
@@ -219,14 +226,18 @@ impl AgentX {
             }
         }
         self.base = None;
+        self.cache = None;
     }
 
-    /// The stream is ready: finish connecting, read the master's PDUs and answer them
-    /// (`view` builds the objects at most once per call), send what is pending.
+    /// The stream is ready: finish connecting, read the master's PDUs and answer them,
+    /// send what is pending. `view` builds the objects when the last view is older than
+    /// [`VIEW_TTL`] or `state_changes` (the count of state changes the world performed)
+    /// moved since: states are always current, counters at most that old.
     pub fn on_ready(
         &mut self,
         now: Instant,
         tokens: &mut Tokens<Source>,
+        state_changes: u64,
         view: &mut dyn FnMut(Option<UpTimeBase>) -> View,
     ) {
         if let Link::Connecting { stream, .. } = &self.link {
@@ -285,7 +296,18 @@ impl AgentX {
         let mut failure = None;
         if !data.is_empty() {
             let before = tx.len();
-            match session.on_input(&data, &mut || view(base), tx) {
+            let cache = &mut self.cache;
+            let mut get = || -> Rc<View> {
+                if let Some((at, n, v)) = cache.as_ref() {
+                    if *n == state_changes && now.saturating_since(*at) < VIEW_TTL {
+                        return v.clone();
+                    }
+                }
+                let v = Rc::new(view(base));
+                *cache = Some((now, state_changes, v.clone()));
+                v
+            };
+            match session.on_input(&data, &mut get, tx) {
                 Ok(happened) => {
                     for h in happened {
                         if let Some(f) = self.happened(now, h) {

@@ -22,6 +22,8 @@
 //! CONTRACT: [`daemon_main`] is what `keepalived-rs` (no -t/-d/--simulate) calls.
 
 pub mod agentx;
+#[cfg(test)]
+mod agentx_tests;
 pub mod arp;
 pub mod clock;
 pub mod conn;

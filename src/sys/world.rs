@@ -129,6 +129,8 @@ pub struct SysWorld {
     /// Instances that became Master since the reactor last took them (recorded only
     /// when Some: SNMP notifications are on).
     pub new_masters: Option<Vec<String>>,
+    /// State changes performed so far (SNMP rebuilds its view when it moves).
+    pub state_changes: u64,
 }
 
 pub(super) fn ipv6_of(f: Family) -> bool {
@@ -169,6 +171,7 @@ impl SysWorld {
             error_log: BTreeMap::new(),
             relabel: BTreeMap::new(),
             new_masters: None,
+            state_changes: 0,
             firewall: Firewall::new(),
             conns: Conns::new(),
         }
@@ -554,6 +557,7 @@ impl SysWorld {
                 ..
             } => {
                 log::debug!("({instance}) state {to}, priority {priority}");
+                self.state_changes += 1;
                 if let (Some(v), crate::vrrp::State::Master) = (self.new_masters.as_mut(), to) {
                     v.push(instance.clone());
                 }

@@ -281,8 +281,19 @@ fn typed(ctx: &mut Ctx, g: &mut GlobalDefs, c: &Node) {
         "notification_email_from" => g.notification_email_from = ctx.string_arg(c),
         "smtp_server" => {
             if let Some(w) = ctx.arg(c, 0, "server") {
-                if w.text.parse::<std::net::IpAddr>().is_ok() || is_hostname(&w.text) {
+                if w.text.parse::<std::net::IpAddr>().is_ok() {
                     g.smtp_server = Some(w.text.clone());
+                } else if is_hostname(&w.text) {
+                    g.smtp_server = Some(w.text.clone());
+                    // keepalived resolves it when it reads the file; we do not (yet).
+                    ctx.run_time_notice(
+                        &w.span,
+                        format!(
+                            "smtp_server {}: host names are not resolved by this version; \
+                             no e-mail alert will be sent (give an IP address)",
+                            w.text
+                        ),
+                    );
                 } else {
                     ctx.error(
                         &w.span,

@@ -315,7 +315,7 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
             inst.unicast_ttl = None;
         }
         let unicast_words = inst.unicast_src_ip.is_some()
-            || rare.unicast_peer.is_some()
+            || ex.unicast_peer.is_some()
             || ex.check_unicast_src == Some(true)
             || inst.old_unicast_checksum.is_some();
         if unicast_words && !inst.unicast_fault_no_peer {
@@ -480,7 +480,7 @@ fn strict_rules(ctx: &mut Ctx, d: &mut Draft) {
     }
     if !inst.unicast_peers.is_empty() {
         ctx.error(
-            &at(&rare.unicast_peer),
+            &at(&ex.unicast_peer),
             format!("vrrp_strict: {name} uses unicast_peer, which strict mode does not allow"),
         );
     }

@@ -298,3 +298,20 @@ fn url_regex_is_compiled_at_load() {
     assert!(w.iter().any(|m| m.contains("'bogus'")), "{w:?}");
     clean(&http("    regex_options caseless\n"));
 }
+
+#[test]
+fn smtp_server_host_names_are_a_run_time_notice() {
+    let c = clean("global_defs {\n smtp_server 192.0.2.25 2525\n}\n");
+    assert_eq!(c.global.smtp_server.as_deref(), Some("192.0.2.25"));
+    assert_eq!(c.global.smtp_server_port, Some(2525));
+    let l = load("global_defs {\n smtp_server mail.example.com\n}\n");
+    assert_eq!(l.diagnostics.len(), 1, "{:#?}", l.diagnostics);
+    let d = &l.diagnostics[0];
+    assert_eq!(d.kind, super::super::diag::Kind::RunTimeNotice);
+    assert!(!d.counts(), "-t status stays 0, as keepalived's");
+    assert!(d.message.contains("mail.example.com"), "{}", d.message);
+    assert_eq!(
+        l.config.global.smtp_server.as_deref(),
+        Some("mail.example.com")
+    );
+}

@@ -108,19 +108,29 @@ fn fixed_priority_weights(ctx: &mut Ctx, config: &Config, drafts: &mut [Draft]) 
     }
 }
 
-/// Where a VRID lives: interface, family, multicast group, and the VRID itself.
-type VridKey = (String, Family, Option<IpAddr>, u8);
-/// A VRID in use: the VRID, the instance, its unicast peers.
-type VridUse = (u8, String, Vec<IpAddr>);
-
 fn instances(ctx: &mut Ctx, drafts: &mut [Draft]) {
-    let mut names: BTreeMap<String, Span> = BTreeMap::new();
-    // (interface, family, mcast group) -> [(vrid, instance, unicast peers)]
-    let mut seen: BTreeMap<VridKey, Vec<VridUse>> = BTreeMap::new();
-    for d in drafts.iter_mut() {
+    // Duplicate names, found on indices sorted by name (no copy of any name: this runs
+    // over every instance of files of tens of thousands).
+    let mut first_of: BTreeMap<usize, Span> = BTreeMap::new();
+    let mut order: Vec<u32> = (0..drafts.len() as u32).collect();
+    order.sort_by(|&a, &b| {
+        drafts[a as usize]
+            .inst
+            .name
+            .cmp(&drafts[b as usize].inst.name)
+    });
+    for same in
+        order.chunk_by(|&a, &b| drafts[a as usize].inst.name == drafts[b as usize].inst.name)
+    {
+        for &later in &same[1..] {
+            first_of.insert(later as usize, drafts[same[0] as usize].inst.span.clone());
+        }
+    }
+    drop(order);
+    for (at, d) in drafts.iter_mut().enumerate() {
         let inst = &mut d.inst;
         let ex = &d.ex;
-        if let Some(first) = names.get(&inst.name) {
+        if let Some(first) = first_of.get(&at) {
             ctx.error(
                 &inst.span,
                 format!(
@@ -128,8 +138,6 @@ fn instances(ctx: &mut Ctx, drafts: &mut [Draft]) {
                     inst.name
                 ),
             );
-        } else {
-            names.insert(inst.name.clone(), inst.span.clone());
         }
         if ex.vrid.is_none() {
             ctx.error(
@@ -164,9 +172,8 @@ fn instances(ctx: &mut Ctx, drafts: &mut [Draft]) {
             .enumerate()
         {
             let span = ex
-                .rare
-                .as_ref()
-                .and_then(|r| r.peer_spans.get(i))
+                .peer_spans
+                .get(i)
                 .cloned()
                 .unwrap_or_else(|| inst.span.clone());
             let pf = if p.addr.is_ipv4() {
@@ -209,38 +216,62 @@ fn instances(ctx: &mut Ctx, drafts: &mut [Draft]) {
                 inst.unicast_src_ip = None;
             }
         }
-        // Duplicate VRIDs on one interface and family (unicast instances whose peer sets
-        // do not overlap may share a VRID, as may different multicast groups).
-        if ex.vrid.is_some() && inst.vrid != 0 {
-            let key = (
-                inst.interface.clone().unwrap_or_default(),
-                fam,
-                inst.mcast_dst_ip,
-                inst.vrid,
-            );
-            let mine: Vec<IpAddr> = inst.unicast_peers.iter().map(|p| p.addr).collect();
-            let list = seen.entry(key).or_default();
-            let clash = list.iter().find(|(vrid, _, peers)| {
-                *vrid == inst.vrid
-                    && (peers.is_empty() == mine.is_empty())
-                    && (mine.is_empty() || peers.iter().any(|a| mine.contains(a)))
+    }
+    duplicate_vrids(ctx, drafts);
+}
+
+/// Duplicate VRIDs on one interface and family: unicast instances whose peer sets do not
+/// overlap may share a VRID, as may different multicast groups. Each instance is compared
+/// with the earlier ones of its (interface, family, group, VRID) that did not clash
+/// themselves; the work is on indices sorted by that key.
+fn duplicate_vrids(ctx: &mut Ctx, drafts: &[Draft]) {
+    let key = |i: u32| {
+        let inst = &drafts[i as usize].inst;
+        (
+            inst.interface.as_deref().unwrap_or_default(),
+            inst.family,
+            inst.mcast_dst_ip,
+            inst.vrid,
+        )
+    };
+    let mut idx: Vec<u32> = (0..drafts.len() as u32)
+        .filter(|&i| drafts[i as usize].ex.vrid.is_some() && drafts[i as usize].inst.vrid != 0)
+        .collect();
+    idx.sort_by(|&a, &b| key(a).cmp(&key(b)));
+    let mut clashes: Vec<(u32, u32)> = Vec::new();
+    let mut accepted: Vec<u32> = Vec::new();
+    for group in idx.chunk_by(|&a, &b| key(a) == key(b)) {
+        accepted.clear();
+        for &i in group {
+            let mine = &drafts[i as usize].inst.unicast_peers;
+            let clash = accepted.iter().copied().find(|&j| {
+                let peers = &drafts[j as usize].inst.unicast_peers;
+                (peers.is_empty() == mine.is_empty())
+                    && (mine.is_empty()
+                        || peers.iter().any(|a| mine.iter().any(|m| m.addr == a.addr)))
             });
-            if let Some((_, other, _)) = clash {
-                let span = ex.vrid.clone().unwrap_or_else(|| inst.span.clone());
-                ctx.error(
-                    &span,
-                    format!(
-                        "virtual_router_id: {} and {other} both use VRID {} for {} on {}",
-                        inst.name,
-                        inst.vrid,
-                        fam_name(fam),
-                        inst.interface.as_deref().unwrap_or("(no interface)")
-                    ),
-                );
-            } else {
-                list.push((inst.vrid, inst.name.clone(), mine));
+            match clash {
+                Some(j) => clashes.push((i, j)),
+                None => accepted.push(i),
             }
         }
+    }
+    clashes.sort_unstable();
+    for (i, other) in clashes {
+        let (inst, ex) = (&drafts[i as usize].inst, &drafts[i as usize].ex);
+        let fam = inst.family;
+        let other = &drafts[other as usize].inst.name;
+        let span = ex.vrid.clone().unwrap_or_else(|| inst.span.clone());
+        ctx.error(
+            &span,
+            format!(
+                "virtual_router_id: {} and {other} both use VRID {} for {} on {}",
+                inst.name,
+                inst.vrid,
+                fam_name(fam),
+                inst.interface.as_deref().unwrap_or("(no interface)")
+            ),
+        );
     }
 }
 

@@ -124,15 +124,17 @@ pub struct Explicit {
     pub native_ipv6: bool,
     /// What few instances set, boxed so that the many that don't stay small (see
     /// [`Explicit::rare`]).
+    pub unicast_peer: Option<Span>,
+    /// The span of each unicast peer line, parallel to `unicast_peers`.
+    pub peer_spans: Vec<Span>,
     pub rare: Option<Box<RareExplicit>>,
 }
 
-/// The explicit values that few instances give (gratuitous ARP tuning, unicast peers,
-/// advert variants): out of line, since a draft of every instance is held until the whole
+/// The explicit values that few instances give (gratuitous ARP tuning, advert variants,
+/// the unicast source): out of line, since a draft of every instance is held until the whole
 /// file is read.
 #[derive(Default, Clone)]
 pub struct RareExplicit {
-    pub unicast_peer: Option<Span>,
     pub vmac_xmit_base: Option<Span>,
     pub garp_master_delay: Option<Duration>,
     pub garp_master_repeat: Option<u32>,
@@ -143,8 +145,6 @@ pub struct RareExplicit {
     pub garp_extra_if: Option<GarpExtraIf>,
     pub lower_prio_no_advert: Option<(bool, Span)>,
     pub higher_prio_send_advert: Option<(bool, Span)>,
-    /// The span of each unicast peer line, parallel to `unicast_peers`.
-    pub peer_spans: Vec<Span>,
     pub unicast_src_ip: Option<Span>,
 }
 
@@ -318,11 +318,11 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
         "check_unicast_src" => ex.check_unicast_src = Some(ctx.flag(c)),
         "unicast_peer" => {
             ctx.no_extra(c, 0);
-            ex.rare().unicast_peer = Some(span.clone());
+            ex.unicast_peer = Some(span.clone());
             for p in kids(c) {
                 if let Some(peer) = unicast_peer(ctx, p) {
                     inst.unicast_peers.push(peer);
-                    ex.rare().peer_spans.push(p.keyword.span.clone());
+                    ex.peer_spans.push(p.keyword.span.clone());
                 }
             }
         }

@@ -74,12 +74,20 @@ impl ServerKind {
         self == ServerKind::Https
     }
 
-    /// How many lines of a stream connection the request log keeps (HTTP: the request
-    /// line; SMTP: every command).
-    pub fn logged_lines(self) -> usize {
+    /// Whether the request log keeps line `n` (0-based) of a stream connection: HTTP's
+    /// request line and `Host` header (up to the end of the head), SMTP's first 16
+    /// commands, a TCP listener's first line. None: stop looking at this connection.
+    pub fn log_line(self, n: usize, line: &[u8]) -> Option<bool> {
         match self {
-            ServerKind::Smtp => 16,
-            _ => 1,
+            ServerKind::Smtp => (n < 16).then_some(true),
+            ServerKind::Http | ServerKind::Https => {
+                if (n > 0 && line.is_empty()) || n >= 64 {
+                    return None;
+                }
+                let host = line.len() >= 5 && line[..5].eq_ignore_ascii_case(b"host:");
+                Some(n == 0 || host)
+            }
+            _ => (n == 0).then_some(true),
         }
     }
 }

@@ -66,7 +66,8 @@ pub(super) struct SimConn {
     service: Option<Box<dyn Service>>,
     /// The request line being received (stream request log).
     line: Vec<u8>,
-    logged: usize,
+    /// Lines of the stream seen so far; None: the log is done with it.
+    lines_seen: Option<usize>,
 }
 
 /// A message in flight between a host and a server.
@@ -276,7 +277,7 @@ impl Sim {
                 server_open: false,
                 service: None,
                 line: Vec::new(),
-                logged: 0,
+                lines_seen: Some(0),
             },
         );
         let now = self.clock.now();
@@ -655,9 +656,9 @@ impl Sim {
         self.serve(host, conn, target, now, Some(bytes));
     }
 
-    /// The request log of a stream: its first lines (the kind says how many).
+    /// The request log of a stream: the lines its kind keeps.
     fn log_stream(&mut self, host: usize, conn: ConnId, s: usize, bytes: &[u8]) {
-        let max = self.servers[s].decl.kind.logged_lines();
+        let kind = self.servers[s].decl.kind;
         let name = self.servers[s].decl.name.clone();
         let from = self.hosts[host].name.clone();
         let Some(c) = self.conns.get_mut(&(host, conn)) else {
@@ -665,17 +666,25 @@ impl Sim {
         };
         let mut lines = Vec::new();
         for &b in bytes {
-            if c.logged + lines.len() >= max {
-                break;
-            }
-            if b == b'\n' || c.line.len() >= MAX_LINE {
-                lines.push(request_text(&c.line));
-                c.line.clear();
-            } else {
+            let Some(n) = c.lines_seen else { break };
+            if b != b'\n' && c.line.len() < MAX_LINE {
                 c.line.push(b);
+                continue;
             }
+            if c.line.last() == Some(&b'\r') {
+                c.line.pop();
+            }
+            match kind.log_line(n, &c.line) {
+                Some(keep) => {
+                    if keep {
+                        lines.push(request_text(&c.line));
+                    }
+                    c.lines_seen = Some(n + 1);
+                }
+                None => c.lines_seen = None,
+            }
+            c.line.clear();
         }
-        c.logged += lines.len();
         for text in lines {
             self.rec(
                 &name,
@@ -780,7 +789,7 @@ mod tests {
         crate::sim::trace::render(&s.trace)
     }
 
-    const GET: &[u8] = b"GET /index.html HTTP/1.0\r\nHost: x\r\n\r\n";
+    const GET: &[u8] = b"GET /index.html HTTP/1.0\r\nUser-Agent: k\r\nHost: x\r\n\r\n";
     const WEB: &str = "server web1 lan 10.0.0.100:80 http\n  body hello\n  page /h 404 gone\n";
 
     fn ev(ms: u64, t: &str) -> (u64, String) {
@@ -811,8 +820,12 @@ mod tests {
             t.contains("1.003s web1 request check#1 from r1 \"GET /index.html HTTP/1.0\"\n"),
             "{t}"
         );
-        // Only the request line is logged for HTTP.
-        assert!(!t.contains("Host: x"), "{t}");
+        // HTTP: the request line and the Host header.
+        assert!(
+            t.contains("1.003s web1 request check#1 from r1 \"Host: x\"\n"),
+            "{t}"
+        );
+        assert!(!t.contains("User-Agent"), "{t}");
         // A page of its own.
         connect(&mut s, 3000, 2, spec(Transport::Tcp, "10.0.0.100", 80));
         send(&mut s, 3002, 2, b"GET /h HTTP/1.0\r\n\r\n");

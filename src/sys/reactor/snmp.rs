@@ -65,7 +65,8 @@ impl Reactor {
         };
         let engine = &self.engine;
         let s = a.settings().clone();
-        a.on_ready(now, &mut self.world.tokens, &mut |base| {
+        let changes = self.world.state_changes;
+        a.on_ready(now, &mut self.world.tokens, changes, &mut |base| {
             settings::view(&engine.snapshot(now), &s, base)
         });
     }
