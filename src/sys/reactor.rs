@@ -195,6 +195,7 @@ impl Reactor {
         let proc_token = watch_procs(&proc_track, &mut world, reg);
         let mut engine = Engine::new(&config);
         engine.set_release_vips(opts.release_vips);
+        engine.set_seed(random_seed());
         let control = Control::new(
             poll.registry()
                 .try_clone()
@@ -800,5 +801,21 @@ fn utc_offset_secs() -> i64 {
             return 0;
         }
         tm.tm_gmtoff
+    }
+}
+
+/// A seed for the engine's randomness (checker warmup) from the kernel's pool; the pid
+/// and the clock when it cannot give one.
+fn random_seed() -> u64 {
+    let mut buf = [0u8; 8];
+    // SAFETY: getrandom writes at most buf.len() bytes into buf.
+    let n = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), libc::GRND_NONBLOCK) };
+    if n == buf.len() as isize {
+        u64::from_ne_bytes(buf)
+    } else {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        t ^ u64::from(std::process::id()).rotate_left(32)
     }
 }
