@@ -130,6 +130,8 @@ fn tcp_and_misc_checkers_on_loopback() {
         .arg(&conf)
         .arg("-p")
         .arg(d.path("k.pid"))
+        .arg("--dump-dir")
+        .arg(&d.0)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -174,5 +176,25 @@ fn tcp_and_misc_checkers_on_loopback() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(text, "DOWN web1\n", "{}", seen.join("\n"));
+    // SIGUSR1 writes keepalived's checker dump beside keepalived.data.
+    // SAFETY: signalling the child we started.
+    unsafe { libc::kill(daemon.0.id() as i32, libc::SIGUSR1) };
+    let data = d.path("keepalived_check.data");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let dump = loop {
+        let t = std::fs::read_to_string(&data).unwrap_or_default();
+        if !t.is_empty() || Instant::now() > deadline {
+            break t;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let head =
+        format!(" [127.0.0.1]:tcp:9 -> {rs}\n   Enabled = yes\n   Up = no\n   Has run = yes\n");
+    assert!(dump.contains(&head), "{dump}");
+    assert!(
+        dump.contains("   Keepalive method = MISC_CHECK\n"),
+        "{dump}"
+    );
+    assert!(d.path("keepalived.data").exists());
     drop(daemon);
 }

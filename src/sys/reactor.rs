@@ -677,8 +677,22 @@ impl Reactor {
         }
     }
 
+    /// SIGUSR1: keepalived.data, and with virtual servers keepalived's checker dump
+    /// keepalived_check.data beside it.
     fn dump_data(&self) {
         self.dump(DumpKind::Data);
+        if self.config.virtual_servers.is_empty() {
+            return;
+        }
+        let now = self.clock.now();
+        let snap = self.engine.snapshot(now);
+        let text = status::render_check_data(&snap, &host_facts(now, Vec::new()));
+        let path = self.opts.dump_dir.join(status::CHECK_DATA_FILE);
+        let mode = self.opts.umask.map_or(0o600, |u| 0o666 & !u);
+        match safefile::replace(&path, text.as_bytes(), mode) {
+            Ok(()) => log::info!("{} written", path.display()),
+            Err(e) => log::error!("{}: {e}", path.display()),
+        }
     }
 
     fn dump_stats(&self) {
