@@ -11,6 +11,7 @@ use crate::config::model::{Protocol, RealServer, VirtualServer, VsKey};
 use crate::event::Action;
 use crate::sched::Instant;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// A real server changed state (what the SMTP alerter needs to write keepalived's mail).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,7 +81,7 @@ pub(super) struct Server {
     pub(super) addr: IpAddr,
     pub(super) port: u16,
     /// Configuration without the checkers.
-    pub(super) cfg: RealServer,
+    pub(super) cfg: Arc<RealServer>,
     pub(super) inhibit: bool,
     pub(super) omega: bool,
     pub(super) smtp_alert: Option<bool>,
@@ -110,7 +111,7 @@ impl Server {
             inhibit: rs.inhibit_on_failure,
             omega: vs.omega,
             smtp_alert: rs.smtp_alert,
-            cfg,
+            cfg: Arc::new(cfg),
             checks,
             up: true,
             weight: rs.weight,
