@@ -23,7 +23,10 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new() -> TempDir {
-        let p = std::env::temp_dir().join(format!("krs-runtime-chk-{}", std::process::id()));
+        TempDir::new_tagged("tcp")
+    }
+    fn new_tagged(tag: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!("krs-runtime-chk-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p).expect("mkdir");
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -82,12 +85,23 @@ fn script(path: &PathBuf, body: &str) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
-/// Waits (bounded) for a log line containing `what`; returns every line read so far.
+/// Waits (bounded) for a log line containing `what`; `seen` keeps every line read.
 fn wait_for(rx: &mpsc::Receiver<String>, seen: &mut Vec<String>, what: &str) {
+    wait_after(rx, seen, 0, what);
+}
+
+/// Waits (bounded) for a line containing `what` at index `from` or later in `seen`;
+/// returns its index.
+fn wait_after(
+    rx: &mpsc::Receiver<String>,
+    seen: &mut Vec<String>,
+    from: usize,
+    what: &str,
+) -> usize {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        if seen.iter().any(|l| l.contains(what)) {
-            return;
+        if let Some(k) = seen.iter().skip(from).position(|l| l.contains(what)) {
+            return from + k;
         }
         if let Ok(l) = rx.recv_timeout(Duration::from_millis(100)) {
             seen.push(l);
@@ -197,4 +211,139 @@ fn tcp_and_misc_checkers_on_loopback() {
     );
     assert!(d.path("keepalived.data").exists());
     drop(daemon);
+}
+
+/// A free TCP port on 127.0.0.1 (bound then released).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Python's http.server, stopped on every exit path.
+struct PyServer(Child);
+
+impl Drop for PyServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn http_get_against_python_http_server() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        assert!(std::env::var_os("CI").is_none(), "CI runs as root");
+        eprintln!("needs root: skipped");
+        return;
+    }
+    let d = TempDir::new_tagged("http");
+    let www = d.path("www");
+    std::fs::create_dir_all(&www).unwrap();
+    std::fs::write(www.join("index.html"), "hello").unwrap();
+    let port = free_port();
+    let py = Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+        ])
+        .arg(&www)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 -m http.server");
+    let py = PyServer(py);
+    // md5("hello"): the digest genhash and md5sum give.
+    let conf = d.path("k.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "global_defs {{\n router_id krs-test\n}}\n\
+             virtual_server 127.0.0.1 9 {{\n protocol TCP\n lvs_method NAT\n lvs_sched rr\n delay_loop 1\n\
+             real_server 127.0.0.1 {port} {{\n  HTTP_GET {{\n   url {{\n    path /index.html\n    digest 5d41402abc4b2a76b9719d911017c592\n   }}\n   url {{\n    path /missing\n   }}\n   retry 0\n   warmup 0\n   connect_timeout 2\n  }}\n }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    // The server may take a moment to listen: the first check (1 s after start) is late
+    // enough, and a refused first check would only delay the lines below by one loop.
+    let child = Command::new(BIN)
+        .args(["-n", "-l", "-D", "--no-control-socket", "-f"])
+        .arg(&conf)
+        .arg("-p")
+        .arg(d.path("k.pid"))
+        .arg("--dump-dir")
+        .arg(&d.0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the daemon");
+    let mut daemon = Daemon(child);
+    let stderr = daemon.0.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for l in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    let rs = format!("[127.0.0.1]:tcp:{port}");
+    let mut seen = Vec::new();
+    // /index.html passes (status and digest), /missing answers 404: down.
+    wait_for(
+        &rx,
+        &mut seen,
+        &format!("HTTP status code error to server {rs}."),
+    );
+    wait_for(
+        &rx,
+        &mut seen,
+        &format!("HTTP_CHECK on service {rs} failed."),
+    );
+    wait_for(
+        &rx,
+        &mut seen,
+        &format!("Removing service {rs} from VS [127.0.0.1]:tcp:9"),
+    );
+    // The missing page appears: every url passes again, one per loop, and it is up.
+    let mark = seen.len();
+    std::fs::write(www.join("missing"), "now here").unwrap();
+    let k = wait_after(
+        &rx,
+        &mut seen,
+        mark,
+        &format!("HTTP status code success to {rs} url(/missing)"),
+    );
+    let k = wait_after(
+        &rx,
+        &mut seen,
+        k,
+        &format!("HTTP status code success to {rs} url(/index.html)"),
+    );
+    let k = wait_after(
+        &rx,
+        &mut seen,
+        k,
+        &format!("Remote Web server {rs} succeed on service."),
+    );
+    wait_after(
+        &rx,
+        &mut seen,
+        k,
+        &format!("Adding service {rs} to VS [127.0.0.1]:tcp:9"),
+    );
+    assert!(
+        !seen.iter().any(|l| l.contains("MD5 digest error")),
+        "{}",
+        seen.join("\n")
+    );
+    drop(daemon);
+    drop(py);
 }
