@@ -356,8 +356,9 @@ pub enum Action {
     Close {
         conn: ConnId,
     },
-    /// A real server's health changed (the checker runtime has decided it; the world logs
-    /// it, counts it and, in `sim`, traces it). `vs` and `rs` are named as keepalived logs
+    /// A real server's health changed, or its weight while up (the checker runtime has
+    /// decided it and logged keepalived's line, e.g. `Removing service ... from VS ...`;
+    /// the world counts it and, in `sim`, traces it). `vs` and `rs` are named as keepalived logs
     /// them (`[192.168.1.10]:tcp:80`); `weight` is the effective weight (0 when down with
     /// `inhibit_on_failure`). IPVS changes are actions of their own (issue 10).
     RealServerChanged {

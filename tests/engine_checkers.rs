@@ -25,6 +25,41 @@ fn load(text: &str) -> config::model::Config {
     loaded.config
 }
 
+static LINES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+struct Capture;
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata) -> bool {
+        true
+    }
+    fn log(&self, r: &log::Record) {
+        LINES.lock().unwrap().push(r.args().to_string());
+    }
+    fn flush(&self) {}
+}
+
+static LOGGER: Capture = Capture;
+
+fn install_logger() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = log::set_logger(&LOGGER);
+        log::set_max_level(log::LevelFilter::Info);
+    });
+}
+
+/// The lines logged by the engine named `name`, without the prefix.
+fn logged(name: &str) -> Vec<String> {
+    let p = format!("{name}: ");
+    LINES
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l.strip_prefix(&p).map(str::to_string))
+        .collect()
+}
+
 fn t(s: f64) -> Instant {
     Instant::from_nanos((s * 1e9).round() as u64)
 }
@@ -39,8 +74,10 @@ enum Srv {
     Up,
     Refuse,
     Hang,
-    /// HTTP: path -> (status, body).
+    /// HTTP: path -> status.
     Http(BTreeMap<String, u16>),
+    /// SMTP: the banner's code.
+    Smtp(u16),
 }
 
 struct Rig {
@@ -61,8 +98,19 @@ impl Rig {
     }
 
     fn seeded(text: &str, seed: u64) -> Rig {
+        Rig::build(text, seed, "")
+    }
+
+    /// A rig whose engine prefixes its log lines with `name: ` (see `logged`).
+    fn named(text: &str, name: &str) -> Rig {
+        Rig::build(text, 1, name)
+    }
+
+    fn build(text: &str, seed: u64, name: &str) -> Rig {
+        install_logger();
         let mut engine = Engine::new(&load(text));
         engine.set_seed(seed);
+        engine.set_log_prefix(name);
         let mut r = Rig {
             engine,
             now: t(0.0),
@@ -96,6 +144,17 @@ impl Rig {
                         self.http_conns.insert(*conn, spec.port);
                         Some(ConnEvent::Connected)
                     }
+                    Srv::Smtp(code) => {
+                        self.http_conns.insert(*conn, spec.port);
+                        self.pending.push((
+                            at,
+                            Event::Conn {
+                                conn: *conn,
+                                event: ConnEvent::Connected,
+                            },
+                        ));
+                        Some(ConnEvent::Data(format!("{code} mx ESMTP\r\n").into_bytes()))
+                    }
                 };
                 if let Some(event) = ev {
                     self.pending.push((at, Event::Conn { conn: *conn, event }));
@@ -106,6 +165,22 @@ impl Rig {
                     return;
                 };
                 let text = String::from_utf8_lossy(data).to_string();
+                if let Some(Srv::Smtp(_)) = self.servers.get(port) {
+                    self.requests.push((at, text.trim_end().to_string()));
+                    let answer = if text.starts_with("QUIT") {
+                        "221 bye\r\n"
+                    } else {
+                        "250 hi\r\n"
+                    };
+                    self.pending.push((
+                        at,
+                        Event::Conn {
+                            conn: *conn,
+                            event: ConnEvent::Data(answer.as_bytes().to_vec()),
+                        },
+                    ));
+                    return;
+                }
                 let path = text.split(' ').nth(1).unwrap_or("").to_string();
                 self.requests.push((at, path.clone()));
                 let status = match self.servers.get(port) {
@@ -775,4 +850,205 @@ fn vrrp_timers_fire_before_checker_timers_of_the_same_instant() {
         }
     }
     assert!(shared >= 3, "{order:?}");
+}
+
+#[test]
+fn a_real_server_transition_raises_an_email_alert() {
+    let text = format!(
+        "global_defs {{\n  router_id lb1\n  smtp_server 192.0.2.25\n  notification_email {{ ops@example.com }}\n  notification_email_from lb1@example.com\n}}\n{TCP}"
+    );
+    let mut r = Rig::new(&text);
+    r.run_until(1.5);
+    let alerts: Vec<f64> = r
+        .log
+        .iter()
+        .filter_map(|(at, a)| match a {
+            Action::Connect { conn, spec }
+                if conn.owner == keepalived_rs::event::ConnOwner::Alerter =>
+            {
+                assert_eq!(spec.port, 25);
+                Some(secs(*at))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(alerts, vec![1.0]);
+    let (_, waiting) = r.engine.alert_stats();
+    assert_eq!(
+        waiting,
+        vec![
+            "[lb1] Realserver [10.0.0.2]:tcp:8080 of virtual server [10.0.0.1]:tcp:80 - DOWN"
+                .to_string()
+        ]
+    );
+}
+
+#[test]
+fn smtp_check_says_helo_and_judges_the_banner() {
+    let text = r#"
+virtual_server 10.0.0.1 25 {
+    protocol TCP
+    delay_loop 3
+    real_server 10.0.0.8 25 {
+        SMTP_CHECK {
+            helo_name lb1.example.com
+            warmup 0
+            retry 0
+        }
+    }
+}
+"#;
+    let mut r = Rig::new(text);
+    r.servers.insert(25, Srv::Smtp(220));
+    r.run_until(2.0);
+    let said: Vec<String> = r.requests.iter().map(|x| x.1.clone()).collect();
+    assert_eq!(said[0], "HELO lb1.example.com");
+    assert!(r.changes("[10.0.0.8]:tcp:25").is_empty());
+    r.servers.insert(25, Srv::Smtp(554));
+    r.run_until(5.0);
+    assert_eq!(r.changes("[10.0.0.8]:tcp:25"), vec![(4.0, false, 1)]);
+}
+
+/// keepalived 2.2.7's `keepalived_check.data` for this configuration (SIGUSR1 three
+/// seconds after start, before any check ran, FILE_CHECK value 1): our lines must be
+/// its lines, block by block.
+#[test]
+fn check_data_matches_keepalived_2_2_7() {
+    use keepalived_rs::status::{self, HostFacts};
+    let text = r#"
+track_file tf1 {
+  file /tmp/fileval
+  weight 2
+}
+virtual_server fwmark 5 {
+  delay_loop 3
+  lvs_sched rr
+  lvs_method NAT
+  persistence_timeout 50
+  real_server 127.0.0.1 9101 {
+    weight 5
+    HTTP_GET {
+      url {
+        path /u1
+        digest 5d41402abc4b2a76b9719d911017c592
+        status_code 200-299 404
+      }
+      url {
+        path /u2
+      }
+      connect_timeout 2
+      bindto 127.0.0.1
+      bind_port 40000
+      fwmark 7
+      fast_recovery
+      virtualhost www.example.com
+    }
+  }
+  real_server 127.0.0.2 25 {
+    SMTP_CHECK {
+      helo_name lb1
+    }
+    FILE_CHECK {
+      track_file tf1
+      dynamic
+    }
+  }
+}
+"#;
+    let mut r = Rig::new(text);
+    r.handle(Event::TrackFileValue {
+        name: "tf1".into(),
+        value: Some(1),
+    });
+    let snap = r.engine.snapshot(r.now);
+    let ours = status::render_check_data(&snap, &HostFacts::default());
+    let theirs = [
+        " VS FWMARK = 5\n   Address family = inet\n   connection timeout = 5.000000\n   delay_loop = 3.000000\n   lvs_sched = rr\n   Hashed = disabled\n   flag-1 = disabled\n   flag-2 = disabled\n   flag-3 = disabled\n   One packet scheduling = disabled\n   persistence timeout = 50\n   protocol = none\n   alpha is OFF\n   omega is OFF\n   Inhibit on failure is OFF\n   quorum = 1, hysteresis = 0\n   Using smtp notification = no\n   default forwarding method = NAT\n   alive = 1\n   quorum_state_up = 1\n   reloaded = 0\n",
+        "   RIP = 127.0.0.2, RPORT = 25, WEIGHT = 3 EFF WEIGHT = 3\n   forwarding method = NAT\n   Alpha is OFF\n   connection timeout = 5.000000\n   connection limit range = 0 -> 0\n   Delay loop = 3.000000\n   Inhibit on failure is OFF\n   Using smtp notification = yes\n   initial weight = 1\n   effective weight = 3\n   previous effective_weight = 0\n",
+        "   Tracked Files\n     tf1, weight 2\n------< Health checkers >------\n FWM 5 -> [127.0.0.1]:none:9101\n   Enabled = yes\n   Up = yes\n   Has run = no\n   Current weight = 0\n   Alpha = no\n   Delay loop = 3000000 us\n   Warmup = 3000000 us\n   Retries = 1\n   Delay before retry = 3000000 us\n",
+        "   Default delay before retry = 3000000 us\n   Log all failures = no\n   Connection\n     Dest = [127.0.0.1]:9101\n     Bind to = [127.0.0.1]:40000\n     Mark = 7\n     Timeout = 2.000000\n   Keepalive method = HTTP_GET, http protocol 1.0\n   Virtualhost = www.example.com\n   Enable SNI unset\n   Fast recovery set\n   Checked url = /u1\n     digest = 5d41402abc4b2a76b9719d911017c592\n     HTTP Status Code(s)\n       200-299\n       404\n   Checked url = /u2\n     HTTP Status Code(s)\n       200-299\n FWM 5 -> [127.0.0.2]:none:25\n",
+        "   Connection\n     Dest = [127.0.0.2]:25\n     Timeout = 5.000000\n   Keepalive method = SMTP_CHECK\n   helo = lb1\n FWM 5 -> [127.0.0.2]:none:25\n   Enabled = yes\n   Up = yes\n   Has run = yes\n   Current weight = 2\n   Log all failures = no\n   Keepalive method = FILE_CHECK\n     Tracked file = tf1\n     Reloaded = No\n------< Checker track files >------\n Track file = tf1\n   File = /tmp/fileval\n   Status = 1\n   Weight = 2\n   Tracking instances :\n     FWM 5 -> [127.0.0.2]:none:25, weight 2\n",
+    ];
+    for block in theirs {
+        assert!(ours.contains(block), "missing:\n{block}\nin:\n{ours}");
+    }
+}
+
+#[test]
+fn keepalived_s_log_lines() {
+    let text = format!(
+        "{}\n{}",
+        TCP.replace("weight 5", "weight 5\n        inhibit_on_failure"),
+        MISC.replace("virtual_server 10.0.0.1 80", "virtual_server 10.0.0.1 81")
+    );
+    let mut r = Rig::named(&text, "logs1");
+    r.misc_code = Some(5);
+    r.servers.insert(8080, Srv::Up);
+    r.run_until(2.0);
+    r.servers.insert(8080, Srv::Refuse);
+    r.misc_code = Some(1);
+    r.run_until(10.0);
+    r.servers.insert(8080, Srv::Up);
+    r.misc_code = Some(7);
+    r.run_until(16.5);
+    let lines = logged("logs1");
+    let want = [
+        "Activating healthchecker for service [10.0.0.2]:tcp:8080 for VS [10.0.0.1]:tcp:80",
+        "Activating healthchecker for service [10.0.0.3]:tcp:80 for VS [10.0.0.1]:tcp:81",
+        "TCP connection to [10.0.0.2]:tcp:8080 success.",
+        "Misc check for [[10.0.0.3]:tcp:80 VS [10.0.0.1]:tcp:81] by [/bin/check.sh] succeeded.",
+        "Misc check for [[10.0.0.3]:tcp:80 VS [10.0.0.1]:tcp:81] by [/bin/check.sh] failed with retry disabled (exited with status 1).",
+        "Removing service [10.0.0.3]:tcp:80 from VS [10.0.0.1]:tcp:81",
+        "TCP_CHECK on service [10.0.0.2]:tcp:8080 failed after 2 retries.",
+        "Disabling service [10.0.0.2]:tcp:8080 of VS [10.0.0.1]:tcp:80",
+        "TCP connection to [10.0.0.2]:tcp:8080 success.",
+        "Enabling service [10.0.0.2]:tcp:8080 of VS [10.0.0.1]:tcp:80",
+        "Changing weight from 3 to 5 for inactive service [10.0.0.3]:tcp:80 of VS [10.0.0.1]:tcp:81",
+        "Misc check for [[10.0.0.3]:tcp:80 VS [10.0.0.1]:tcp:81] by [/bin/check.sh] succeeded.",
+        "Adding service [10.0.0.3]:tcp:80 to VS [10.0.0.1]:tcp:81",
+    ];
+    let mut it = lines.iter();
+    for w in want {
+        assert!(
+            it.any(|l| l == w),
+            "missing or out of order: {w:?}\nall lines:\n{}",
+            lines.join("\n")
+        );
+    }
+}
+
+#[test]
+fn keepalived_s_http_log_lines() {
+    let text = HTTP.replace("HTTP_GET {", "alpha\n        HTTP_GET {");
+    let mut r = Rig::named(&text, "logs2");
+    r.servers.insert(8081, http_ok(&["/u1", "/u2", "/u3"]));
+    r.run_until(8.0);
+    r.servers.insert(8081, http_ok(&["/u1", "/u3"]));
+    r.run_until(17.0);
+    let lines = logged("logs2");
+    let want = [
+        "HTTP status code success to [10.0.0.4]:tcp:8081 url(/u1)",
+        "HTTP status code success to [10.0.0.4]:tcp:8081 url(/u2)",
+        "HTTP status code success to [10.0.0.4]:tcp:8081 url(/u3)",
+        "Remote Web server [10.0.0.4]:tcp:8081 succeed on service.",
+        "HTTP status code error to server [10.0.0.4]:tcp:8081.",
+        "HTTP_CHECK on service [10.0.0.4]:tcp:8081 failed after 1 retries.",
+        "Removing service [10.0.0.4]:tcp:8081 from VS [10.0.0.1]:tcp:80",
+    ];
+    let mut it = lines.iter();
+    for w in want {
+        assert!(
+            it.any(|l| l == w),
+            "missing or out of order: {w:?}\nall lines:\n{}",
+            lines.join("\n")
+        );
+    }
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("HTTP status code error"))
+            .count(),
+        1,
+        "the retried failure is not logged: {lines:?}"
+    );
 }

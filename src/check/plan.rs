@@ -18,7 +18,7 @@ use crate::config::model::{CheckerKind, Config};
 pub struct DialogueArgs<'a> {
     /// A fresh random number for this check (DNS query id, ping payload seed).
     pub random: u64,
-    /// `helo_name` when the checker sets none.
+    /// Unused since SMTP_CHECK takes keepalived's default (`check::smtp::DEFAULT_HELO`).
     pub helo_default: &'a str,
 }
 

@@ -48,6 +48,7 @@ use server::Server;
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 use std::time::Duration;
 use timing::{Outcome, Retry, Timing};
 
@@ -104,7 +105,7 @@ struct Active {
 /// One checker of one real server.
 struct Check {
     server: usize,
-    cfg: Checker,
+    cfg: Arc<Checker>,
     kind: Kind,
     retry: Retry,
     /// What it adds to the server's weight (`misc_dynamic`, FILE_CHECK `dynamic`).
@@ -137,7 +138,7 @@ impl Check {
 /// Every real server and checker of a configuration.
 pub struct Runtime {
     /// (name, configuration without real servers, server indices) per virtual server.
-    vss: Vec<(String, crate::config::model::VirtualServer, Vec<usize>)>,
+    vss: Vec<(String, Arc<crate::config::model::VirtualServer>, Vec<usize>)>,
     servers: Vec<Server>,
     checks: BTreeMap<u64, Check>,
     conns: BTreeMap<ConnId, u64>,
@@ -147,7 +148,7 @@ pub struct Runtime {
     transitions: Vec<RsTransition>,
     /// `checker_log_all_failures` of global_defs.
     log_all: bool,
-    /// `helo_name` default of SMTP_CHECK.
+    /// `helo_name` default of SMTP_CHECK (keepalived's own name for it).
     helo_default: String,
     /// track_file name -> (weight, reverse) of its block.
     track_files: BTreeMap<String, (i32, bool)>,
@@ -168,7 +169,7 @@ impl Runtime {
             next_id: 1,
             transitions: Vec::new(),
             log_all: false,
-            helo_default: String::new(),
+            helo_default: crate::check::smtp::DEFAULT_HELO.into(),
             track_files: BTreeMap::new(),
             started: false,
             stopped: false,
@@ -185,12 +186,6 @@ impl Runtime {
     /// Takes the real servers and checkers of `config` (all new).
     fn load(&mut self, config: &Config) {
         self.log_all = config.global.checker_log_all_failures;
-        self.helo_default = config
-            .global
-            .smtp_helo_name
-            .clone()
-            .or_else(|| config.global.router_id.clone())
-            .unwrap_or_else(|| "localhost".into());
         self.track_files = config
             .track_files
             .iter()
@@ -211,7 +206,7 @@ impl Runtime {
                         id,
                         Check {
                             server: s,
-                            cfg: ch.clone(),
+                            cfg: Arc::new(ch.clone()),
                             kind,
                             retry: Retry::new(ch.alpha),
                             delta: 0,
@@ -234,7 +229,7 @@ impl Runtime {
             }
             let mut cfg = vs.clone();
             cfg.real_servers = Vec::new();
-            self.vss.push((vs_name, cfg, idx));
+            self.vss.push((vs_name, Arc::new(cfg), idx));
         }
         for s in 0..self.servers.len() {
             let (up, weight) = self.assess(s);
@@ -646,7 +641,7 @@ impl Runtime {
             let new_ids = self.servers[s].checks.clone();
             let mut used = vec![false; old_ids.len()];
             for nid in new_ids {
-                let ncfg = self.checks.get(&nid).map(|c| c.cfg.clone());
+                let ncfg = self.checks.get(&nid).map(|c| Arc::clone(&c.cfg));
                 let found = old_ids.iter().enumerate().find(|(k, oid)| {
                     !used[*k]
                         && old

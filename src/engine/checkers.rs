@@ -98,8 +98,8 @@ impl Engine {
         self.with_checks(now, |rt, ctx| rt.file_value(ctx, name, value));
     }
 
-    /// Real-server transitions of the last step go to their consumers (the SMTP alerter
-    /// hooks in here) and are kept for [`Engine::take_rs_transitions`].
+    /// Real-server transitions of the last step go to the SMTP alerter and are kept for
+    /// [`Engine::take_rs_transitions`].
     fn settle_checks(&mut self) {
         let t = self.checks.take_transitions();
         for tr in &t {

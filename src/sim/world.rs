@@ -85,6 +85,8 @@ pub struct Sim {
     fired_at: Instant,
     /// Draws of script run durations (`script NAME ... jitter D`).
     script_rng: Rng,
+    /// Seeds of the engines' own randomness (checker warmup), one per start.
+    engine_rng: Rng,
     /// Events the simulated kernel reports while performing a host's actions.
     feedback: Vec<Event>,
     /// The scenario's simulated real servers, in declaration order.
@@ -233,6 +235,7 @@ impl Sim {
             fired: BTreeMap::new(),
             fired_at: Instant::ZERO,
             script_rng: Rng::stream(seed, "script durations"),
+            engine_rng: Rng::stream(seed, "engine seeds"),
             feedback: Vec::new(),
             servers: conns::servers(&sc.servers),
             conns: BTreeMap::new(),
@@ -1117,6 +1120,9 @@ impl Sim {
         h.deferred.clear();
         let mut engine = Engine::new(&h.config);
         engine.set_log_prefix(&name);
+        // The engine's randomness (checker warmup) from the run's seed: a restart draws
+        // anew, a run repeats exactly.
+        engine.set_seed(self.engine_rng.next_u64());
         h.engine = Some(engine);
         h.status = Status::Running;
         self.rec(&name, Rec::Life("started".into()));

@@ -2,9 +2,10 @@
 //! checker process writes this file beside `keepalived.data`), as observed from keepalived
 //! 2.2.7: the global definitions, then `------< LVS Topology >------` with one block per
 //! virtual server and real server, then `------< Health checkers >------` with one block
-//! per checker. Labels, indentation and units (`3.000000` seconds, `3000000 us`) are
-//! keepalived's; HTTP_GET / SSL_GET url details and fwmark / group headers follow its
-//! pattern but were not observed. `System is compiled with LVS v1.2.1` is what keepalived
+//! per checker, then `------< Checker track files >------` for FILE_CHECK's files.
+//! Labels, indentation and units (`3.000000` seconds, `3000000 us`) are keepalived's
+//! (TCP_CHECK, HTTP_GET, SMTP_CHECK, MISC_CHECK, FILE_CHECK and fwmark services observed;
+//! group headers and the other checkers follow the same pattern). `System is compiled with LVS v1.2.1` is what keepalived
 //! prints with the kernel's IPVS; keepalived-rs does not manage IPVS yet (issue 10).
 //!
 //! The world writes it on SIGUSR1 when virtual servers are configured
@@ -40,6 +41,14 @@ fn yes(b: bool) -> &'static str {
         "yes"
     } else {
         "no"
+    }
+}
+
+fn set(b: bool) -> &'static str {
+    if b {
+        "set"
+    } else {
+        "unset"
     }
 }
 
@@ -80,7 +89,7 @@ pub fn render_check_data(snap: &Snapshot, facts: &HostFacts) -> String {
     line!(out, "------< LVS Topology >------");
     line!(out, " System is compiled with LVS v1.2.1");
     for vs in &snap.virtual_servers {
-        virtual_server(&mut out, vs);
+        virtual_server(&mut out, vs, snap);
     }
     line!(out, "------< Health checkers >------");
     for vs in &snap.virtual_servers {
@@ -90,7 +99,48 @@ pub fn render_check_data(snap: &Snapshot, facts: &HostFacts) -> String {
             }
         }
     }
+    track_files(&mut out, snap);
     out
+}
+
+/// `------< Checker track files >------`: the track files FILE_CHECKs use, with the
+/// checkers that track them.
+fn track_files(out: &mut String, snap: &Snapshot) {
+    let mut first = true;
+    for f in &snap.files {
+        let mut users = Vec::new();
+        for vs in &snap.virtual_servers {
+            for rs in &vs.real_servers {
+                for c in &rs.checkers {
+                    if let CheckerKind::File(fc) = &c.cfg.kind {
+                        if fc.track_file == f.cfg.name {
+                            users.push(format!(
+                                "{} -> {}, weight {}",
+                                vs.name,
+                                rs.name,
+                                file_weight(fc, snap)
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        if users.is_empty() {
+            continue;
+        }
+        if first {
+            line!(out, "------< Checker track files >------");
+            first = false;
+        }
+        line!(out, " Track file = {}", f.cfg.name);
+        line!(out, "   File = {}", f.cfg.file);
+        line!(out, "   Status = {}", f.value.unwrap_or(0));
+        line!(out, "   Weight = {}", f.cfg.weight);
+        line!(out, "   Tracking instances :");
+        for u in users {
+            line!(out, "     {u}");
+        }
+    }
 }
 
 fn alive_weight(vs: &VirtualServerStatus) -> i64 {
@@ -101,7 +151,7 @@ fn alive_weight(vs: &VirtualServerStatus) -> i64 {
         .sum()
 }
 
-fn virtual_server(out: &mut String, vs: &VirtualServerStatus) {
+fn virtual_server(out: &mut String, vs: &VirtualServerStatus, snap: &Snapshot) {
     let c = &vs.cfg;
     line!(out, " ------< Virtual server >------");
     match &c.key {
@@ -142,10 +192,11 @@ fn virtual_server(out: &mut String, vs: &VirtualServerStatus) {
     if let Some(t) = c.persistence_timeout {
         line!(out, "   persistence timeout = {t}");
     }
-    let proto = match c.protocol {
-        Protocol::Tcp => "TCP",
-        Protocol::Udp => "UDP",
-        Protocol::Sctp => "SCTP",
+    let proto = match (&c.key, c.protocol) {
+        (VsKey::Fwmark(_), _) => "none",
+        (_, Protocol::Tcp) => "TCP",
+        (_, Protocol::Udp) => "UDP",
+        (_, Protocol::Sctp) => "SCTP",
     };
     line!(out, "   protocol = {proto}");
     line!(out, "   alpha is {}", onoff(c.alpha));
@@ -176,11 +227,11 @@ fn virtual_server(out: &mut String, vs: &VirtualServerStatus) {
     line!(out, "   quorum_state_up = {}", u8::from(alive));
     line!(out, "   reloaded = 0");
     for rs in &vs.real_servers {
-        real_server(out, vs, rs);
+        real_server(out, vs, rs, snap);
     }
 }
 
-fn real_server(out: &mut String, vs: &VirtualServerStatus, rs: &RealServerStatus) {
+fn real_server(out: &mut String, vs: &VirtualServerStatus, rs: &RealServerStatus, snap: &Snapshot) {
     let c = &rs.cfg;
     line!(out, "   ------< Real server >------");
     let port = rs.name.rsplit(':').next().unwrap_or("0");
@@ -245,6 +296,34 @@ fn real_server(out: &mut String, vs: &VirtualServerStatus, rs: &RealServerStatus
         u8::from(rs.up || c.inhibit_on_failure)
     );
     line!(out, "   reloaded = 0");
+    let files: Vec<&CheckerStatus> = rs
+        .checkers
+        .iter()
+        .filter(|k| matches!(k.cfg.kind, CheckerKind::File(_)))
+        .collect();
+    if !files.is_empty() {
+        line!(out, "   Tracked Files");
+        for k in files {
+            if let CheckerKind::File(f) = &k.cfg.kind {
+                line!(
+                    out,
+                    "     {}, weight {}",
+                    f.track_file,
+                    file_weight(f, snap)
+                );
+            }
+        }
+    }
+}
+
+/// The multiplier of a FILE_CHECK: its own `weight`, else its track_file's.
+fn file_weight(f: &crate::config::model::FileCheck, snap: &Snapshot) -> i64 {
+    f.weight.unwrap_or_else(|| {
+        snap.files
+            .iter()
+            .find(|t| t.cfg.name == f.track_file)
+            .map_or(1, |t| i64::from(t.cfg.weight))
+    })
 }
 
 fn checker(
@@ -261,6 +340,15 @@ fn checker(
     line!(out, "   Up = {}", yes(c.up));
     line!(out, "   Has run = {}", yes(c.has_run));
     line!(out, "   Current weight = {}", c.weight_delta);
+    let log_all = k.log_all_failures || snap.global.checker_log_all_failures;
+    if let CheckerKind::File(f) = &k.kind {
+        // keepalived 2.2.7 prints no timing for FILE_CHECK.
+        line!(out, "   Log all failures = {}", yes(log_all));
+        line!(out, "   Keepalive method = FILE_CHECK");
+        line!(out, "     Tracked file = {}", f.track_file);
+        line!(out, "     Reloaded = No");
+        return;
+    }
     line!(out, "   Alpha = {}", yes(k.alpha));
     line!(out, "   Delay loop = {} us", us(k.delay_loop));
     line!(out, "   Warmup = {} us", us(k.warmup));
@@ -283,11 +371,7 @@ fn checker(
         "   Default delay before retry = {} us",
         us(default_dbr)
     );
-    line!(
-        out,
-        "   Log all failures = {}",
-        yes(k.log_all_failures || snap.global.checker_log_all_failures)
-    );
+    line!(out, "   Log all failures = {}", yes(log_all));
     let conn = !matches!(
         k.kind,
         CheckerKind::Misc(_) | CheckerKind::File(_) | CheckerKind::Bfd { .. }
@@ -318,7 +402,15 @@ fn checker(
         }
         line!(out, "     Timeout = {}", secs6(k.connect_timeout));
     }
-    line!(out, "   Keepalive method = {}", k.kind.keyword());
+    match &k.kind {
+        CheckerKind::Http(h) | CheckerKind::Ssl(h) => line!(
+            out,
+            "   Keepalive method = {}, http protocol {}",
+            k.kind.keyword(),
+            h.http_protocol.as_deref().unwrap_or("1.0")
+        ),
+        _ => line!(out, "   Keepalive method = {}", k.kind.keyword()),
+    }
     match &k.kind {
         CheckerKind::Misc(m) => {
             line!(out, "   script = {}", command(&m.path));
@@ -336,17 +428,33 @@ fn checker(
             line!(out, "   Last status = {}", c.last_status.unwrap_or(0));
         }
         CheckerKind::Http(h) | CheckerKind::Ssl(h) => {
+            if let Some(v) = &h.virtualhost {
+                line!(out, "   Virtualhost = {v}");
+            }
+            line!(out, "   Enable SNI {}", set(h.enable_sni));
+            line!(out, "   Fast recovery {}", set(h.fast_recovery));
             for u in &h.urls {
                 line!(out, "   Checked url = {}", u.path);
                 if let Some(d) = &u.digest {
                     line!(out, "     digest = {d}");
                 }
+                line!(out, "     HTTP Status Code(s)");
+                if u.status_codes.is_empty() {
+                    line!(out, "       200-299");
+                }
+                for &(a, b) in &u.status_codes {
+                    if a == b {
+                        line!(out, "       {a}");
+                    } else {
+                        line!(out, "       {a}-{b}");
+                    }
+                }
+                if let Some(v) = &u.virtualhost {
+                    line!(out, "     virtualhost = {v}");
+                }
             }
         }
-        CheckerKind::File(f) => {
-            line!(out, "   Tracked file = {}", f.track_file);
-            line!(out, "   dynamic = {}", if f.dynamic { "YES" } else { "NO" });
-        }
+        CheckerKind::Smtp { helo_name: Some(h) } => line!(out, "   helo = {h}"),
         _ => {}
     }
 }

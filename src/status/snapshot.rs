@@ -13,6 +13,7 @@ use crate::vrrp::reason::Reason;
 use crate::vrrp::stats::Stats;
 use crate::vrrp::State;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The engine's state at one instant.
@@ -178,7 +179,7 @@ pub struct VirtualServerStatus {
     /// keepalived's name of it in log lines (`[10.0.0.1]:tcp:80`, `FWM 5`).
     pub name: String,
     /// Its configuration, without the real servers (they follow).
-    pub cfg: VirtualServer,
+    pub cfg: Arc<VirtualServer>,
     pub real_servers: Vec<RealServerStatus>,
 }
 
@@ -188,7 +189,7 @@ pub struct RealServerStatus {
     /// keepalived's name of it (`[10.0.0.2]:tcp:80`).
     pub name: String,
     /// Its configuration, without the checkers (they follow).
-    pub cfg: RealServer,
+    pub cfg: Arc<RealServer>,
     /// Up: every checker is up (no checker: always up).
     pub up: bool,
     /// Effective weight: configured weight plus `misc_dynamic` / FILE_CHECK changes.
@@ -203,7 +204,8 @@ pub struct RealServerStatus {
 /// One health checker of a real server.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckerStatus {
-    pub cfg: Checker,
+    /// Shared with the engine (a snapshot of thousands of checkers stays cheap).
+    pub cfg: Arc<Checker>,
     /// False when the checker is not implemented (it takes no part in the state).
     pub enabled: bool,
     pub up: bool,

@@ -196,6 +196,7 @@ impl Reactor {
         let proc_token = watch_procs(&proc_track, &mut world, reg);
         let mut engine = Engine::new(&config);
         engine.set_release_vips(opts.release_vips);
+        engine.set_seed(random_seed());
         let control = Control::new(
             poll.registry()
                 .try_clone()
@@ -677,8 +678,22 @@ impl Reactor {
         }
     }
 
+    /// SIGUSR1: keepalived.data, and with virtual servers keepalived's checker dump
+    /// keepalived_check.data beside it.
     fn dump_data(&self) {
         self.dump(DumpKind::Data);
+        if self.config.virtual_servers.is_empty() {
+            return;
+        }
+        let now = self.clock.now();
+        let snap = self.engine.snapshot(now);
+        let text = status::render_check_data(&snap, &host_facts(now, Vec::new()));
+        let path = self.opts.dump_dir.join(status::CHECK_DATA_FILE);
+        let mode = self.opts.umask.map_or(0o600, |u| 0o666 & !u);
+        match safefile::replace(&path, text.as_bytes(), mode) {
+            Ok(()) => log::info!("{} written", path.display()),
+            Err(e) => log::error!("{}: {e}", path.display()),
+        }
     }
 
     fn dump_stats(&self) {
@@ -801,5 +816,21 @@ fn utc_offset_secs() -> i64 {
             return 0;
         }
         tm.tm_gmtoff
+    }
+}
+
+/// A seed for the engine's randomness (checker warmup) from the kernel's pool; the pid
+/// and the clock when it cannot give one.
+fn random_seed() -> u64 {
+    let mut buf = [0u8; 8];
+    // SAFETY: getrandom writes at most buf.len() bytes into buf.
+    let n = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), libc::GRND_NONBLOCK) };
+    if n == buf.len() as isize {
+        u64::from_ne_bytes(buf)
+    } else {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        t ^ u64::from(std::process::id()).rotate_left(32)
     }
 }

@@ -619,8 +619,9 @@ impl SysWorld {
                 self.conns.close(&mut io, *conn);
             }
             Action::RealServerChanged { vs, rs, up, weight } => {
+                // The engine has logged keepalived's line (`Removing service ...`).
                 let what = if *up { "up" } else { "down" };
-                log::info!("{rs} of VS {vs} is {what} (weight {weight})");
+                log::debug!("{rs} of VS {vs} is {what} (weight {weight})");
             }
             Action::BlockAddress {
                 instance,

@@ -11,6 +11,7 @@ use crate::config::model::{Protocol, RealServer, VirtualServer, VsKey};
 use crate::event::Action;
 use crate::sched::Instant;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// A real server changed state (what the SMTP alerter needs to write keepalived's mail).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,7 +26,8 @@ pub struct RsTransition {
     pub checker: String,
     /// Why the check failed (going down).
     pub reason: Option<String>,
-    /// `smtp_alert` resolved for this real server (RS, else VS), None: the global default.
+    /// The real server's own `smtp_alert` (None: the global chain decides, see
+    /// `alert::enabled::real_server`).
     pub smtp_alert: Option<bool>,
     pub at: Instant,
 }
@@ -62,9 +64,14 @@ pub fn rs_port(vs: &VirtualServer, rs: &RealServer) -> u16 {
     rs.port.or(vs_port).unwrap_or(0)
 }
 
-/// keepalived's name of a real server.
+/// keepalived's name of a real server (a fwmark service has no protocol: keepalived
+/// 2.2.7 writes `[10.0.0.2]:none:80`).
 pub fn rs_name(vs: &VirtualServer, rs: &RealServer) -> String {
-    format!("{}:{}:{}", ip(rs.addr), proto(vs.protocol), rs_port(vs, rs))
+    let p = match vs.key {
+        VsKey::Fwmark(_) => "none",
+        _ => proto(vs.protocol),
+    };
+    format!("{}:{p}:{}", ip(rs.addr), rs_port(vs, rs))
 }
 
 /// One real server.
@@ -74,7 +81,7 @@ pub(super) struct Server {
     pub(super) addr: IpAddr,
     pub(super) port: u16,
     /// Configuration without the checkers.
-    pub(super) cfg: RealServer,
+    pub(super) cfg: Arc<RealServer>,
     pub(super) inhibit: bool,
     pub(super) omega: bool,
     pub(super) smtp_alert: Option<bool>,
@@ -103,8 +110,8 @@ impl Server {
             port: rs_port(vs, rs),
             inhibit: rs.inhibit_on_failure,
             omega: vs.omega,
-            smtp_alert: rs.smtp_alert.or(vs.smtp_alert),
-            cfg,
+            smtp_alert: rs.smtp_alert,
+            cfg: Arc::new(cfg),
             checks,
             up: true,
             weight: rs.weight,
