@@ -53,6 +53,7 @@ fn main() {
         endpoint: Endpoint::Unix("/x".into()),
         rfcv2: true,
         rfcv3: true,
+        keepalived: false,
         traps: false,
     };
     for n in [10usize, 1000] {

@@ -137,6 +137,7 @@ fn load_options(opts: &Options) -> LoadOptions {
         all_config: opts.all_config,
         host_interfaces: host_interfaces(),
         check_scripts: true,
+        random_seed: Some(keepalived_rs::sys::clock::random_u64()),
     }
 }
 

@@ -452,22 +452,54 @@ fn malformed_repeats_are_located_errors() {
 #[test]
 fn predefined_names() {
     let p = parse_str(
-        "i ${_INSTANCE}\nh a${_HASH}b${_BANG}c\np ${_PWD}\nr ${_RANDOM 1 5}\n",
+        "i ${_INSTANCE}\nh a${_HASH}b${_BANG}c\np ${_PWD}\n",
         Path::new("/nonexistent-keepalived-rs-test/p.conf"),
         &opts(),
     );
     assert_eq!(
         lines(&p),
-        [
-            "i main",
-            "h a#b!c",
-            "p /nonexistent-keepalived-rs-test",
-            "r $ { _RANDOM 1 5 }"
-        ]
+        ["i main", "h a#b!c", "p /nonexistent-keepalived-rs-test"]
     );
+    assert!(diags(&p).is_empty(), "{:?}", diags(&p));
+}
+
+/// `${_RANDOM [MIN [MAX]]}`: integers in [MIN, MAX] (default 0..=32767); `random_seed N`
+/// makes the values after it repeat from one load to the next; bad bounds are a located
+/// warning and the text is left as written.
+#[test]
+fn random_values_are_in_range_and_repeat_with_random_seed() {
+    let text = "a ${_RANDOM 10 12} ${_RANDOM 10 12} ${_RANDOM 10 12} ${_RANDOM 10 12}\n\
+                global_defs {\n random_seed 42\n}\n\
+                b ${_RANDOM} ${_RANDOM 0 1000000} $_RANDOM\n\
+                c ${_RANDOM 5 2}\n";
+    let load = |seed: u64| {
+        let o = LoadOptions {
+            random_seed: Some(seed),
+            ..opts()
+        };
+        parse_str(text, Path::new("r.conf"), &o)
+    };
+    let (one, two) = (load(1), load(2));
+    let words = |p: &Parsed, kw: &str| -> Vec<u64> {
+        let line = lines(p).into_iter().find(|l| l.starts_with(kw)).unwrap();
+        line.split_whitespace()
+            .skip(1)
+            .map(|w| w.parse().expect("a number"))
+            .collect()
+    };
+    for p in [&one, &two] {
+        let a = words(p, "a ");
+        assert_eq!(a.len(), 4);
+        assert!(a.iter().all(|v| (10..=12).contains(v)), "{a:?}");
+        let b = words(p, "b ");
+        assert!(b[0] <= 32767 && b[1] <= 1_000_000 && b[2] <= 32767, "{b:?}");
+    }
+    // After `random_seed 42` both loads give the same values, whatever they started with.
+    assert_eq!(words(&one, "b "), words(&two, "b "));
+    assert!(lines(&one).contains(&"c $ { _RANDOM 5 2 }".to_string()));
     assert_eq!(
-        diags(&p),
-        ["/nonexistent-keepalived-rs-test/p.conf:4:3: warning: ${_RANDOM} is not supported (configuration reading is deterministic); left as written"]
+        diags(&one),
+        ["r.conf:6:3: warning: ${_RANDOM}: MIN 5 is above MAX 2; left as written"]
     );
 }
 

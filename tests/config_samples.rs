@@ -501,6 +501,10 @@ fn differential(tag: &str, variants: &[(String, String)]) -> Option<(usize, Vec<
         }
     }
     drop(ns);
+    eprintln!(
+        "{tag}: {compared} configurations compared with keepalived 2.2.7, {} disagree",
+        bad.len()
+    );
     Some((compared, bad))
 }
 

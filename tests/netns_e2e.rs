@@ -904,7 +904,7 @@ fn vi2_conf(prio: u8) -> String {
 /// its state (no priority-0 advert, no notify, no gap in its adverts) while its VIP moves
 /// from A to B; a new instance on a new interface gets its socket (it hears r2's adverts
 /// and stays Backup); a broken file keeps the running configuration; dropping the
-/// instance again closes the socket of eth1.
+/// instance again closes the socket of eth1; a file with only warnings is applied.
 #[test]
 fn sighup_reload_applies_changes_without_restart() {
     if !require_root("sighup_reload_applies_changes_without_restart") {
@@ -994,6 +994,32 @@ fn sighup_reload_applies_changes_without_restart() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(lab.holders(vip_b), ["r1"]);
     assert_eq!(lab.holders(vip_c), ["r2"]);
+
+    // 4. A file with only warnings (a misspelt keyword, an include that matches nothing)
+    //    is applied, as start-up would run it: A comes back, and the warnings are logged.
+    let warned = reload_conf(vip_a, &notify, false).replace(
+        "    priority 200\n",
+        "    priority 200\n    preemtp_delay 5\n",
+    ) + &format!("include {}/nothing-here-*.conf\n", lab.dir.display());
+    std::fs::write(&conf_path, warned).unwrap();
+    r1.signal(libc::SIGHUP);
+    assert!(
+        wait_for(Duration::from_secs(3), || lab.holders(vip_a) == ["r1"]
+            && lab.holders(vip_b).is_empty()),
+        "a reload with warnings was not applied: A on {:?}, B on {:?}\n{}",
+        lab.holders(vip_a),
+        lab.holders(vip_b),
+        r1.log_text()
+    );
+    assert!(r1.log_text().contains("preemtp_delay"), "{}", r1.log_text());
+    // And back to B for the rest.
+    std::fs::write(&conf_path, reload_conf(vip_b, &notify, false)).unwrap();
+    r1.signal(libc::SIGHUP);
+    assert!(
+        wait_for(Duration::from_secs(3), || lab.holders(vip_b) == ["r1"]),
+        "{}",
+        r1.log_text()
+    );
 
     // VI_1 never changed state: no new notify, no priority-0 advert, no gap.
     assert_eq!(

@@ -5,10 +5,10 @@
 //! without it the tests print a notice and pass, unless CI is set.
 //!
 //! Covered: r1 (`enable_snmp_rfc`, `snmp_socket`, `enable_traps`) starts before its snmpd
-//! and registers once snmpd is there; r2 (`-x -A`, no keyword) serves both MIBs.
+//! and registers once snmpd is there; r2 (`-x -A`, no keyword) serves every MIB.
 //! snmpwalk of VRRP-MIB shows r1's two instances, one Master and one Backup, indexed by
 //! eth0's ifIndex and the VRID, with the Master's address; VRRPv3-MIB on r2 shows the
-//! opposite states; snmpbulkwalk (GetBulk) lists the same objects as snmpwalk
+//! opposite states, and so does KEEPALIVED-MIB's vrrpInstanceTable; snmpbulkwalk (GetBulk) lists the same objects as snmpwalk
 //! (GetNext); snmpget of a missing row is noSuchInstance. When r2 dies, r1's second
 //! instance becomes Master, snmpd forwards vrrpTrapNewMaster, and the walk shows it. snmpd
 //! restarted: r1 keeps its VIPs and registers again. A reload to VRRPv3-MIB only is
@@ -306,7 +306,7 @@ fn snmpwalk_shows_both_instances_with_their_states() {
         snmpd1.get(&format!("1.3.6.1.2.1.68.1.3.1.3.{if1}.99"))
     );
 
-    // VRRPv3-MIB on r2 (-x alone serves both MIBs): the opposite states.
+    // VRRPv3-MIB on r2 (-x alone serves every MIB): the opposite states.
     let if2 = ifindex(&lab, "r2");
     let v3state = |vrid: u32| format!("1.3.6.1.2.1.207.1.1.1.1.6.{if2}.{vrid}.1");
     let mut w2 = Vec::new();
@@ -321,6 +321,16 @@ fn snmpwalk_shows_both_instances_with_their_states() {
     assert_eq!(value(&w2, &v3state(42)).as_deref(), Some("INTEGER: 2"));
     assert_eq!(value(&w2, &v3state(43)).as_deref(), Some("INTEGER: 3"));
     assert!(!snmpd2.walk("snmpwalk", "1.3.6.1.2.1.68").is_empty());
+    // KEEPALIVED-MIB's vrrpInstanceTable too: VI_1 backup(1), VI_2 master(2), by position.
+    let ka = snmpd2.walk("snmpwalk", "1.3.6.1.4.1.9586.100.5.2.3.1");
+    let ka_col = |c: u32, i: u32| format!("1.3.6.1.4.1.9586.100.5.2.3.1.{c}.{i}");
+    assert_eq!(
+        value(&ka, &ka_col(2, 1)).as_deref(),
+        Some("STRING: \"VI_1\""),
+        "{ka:?}"
+    );
+    assert_eq!(value(&ka, &ka_col(4, 1)).as_deref(), Some("INTEGER: 1"));
+    assert_eq!(value(&ka, &ka_col(4, 2)).as_deref(), Some("INTEGER: 2"));
 
     // r2 dies: r1 takes VRID 43 over and snmpd forwards vrrpTrapNewMaster.
     let mut r2 = r2;

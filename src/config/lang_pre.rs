@@ -103,6 +103,8 @@ pub(super) struct FileCtx {
 pub(super) struct Pre<'o> {
     pub(super) opts: &'o LoadOptions,
     config_id: String,
+    /// The generator of `${_RANDOM}` (reseeded by `random_seed` lines).
+    random: SplitMix,
     defs: BTreeMap<String, Value>,
     pub(super) diags: Sink,
     pub(super) missing: Vec<PathBuf>,
@@ -184,6 +186,7 @@ impl<'o> Pre<'o> {
         Pre {
             opts,
             config_id,
+            random: SplitMix(opts.random_seed.unwrap_or(0x6b61_5f72_616e_646f)),
             defs: BTreeMap::new(),
             diags: Sink::default(),
             missing: Vec::new(),
@@ -372,6 +375,13 @@ impl<'o> Pre<'o> {
     }
 
     fn line(&mut self, raw: &str, file: &Arc<PathBuf>, file_idx: u32, line_no: u32) {
+        // keepalived seeds `${_RANDOM}` when it reads `random_seed N` (global_defs), so
+        // the values after that line repeat from one load to the next.
+        if let Some(rest) = raw.trim_start().strip_prefix("random_seed") {
+            if let Some(n) = rest.split_whitespace().next().and_then(|w| w.parse().ok()) {
+                self.random = SplitMix(n);
+            }
+        }
         if self.collect.is_none() {
             // The fast path: a line that needs no preprocessing goes straight to the
             // lexer (which also cuts its comment); `$` anywhere sends it the long way.
@@ -762,28 +772,36 @@ impl<'o> Pre<'o> {
                 }
                 (&text[i + 1..j], j)
             };
-            if name.starts_with("_RANDOM") {
-                let span = self.span(src.pos(i));
-                self.warn(
-                    span,
-                    "${_RANDOM} is not supported (configuration reading is deterministic); left as written".into(),
-                );
-                i = end;
-                continue;
-            }
-            if !valid_name(name) {
+            let random = match name.strip_prefix("_RANDOM") {
+                Some(args) if args.is_empty() || args.starts_with(is_space_char) => {
+                    match random_bounds(args) {
+                        Ok((lo, hi)) => Some(self.random.between(lo, hi).to_string()),
+                        Err(why) => {
+                            let span = self.span(src.pos(i));
+                            self.warn(span, format!("${{_RANDOM}}: {why}; left as written"));
+                            i = end;
+                            continue;
+                        }
+                    }
+                }
+                _ => None,
+            };
+            if random.is_none() && !valid_name(name) {
                 i += 1;
                 continue;
             }
-            let value: Value = match self.defs.get(name) {
-                Some(v) => v.clone(),
-                None => match self.predefined(name) {
-                    Some(s) => Rc::new(vec![LLine::new(&s, src.pos(i))]),
-                    None => {
-                        // Undefined: left as written.
-                        i = end;
-                        continue;
-                    }
+            let value: Value = match random {
+                Some(n) => Rc::new(vec![LLine::new(&n, src.pos(i))]),
+                None => match self.defs.get(name) {
+                    Some(v) => v.clone(),
+                    None => match self.predefined(name) {
+                        Some(s) => Rc::new(vec![LLine::new(&s, src.pos(i))]),
+                        None => {
+                            // Undefined: left as written.
+                            i = end;
+                            continue;
+                        }
+                    },
                 },
             };
             if value.len() >= 2 {
@@ -1052,4 +1070,49 @@ pub(crate) fn run_file(path: &Path, opts: &LoadOptions) -> Parsed {
 /// The whole tree of `text`.
 pub(crate) fn run_str(text: &str, origin: &Path, opts: &LoadOptions) -> Parsed {
     parsed(|c| read_str(text, origin, opts, c, &mut || {}))
+}
+
+/// `${_RANDOM [MIN [MAX]]}`'s bounds (keepalived: non-negative, default 0 and 32767).
+fn random_bounds(args: &str) -> Result<(u64, u64), String> {
+    let mut w = args.split_whitespace();
+    let mut bound = |default: u64| match w.next() {
+        None => Ok(default),
+        Some(t) => t
+            .parse::<u64>()
+            .map_err(|_| format!("`{t}` is not a non-negative integer")),
+    };
+    let lo = bound(0)?;
+    let hi = bound(32767)?;
+    if w.next().is_some() {
+        return Err("takes at most MIN and MAX".into());
+    }
+    if lo > hi {
+        return Err(format!("MIN {lo} is above MAX {hi}"));
+    }
+    Ok((lo, hi))
+}
+
+fn is_space_char(c: char) -> bool {
+    c.is_ascii_whitespace()
+}
+
+/// SplitMix64: the `${_RANDOM}` generator (small, seedable, the same on every machine).
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `[lo, hi]`.
+    fn between(&mut self, lo: u64, hi: u64) -> u64 {
+        match (hi - lo).checked_add(1) {
+            Some(span) => lo + self.next() % span,
+            None => self.next(),
+        }
+    }
 }

@@ -51,6 +51,10 @@ pub struct LoadOptions {
     /// Check the scripts against this host (users, programs, permissions) even without
     /// `host_interfaces`: the daemon's own loads, whose scripts run here.
     pub check_scripts: bool,
+    /// The seed of `${_RANDOM}` until a `random_seed` line sets one: the daemon and `-t`
+    /// give a fresh one per load (keepalived seeds from the time), the simulator its run's
+    /// seed. `None`: a fixed seed (tests).
+    pub random_seed: Option<u64>,
 }
 
 /// The outcome of reading a configuration: the model (always built, with defaults in place

@@ -117,6 +117,10 @@ pub fn load_configs(
             all_config: false,
             host_interfaces: None,
             check_scripts: false,
+            // `${_RANDOM}`: the same values on every run of the scenario.
+            random_seed: Some(h.name.bytes().fold(0xcbf2_9ce4_8422_2325, |a, b| {
+                (a ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+            })),
         };
         let (loaded, first_line) = match &h.config_file {
             Some(rel) => {

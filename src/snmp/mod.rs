@@ -1,6 +1,6 @@
 //! SNMP for operators (extension of keepalived-rs, as keepalived's `-x`): an AgentX
-//! subagent (RFC 2741) of the host's snmpd serving VRRP-MIB (RFC 2787) and VRRPv3-MIB
-//! (RFC 6527) from the engine's snapshot. Everything here is pure; the socket is
+//! subagent (RFC 2741) of the host's snmpd serving VRRP-MIB (RFC 2787), VRRPv3-MIB
+//! (RFC 6527) and part of KEEPALIVED-MIB's VRRP objects from the engine's snapshot. Everything here is pure; the socket is
 //! `sys::agentx`.
 //!
 //! - `oid`: object identifiers and their order;
@@ -11,9 +11,11 @@
 //! - `session`: the subagent's side of one session (Open, Register, answers, Notify, Close);
 //! - `rows`: what both VRRP MIBs say of one instance (index, state, addresses, up-time);
 //! - `rfc2787` / `rfc6527`: the two MIBs' objects from a snapshot;
+//! - `keepalived_mib`: KEEPALIVED-MIB's global scalars and vrrpInstanceTable;
 //! - `settings`: what the configuration and the command line ask for, and its view;
 //! - `traps`: the new-Master notifications (`enable_traps`).
 
+pub mod keepalived_mib;
 pub mod oid;
 pub mod pdu;
 pub mod rfc2787;

@@ -41,8 +41,15 @@ impl Oid {
 
     /// This OID followed by `more`.
     pub fn child(&self, more: &[u32]) -> Oid {
-        let mut v = self.0.clone();
-        v.extend_from_slice(more);
+        Oid::concat(&[&self.0, more])
+    }
+
+    /// The OID made of these parts, end to end (one allocation).
+    pub fn concat(parts: &[&[u32]]) -> Oid {
+        let mut v = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
+        for p in parts {
+            v.extend_from_slice(p);
+        }
         Oid(v)
     }
 

@@ -80,7 +80,7 @@ pub fn objects(snap: &Snapshot, base: Option<UpTimeBase>) -> (Vec<(Oid, Value)>,
             (15, Value::Integer(1)), // active(1)
         ];
         for (col, v) in cols {
-            table.push(col, oper_column(col).child(&idx), v);
+            table.push(col, Oid::concat(&[&VRRP_MIB, &[1, 3, 1, col], &idx]), v);
         }
     }
     table.into_entries(&mut out);
@@ -141,7 +141,8 @@ pub fn objects(snap: &Snapshot, base: Option<UpTimeBase>) -> (Vec<(Oid, Value)>,
             s.length_errors,
         ];
         for (col, v) in (1u32..).zip(cols) {
-            table.push(col, oid(&[2, 4, 1, col]).child(&idx), Value::counter(v));
+            let name = Oid::concat(&[&VRRP_MIB, &[2, 4, 1, col], &idx]);
+            table.push(col, name, Value::counter(v));
         }
     }
     table.into_entries(&mut out);

@@ -85,7 +85,11 @@ pub fn objects(snap: &Snapshot, base: Option<UpTimeBase>) -> (Vec<(Oid, Value)>,
             (13, Value::Integer(1)), // active(1)
         ];
         for (col, v) in cols {
-            table.push(col, oper_column(col).child(&idx), v);
+            table.push(
+                col,
+                Oid::concat(&[&VRRPV3_MIB, &[1, 1, 1, 1, col], &idx]),
+                v,
+            );
         }
     }
     table.into_entries(&mut out);
@@ -148,7 +152,8 @@ pub fn objects(snap: &Snapshot, base: Option<UpTimeBase>) -> (Vec<(Oid, Value)>,
             (13, Value::Gauge32(refresh_ms)),
         ];
         for (col, v) in cols {
-            table.push(col, oid(&[1, 2, 5, 1, col]).child(&idx), v);
+            let name = Oid::concat(&[&VRRPV3_MIB, &[1, 2, 5, 1, col], &idx]);
+            table.push(col, name, v);
         }
     }
     table.into_entries(&mut out);

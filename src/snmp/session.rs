@@ -85,6 +85,8 @@ pub struct Session {
     open_id: u32,
     /// Registrations awaiting their Response: (packet id, subtree).
     pending: Vec<(u32, Oid)>,
+    /// Our Ping awaiting its Response (packet id).
+    ping: Option<u32>,
     rx: Vec<u8>,
 }
 
@@ -98,6 +100,7 @@ impl Session {
             next_packet_id: 1,
             open_id: 0,
             pending: Vec::new(),
+            ping: None,
             rx: Vec::new(),
         };
         s.open_id = s.packet_id();
@@ -210,6 +213,8 @@ impl Session {
                         sys_uptime,
                     });
                     self.register_all(out);
+                } else if self.ping == Some(id) {
+                    self.ping = None;
                 } else if let Some(i) = self.pending.iter().position(|(pid, _)| *pid == id) {
                     let (_, subtree) = self.pending.remove(i);
                     happened.push(if error == error::NO_ERROR {
@@ -321,6 +326,25 @@ impl Session {
                 varbinds: vbs,
             },
         }))
+    }
+
+    /// A Ping (§6.2.13) to learn that the master still serves the session; None until the
+    /// session is open.
+    pub fn ping(&mut self) -> Option<Vec<u8>> {
+        if self.phase != Phase::Ready {
+            return None;
+        }
+        let header = self.header();
+        self.ping = Some(header.packet_id);
+        Some(pdu::encode(&Pdu {
+            header,
+            body: Body::Ping { context: None },
+        }))
+    }
+
+    /// Our last Ping has not been answered.
+    pub fn ping_unanswered(&self) -> bool {
+        self.ping.is_some()
     }
 
     /// The Close PDU ending an open session (`close_reason::SHUTDOWN` on stop); None when

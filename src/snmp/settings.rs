@@ -6,7 +6,7 @@
 use super::oid::Oid;
 use super::rows::UpTimeBase;
 use super::view::View;
-use super::{rfc2787, rfc6527};
+use super::{keepalived_mib, rfc2787, rfc6527};
 use crate::config::model::GlobalDefs;
 use crate::status::Snapshot;
 use std::net::IpAddr;
@@ -42,6 +42,8 @@ pub struct SnmpSettings {
     pub rfcv2: bool,
     /// VRRPv3-MIB (RFC 6527).
     pub rfcv3: bool,
+    /// KEEPALIVED-MIB's global scalars and vrrpInstanceTable (`enable_snmp_vrrp`).
+    pub keepalived: bool,
     /// `enable_traps`: notifications on state changes.
     pub traps: bool,
 }
@@ -55,6 +57,9 @@ impl SnmpSettings {
         }
         if self.rfcv3 {
             v.push(Oid::new(&rfc6527::VRRPV3_MIB));
+        }
+        if self.keepalived {
+            v.extend(keepalived_mib::SUBTREES.iter().map(|s| Oid::new(s)));
         }
         v
     }
@@ -123,16 +128,14 @@ pub fn from_config(
     let rfc = has("enable_snmp_rfc");
     let mut rfcv2 = rfc || has("enable_snmp_rfcv2");
     let mut rfcv3 = rfc || has("enable_snmp_rfcv3");
-    let any_keyword = rfcv2
-        || rfcv3
-        || has("enable_snmp_vrrp")
-        || has("enable_snmp_keepalived")
-        || has("enable_snmp_checker");
+    let mut keepalived = has("enable_snmp_vrrp") || has("enable_snmp_keepalived");
+    let any_keyword = rfcv2 || rfcv3 || keepalived || has("enable_snmp_checker");
     if cli_snmp && !any_keyword {
         rfcv2 = true;
         rfcv3 = true;
+        keepalived = true;
     }
-    if !rfcv2 && !rfcv3 {
+    if !rfcv2 && !rfcv3 && !keepalived {
         return Ok(None);
     }
     let text = match (cli_socket, g.other.get("snmp_socket")) {
@@ -144,6 +147,7 @@ pub fn from_config(
         endpoint: parse_socket(&text)?,
         rfcv2,
         rfcv3,
+        keepalived,
         traps: has("enable_traps"),
     }))
 }
@@ -159,6 +163,11 @@ pub fn view(snap: &Snapshot, s: &SnmpSettings, base: Option<UpTimeBase>) -> View
     }
     if s.rfcv3 {
         let (e, t) = rfc6527::objects(snap, base);
+        entries.extend(e);
+        types.extend(t);
+    }
+    if s.keepalived {
+        let (e, t) = keepalived_mib::objects(snap);
         entries.extend(e);
         types.extend(t);
     }
@@ -221,13 +230,13 @@ mod tests {
         assert_eq!(from_config(&global(&[]), false, None), Ok(None));
         // -x alone: every MIB, default socket.
         let s = from_config(&global(&[]), true, None).unwrap().unwrap();
-        assert!(s.rfcv2 && s.rfcv3 && !s.traps);
+        assert!(s.rfcv2 && s.rfcv3 && s.keepalived && !s.traps);
         assert_eq!(s.endpoint, Endpoint::Unix("/var/agentx/master".into()));
         // One keyword: only that MIB, with or without -x.
         let g = global(&[("enable_snmp_rfcv2", None), ("enable_traps", None)]);
         for x in [false, true] {
             let s = from_config(&g, x, None).unwrap().unwrap();
-            assert!(s.rfcv2 && !s.rfcv3 && s.traps);
+            assert!(s.rfcv2 && !s.rfcv3 && !s.keepalived && s.traps);
         }
         // enable_snmp_rfc: both; snmp_socket, and -A over it.
         let g = global(&[
@@ -239,9 +248,17 @@ mod tests {
         assert_eq!(s.endpoint, Endpoint::Tcp([127, 0, 0, 1].into(), 7050));
         let s = from_config(&g, false, Some("/run/ax")).unwrap().unwrap();
         assert_eq!(s.endpoint, Endpoint::Unix("/run/ax".into()));
-        // Only KEEPALIVED-MIB asked for (not implemented): nothing served, even with -x.
+        // KEEPALIVED-MIB's VRRP part alone (under either name).
+        for k in ["enable_snmp_vrrp", "enable_snmp_keepalived"] {
+            let s = from_config(&global(&[(k, None)]), true, None)
+                .unwrap()
+                .unwrap();
+            assert!(s.keepalived && !s.rfcv2 && !s.rfcv3);
+            assert_eq!(s.subtrees().len(), 2);
+        }
+        // Only the checker part (not implemented): nothing served, even with -x.
         assert_eq!(
-            from_config(&global(&[("enable_snmp_vrrp", None)]), true, None),
+            from_config(&global(&[("enable_snmp_checker", None)]), true, None),
             Ok(None)
         );
         // A bad socket is an error.

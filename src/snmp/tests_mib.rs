@@ -127,6 +127,7 @@ fn settings() -> SnmpSettings {
         endpoint: Endpoint::Unix("/x".into()),
         rfcv2: true,
         rfcv3: true,
+        keepalived: true,
         traps: true,
     }
 }
@@ -305,6 +306,7 @@ fn only_the_enabled_mibs_are_served() {
     let snap = e.snapshot(ms(4000));
     let only_v2 = SnmpSettings {
         rfcv3: false,
+        keepalived: false,
         ..settings()
     };
     let v = view(&snap, &only_v2, None);
@@ -321,8 +323,44 @@ fn objects_come_out_in_oid_order() {
     for (objs, _) in [
         super::rfc2787::objects(&snap, None),
         super::rfc6527::objects(&snap, None),
+        super::keepalived_mib::objects(&snap),
     ] {
         assert!(objs.len() > 40);
         assert!(objs.windows(2).all(|w| w[0].0 < w[1].0), "{objs:?}");
     }
+}
+
+#[test]
+fn keepalived_mib_instance_table() {
+    let e = engine();
+    let snap = e.snapshot(ms(4000));
+    let v = view(&snap, &settings(), None);
+    let w = walk(&v, "1.3.6.1.4.1.9586.100.5");
+    let col = |c: u32, i: u32| format!("1.3.6.1.4.1.9586.100.5.2.3.1.{c}.{i}");
+    assert!(matches!(get(&w, "1.3.6.1.4.1.9586.100.5.1.1.0"),
+        Value::OctetString(ref s) if s.starts_with(b"Keepalived-rs v")));
+    assert_eq!(get(&w, "1.3.6.1.4.1.9586.100.5.1.4.0"), Value::Integer(1));
+    // Rows by position: VI_1, VI_2, VI_6.
+    assert_eq!(get(&w, &col(2, 1)), Value::OctetString(b"VI_1".to_vec()));
+    assert_eq!(get(&w, &col(2, 3)), Value::OctetString(b"VI_6".to_vec()));
+    assert_eq!(get(&w, &col(3, 2)), Value::Gauge32(7));
+    // vrrpInstanceState: master(2), backup(1); initial state MASTER(2) / BACKUP(1).
+    assert_eq!(get(&w, &col(4, 1)), Value::Integer(2));
+    assert_eq!(get(&w, &col(4, 2)), Value::Integer(1));
+    assert_eq!(get(&w, &col(5, 1)), Value::Integer(2));
+    assert_eq!(get(&w, &col(5, 2)), Value::Integer(1));
+    assert_eq!(get(&w, &col(7, 2)), Value::Integer(50));
+    assert_eq!(get(&w, &col(9, 1)), Value::Integer(1)); // VIPs set
+    assert_eq!(get(&w, &col(9, 2)), Value::Integer(2));
+    assert_eq!(get(&w, &col(10, 1)), Value::OctetString(b"eth0".to_vec()));
+    assert_eq!(get(&w, &col(12, 2)), Value::Gauge32(2)); // seconds (VRRPv2)
+    assert_eq!(get(&w, &col(13, 2)), Value::Integer(2)); // noPreempt
+    assert_eq!(get(&w, &col(15, 1)), Value::Integer(1)); // password
+    assert_eq!(get(&w, &col(30, 1)), Value::Integer(2));
+    // No routerId configured: not served; no sync group: no cell.
+    assert_eq!(
+        v.get(&oid("1.3.6.1.4.1.9586.100.5.1.2.0")),
+        Value::NoSuchInstance
+    );
+    assert_eq!(v.get(&oid(&col(18, 1))), Value::NoSuchInstance);
 }

@@ -7,8 +7,10 @@
 //! snmpd absent, refusing, silent or restarting costs nothing but a timer: the connection
 //! is retried with a backoff doubling from [`RETRY_FIRST`] to [`RETRY_MAX`]; the first
 //! failure is logged, the repeats only at debug level until a session opens again. A
-//! master that does not answer the Open within [`OPEN_TIMEOUT`], breaks the protocol,
-//! or leaves more than [`MAX_UNSENT`] bytes unread is dropped and retried the same way.
+//! master that does not answer the Open within [`OPEN_TIMEOUT`], does not answer a Ping
+//! (sent every [`PING_EVERY`]: a TCP peer that vanished says nothing) before the next
+//! one, breaks the protocol, or leaves more than [`MAX_UNSENT`] bytes unread is dropped
+//! and retried the same way.
 
 use super::token::Registry as Tokens;
 use super::world::Source;
@@ -31,6 +33,8 @@ pub const RETRY_FIRST: Duration = Duration::from_secs(1);
 pub const RETRY_MAX: Duration = Duration::from_secs(60);
 /// From the connection to the Open's Response.
 pub const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often an open session is checked with a Ping.
+pub const PING_EVERY: Duration = Duration::from_secs(30);
 /// Answers the master leaves unread before the connection is dropped.
 pub const MAX_UNSENT: usize = 1 << 20;
 /// How long a view of the MIBs answers requests while no instance changes state: a walk
@@ -109,6 +113,7 @@ enum Link {
 pub struct AgentXStats {
     pub attempts: u64,
     pub sessions: u64,
+    /// Reads that were answered.
     pub requests: u64,
     pub notifications: u64,
 }
@@ -158,14 +163,25 @@ impl AgentX {
         self.deadline
     }
 
-    /// A retry is due, or the master took too long to connect or to open the session.
+    /// A retry is due, the master took too long to connect or to open the session, or
+    /// it is time to ping it.
     pub fn on_timers(&mut self, now: Instant, tokens: &mut Tokens<Source>) {
-        if self.deadline.is_some_and(|d| d <= now) {
-            self.deadline = None;
-            match self.link {
-                Link::Idle => self.connect(now, tokens),
-                _ => self.fail(now, tokens, "no answer from the master agent"),
+        if !self.deadline.is_some_and(|d| d <= now) {
+            return;
+        }
+        self.deadline = None;
+        match &mut self.link {
+            Link::Idle => self.connect(now, tokens),
+            Link::Up { session, tx, .. }
+                if session.phase() == session::Phase::Ready && !session.ping_unanswered() =>
+            {
+                if let Some(b) = session.ping() {
+                    tx.extend(b);
+                }
+                self.deadline = Some(now + PING_EVERY);
+                self.flush(now, tokens);
             }
+            _ => self.fail(now, tokens, "no answer from the master agent"),
         }
     }
 
@@ -273,9 +289,24 @@ impl AgentX {
         else {
             return;
         };
-        let mut data = Vec::new();
+        // Each chunk read is handled at once (answers queued), until the socket has no
+        // more (edge-triggered: a read left short would not be reported again).
+        let cache = &mut self.cache;
+        let mut get = || -> Rc<View> {
+            if let Some((at, n, v)) = cache.as_ref() {
+                if *n == state_changes && now.saturating_since(*at) < VIEW_TTL {
+                    return v.clone();
+                }
+            }
+            let v = Rc::new(view(base));
+            *cache = Some((now, state_changes, v.clone()));
+            v
+        };
         let mut buf = [0u8; 8192];
         let mut eof = false;
+        let mut failure = None;
+        let mut happened = Vec::new();
+        let mut answered = 0;
         loop {
             match stream.read(&mut buf) {
                 Ok(0) => {
@@ -283,44 +314,34 @@ impl AgentX {
                     break;
                 }
                 Ok(n) => {
-                    data.extend_from_slice(&buf[..n]);
-                    if data.len() > session::MAX_BUFFERED {
+                    let before = tx.len();
+                    match session.on_input(&buf[..n], &mut get, tx) {
+                        Ok(h) => happened.extend(h),
+                        Err(e) => {
+                            failure = Some(e.to_string());
+                            break;
+                        }
+                    }
+                    if tx.len() > before {
+                        answered += 1;
+                    }
+                    if tx.len() > MAX_UNSENT {
+                        failure = Some("the master agent does not read its answers".into());
                         break;
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return self.fail(now, tokens, &format!("read: {e}")),
+                Err(e) => {
+                    failure = Some(format!("read: {e}"));
+                    break;
+                }
             }
         }
-        let mut failure = None;
-        if !data.is_empty() {
-            let before = tx.len();
-            let cache = &mut self.cache;
-            let mut get = || -> Rc<View> {
-                if let Some((at, n, v)) = cache.as_ref() {
-                    if *n == state_changes && now.saturating_since(*at) < VIEW_TTL {
-                        return v.clone();
-                    }
-                }
-                let v = Rc::new(view(base));
-                *cache = Some((now, state_changes, v.clone()));
-                v
-            };
-            match session.on_input(&data, &mut get, tx) {
-                Ok(happened) => {
-                    for h in happened {
-                        if let Some(f) = self.happened(now, h) {
-                            failure = Some(f);
-                        }
-                    }
-                }
-                Err(e) => failure = Some(e.to_string()),
-            }
-            if let Link::Up { tx, .. } = &self.link {
-                if tx.len() > before {
-                    self.stats.requests += 1;
-                }
+        self.stats.requests += answered;
+        for h in happened {
+            if let Some(f) = self.happened(now, h) {
+                failure = Some(f);
             }
         }
         if let Some(f) = failure {
@@ -345,7 +366,8 @@ impl AgentX {
                     at: now,
                     ticks: sys_uptime,
                 });
-                self.deadline = None;
+                // Registered by then, and pinged from then on.
+                self.deadline = Some(now + PING_EVERY);
                 self.backoff = RETRY_FIRST;
                 self.quiet = false;
                 self.stats.sessions += 1;

@@ -1,9 +1,10 @@
 //! `sys::agentx` against a fake master agent on a unix socket in a temp directory (no
 //! root, no snmpd): retries with a doubling, bounded backoff while nothing listens; the
 //! Open, the registrations and an answer over a real socket; the view reused within its
-//! time to live and rebuilt after a state change; a master that goes away is retried.
+//! time to live and rebuilt after a state change; pings, and a master that stops
+//! answering them or goes away is retried.
 
-use super::agentx::{AgentX, RETRY_FIRST, RETRY_MAX, VIEW_TTL};
+use super::agentx::{AgentX, PING_EVERY, RETRY_FIRST, RETRY_MAX, VIEW_TTL};
 use super::token::Registry as Tokens;
 use crate::sched::Instant;
 use crate::snmp::oid::Oid;
@@ -37,6 +38,7 @@ fn agent(path: &std::path::Path, now: Instant) -> AgentX {
         endpoint: Endpoint::Unix(path.to_path_buf()),
         rfcv2: true,
         rfcv3: false,
+        keepalived: false,
         traps: false,
     };
     AgentX::new(poll.registry().try_clone().unwrap(), settings, now)
@@ -104,9 +106,9 @@ fn opens_registers_answers_and_retries_after_the_master_leaves() {
     let mut a = agent(&path, t0);
     a.on_timers(t0, &mut tokens);
     let (mut m, _) = listener.accept().unwrap();
-    let mut builds = 0;
+    let builds = std::cell::Cell::new(0);
     let mut view = |_base| {
-        builds += 1;
+        builds.set(builds.get() + 1);
         View::new(
             vec![(
                 Oid::new(&[1, 3, 6, 1, 2, 1, 68, 1, 1, 0]),
@@ -131,8 +133,8 @@ fn opens_registers_answers_and_retries_after_the_master_leaves() {
     assert!(a.is_ready());
     assert_eq!(
         a.next_deadline(),
-        None,
-        "no retry while the session is open"
+        Some(t0 + PING_EVERY),
+        "no retry while the session is open, a ping"
     );
     // Requests: answered; the view is built once within its time to live, again after
     // a state change and after the time to live.
@@ -169,10 +171,36 @@ fn opens_registers_answers_and_retries_after_the_master_leaves() {
         assert!(matches!(&ans.body, Body::Response { varbinds, .. }
             if varbinds[0].value == Value::Integer(2)));
     }
-    assert_eq!(builds, 3);
-    // The master goes away: EOF, a retry one second later.
+    assert_eq!(builds.get(), 3);
+    // Pings: answered, the session goes on; unanswered at the next one, it is dropped.
+    let tp = t0 + PING_EVERY;
+    a.on_timers(tp, &mut tokens);
+    let ping = read_pdu(&mut m);
+    assert_eq!(ping.body, Body::Ping { context: None });
+    assert_eq!(ping.header.session_id, 77);
+    respond(&mut m, &ping, 77, 0);
+    a.on_ready(tp, &mut tokens, 1, &mut view);
+    a.on_timers(tp + PING_EVERY, &mut tokens);
+    assert!(matches!(read_pdu(&mut m).body, Body::Ping { .. }));
+    assert!(a.is_ready());
+    let silent = tp + PING_EVERY * 2;
+    a.on_timers(silent, &mut tokens);
+    assert!(!a.is_ready(), "an unanswered ping drops the session");
+    assert_eq!(a.next_deadline(), Some(silent + RETRY_FIRST));
+    // Back, and the master goes away: EOF, a retry one second later.
+    a.on_timers(silent + RETRY_FIRST, &mut tokens);
+    let (mut m, _) = listener.accept().unwrap();
+    a.on_ready(silent + RETRY_FIRST, &mut tokens, 1, &mut view);
+    let open = read_pdu(&mut m);
+    respond(&mut m, &open, 78, 0);
+    a.on_ready(silent + RETRY_FIRST, &mut tokens, 1, &mut view);
+    let reg = read_pdu(&mut m);
+    respond(&mut m, &reg, 78, 0);
+    a.on_ready(silent + RETRY_FIRST, &mut tokens, 1, &mut view);
+    assert!(a.is_ready());
+    assert_eq!(a.stats.sessions, 2);
     drop(m);
-    let t1 = t0 + Duration::from_secs(5);
+    let t1 = silent + Duration::from_secs(5);
     a.on_ready(t1, &mut tokens, 1, &mut |_| View::default());
     assert!(!a.is_ready());
     assert_eq!(a.next_deadline(), Some(t1 + RETRY_FIRST));
@@ -181,7 +209,7 @@ fn opens_registers_answers_and_retries_after_the_master_leaves() {
     let (mut m2, _) = listener.accept().unwrap();
     a.on_ready(t1 + RETRY_FIRST, &mut tokens, 1, &mut |_| View::default());
     assert!(matches!(read_pdu(&mut m2).body, Body::Open { .. }));
-    assert_eq!(a.stats.sessions, 1);
+    assert_eq!(a.stats.sessions, 2);
     // Close on shutdown: nothing to close before the session is open.
     a.close(&mut tokens);
     assert_eq!(a.next_deadline(), None);

@@ -81,6 +81,7 @@ fn load_options(opts: &DaemonOptions) -> LoadOptions {
         host_interfaces: None,
         // Scripts run here: check them against this host (users, programs, permissions).
         check_scripts: true,
+        random_seed: Some(super::clock::random_u64()),
     }
 }
 

@@ -208,19 +208,15 @@ pub fn global_defs(ctx: &mut Ctx, config: &mut Config, children: &[Node]) {
     }
 }
 
-/// SNMP keywords keepalived accepts but we cannot serve: KEEPALIVED-MIB is not
-/// implemented, and a `snmp_socket` we cannot use (e.g. `udp:`). Said at -t and at start
-/// as notices (the file is as valid as for keepalived).
+/// SNMP keywords keepalived accepts but we cannot serve: KEEPALIVED-MIB's checker part
+/// is not implemented, and a `snmp_socket` we cannot use (e.g. `udp:`). Said at -t and at
+/// start as notices (the file is as valid as for keepalived).
 fn snmp_notes(ctx: &mut Ctx, c: &Node, kw: &str) {
     match kw {
-        "enable_snmp_vrrp" | "enable_snmp_keepalived" | "enable_snmp_checker" => ctx
-            .run_time_notice(
-                &c.keyword.span,
-                format!(
-                    "{kw}: KEEPALIVED-MIB is not implemented; use enable_snmp_rfc (VRRP-MIB, \
-                 VRRPv3-MIB)"
-                ),
-            ),
+        "enable_snmp_checker" => ctx.run_time_notice(
+            &c.keyword.span,
+            "enable_snmp_checker: KEEPALIVED-MIB's checker part is not implemented".to_string(),
+        ),
         "snmp_socket" => {
             if let Some(w) = c.args.first() {
                 if let Err(e) = crate::snmp::settings::parse_socket(&w.text) {

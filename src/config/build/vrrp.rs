@@ -276,6 +276,14 @@ fn instance_keyword(ctx: &mut Ctx, inst: &mut VrrpInstance, ex: &mut Explicit, c
                 }
             }
             inst.use_ipvlan = Some(Box::new(v));
+            // Accepted as keepalived accepts it (same -t status), but not run here.
+            ctx.run_time_notice(
+                span,
+                format!(
+                    "use_ipvlan: not implemented in this version; {} runs on its interface without an ipvlan",
+                    inst.name
+                ),
+            );
         }
         "native_ipv6" => {
             ex.native_ipv6 = ctx.flag(c);
