@@ -1,7 +1,8 @@
 //! End to end: checkers that hang cost a timer, never the loop. One daemon runs a VRRP
 //! Master at 100 ms adverts (the Backup is a second daemon in another namespace) and, in
 //! the same process, checkers pointed at servers that never answer: an HTTP_GET to a
-//! listener that never reads, a TCP_CHECK to a port whose SYNs are dropped, and a
+//! listener that never reads, an SSL_GET whose handshake is never answered, a TCP_CHECK
+//! to a port whose SYNs are dropped, and a
 //! MISC_CHECK whose script never exits. A capture on the segment gives the Master's
 //! advert times: no gap may come near the Master_Down_Interval (RFC 5798 §6.1: 3 ×
 //! Advertisement_Interval + Skew_Time, 0.32 s here), past which the Backup would take
@@ -56,6 +57,16 @@ fn checkers() -> String {
             retry 0
         }
     }
+    real_server 10.77.0.2 8083 {
+        SSL_GET {
+            url {
+                path /
+                status_code 200
+            }
+            connect_timeout 2
+            retry 0
+        }
+    }
     real_server 10.77.0.2 8082 {
         MISC_CHECK {
             misc_path \"/bin/sleep 3600\"
@@ -85,8 +96,8 @@ fn hanging_checkers_do_not_delay_adverts() {
     ensure_installed("/usr/sbin/nft", "nftables");
     ensure_installed("/usr/bin/python3", "python3");
     let lab = Lab::new(2, 1);
-    // r2 serves: 8080 accepts (the kernel completes the handshake) and never reads nor
-    // answers; 8081 drops every SYN.
+    // r2 serves: 8080 and 8083 accept (the kernel completes the handshake) and never read
+    // nor answer; 8081 drops every SYN.
     let _hang = Daemon::start_program(
         &lab,
         "r2",
@@ -97,6 +108,8 @@ fn hanging_checkers_do_not_delay_adverts() {
             "import socket,time\n\
              s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
              s.bind(('10.77.0.2', 8080)); s.listen(128)\n\
+             t=socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+             t.bind(('10.77.0.2', 8083)); t.listen(128)\n\
              time.sleep(3600)",
         ],
     );
@@ -135,6 +148,7 @@ fn hanging_checkers_do_not_delay_adverts() {
         "10.77.0.2]:tcp:8080",
         "10.77.0.2]:tcp:8081",
         "10.77.0.2]:tcp:8082",
+        "10.77.0.2]:tcp:8083",
     ] {
         assert!(
             log.lines().any(|l| l.contains(rs) && l.contains("down")),
