@@ -248,10 +248,13 @@ for t in allt:
 if start is not None:
     batches.append((start, prev))
 durs = sorted((b - a) * 1000 for a, b in batches)
-stall = max(((b[0] - a[0] - 0.1) * 1000 for a, b in zip(batches, batches[1:])), default=float("nan"))
-print("%-9s batches %d: duration ms median %.2f max %.2f; worst batch-to-batch lateness %.3f ms" % (
+bl = sorted((b[0] - a[0] - 0.1) * 1000 for a, b in zip(batches, batches[1:]))
+stall = bl[-1] if bl else float("nan")
+print("%-9s batches %d: duration ms median %.2f max %.2f; batch-to-batch lateness ms: worst %.3f "
+      "p99 %.3f, %d batch(es) late > 1 ms" % (
       name, len(batches), durs[len(durs) // 2] if durs else float("nan"),
-      durs[-1] if durs else float("nan"), stall))
+      durs[-1] if durs else float("nan"), stall,
+      bl[min(len(bl) - 1, int(0.99 * len(bl)))] if bl else float("nan"), sum(1 for x in bl if x > 1)))
 print("%-9s adverts %d/%d (%d instances seen)  lateness ms: worst %.3f  p99.9 %.3f  p99 %.3f  "
       "median %.3f  gaps late > 1 ms: %d (%.3f%%)" % (
       name, n, expected, len(times), late[-1] if late else float("nan"), pct(0.999), pct(0.99),

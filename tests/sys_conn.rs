@@ -14,7 +14,7 @@ use keepalived_rs::event::{
     Action, ConnError, ConnEvent, ConnId, ConnOwner, ConnectSpec, Event, Transport, World,
 };
 use keepalived_rs::sched::Instant as EInstant;
-use keepalived_rs::sys::conn::{READ_CHUNK, TURN_BUDGET};
+use keepalived_rs::sys::conn::{OPENS_PER_TURN, READ_CHUNK, SERVICES_PER_TURN, TURN_BUDGET};
 use keepalived_rs::sys::netlink_sock::NlCommand;
 use keepalived_rs::sys::world::SysWorld;
 use std::io::{Read, Write};
@@ -740,4 +740,56 @@ fn odd_requests_fail_cleanly_with_one_event() {
         "{evs:?}"
     );
     assert!(d.world.conns.is_empty());
+}
+
+#[test]
+fn many_checks_due_at_once_are_spread_over_turns() {
+    const N: usize = 300;
+    let mut d = Driver::new();
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    // All due at the same instant, as checks sharing a delay_loop are.
+    let ids: Vec<ConnId> = (0..N)
+        .map(|_| d.connect(spec(Transport::Tcp, "127.0.0.1", port)))
+        .collect();
+    // The first turn's opens went at once; the rest wait, and the loop does not sleep.
+    assert!(d.world.conns.has_pending());
+    assert_eq!(d.world.conns.len(), N);
+    let mut connected = std::collections::BTreeSet::new();
+    let mut max_per_turn = 0;
+    let mut accepted = Vec::new();
+    l.set_nonblocking(true).unwrap();
+    let end = Instant::now() + LIMIT;
+    while connected.len() < N && Instant::now() < end {
+        let evs = d.turn(Duration::from_millis(20));
+        let n = evs
+            .iter()
+            .filter(|(_, e)| *e == ConnEvent::Connected)
+            .count();
+        max_per_turn = max_per_turn.max(n);
+        for (c, e) in evs {
+            assert_eq!(e, ConnEvent::Connected, "{c}");
+            connected.insert(c);
+        }
+        // Accept (and keep) what the kernel completed, so the backlog never fills.
+        while let Ok((s, _)) = l.accept() {
+            accepted.push(s);
+        }
+    }
+    assert_eq!(connected.len(), N, "every check connected");
+    assert!(ids.iter().all(|c| connected.contains(c)));
+    assert!(
+        max_per_turn <= SERVICES_PER_TURN,
+        "{max_per_turn} connections served in one turn"
+    );
+    assert!(d.turns_with_pending >= (N / OPENS_PER_TURN) as u64 - 1);
+    // A connect still waiting for its turn can be closed: nothing is ever reported for it.
+    let ids: Vec<ConnId> = (0..OPENS_PER_TURN + 5)
+        .map(|_| d.connect(spec(Transport::Tcp, "127.0.0.1", port)))
+        .collect();
+    let last = *ids.last().unwrap();
+    d.perform(Action::Close { conn: last });
+    let evs = d.quiet_for(Duration::from_millis(300));
+    assert!(evs.iter().all(|(c, _)| *c != last), "{evs:?}");
+    assert_eq!(evs.len(), OPENS_PER_TURN + 4);
 }

@@ -11,9 +11,11 @@
 //!   ping sockets), replies matched by identifier and sequence.
 //!
 //! Nothing here waits. Reads are bounded: at most 64 KiB per `Data`, a few reads per
-//! source per wake-up and [`TURN_BUDGET`] bytes per loop turn; a source stopped by the
-//! bounds is served again at the next turn (the reactor does not sleep while one waits),
-//! so a flood on a checked connection cannot starve VRRP. Writes are queued and flushed
+//! source per wake-up and [`TURN_BUDGET`] bytes per loop turn; work is bounded too: at
+//! most [`OPENS_PER_TURN`] connects and [`SERVICES_PER_TURN`] sources served per turn. A
+//! source or connect stopped by the bounds is served first at the next turn (the reactor
+//! does not sleep while one waits), so neither a flood on a checked connection nor
+//! thousands of checks due at once can hold the VRRP timers for long. Writes are queued and flushed
 //! as the socket allows. Timeouts are the engine's. After `Closed`, `Failed` or the
 //! engine's `Close` nothing more is reported for a connection: `Close` also withdraws any
 //! event for it not yet handed to the engine.
@@ -39,6 +41,12 @@ pub const READ_CHUNK: usize = 64 * 1024;
 const MAX_READS_PER_SERVICE: usize = 4;
 /// Bytes read from all connections in one loop turn, at most.
 pub const TURN_BUDGET: usize = 1024 * 1024;
+/// Connections opened per loop turn; more wait for the next turns (the engine's timeouts
+/// run from its own clock, a few turns' delay is harmless).
+pub const OPENS_PER_TURN: usize = 16;
+/// Sources served per loop turn; more are served first at the next turns. With the opens,
+/// this bounds the checker work between two looks at the VRRP timers.
+pub const SERVICES_PER_TURN: usize = 32;
 /// Open connections at most, whatever the file-descriptor limit allows.
 const MAX_LIMIT: usize = 16384;
 /// Descriptors kept for everything else (VRRP sockets, netlink, children, control).
@@ -101,7 +109,11 @@ pub struct Conns {
     table: BTreeMap<ConnId, Entry>,
     icmp: icmp::Sockets,
     pending: VecDeque<Ready>,
+    /// Connects waiting for a turn with room (and what was sent on them meanwhile).
+    queued: VecDeque<(ConnId, ConnectSpec, Vec<Vec<u8>>)>,
     budget: usize,
+    opens_left: usize,
+    services_left: usize,
     limit: usize,
     tls: tls::TlsConnectors,
     buf: Vec<u8>,
@@ -146,7 +158,10 @@ impl Conns {
             table: BTreeMap::new(),
             icmp: icmp::Sockets::default(),
             pending: VecDeque::new(),
+            queued: VecDeque::new(),
             budget: TURN_BUDGET,
+            opens_left: OPENS_PER_TURN,
+            services_left: SERVICES_PER_TURN,
             limit: fd_limit(),
             tls: tls::TlsConnectors::default(),
             buf: vec![0; READ_CHUNK],
@@ -163,18 +178,19 @@ impl Conns {
         self.limit = limit;
     }
 
-    /// Open connections.
+    /// Open connections (those waiting to be opened included).
     pub fn len(&self) -> usize {
-        self.table.len()
+        self.table.len() + self.queued.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.table.is_empty()
+        self.len() == 0
     }
 
-    /// Whether a source stopped on a bound waits to be served (the loop must not sleep).
+    /// Whether a source stopped on a bound waits to be served, or a connect to be made
+    /// (the loop must not sleep).
     pub fn has_pending(&self) -> bool {
-        !self.pending.is_empty()
+        !self.pending.is_empty() || !self.queued.is_empty()
     }
 
     fn emit(io: &mut Io, conn: ConnId, events: Vec<ConnEvent>) {
@@ -193,11 +209,11 @@ impl Conns {
 
     /// `Action::Connect`.
     pub fn connect(&mut self, io: &mut Io, conn: ConnId, spec: &ConnectSpec) {
-        if self.table.contains_key(&conn) {
+        if self.table.contains_key(&conn) || self.queued.iter().any(|q| q.0 == conn) {
             log::error!("{conn}: opened twice; the second connect is ignored");
             return;
         }
-        if self.table.len() >= self.limit {
+        if self.len() >= self.limit {
             self.stats.over_limit += 1;
             let e = ConnError::Other(format!(
                 "too many open connections (limit {}): not opened",
@@ -207,6 +223,11 @@ impl Conns {
             self.fail(io, conn, e);
             return;
         }
+        if self.opens_left == 0 {
+            self.queued.push_back((conn, spec.clone(), Vec::new()));
+            return;
+        }
+        self.opens_left -= 1;
         match self.open(io, conn, spec) {
             Ok((entry, connected)) => {
                 self.stats.opened += 1;
@@ -276,6 +297,10 @@ impl Conns {
 
     /// `Action::Send`.
     pub fn send(&mut self, io: &mut Io, conn: ConnId, data: Vec<u8>) {
+        if let Some(q) = self.queued.iter_mut().find(|q| q.0 == conn) {
+            q.2.push(data);
+            return;
+        }
         let Some(entry) = self.table.get_mut(&conn) else {
             log::debug!("{conn}: send on a connection that is not open (ignored)");
             return;
@@ -300,6 +325,7 @@ impl Conns {
 
     /// `Action::Close`: everything of the connection goes, and no event follows.
     pub fn close(&mut self, io: &mut Io, conn: ConnId) {
+        self.queued.retain(|q| q.0 != conn);
         self.drop_entry(io, conn);
         io.events
             .retain(|e| !matches!(e, Event::Conn { conn: c, .. } if *c == conn));
@@ -307,6 +333,7 @@ impl Conns {
 
     /// Closes every connection (shutdown); nothing is reported.
     pub fn close_all(&mut self, io: &mut Io) {
+        self.queued.clear();
         let ids: Vec<ConnId> = self.table.keys().copied().collect();
         for id in ids {
             self.close(io, id);
@@ -332,8 +359,19 @@ impl Conns {
     /// at the last turn are served first.
     pub fn begin_turn(&mut self, io: &mut Io) {
         self.budget = TURN_BUDGET;
+        self.opens_left = OPENS_PER_TURN;
+        self.services_left = SERVICES_PER_TURN;
         for r in std::mem::take(&mut self.pending) {
             self.serve(io, r);
+        }
+        while self.opens_left > 0 {
+            let Some((conn, spec, sends)) = self.queued.pop_front() else {
+                break;
+            };
+            self.connect(io, conn, &spec);
+            for data in sends {
+                self.send(io, conn, data);
+            }
         }
     }
 
@@ -348,6 +386,13 @@ impl Conns {
     }
 
     fn serve(&mut self, io: &mut Io, r: Ready) {
+        if self.services_left == 0 {
+            if !self.pending.contains(&r) {
+                self.pending.push_back(r);
+            }
+            return;
+        }
+        self.services_left -= 1;
         let mut ctx = Ctx {
             buf: &mut self.buf,
             budget: self.budget,
