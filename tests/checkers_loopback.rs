@@ -347,3 +347,141 @@ fn http_get_against_python_http_server() {
     drop(daemon);
     drop(py);
 }
+
+/// A TLS web server (Python's http.server wrapped in `ssl`, a self-signed certificate made
+/// here by `openssl req`), stopped on every exit path.
+fn tls_server(d: &TempDir, www: &std::path::Path, port: u16) -> PyServer {
+    let (key, cert) = (d.path("key.pem"), d.path("cert.pem"));
+    let ok = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=localhost", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl req");
+    assert!(ok.success(), "openssl req failed");
+    let prog = "import http.server, ssl, sys, functools\n\
+                port, d, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]\n\
+                h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=d)\n\
+                s = http.server.ThreadingHTTPServer(('127.0.0.1', port), h)\n\
+                c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n\
+                c.load_cert_chain(cert, key)\n\
+                s.socket = c.wrap_socket(s.socket, server_side=True)\n\
+                s.serve_forever()\n";
+    let child = Command::new("python3")
+        .arg("-c")
+        .arg(prog)
+        .arg(port.to_string())
+        .arg(www)
+        .arg(&cert)
+        .arg(&key)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 TLS server");
+    PyServer(child)
+}
+
+/// SSL_GET against a TLS server and FILE_CHECK against a track_file, with the real daemon:
+/// the page disappearing takes the TLS server down and its return brings it back up; the
+/// file's value going to -254 takes the other server down, a value of 0 brings it up.
+#[test]
+fn ssl_get_and_file_check_on_loopback() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        assert!(std::env::var_os("CI").is_none(), "CI runs as root");
+        eprintln!("needs root: skipped");
+        return;
+    }
+    let d = TempDir::new_tagged("ssl");
+    let www = d.path("www");
+    std::fs::create_dir_all(&www).unwrap();
+    std::fs::write(www.join("index.html"), "hello").unwrap();
+    let port = free_port();
+    let _tls = tls_server(&d, &www, port);
+    let value = d.path("value");
+    std::fs::write(&value, "0\n").unwrap();
+    let conf = d.path("k.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "global_defs {{\n router_id krs-test\n}}\n\
+             track_file tf {{\n file {}\n}}\n\
+             virtual_server 127.0.0.1 9 {{\n protocol TCP\n lvs_method NAT\n lvs_sched rr\n delay_loop 1\n\
+             real_server 127.0.0.1 {port} {{\n  SSL_GET {{\n   url {{\n    path /index.html\n    digest 5d41402abc4b2a76b9719d911017c592\n   }}\n   retry 0\n   warmup 0\n   connect_timeout 2\n  }}\n }}\n\
+             real_server 127.0.0.4 80 {{\n  FILE_CHECK {{\n   track_file tf\n  }}\n }}\n}}\n",
+            value.display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new(BIN)
+        .args(["-n", "-l", "-D", "--no-control-socket", "-f"])
+        .arg(&conf)
+        .arg("-p")
+        .arg(d.path("k.pid"))
+        .arg("--dump-dir")
+        .arg(&d.0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the daemon");
+    let mut daemon = Daemon(child);
+    let stderr = daemon.0.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for l in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    let rs = format!("[127.0.0.1]:tcp:{port}");
+    let file_rs = "[127.0.0.4]:tcp:80";
+    let mut seen = Vec::new();
+    // The page goes away: 404, down.
+    std::thread::sleep(Duration::from_millis(2500));
+    let mark = seen.len();
+    std::fs::remove_file(www.join("index.html")).unwrap();
+    let k = wait_after(
+        &rx,
+        &mut seen,
+        mark,
+        &format!("Removing service {rs} from VS [127.0.0.1]:tcp:9"),
+    );
+    assert!(
+        !seen[..k]
+            .iter()
+            .any(|l| l.contains(&format!("Removing service {rs}"))),
+        "the TLS server was down before its page went away:\n{}",
+        seen.join("\n")
+    );
+    // It comes back: up again.
+    std::fs::write(www.join("index.html"), "hello").unwrap();
+    let k = wait_after(
+        &rx,
+        &mut seen,
+        k,
+        &format!("Adding service {rs} to VS [127.0.0.1]:tcp:9"),
+    );
+    // FILE_CHECK: -254 is down, 0 is up again.
+    std::fs::write(&value, "-254\n").unwrap();
+    let k = wait_after(
+        &rx,
+        &mut seen,
+        k,
+        &format!("Removing service {file_rs} from VS [127.0.0.1]:tcp:9"),
+    );
+    std::fs::write(&value, "0\n").unwrap();
+    wait_after(
+        &rx,
+        &mut seen,
+        k,
+        &format!("Adding service {file_rs} to VS [127.0.0.1]:tcp:9"),
+    );
+    drop(daemon);
+}
