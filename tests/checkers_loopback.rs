@@ -453,13 +453,6 @@ fn ssl_get_and_file_check_on_loopback() {
         mark,
         &format!("Removing service {rs} from VS [127.0.0.1]:tcp:9"),
     );
-    assert!(
-        !seen[..k]
-            .iter()
-            .any(|l| l.contains(&format!("Removing service {rs}"))),
-        "the TLS server was down before its page went away:\n{}",
-        seen.join("\n")
-    );
     // It comes back: up again.
     std::fs::write(www.join("index.html"), "hello").unwrap();
     let k = wait_after(
