@@ -1,4 +1,4 @@
-//! The fuzz targets (adverts, configuration, netlink, HTTP, SMTP, AgentX): one entry point per decoder of remote or operator-supplied data, each
+//! The fuzz targets (adverts, configuration, netlink, HTTP, SMTP, DNS, UDP_CHECK, AgentX): one entry point per decoder of remote or operator-supplied data, each
 //! taking arbitrary bytes and required never to panic (nor hang: every decoder here is
 //! bounded in work by the size of its input).
 //!
@@ -44,6 +44,14 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "smtp",
         run: crate::smtp::fuzz_server_bytes,
+    },
+    Target {
+        name: "dns",
+        run: crate::check::dns::fuzz_dns_reply,
+    },
+    Target {
+        name: "udp",
+        run: crate::check::udp::fuzz_udp_reply,
     },
     Target {
         name: "agentx",

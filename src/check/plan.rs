@@ -3,14 +3,17 @@
 //!
 //! TCP_CHECK is [`crate::check::tcp`]; HTTP_GET / SSL_GET are built per url by the runtime
 //! from [`crate::check::http::HttpCheckPlan`]; MISC_CHECK and FILE_CHECK need no
-//! connection. SMTP_CHECK is [`crate::check::smtp`]. DNS_CHECK, UDP_CHECK and PING_CHECK answer
-//! [`NotImplemented`] until their dialogues are wired here (one arm each); the runtime
-//! then warns once at start-up, naming the checker and where it is configured, and the
-//! checker takes no part in its real server's state. BFD_CHECK is not implemented either.
+//! connection. SMTP_CHECK is [`crate::check::smtp`], DNS_CHECK [`crate::check::dns`],
+//! UDP_CHECK [`crate::check::udp`], PING_CHECK [`crate::check::ping`]. BFD_CHECK answers
+//! [`NotImplemented`]: the runtime warns once at start-up, naming the checker and where it
+//! is configured, and the checker takes no part in its real server's state.
 
 use crate::check::dialogue::Dialogue;
+use crate::check::dns::DnsDialogue;
+use crate::check::ping::PingDialogue;
 use crate::check::smtp::SmtpDialogue;
 use crate::check::tcp::TcpDialogue;
+use crate::check::udp::UdpDialogue;
 use crate::config::model::{CheckerKind, Config};
 
 /// What a protocol's constructor may need besides the configuration.
@@ -64,7 +67,6 @@ pub fn dialogue_for(
     kind: &CheckerKind,
     args: &DialogueArgs<'_>,
 ) -> Option<Result<Box<dyn Dialogue>, NotImplemented>> {
-    let _ = args;
     Some(match kind {
         CheckerKind::Tcp => Ok(Box::new(TcpDialogue)),
         // keepalived's default is its own name, not smtp_helo_name (check::smtp).
@@ -73,12 +75,11 @@ pub fn dialogue_for(
                 .as_deref()
                 .unwrap_or(crate::check::smtp::DEFAULT_HELO),
         ))),
-        // Wired at merge: check::dns::DnsDialogue::new(qtype, name, args.random as u16).
-        CheckerKind::Dns { .. } => Err(NotImplemented("DNS_CHECK")),
-        // Wired at merge: check::udp::UdpDialogue::new(cfg).
-        CheckerKind::Udp(_) => Err(NotImplemented("UDP_CHECK")),
-        // Wired at merge: check::ping::PingDialogue::new(args.random).
-        CheckerKind::Ping => Err(NotImplemented("PING_CHECK")),
+        CheckerKind::Dns { qtype, name } => {
+            Ok(Box::new(DnsDialogue::new(qtype, name, args.random as u16)))
+        }
+        CheckerKind::Udp(cfg) => Ok(Box::new(UdpDialogue::with_seed(cfg, args.random))),
+        CheckerKind::Ping => Ok(Box::new(PingDialogue::new(args.random))),
         CheckerKind::Bfd { .. } => Err(NotImplemented("BFD_CHECK")),
         CheckerKind::Http(_)
         | CheckerKind::Ssl(_)
@@ -92,7 +93,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tcp_has_a_dialogue_and_bfd_has_none() {
+    fn connection_checkers_have_dialogues_and_bfd_has_none() {
         let args = DialogueArgs {
             random: 1,
             helo_default: "localhost",
@@ -106,5 +107,21 @@ mod tests {
             dialogue_for(&bfd, &args),
             Some(Err(NotImplemented("BFD_CHECK")))
         ));
+        let dns = CheckerKind::Dns {
+            qtype: "A".into(),
+            name: "example.com".into(),
+        };
+        let udp = CheckerKind::Udp(crate::config::model::UdpCheck {
+            payload: None,
+            require_reply: None,
+            min_reply_length: 0,
+            max_reply_length: 255,
+        });
+        for kind in [dns, udp, CheckerKind::Ping] {
+            assert!(
+                matches!(dialogue_for(&kind, &args), Some(Ok(_))),
+                "{kind:?}"
+            );
+        }
     }
 }

@@ -11,9 +11,11 @@
 pub mod bridge;
 pub mod clock;
 pub mod craft;
+pub mod dns_service;
 pub mod expect;
 pub mod host;
 pub mod http_service;
+pub mod icmp_service;
 pub mod kernel;
 pub mod net;
 pub mod registry;
@@ -22,6 +24,7 @@ pub mod scenario;
 pub mod service;
 pub mod smtp_service;
 pub mod trace;
+pub mod udp_service;
 pub mod whatif;
 pub mod world;
 

@@ -11,7 +11,10 @@
 //! - `tcp`: none (a listener that accepts and says nothing).
 //! - `smtp`: `hostname NAME` (the name in its greeting; default the server's name): a mail
 //!   sink (`sim::smtp_service`); `wrong` mode answers 5xx.
-//! - `udp`, `dns`, `icmp`: not available yet.
+//! - `udp`: none; echoes each datagram (`sim::udp_service`); `wrong` mode answers garbage.
+//! - `dns`: `name NAME` (repeatable; default: every name) answered with one record of the
+//!   queried type, other names NXDOMAIN (`sim::dns_service`); `wrong` mode: NXDOMAIN.
+//! - `icmp`: none; answers ping with the payload (`sim::icmp_service`); `wrong`: altered.
 
 use super::http_service::{HttpFraming, HttpService};
 use super::scenario::{ServerDecl, ServerKind, ServerOpt};
@@ -45,15 +48,45 @@ pub fn factory(decl: &ServerDecl) -> Result<Built, OptError> {
         }
         ServerKind::Http | ServerKind::Https => http(decl),
         ServerKind::Smtp => smtp(decl),
-        ServerKind::Udp | ServerKind::Dns | ServerKind::Icmp => Err((
-            decl.line,
-            format!(
-                "server {}: the simulated {} service is not available yet (sim::registry::factory)",
-                decl.name,
-                decl.kind.name()
-            ),
-        )),
+        ServerKind::Udp => {
+            no_options(decl)?;
+            Ok(Built {
+                make: Box::new(|| Box::new(super::udp_service::UdpEcho)),
+                note: "udp echo (wrong: garbage)".into(),
+            })
+        }
+        ServerKind::Icmp => {
+            no_options(decl)?;
+            Ok(Built {
+                make: Box::new(|| Box::new(super::icmp_service::IcmpEcho)),
+                note: "answers ping (wrong: altered payload)".into(),
+            })
+        }
+        ServerKind::Dns => dns(decl),
     }
+}
+
+fn dns(decl: &ServerDecl) -> Result<Built, OptError> {
+    let mut names = Vec::new();
+    for o in &decl.opts {
+        match o.key.as_str() {
+            "name" => {
+                arity(o, 1, "NAME")?;
+                names.push(arg(o, 0, "a domain name")?.to_string());
+            }
+            other => return Err((o.line, format!("unknown dns server option `{other}`"))),
+        }
+    }
+    let note = if names.is_empty() {
+        "dns: every name".to_string()
+    } else {
+        format!("dns: {} (others NXDOMAIN)", names.join(" "))
+    };
+    let proto = super::dns_service::DnsService::new(names);
+    Ok(Built {
+        make: Box::new(move || Box::new(proto.clone())),
+        note,
+    })
 }
 
 fn no_options(decl: &ServerDecl) -> Result<(), OptError> {

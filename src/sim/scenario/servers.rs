@@ -370,8 +370,8 @@ mod tests {
     fn bad_servers_are_located() {
         for (tail, want) in [
             (
-                "server s lan 10.0.0.9:53 dns\n",
-                "line 7: server s: the simulated dns service is not available yet",
+                "server s lan 10.0.0.9:53 dns\n  bogus x\n",
+                "line 8: unknown dns server option `bogus`",
             ),
             (
                 "server s lan 10.0.0.9 http\n",
