@@ -261,13 +261,20 @@ pub fn service_keys(config: &Config, vs: &VirtualServer) -> Vec<ServiceKey> {
     }
 }
 
-/// Inclusive address range (same family; empty if reversed or mixed).
+/// At most this many addresses from one group range (a CIDR entry could otherwise ask
+/// for 2^64 services); keepalived's own ranges stop at the last octet / hextet.
+pub const MAX_RANGE: usize = 65_536;
+
+/// Inclusive address range (same family; empty if reversed or mixed; at most
+/// [`MAX_RANGE`] addresses).
 fn addr_range(first: IpAddr, last: IpAddr) -> Vec<IpAddr> {
     match (first, last) {
         (IpAddr::V4(a), IpAddr::V4(b)) => (u32::from(a)..=u32::from(b))
+            .take(MAX_RANGE)
             .map(|x| IpAddr::V4(x.into()))
             .collect(),
         (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(a)..=u128::from(b))
+            .take(MAX_RANGE)
             .map(|x| IpAddr::V6(x.into()))
             .collect(),
         _ => Vec::new(),
@@ -436,6 +443,8 @@ mod tests {
         assert!(addr_range(b, a).is_empty());
         let v6: IpAddr = "::1".parse().unwrap();
         assert!(addr_range(a, v6).is_empty());
+        let wide: IpAddr = "ffff::".parse().unwrap();
+        assert_eq!(addr_range(v6, wide).len(), MAX_RANGE);
     }
 
     #[test]

@@ -211,6 +211,19 @@ pub fn dest_cmd(
     m.finish()
 }
 
+/// The message for one diff operation.
+pub fn encode_op(family: u16, seq: u32, op: &crate::ipvs::diff::Op) -> Vec<u8> {
+    use crate::ipvs::diff::Op;
+    match op {
+        Op::AddService(k, a) => service_cmd(family, seq, IPVS_CMD_NEW_SERVICE, k, Some(a)),
+        Op::EditService(k, a) => service_cmd(family, seq, IPVS_CMD_SET_SERVICE, k, Some(a)),
+        Op::DelService(k) => service_cmd(family, seq, IPVS_CMD_DEL_SERVICE, k, None),
+        Op::AddDest(k, d, a) => dest_cmd(family, seq, IPVS_CMD_NEW_DEST, k, d, Some(a)),
+        Op::EditDest(k, d, a) => dest_cmd(family, seq, IPVS_CMD_SET_DEST, k, d, Some(a)),
+        Op::DelDest(k, d) => dest_cmd(family, seq, IPVS_CMD_DEL_DEST, k, d, None),
+    }
+}
+
 /// GET_SERVICE dump (all services).
 pub fn dump_services(family: u16, seq: u32) -> Vec<u8> {
     genl(

@@ -243,3 +243,41 @@ fn corpus_seeds_decode() {
     assert_eq!(d.len(), 2);
     assert_eq!(parse_family_reply(&read("family-0")), Ok(0x1a));
 }
+
+#[test]
+fn each_op_has_its_command() {
+    use crate::ipvs::diff::Op;
+    let a = ServiceAttrs {
+        sched: "rr".into(),
+        flags: 0,
+        timeout: 0,
+        netmask: u32::MAX,
+    };
+    let d = DestKey {
+        addr: "192.168.1.2".parse().unwrap(),
+        port: 80,
+    };
+    let da = DestAttrs {
+        forward: Forward::Masq,
+        weight: 1,
+        u_threshold: 0,
+        l_threshold: 0,
+    };
+    let k = v4_svc();
+    let cases = [
+        (Op::AddService(k, a.clone()), IPVS_CMD_NEW_SERVICE),
+        (Op::EditService(k, a), IPVS_CMD_SET_SERVICE),
+        (Op::DelService(k), IPVS_CMD_DEL_SERVICE),
+        (Op::AddDest(k, d, da), IPVS_CMD_NEW_DEST),
+        (Op::EditDest(k, d, da), IPVS_CMD_SET_DEST),
+        (Op::DelDest(k, d), IPVS_CMD_DEL_DEST),
+    ];
+    for (op, cmd) in cases {
+        let m = encode_op(0x1a, 4, &op);
+        assert_eq!((m[16], m[17]), (cmd, IPVS_GENL_VERSION), "{op:?}");
+        assert_eq!(
+            u32::from_ne_bytes([m[0], m[1], m[2], m[3]]) as usize,
+            m.len()
+        );
+    }
+}
