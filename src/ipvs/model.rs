@@ -332,9 +332,14 @@ pub fn dests_of(
     quorum: bool,
 ) -> BTreeMap<DestKey, DestAttrs> {
     let mut out = BTreeMap::new();
-    if quorum {
+    // keepalived.conf(5): with a sorry server, all real servers are brought down when the
+    // quorum is not achieved (inhibited ones stay at weight 0); without one, the quorum
+    // only runs the quorum_up/quorum_down scripts.
+    let replaced = !quorum && vs.sorry_server.is_some();
+    {
         for (i, rs) in vs.real_servers.iter().enumerate() {
             let (up, weight) = state(i);
+            let up = up && !replaced;
             if !up && !rs.inhibit_on_failure {
                 continue;
             }
@@ -508,11 +513,23 @@ mod tests {
         ));
         let t = desired(&c, &|_, r| st(r), &|_| false);
         let s = only(&t);
-        assert_eq!(s.dests.len(), 1);
+        // The sorry server in; the live inhibited server brought down to weight 0.
+        assert_eq!(s.dests.len(), 2);
+        let w: Vec<u32> = s.dests.values().map(|d| d.weight).collect();
+        assert_eq!(w, vec![1, 0]);
         let (k, d) = s.dests.iter().next().unwrap();
+        assert_eq!(k.addr, "10.0.0.99".parse::<IpAddr>().unwrap());
         assert_eq!(k.port, 80);
         assert_eq!(d.weight, 1);
         assert_eq!(d.forward, Forward::Direct);
+    }
+
+    #[test]
+    fn quorum_lost_without_sorry_server_keeps_live_servers() {
+        let c = cfg(&VS.replace(" sorry_server 10.0.0.99 80\n", ""));
+        let t = desired(&c, &|_, r| (r == 1, [3, 1][r]), &|_| false);
+        let w: Vec<u32> = only(&t).dests.values().map(|d| d.weight).collect();
+        assert_eq!(w, vec![1]);
     }
 
     #[test]
