@@ -6,6 +6,7 @@
 use keepalived_rs::config::{load_str, model::Config, LoadOptions};
 use keepalived_rs::ipvs::diff::{apply, diff};
 use keepalived_rs::ipvs::model::{desired, Table};
+use keepalived_rs::sys::ipvs_codec::encode_op;
 use std::collections::BTreeSet;
 use std::fmt::Write;
 use std::hint::black_box;
@@ -62,6 +63,13 @@ fn main() {
         || diff(&Table::new(), &want, &BTreeSet::new()),
     );
     println!("  {} operations", ops.len());
+    let bytes = time("start-up: encode every operation (generic netlink)", || {
+        ops.iter()
+            .enumerate()
+            .map(|(i, op)| encode_op(0x1a, i as u32, op).len())
+            .sum::<usize>()
+    });
+    println!("  {bytes} bytes of netlink messages");
     let mut kernel = Table::new();
     time("start-up: apply the operations to a table", || {
         for op in &ops {
