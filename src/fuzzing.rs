@@ -57,6 +57,10 @@ pub const TARGETS: &[Target] = &[
         name: "agentx",
         run: crate::snmp::fuzz_agentx,
     },
+    Target {
+        name: "ipvs",
+        run: crate::sys::ipvs_codec::fuzz_ipvs,
+    },
 ];
 
 /// The target called `name`.

@@ -1,0 +1,96 @@
+//! IPVS model and diff benchmarks: plain `main`, `std::time::Instant`, figures printed.
+//! `cargo bench --bench ipvs`. Configurations are generated as text and loaded once
+//! (not timed); timed are the desired-table computation and the diff.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // bench code reaches the OS
+
+use keepalived_rs::config::{load_str, model::Config, LoadOptions};
+use keepalived_rs::ipvs::diff::{apply, diff};
+use keepalived_rs::ipvs::model::{desired, Table};
+use keepalived_rs::sys::ipvs_codec::encode_op;
+use std::collections::BTreeSet;
+use std::fmt::Write;
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Instant as Clock;
+
+/// `services` virtual servers with `per` real servers each; `extra` adds one real server
+/// to the last virtual server (the reload's one change).
+fn config(services: usize, per: usize, extra: bool) -> Config {
+    let mut t = String::new();
+    for s in 0..services {
+        let (a, b) = (s / 250, s % 250 + 1);
+        writeln!(
+            t,
+            "virtual_server 10.{a}.0.{b} 80 {{\n lb_algo wrr\n lb_kind DR\n protocol TCP"
+        )
+        .unwrap();
+        let n = if extra && s + 1 == services {
+            per + 1
+        } else {
+            per
+        };
+        for r in 0..n {
+            let (c, d) = (r / 250, r % 250 + 1);
+            writeln!(
+                t,
+                " real_server 172.{}.{c}.{d} 80 {{\n  weight 2\n }}",
+                16 + a
+            )
+            .unwrap();
+        }
+        t.push_str("}\n");
+    }
+    load_str(&t, Path::new("bench.conf"), &LoadOptions::default()).config
+}
+
+fn time<T>(name: &str, f: impl FnOnce() -> T) -> T {
+    let start = Clock::now();
+    let out = f();
+    println!("{name:<60} {:>9.3} ms", start.elapsed().as_secs_f64() * 1e3);
+    out
+}
+
+fn main() {
+    let up = |_: usize, _: usize| (true, 2u32);
+    let quorum = |_: usize| true;
+
+    let c = config(1000, 10, false);
+    let want = time("start-up 1 000 services / 10 000 dests: desired()", || {
+        desired(&c, &up, &quorum)
+    });
+    let ops = time(
+        "start-up 1 000 services / 10 000 dests: diff(empty)",
+        || diff(&Table::new(), &want, &BTreeSet::new()),
+    );
+    println!("  {} operations", ops.len());
+    let bytes = time("start-up: encode every operation (generic netlink)", || {
+        ops.iter()
+            .enumerate()
+            .map(|(i, op)| encode_op(0x1a, i as u32, op).len())
+            .sum::<usize>()
+    });
+    println!("  {bytes} bytes of netlink messages");
+    let mut kernel = Table::new();
+    time("start-up: apply the operations to a table", || {
+        for op in &ops {
+            apply(&mut kernel, op).expect("valid");
+        }
+    });
+    assert_eq!(kernel, want);
+
+    let old = config(370, 100, false);
+    let new = config(370, 100, true);
+    let current = desired(&old, &up, &quorum);
+    let owned: BTreeSet<_> = current.keys().copied().collect();
+    let want = time("reload 37 000 real servers (+1): desired()", || {
+        desired(&new, &up, &quorum)
+    });
+    let ops = time("reload 37 000 real servers (+1): diff", || {
+        diff(&current, &want, &owned)
+    });
+    println!(
+        "  {} operation(s): {:?}",
+        ops.len(),
+        black_box(&ops).first()
+    );
+}
