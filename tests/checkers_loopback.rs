@@ -62,6 +62,32 @@ impl Drop for Daemon {
     }
 }
 
+/// The daemon on `conf` (pid file and dumps in `d`), and its log lines as they come.
+fn start_daemon(d: &TempDir, conf: &std::path::Path) -> (Daemon, mpsc::Receiver<String>) {
+    let child = Command::new(BIN)
+        .args(["-n", "-l", "-D", "--no-control-socket", "-f"])
+        .arg(conf)
+        .arg("-p")
+        .arg(d.path("k.pid"))
+        .arg("--dump-dir")
+        .arg(&d.0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the daemon");
+    let mut daemon = Daemon(child);
+    let stderr = daemon.0.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for l in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    (daemon, rx)
+}
+
 /// A listener accepting (and closing) connections until `stop` is set; then it is gone
 /// and connections are refused.
 fn listener(stop: Arc<AtomicBool>) -> u16 {
@@ -139,27 +165,7 @@ fn tcp_and_misc_checkers_on_loopback() {
         ),
     )
     .unwrap();
-    let child = Command::new(BIN)
-        .args(["-n", "-l", "-D", "--no-control-socket", "-f"])
-        .arg(&conf)
-        .arg("-p")
-        .arg(d.path("k.pid"))
-        .arg("--dump-dir")
-        .arg(&d.0)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the daemon");
-    let mut daemon = Daemon(child);
-    let stderr = daemon.0.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for l in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(l).is_err() {
-                break;
-            }
-        }
-    });
+    let (daemon, rx) = start_daemon(&d, &conf);
     let rs = format!("[127.0.0.1]:tcp:{port}");
     let mut seen = Vec::new();
     wait_for(&rx, &mut seen, "the IPVS table is not managed yet");
@@ -273,27 +279,7 @@ fn http_get_against_python_http_server() {
     .unwrap();
     // The server may take a moment to listen: the first check (1 s after start) is late
     // enough, and a refused first check would only delay the lines below by one loop.
-    let child = Command::new(BIN)
-        .args(["-n", "-l", "-D", "--no-control-socket", "-f"])
-        .arg(&conf)
-        .arg("-p")
-        .arg(d.path("k.pid"))
-        .arg("--dump-dir")
-        .arg(&d.0)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the daemon");
-    let mut daemon = Daemon(child);
-    let stderr = daemon.0.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for l in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(l).is_err() {
-                break;
-            }
-        }
-    });
+    let (daemon, rx) = start_daemon(&d, &conf);
     let rs = format!("[127.0.0.1]:tcp:{port}");
     let mut seen = Vec::new();
     // /index.html passes (status and digest), /missing answers 404: down.
@@ -419,27 +405,7 @@ fn ssl_get_and_file_check_on_loopback() {
         ),
     )
     .unwrap();
-    let child = Command::new(BIN)
-        .args(["-n", "-l", "-D", "--no-control-socket", "-f"])
-        .arg(&conf)
-        .arg("-p")
-        .arg(d.path("k.pid"))
-        .arg("--dump-dir")
-        .arg(&d.0)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the daemon");
-    let mut daemon = Daemon(child);
-    let stderr = daemon.0.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for l in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(l).is_err() {
-                break;
-            }
-        }
-    });
+    let (daemon, rx) = start_daemon(&d, &conf);
     let rs = format!("[127.0.0.1]:tcp:{port}");
     let file_rs = "[127.0.0.4]:tcp:80";
     let mut seen = Vec::new();
