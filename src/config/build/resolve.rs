@@ -205,6 +205,11 @@ fn resolve_instance(ctx: &mut Ctx, g: &GlobalDefs, d: &mut Draft) {
             format!("vrf: {name} has an interface, whose VRF applies; vrf ignored"),
         );
         inst.vrf = None;
+    } else if inst.vrf.is_some() {
+        ctx.run_time_notice(
+            &inst.span,
+            format!("vrf: not implemented in this version; {name} runs outside the VRF"),
+        );
     }
     if let Some(v) = &inst.use_ipvlan {
         if v.addr.is_none() && fam == Family::Inet {

@@ -699,6 +699,9 @@ fn host_interfaces(ctx: &mut Ctx, config: &Config, drafts: &[Draft], ifs: &[Stri
         if let (Some(name), Some(span)) = (&i.interface, &d.ex.interface) {
             missing(ctx, name, span, "interface");
         }
+        if let Some(vrf) = &i.vrf {
+            missing(ctx, vrf, &i.span, "vrf");
+        }
         for t in &i.track_interfaces {
             missing(ctx, &t.name, &t.span, "track_interface");
         }
