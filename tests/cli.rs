@@ -578,3 +578,40 @@ fn config_test_names_checkers_that_do_not_run_and_the_ipvs_table() {
     assert!(err.contains("the IPVS table is not managed yet"), "{err}");
     assert!(!err.contains("TCP_CHECK is not"), "{err}");
 }
+
+/// A daemon whose configuration has nothing to run says so, as keepalived does, and keeps
+/// running (a reload may bring something); `-C` with only VRRP instances is the same case.
+#[test]
+fn nothing_to_run_is_said() {
+    let dir = std::env::temp_dir().join(format!("krs-cli-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("k.conf");
+    std::fs::write(
+        &conf,
+        "global_defs {\n router_id x\n}\nvrrp_instance VI_1 {\n interface lo\n virtual_router_id 5\n}\n",
+    )
+    .unwrap();
+    let mut child = Command::new(BIN)
+        .args(["-n", "-l", "-C", "--no-control-socket", "-f"])
+        .arg(&conf)
+        .arg("-p")
+        .arg(dir.join("k.pid"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the daemon");
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    let running = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(running, "the daemon exited:\n{err}");
+    assert!(err.contains("has no configuration to run"), "{err}");
+}

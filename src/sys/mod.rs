@@ -155,6 +155,12 @@ pub fn daemon_main(opts: &DaemonOptions) -> i32 {
         }
     };
     log::info!("Starting keepalived-rs {}", env!("CARGO_PKG_VERSION"));
+    // keepalived says so, then idles until a reload brings something to run.
+    let vrrp = opts.run_vrrp && !config.instances.is_empty();
+    let checkers = opts.run_checkers && !config.virtual_servers.is_empty();
+    if !vrrp && !checkers {
+        log::warn!("keepalived-rs has no configuration to run");
+    }
     let mut reactor = match reactor::Reactor::new(config, opts) {
         Ok(r) => r,
         Err(e) => {
