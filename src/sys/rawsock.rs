@@ -38,7 +38,9 @@ pub(crate) fn setsockopt<T>(fd: RawFd, level: i32, name: i32, v: &T) -> io::Resu
     .map(|_| ())
 }
 
-fn bind_to_device(fd: RawFd, ifname: &str) -> io::Result<()> {
+/// SO_BINDTODEVICE `ifname` on `fd` (VRRP sockets, and checker connections with
+/// `bind_if`).
+pub(crate) fn bind_to_device(fd: RawFd, ifname: &str) -> io::Result<()> {
     let c = CString::new(ifname).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     let bytes = c.as_bytes_with_nul();
     // SAFETY: pointer and length of the name.

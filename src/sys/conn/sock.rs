@@ -76,21 +76,7 @@ pub(super) fn if_index(name: &str) -> io::Result<u32> {
     }
 }
 
-fn bind_to_device(fd: RawFd, ifname: &str) -> io::Result<()> {
-    let c = CString::new(ifname).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    let bytes = c.as_bytes_with_nul();
-    // SAFETY: pointer and length of the name.
-    cvt(unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_BINDTODEVICE,
-            bytes.as_ptr().cast(),
-            bytes.len() as libc::socklen_t,
-        )
-    })
-    .map(|_| ())
-}
+use crate::sys::rawsock::bind_to_device;
 
 /// A socket address in the kernel's layout.
 pub(super) struct RawAddr {
