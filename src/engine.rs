@@ -184,6 +184,8 @@ impl Engine {
                 ConnOwner::Checker => self.checker_conn(now, conn, event),
             },
             Event::Host(info) => self.host_info(info),
+            // IPVS runtime: wired by the IPVS engine step (issue 10).
+            Event::IpvsTable(_) | Event::IpvsFailed { .. } => {}
             Event::AddressDeleted { ifname, addr } => {
                 for i in 0..self.instances.len() {
                     let (inst, mut ctx) = self.split(now, i);

@@ -115,6 +115,16 @@ pub enum Event {
     /// What the world knows of its host that the engine cannot read: sent before
     /// `Startup` (and again at reload, so wall-clock steps are caught up).
     Host(HostInfo),
+    /// The world's answer to [`Action::IpvsRead`]: the kernel's IPVS table as it is now
+    /// (start-up reconciliation), or why IPVS cannot be managed on this host (no `ip_vs`
+    /// module, no "IPVS" generic-netlink family, permission): the engine then says so once
+    /// and sends no IPVS operation; VRRP and the checkers go on.
+    IpvsTable(Result<crate::ipvs::model::Table, String>),
+    /// The kernel refused an operation of [`Action::Ipvs`] (the world has logged it).
+    IpvsFailed {
+        op: crate::ipvs::diff::Op,
+        error: String,
+    },
 }
 
 /// Facts about the host, from the world (`sys`: gethostname, the effective user, the wall
@@ -366,6 +376,19 @@ pub enum Action {
         rs: String,
         up: bool,
         weight: i32,
+    },
+    /// Read the kernel's IPVS table (services and their destinations); the world answers
+    /// with [`Event::IpvsTable`].
+    IpvsRead,
+    /// Apply these IPVS operations in order (one generic-netlink command each in `sys`;
+    /// the simulated kernel's table in `sim`). A refused one comes back as
+    /// [`Event::IpvsFailed`]; the rest are still applied.
+    Ipvs(Vec<crate::ipvs::diff::Op>),
+    /// Start (`start`) or stop the LVS connection-sync daemon in `daemon.state`
+    /// (IPVS_CMD_NEW_DAEMON / DEL_DAEMON).
+    IpvsDaemon {
+        start: bool,
+        daemon: crate::ipvs::model::SyncDaemon,
     },
 }
 

@@ -198,6 +198,23 @@ pub struct Service {
     pub dests: BTreeMap<DestKey, DestAttrs>,
 }
 
+/// A sync daemon's parameters (`lvs_sync_daemon`), as `Action::IpvsDaemon` carries them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncDaemon {
+    /// IP_VS_STATE_MASTER 1 or IP_VS_STATE_BACKUP 2.
+    pub state: u32,
+    pub ifname: String,
+    pub syncid: u32,
+    pub maxlen: Option<u16>,
+    pub group: Option<IpAddr>,
+    pub port: Option<u16>,
+    pub ttl: Option<u8>,
+}
+
+/// `IP_VS_STATE_MASTER` / `IP_VS_STATE_BACKUP`.
+pub const SYNC_MASTER: u32 = 1;
+pub const SYNC_BACKUP: u32 = 2;
+
 /// A whole IPVS table (desired or current), ordered for stable diffs.
 pub type Table = BTreeMap<ServiceKey, Service>;
 

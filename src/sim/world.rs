@@ -562,6 +562,8 @@ impl Sim {
             Action::RealServerChanged { vs, rs, up, weight } => {
                 self.rec(&hname, Rec::RealServer { vs, rs, up, weight })
             }
+            // The simulated kernel's IPVS table: wired by issue 10's sim step.
+            Action::IpvsRead | Action::Ipvs(_) | Action::IpvsDaemon { .. } => {}
             Action::BlockAddress { ifname, addr, .. } => {
                 let drop = &mut self.hosts[i].kernel.drop_in;
                 if !drop.contains(&(ifname.clone(), addr)) {

@@ -249,18 +249,8 @@ pub fn dump_dests(family: u16, seq: u32, svc: &ServiceKey) -> Vec<u8> {
     m.finish()
 }
 
-/// A sync daemon's parameters (`lvs_sync_daemon`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Daemon {
-    /// IP_VS_STATE_MASTER 1 or IP_VS_STATE_BACKUP 2.
-    pub state: u32,
-    pub ifname: String,
-    pub syncid: u32,
-    pub maxlen: Option<u16>,
-    pub group: Option<IpAddr>,
-    pub port: Option<u16>,
-    pub ttl: Option<u8>,
-}
+/// A sync daemon's parameters (the engine's type; the codec encodes it).
+pub use crate::ipvs::model::SyncDaemon as Daemon;
 
 /// NEW_DAEMON (full) / DEL_DAEMON (state only, as the kernel needs) / GET_DAEMON (dump).
 pub fn daemon_cmd(family: u16, seq: u32, cmd: u8, d: Option<&Daemon>) -> Vec<u8> {

@@ -623,6 +623,8 @@ impl SysWorld {
                 let what = if *up { "up" } else { "down" };
                 log::debug!("{rs} of VS {vs} is {what} (weight {weight})");
             }
+            // The generic-netlink IPVS socket: wired by issue 10's sys step.
+            Action::IpvsRead | Action::Ipvs(_) | Action::IpvsDaemon { .. } => {}
             Action::BlockAddress {
                 instance,
                 ifname,
