@@ -33,6 +33,25 @@ pub struct Snapshot {
     pub host_stats: Stats,
     /// Virtual servers and the health of their real servers (the checker runtime).
     pub virtual_servers: Vec<VirtualServerStatus>,
+    /// The IPVS table the daemon manages (issue 10).
+    pub ipvs: IpvsStatus,
+}
+
+/// What the daemon knows of the kernel's IPVS table: whether it can manage it, the table
+/// as it believes it is (every service the configuration wants, with its destinations;
+/// services present in the kernel that the configuration does not own are not shown),
+/// each virtual server's quorum, and the sync daemons it runs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IpvsStatus {
+    /// None: not known yet (no virtual server, or the world has not answered `IpvsRead`);
+    /// Some(Err(why)): IPVS unavailable on this host; Some(Ok(())): managed.
+    pub available: Option<Result<(), String>>,
+    pub table: crate::ipvs::model::Table,
+    /// Per configured virtual server (configuration order): (name as keepalived logs it,
+    /// quorum met).
+    pub quorum: Vec<(String, bool)>,
+    /// The sync daemons running (master and/or backup).
+    pub sync_daemons: Vec<crate::ipvs::model::SyncDaemon>,
 }
 
 /// What kind of object an instance tracks.
