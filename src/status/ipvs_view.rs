@@ -52,7 +52,7 @@ pub fn dest_text(d: &DestKey) -> String {
 }
 
 /// ipvsadm's forwarding names.
-fn forward_name(f: &Forward) -> &'static str {
+pub fn forward_name(f: &Forward) -> &'static str {
     match f {
         Forward::Masq => "Masq",
         Forward::Direct => "Route",
@@ -167,11 +167,13 @@ pub fn render_ipvs(st: &IpvsStatus) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::ipvs::model::{Service, SYNC_BACKUP};
 
-    fn status() -> IpvsStatus {
+    /// A constructed status: two services with destinations, an fwmark service, quorums
+    /// and a sync daemon (also used by the JSON test).
+    pub(crate) fn status() -> IpvsStatus {
         let mut st = IpvsStatus {
             available: Some(Ok(())),
             ..Default::default()
