@@ -36,6 +36,8 @@ const SERVE_EVERY: Duration = Duration::from_millis(2);
 /// How long the notify FIFOs' readers get to read the last lines before they are
 /// terminated.
 const FIFO_DRAIN_WAIT: Duration = Duration::from_secs(1);
+/// After the FIFOs are drained, how long the readers have to act on the last line taken.
+const FIFO_READER_GRACE: Duration = Duration::from_millis(150);
 
 pub struct Reactor {
     poll: Poll,
@@ -486,6 +488,13 @@ impl Reactor {
         let drained = self.clock.now() + FIFO_DRAIN_WAIT;
         while !readers.is_empty() && self.world.fifos.unread() > 0 && self.clock.now() < drained {
             self.wait_children(self.clock.now() + Duration::from_millis(20), &readers);
+        }
+        // Drained is not yet written down: a reader that has just taken the last line is
+        // still between its `read` and its own work on it. A short grace, only when
+        // readers exist, lets it finish before SIGTERM (without it the STOP line was
+        // sometimes lost by a shell reader whose trap runs on the signal).
+        if !readers.is_empty() {
+            std::thread::sleep(FIFO_READER_GRACE);
         }
         let now = self.clock.now();
         for &pid in &readers {
