@@ -121,4 +121,5 @@ fi
 if [ -n "${PERF:-}" ] && command -v perf >/dev/null; then
     echo "--- perf record, 10 s, master -> $PERF"
     perf record -g -o "$PERF" -p "$mpid" -- sleep 10 >/dev/null 2>&1 || true
+    [ -n "${PERFB:-}" ] && { perf record -g -o "$PERFB" -p "$bpid" -- sleep 10 >/dev/null 2>&1 || true; }
 fi

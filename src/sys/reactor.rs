@@ -293,6 +293,8 @@ impl Reactor {
         loop {
             let now = self.clock.now();
             self.engine.drive(now, &mut self.world);
+            // The adverts of this step, one sendmmsg per socket.
+            self.world.flush_adverts(now);
             if self.world.events.is_empty() {
                 break;
             }
