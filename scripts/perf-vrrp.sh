@@ -10,7 +10,9 @@
 # /proc/PID/stat), RSS (VmRSS), the packets each router's interfaces transmitted (the backup
 # must send none: each one is a spurious takeover), and with STRACE=1 a 5 s `strace -c` of each.
 # Every namespace and file it makes is removed on every exit path.
-# Needs root. BIN=path overrides target/release/keepalived-rs.
+# Needs root. BIN=path overrides target/release/keepalived-rs; IMPL=keepalived runs
+# keepalived (KEEPALIVED=path, default /usr/sbin/keepalived) instead, in the same lab (CPU
+# and RSS are summed over each router's processes).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,7 +24,13 @@ SECS=${3:-15}
 SEGS=4
 
 [ "$(id -u)" = 0 ] || { echo "perf-vrrp: needs root" >&2; exit 1; }
-[ -x "$BIN" ] || { echo "perf-vrrp: $BIN missing: cargo build --release" >&2; exit 1; }
+IMPL=${IMPL:-keepalived-rs}
+KEEPALIVED=${KEEPALIVED:-/usr/sbin/keepalived}
+case $IMPL in
+    keepalived-rs) [ -x "$BIN" ] || { echo "perf-vrrp: $BIN missing: cargo build --release" >&2; exit 1; };;
+    keepalived) [ -x "$KEEPALIVED" ] || { echo "perf-vrrp: $KEEPALIVED missing" >&2; exit 1; };;
+    *) echo "perf-vrrp: IMPL=$IMPL: keepalived-rs or keepalived" >&2; exit 1;;
+esac
 
 P=pv$$
 dir=$(mktemp -d /tmp/krs-perf.XXXXXX)
@@ -73,8 +81,13 @@ conf 200 > "$dir/m.conf"
 conf 100 > "$dir/b.conf"
 
 start() { # node
-    ip netns exec "$P$1" "$BIN" -n -l -f "$dir/$1.conf" -p "$dir/$1.pid" \
-        >"$dir/$1.log" 2>&1 &
+    if [ "$IMPL" = keepalived ]; then
+        ip netns exec "$P$1" "$KEEPALIVED" -n -l -D --vrrp -f "$dir/$1.conf" -p "$dir/$1.pid" \
+            -r "$dir/$1.vrrp.pid" -c "$dir/$1.chk.pid" >"$dir/$1.log" 2>&1 &
+    else
+        ip netns exec "$P$1" "$BIN" -n -l -f "$dir/$1.conf" -p "$dir/$1.pid" \
+            >"$dir/$1.log" 2>&1 &
+    fi
     echo $!
 }
 bpid=$(start b)
@@ -84,8 +97,15 @@ mpid=$(start m)
 txsum() { # node
     ip netns exec "$P$1" cat /proc/net/dev | awk '$1 ~ /^eth[0-9]+:$/ { s += $11 } END { print s + 0 }'
 }
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+# Summed over the processes of the router's namespace (keepalived has a parent and a child).
+ticks() { # node
+    for p in $(ip netns pids "$P$1"); do cat "/proc/$p/stat" 2>/dev/null; done |
+        awk '{ s += $14 + $15 } END { print s + 0 }'
+}
+rss() { # node
+    for p in $(ip netns pids "$P$1"); do cat "/proc/$p/status" 2>/dev/null; done |
+        awk '/^VmRSS/ { s += $2 } END { print s + 0 }'
+}
 
 # Settle: Master_Down_Interval at most ~3.6 intervals, plus start-up of COUNT instances.
 settle=$(awk -v i="$IV" 'BEGIN { printf "%d", 4 * i + 4 }')
@@ -94,20 +114,20 @@ for p in $mpid $bpid; do
     kill -0 "$p" 2>/dev/null || { echo "perf-vrrp: a daemon died" >&2; cat "$dir"/*.log >&2; exit 1; }
 done
 hz=$(getconf CLK_TCK)
-m0=$(ticks "$mpid"); b0=$(ticks "$bpid")
+m0=$(ticks m); b0=$(ticks b)
 mt0=$(txsum m); bt0=$(txsum b)
 t0=$(date +%s.%N)
 sleep "$SECS"
-m1=$(ticks "$mpid"); b1=$(ticks "$bpid")
+m1=$(ticks m); b1=$(ticks b)
 mt1=$(txsum m); bt1=$(txsum b)
 t1=$(date +%s.%N)
 vips=$(ip -n "${P}m" -o addr show | grep -c ' 10\.9[0-9]\.[0-9]*\.[0-9]*/16' || true)
 vips=$((vips - SEGS))
 awk -v n="$COUNT" -v iv="$IV" -v hz="$hz" -v t0="$t0" -v t1="$t1" \
     -v m0="$m0" -v m1="$m1" -v b0="$b0" -v b1="$b1" -v mt="$((mt1 - mt0))" -v bt="$((bt1 - bt0))" \
-    -v mr="$(rss "$mpid")" -v br="$(rss "$bpid")" -v vips="$vips" 'BEGIN {
+    -v mr="$(rss m)" -v br="$(rss b)" -v impl="$IMPL" -v vips="$vips" 'BEGIN {
     d = t1 - t0
-    printf "instances %d @ %s s over %.1f s (master holds %d VIPs)\n", n, iv, d, vips
+    printf "%s: instances %d @ %s s over %.1f s (master holds %d VIPs)\n", impl, n, iv, d, vips
     printf "  master: CPU %6.2f %%  RSS %6.1f MB  sent %d pkt (%.0f/s)\n", 100 * (m1 - m0) / hz / d, mr / 1024, mt, mt / d
     printf "  backup: CPU %6.2f %%  RSS %6.1f MB  sent %d pkt\n", 100 * (b1 - b0) / hz / d, br / 1024, bt
 }'
