@@ -102,9 +102,9 @@ ticks() { # node
     for p in $(ip netns pids "$P$1"); do cat "/proc/$p/stat" 2>/dev/null; done |
         awk '{ s += $14 + $15 } END { print s + 0 }'
 }
-rss() { # node
+rss() { # node [field]
     for p in $(ip netns pids "$P$1"); do cat "/proc/$p/status" 2>/dev/null; done |
-        awk '/^VmRSS/ { s += $2 } END { print s + 0 }'
+        awk -v f="${2:-VmRSS}:" '$1 == f { s += $2 } END { print s + 0 }'
 }
 
 # Settle: Master_Down_Interval at most ~3.6 intervals, plus start-up of COUNT instances.
@@ -125,11 +125,11 @@ vips=$(ip -n "${P}m" -o addr show | grep -c ' 10\.9[0-9]\.[0-9]*\.[0-9]*/16' || 
 vips=$((vips - SEGS))
 awk -v n="$COUNT" -v iv="$IV" -v hz="$hz" -v t0="$t0" -v t1="$t1" \
     -v m0="$m0" -v m1="$m1" -v b0="$b0" -v b1="$b1" -v mt="$((mt1 - mt0))" -v bt="$((bt1 - bt0))" \
-    -v mr="$(rss m)" -v br="$(rss b)" -v impl="$IMPL" -v vips="$vips" 'BEGIN {
+    -v mr="$(rss m)" -v br="$(rss b)" -v ma="$(rss m RssAnon)" -v ba="$(rss b RssAnon)" -v impl="$IMPL" -v vips="$vips" 'BEGIN {
     d = t1 - t0
     printf "%s: instances %d @ %s s over %.1f s (master holds %d VIPs)\n", impl, n, iv, d, vips
-    printf "  master: CPU %6.2f %%  RSS %6.1f MB  sent %d pkt (%.0f/s)\n", 100 * (m1 - m0) / hz / d, mr / 1024, mt, mt / d
-    printf "  backup: CPU %6.2f %%  RSS %6.1f MB  sent %d pkt\n", 100 * (b1 - b0) / hz / d, br / 1024, bt
+    printf "  master: CPU %6.2f %%  RSS %6.1f MB (anon %.1f)  sent %d pkt (%.0f/s)\n", 100 * (m1 - m0) / hz / d, mr / 1024, ma / 1024, mt, mt / d
+    printf "  backup: CPU %6.2f %%  RSS %6.1f MB (anon %.1f)  sent %d pkt\n", 100 * (b1 - b0) / hz / d, br / 1024, ba / 1024, bt
 }'
 if [ "${STRACE:-0}" = 1 ] && command -v strace >/dev/null; then
     for r in m b; do

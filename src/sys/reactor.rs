@@ -285,6 +285,7 @@ impl Reactor {
         self.drive();
         self.open_control();
         self.set_snmp();
+        release_free_heap();
     }
 
     /// Performs every action the engine has (through the `World`), feeding back the events
@@ -635,6 +636,7 @@ impl Reactor {
             .set_http(new.global.metrics_listen, &mut self.world.tokens);
         self.config = new;
         self.set_snmp();
+        release_free_heap();
         log::info!("reload: new configuration applied");
     }
 
@@ -797,6 +799,16 @@ fn host_info(now: Instant) -> crate::event::HostInfo {
         user,
         wall_at_zero_ns: facts.wall_at_zero_ns,
         utc_offset_secs: facts.utc_offset_secs,
+    }
+}
+
+/// Gives the pages of the heap that start-up or a reload used and freed back to the
+/// kernel (glibc keeps them otherwise: the parse of a large file would stay in the RSS).
+fn release_free_heap() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim only releases free memory of the allocator.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
