@@ -1,6 +1,8 @@
 # keepalived-rs build, test and install.
 #
 #   make                 release build (target/release/keepalived-rs)
+#   make router          the binary for router images (target/router/keepalived-rs:
+#                        fat LTO, one codegen unit, stripped; what `install` installs)
 #   make demo            simulated two-router failover (no root, no network)
 #   make test            fmt check, clippy, man page lint, cargo test --release
 #   make conformance     the RFC scenario suite in the simulated world
@@ -35,7 +37,7 @@ CARGOFLAGS     ?=
 INSTALL        ?= install
 GROFF          ?= groff
 
-BIN   ?= target/release/keepalived-rs
+BIN   ?= target/router/keepalived-rs
 NAME   = keepalived-rs
 MAN8   = man/keepalived-rs.8
 MAN5   = man/keepalived-rs.conf.5
@@ -44,13 +46,17 @@ EXAMPLE_CONF = docs/examples/keepalived.conf
 # Paths substituted into the installed init files.
 SUBST = sed -e 's|@SBINDIR@|$(sbindir)|g' -e 's|@CONFDIR@|$(confdir)|g'
 
-.PHONY: all build test lint fmt-check clippy man man-lint conformance demo soak bench fuzz \
+.PHONY: all build router test lint fmt-check clippy man man-lint conformance demo soak bench fuzz \
         install install-bin install-man install-init install-conf uninstall clean
 
 all: build
 
 build:
 	$(CARGO) build --release $(CARGOFLAGS)
+
+# Cargo.toml's [profile.router]: slower to build than release, smaller and stripped.
+router:
+	$(CARGO) build --profile router $(CARGOFLAGS)
 
 test: fmt-check clippy man-lint
 	$(CARGO) test --release $(CARGOFLAGS)
@@ -98,14 +104,14 @@ bench:
 
 # With NOBUILD=1 nothing is compiled (build first as a normal user, install as root).
 ifeq ($(NOBUILD),)
-install: build
+install: router
 endif
 install: install-bin install-man install-init install-conf
 
 install-bin:
-	@test -x $(BIN) || { echo "$(BIN) missing: run 'make' first (or drop NOBUILD=1)"; exit 1; }
+	@test -x $(BIN) || { echo "$(BIN) missing: run 'make router' first (or drop NOBUILD=1)"; exit 1; }
 	$(INSTALL) -d $(DESTDIR)$(sbindir)
-	$(INSTALL) -m 0755 $(BIN) $(DESTDIR)$(sbindir)/$(NAME)
+	$(INSTALL) -m 0755 -s $(BIN) $(DESTDIR)$(sbindir)/$(NAME)
 
 install-man:
 	$(INSTALL) -d $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(mandir)/man5
