@@ -144,14 +144,25 @@ class Lab:
         return name
 
     def pair(self, a, b, segments):
-        """`segments` veth pairs eth0.. between namespaces a (10.200.s.1) and b (10.200.s.2)."""
+        """`segments` veth pairs eth0.. between namespaces a (192.168.s.1) and b (192.168.s.2)."""
         for s in range(segments):
             sh("ip", "link", "add", f"{self.prefix}x{s}", "netns", a, "type", "veth",
                "peer", "name", f"{self.prefix}y{s}", "netns", b)
             for ns, tmp, host in ((a, f"{self.prefix}x{s}", 1), (b, f"{self.prefix}y{s}", 2)):
                 sh("ip", "-n", ns, "link", "set", tmp, "name", f"eth{s}")
-                sh("ip", "-n", ns, "addr", "add", f"10.200.{s}.{host}/24", "dev", f"eth{s}")
+                sh("ip", "-n", ns, "addr", "add", f"192.168.{s}.{host}/24", "dev", f"eth{s}")
                 sh("ip", "-n", ns, "link", "set", f"eth{s}", "up")
+
+    def vip_count(self, ns):
+        """Addresses in 10.0.0.0/8 (the VIPs: interfaces are in 192.168.0.0/16) present in `ns`."""
+        out = sh("ip", "-n", ns, "-o", "-4", "addr", "show", "to", "10.0.0.0/8", check=False)
+        return len(out.splitlines())
+
+    def flush_vips(self):
+        """Remove the VIPs a SIGKILLed daemon left behind."""
+        for ns in self.namespaces:
+            subprocess.run(["ip", "-n", ns, "-4", "addr", "flush", "to", "10.0.0.0/8"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def tx_packets(self, ns):
         """Packets transmitted by every interface of `ns` except lo (interface counters)."""
@@ -196,6 +207,7 @@ class Lab:
                     os.kill(int(p), signal.SIGKILL)
                 except (OSError, ValueError):
                     pass
+        self.flush_vips()
 
     def close(self):
         for p in self.others:
