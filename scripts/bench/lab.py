@@ -158,6 +158,17 @@ class Lab:
         out = sh("ip", "-n", ns, "-o", "-4", "addr", "show", "to", "10.0.0.0/8", check=False)
         return len(out.splitlines())
 
+    def vip_hosts(self, ns):
+        """{last octet: count} of the VIPs present in `ns`."""
+        out = sh("ip", "-n", ns, "-o", "-4", "addr", "show", "to", "10.0.0.0/8", check=False)
+        hosts = {}
+        for line in out.splitlines():
+            f = line.split()
+            if len(f) > 3:
+                h = int(f[3].split("/")[0].rsplit(".", 1)[1])
+                hosts[h] = hosts.get(h, 0) + 1
+        return hosts
+
     def flush_vips(self):
         """Remove the VIPs a SIGKILLed daemon left behind."""
         for ns in self.namespaces:
