@@ -35,8 +35,8 @@ IMPLS = tuple(os.environ.get("BENCH_IMPLS", "keepalived-rs,keepalived").split(",
 PER_SEG = 250
 
 P = dict(  # full / quick
-    settle=6.0 if not QUICK else 2.0,            # after the backup starts, before a window
-    cpu_window=20.0 if not QUICK else 4.0,       # CPU windows at 1 s and 100 ms
+    settle=5.0 if not QUICK else 2.0,            # after the backup starts, before a window
+    cpu_window=15.0 if not QUICK else 4.0,       # CPU windows at 1 s and 100 ms
     hold_window=30.0 if not QUICK else 5.0,      # zero-backup-packet window at 10 ms
     probes=5 if not QUICK else 3,                # instance-count probes per daemon (incl. 1000)
     cap=4000 if not QUICK else 2000,             # largest instance count probed
