@@ -8,7 +8,9 @@
 #   make conformance     the RFC scenario suite in the simulated world
 #   make man             lint the man pages and render them to target/man/*.txt
 #   make soak            100000 random-fault simulation seeds
-#   make bench           cargo bench, then scripts/bench.sh if present
+#   make bench           cargo bench, then scripts/bench.sh: keepalived-rs beside keepalived,
+#                        table in BENCHMARKS.md (root; BENCH_QUICK=1 short, BENCH_CARGO=0
+#                        skips cargo bench)
 #   make fuzz            AFL++ on every fuzz target, FUZZ_SECONDS each (default 60)
 #   make install         PREFIX=/usr/local DESTDIR= (NOBUILD=1: do not build, e.g. as root)
 #   make uninstall
@@ -98,9 +100,10 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+BENCH_CARGO ?= 1
 bench:
-	$(CARGO) bench $(CARGOFLAGS)
-	@if [ -x scripts/bench.sh ]; then scripts/bench.sh; else echo "scripts/bench.sh: absent, skipped"; fi
+	@if [ "$(BENCH_CARGO)" != 0 ]; then $(CARGO) bench $(CARGOFLAGS); fi
+	scripts/bench.sh
 
 # With NOBUILD=1 nothing is compiled (build first as a normal user, install as root).
 ifeq ($(NOBUILD),)
