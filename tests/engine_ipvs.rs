@@ -766,3 +766,74 @@ fn a_refused_operation_is_logged_where_and_retried_at_the_next_change() {
         ]
     );
 }
+
+#[test]
+fn ha_suspend_on_an_address_no_instance_holds_follows_the_interfaces() {
+    let mut r = Rig::new(
+        &conf(" ha_suspend", ""),
+        "ha-host",
+        &[8002, 8003],
+        Ok(Table::new()),
+    );
+    assert!(r.ops().is_empty(), "10.0.0.10 is on no interface");
+    let mut eth0 = util::eth0(
+        Ipv4Addr::new(192, 0, 2, 1),
+        "fe80::1".parse().unwrap(),
+        true,
+    );
+    eth0.ipv4.push(Ipv4Addr::new(10, 0, 0, 10));
+    r.handle(Event::Interface(eth0.clone()));
+    assert_eq!(
+        r.ops(),
+        vec![
+            Op::AddService(vs(), attrs("wrr")),
+            Op::AddDest(vs(), dk("192.168.1.2", 80), dr(3)),
+            Op::AddDest(vs(), dk("192.168.1.3", 80), dr(1)),
+        ]
+    );
+    // The same addresses again: nothing.
+    r.handle(Event::Interface(eth0.clone()));
+    assert_eq!(r.ops().len(), 3);
+    eth0.ipv4.pop();
+    r.handle(Event::Interface(eth0));
+    assert_eq!(r.ops()[3..], [Op::DelService(vs())]);
+}
+
+#[test]
+fn reload_keeps_a_lost_quorum_and_runs_no_script() {
+    let extra = " quorum 3\n sorry_server 10.0.0.99 80\n quorum_up \"/bin/true up\"\n \
+                 quorum_down \"/bin/true down\"";
+    let text = conf(extra, "");
+    let mut r = Rig::new(&text, "reload-q", &[8003], Ok(Table::new()));
+    r.run_until(1.5);
+    assert_eq!(r.scripts_since(0.0), vec!["/bin/true down"]);
+    let before = r.kernel.clone();
+    assert!(before[&vs()].dests.contains_key(&dk("10.0.0.99", 80)));
+    // A reload that changes a script of the virtual server only (a changed checker
+    // would start afresh, up).
+    r.handle(Event::Reload(Box::new(load(
+        &text.replace("/bin/true up", "/bin/true UP"),
+    ))));
+    assert_eq!(r.ops_since(1.5), vec![]);
+    assert_eq!(r.scripts_since(1.5), Vec::<String>::new());
+    assert_eq!(r.kernel, before);
+    assert_eq!(
+        r.engine.snapshot(r.now).ipvs.quorum,
+        vec![("[10.0.0.10]:tcp:80".to_string(), false)]
+    );
+}
+
+#[test]
+fn a_group_is_one_service_per_address_and_fwmark() {
+    let text = "virtual_server_group G {\n 10.0.0.1-2 80\n fwmark 7\n}\n\
+        virtual_server group G {\n lb_algo rr\n lb_kind DR\n protocol TCP\n\
+        real_server 192.168.1.2 80 {\n }\n}\n";
+    let r = Rig::new(text, "group", &[], Ok(Table::new()));
+    let fw = ServiceKey::Fwmark {
+        family: keepalived_rs::ipvs::model::Af::Inet,
+        mark: 7,
+    };
+    let keys: Vec<ServiceKey> = r.kernel.keys().copied().collect();
+    assert_eq!(keys, vec![key("10.0.0.1", 80), key("10.0.0.2", 80), fw]);
+    assert!(r.kernel.values().all(|s| s.dests.len() == 1));
+}
