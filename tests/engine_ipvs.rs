@@ -551,6 +551,18 @@ fn ha_suspend_service_exists_only_while_master() {
     assert_eq!(r.state(), State::Backup);
     assert_eq!(r.ops_since(5.0), vec![Op::DelService(k)]);
     assert!(r.kernel.is_empty());
+    let lines: Vec<String> = logged("ha")
+        .into_iter()
+        .filter(|l| l.starts_with("ha_suspend"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "ha_suspend: VS [192.0.2.100]:tcp:80 address not set, service suspended",
+            "ha_suspend: VS [192.0.2.100]:tcp:80 address set, service installed",
+            "ha_suspend: VS [192.0.2.100]:tcp:80 address not set, service removed",
+        ]
+    );
 }
 
 #[test]

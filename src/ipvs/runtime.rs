@@ -83,6 +83,8 @@ struct Vs {
     /// The services it owns (a key listed by two virtual servers belongs to the last).
     keys: Vec<ServiceKey>,
     quorum: bool,
+    /// `ha_suspend`: whether its services were installable at the last recompute.
+    ha_set: Option<bool>,
 }
 
 /// At most this many refused operations are logged per second of engine time.
@@ -134,6 +136,7 @@ fn build(config: &Config) -> (Vec<Vs>, BTreeMap<ServiceKey, usize>) {
                 .filter(|k| owner.get(k) == Some(&vi))
                 .collect(),
             quorum: true,
+            ha_set: None,
         })
         .collect();
     (vss, owner)
@@ -304,9 +307,10 @@ impl Runtime {
         let Some(cfg) = ctx.config.virtual_servers.get(vi) else {
             return;
         };
-        let v = &self.vss[vi];
+        let v = &mut self.vss[vi];
         let state = ctx.state;
         let st = |ri: usize| state(vi, ri);
+        let mut any_set = false;
         for key in &v.keys {
             keys.insert(*key);
             let active = !cfg.ha_suspend
@@ -314,6 +318,7 @@ impl Runtime {
                     ServiceKey::Addr { addr, .. } => self.ha.present(addr),
                     ServiceKey::Fwmark { .. } => true,
                 };
+            any_set |= active;
             if !active {
                 self.desired.remove(key);
                 continue;
@@ -327,6 +332,19 @@ impl Runtime {
                 dests: dests_of(cfg, port, &st, v.quorum),
             };
             self.desired.insert(*key, svc);
+        }
+        if cfg.ha_suspend && v.ha_set != Some(any_set) {
+            let (p, name) = (ctx.prefix, &v.name);
+            match (v.ha_set, any_set) {
+                (_, true) => log::info!("{p}ha_suspend: VS {name} address set, service installed"),
+                (Some(true), false) => {
+                    log::info!("{p}ha_suspend: VS {name} address not set, service removed")
+                }
+                (_, false) => {
+                    log::info!("{p}ha_suspend: VS {name} address not set, service suspended")
+                }
+            }
+            v.ha_set = Some(any_set);
         }
     }
 
@@ -462,15 +480,15 @@ impl Runtime {
     /// `Event::Reload`: the new configuration, in place.
     pub fn reload(&mut self, ctx: &mut Ctx<'_>, states: &[State]) {
         let (mut vss, owner) = build(ctx.config);
-        let old: BTreeMap<String, bool> = self
+        let old: BTreeMap<&str, (bool, Option<bool>)> = self
             .vss
             .iter()
-            .map(|v| (v.name.clone(), v.quorum))
+            .map(|v| (v.name.as_str(), (v.quorum, v.ha_set)))
             .collect();
         let mut fresh = Vec::new();
         for (vi, v) in vss.iter_mut().enumerate() {
-            match old.get(&v.name) {
-                Some(q) => v.quorum = *q,
+            match old.get(v.name.as_str()) {
+                Some((q, ha)) => (v.quorum, v.ha_set) = (*q, *ha),
                 None => fresh.push(vi),
             }
         }
