@@ -563,6 +563,47 @@ fn ha_suspend_service_exists_only_while_master() {
             "ha_suspend: VS [192.0.2.100]:tcp:80 address not set, service removed",
         ]
     );
+    // The checkers ran only while MASTER (keepalived suspends them).
+    let connects: Vec<Instant> = r
+        .log
+        .iter()
+        .filter(|(_, a)| matches!(a, Action::Connect { .. }))
+        .map(|(at, _)| *at)
+        .collect();
+    let master_at = r
+        .log
+        .iter()
+        .find(|(_, a)| {
+            matches!(
+                a,
+                Action::StateChanged {
+                    to: State::Master,
+                    ..
+                }
+            )
+        })
+        .map(|(at, _)| *at)
+        .unwrap();
+    assert!(!connects.is_empty());
+    assert!(connects.iter().all(|at| *at > master_at && *at <= t(5.0)));
+    // (Until 8 s: without the peer's adverts it is MASTER again at 8.6 s.)
+    r.run_until(8.0);
+    assert!(!r
+        .log
+        .iter()
+        .any(|(at, a)| *at > t(5.0) && matches!(a, Action::Connect { .. })));
+    let lines: Vec<String> = logged("ha")
+        .into_iter()
+        .filter(|l| l.contains("healthchecker for service [192.168.1.2]"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "Suspending healthchecker for service [192.168.1.2]:tcp:80 for VS [192.0.2.100]:tcp:80",
+            "Activating healthchecker for service [192.168.1.2]:tcp:80 for VS [192.0.2.100]:tcp:80",
+            "Suspending healthchecker for service [192.168.1.2]:tcp:80 for VS [192.0.2.100]:tcp:80",
+        ]
+    );
 }
 
 #[test]

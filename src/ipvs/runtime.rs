@@ -108,6 +108,8 @@ pub struct Runtime {
     keep_on_stop: bool,
     started: bool,
     stopped: bool,
+    /// `ha_suspend` changes not yet taken: (virtual server, suspended).
+    suspensions: Vec<(usize, bool)>,
     /// Refused operations logged in the current second (start of the second, count,
     /// count not logged).
     failure_log: (Option<Instant>, u32, u64),
@@ -190,6 +192,7 @@ impl Runtime {
             keep_on_stop: false,
             started: false,
             stopped: false,
+            suspensions: Vec::new(),
             failure_log: (None, 0, 0),
         }
     }
@@ -345,7 +348,14 @@ impl Runtime {
                 }
             }
             v.ha_set = Some(any_set);
+            self.suspensions.push((vi, !any_set));
         }
+    }
+
+    /// The `ha_suspend` virtual servers whose address came or went since the last call:
+    /// (configuration index, suspended). The engine suspends or resumes their checkers.
+    pub fn take_suspensions(&mut self) -> Vec<(usize, bool)> {
+        std::mem::take(&mut self.suspensions)
     }
 
     /// Quorum and services of the marked virtual servers; returns their keys.
