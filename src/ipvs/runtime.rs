@@ -27,8 +27,9 @@
 //!   service's destinations then the service are deleted, or with `lvs_flush_on_stop VS`
 //!   each owned service, or with `lvs_flush_on_stop` every service of the table. `omega`
 //!   runs `quorum_down` for the virtual servers whose quorum is up. The sync daemons
-//!   ([`sync`]) stop.
-//! - `ha_suspend` ([`ha`]): services exist only while their address is set.
+//!   (`runtime/sync.rs`) stop.
+//! - `ha_suspend` (`runtime/ha.rs`): services exist, and checkers run, only while their
+//!   address is set.
 
 mod ha;
 pub mod quorum;
