@@ -400,8 +400,9 @@ impl Runtime {
     }
 
     /// The host's addresses changed (`ha_suspend` on addresses no instance holds).
+    /// (Kept even without such a virtual server: a reload may bring one.)
     pub fn host_addresses(&mut self, addrs: BTreeSet<IpAddr>) {
-        if self.ha_vss.is_empty() || !self.ha.host_addresses(addrs) {
+        if !self.ha.host_addresses(addrs) {
             return;
         }
         for (vi, a) in &self.ha_vss {
