@@ -853,6 +853,18 @@ fn ha_suspend_on_an_address_no_instance_holds_follows_the_interfaces() {
 }
 
 #[test]
+fn ha_suspend_on_an_address_set_before_start_up_installs_at_once() {
+    // The rig reports eth0 (192.0.2.1) before Startup.
+    let text = conf(" ha_suspend", "").replace("10.0.0.10", "192.0.2.1");
+    let r = Rig::new(&text, "ha-early", &[8002, 8003], Ok(Table::new()));
+    assert_eq!(
+        r.ops()[0],
+        Op::AddService(key("192.0.2.1", 80), attrs("wrr"))
+    );
+    assert_eq!(r.ops().len(), 3);
+}
+
+#[test]
 fn reload_keeps_a_lost_quorum_and_runs_no_script() {
     let extra = " quorum 3\n sorry_server 10.0.0.99 80\n quorum_up \"/bin/true up\"\n \
                  quorum_down \"/bin/true down\"";

@@ -214,7 +214,10 @@ impl Runtime {
             return;
         }
         self.started = true;
-        self.ha = ha::Ha::new(ctx.config, states);
+        let mut ha = ha::Ha::new(ctx.config, states);
+        // The interfaces were reported before `Startup`.
+        ha.carry_host(&self.ha);
+        self.ha = ha;
         self.sync = sync::Sync::new(ctx.config, ctx.prefix);
         for vi in 0..self.vss.len() {
             self.evaluate(ctx, vi, When::First);
