@@ -500,11 +500,11 @@ impl Runtime {
             .iter()
             .map(|v| (v.name.as_str(), (v.quorum, v.ha_set)))
             .collect();
-        let mut fresh = Vec::new();
+        let mut fresh = vec![false; vss.len()];
         for (vi, v) in vss.iter_mut().enumerate() {
             match old.get(v.name.as_str()) {
                 Some((q, ha)) => (v.quorum, v.ha_set) = (*q, *ha),
-                None => fresh.push(vi),
+                None => fresh[vi] = true,
             }
         }
         if self.managed() {
@@ -528,7 +528,7 @@ impl Runtime {
         self.desired = Table::new();
         if self.started && !self.stopped {
             for vi in 0..self.vss.len() {
-                let when = if fresh.contains(&vi) {
+                let when = if fresh[vi] {
                     When::First
                 } else {
                     When::Later
