@@ -5,14 +5,14 @@
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)] // bench code reaches the OS
 
 use keepalived_rs::config::{load_str, model::Config, LoadOptions};
-use keepalived_rs::ipvs::diff::{apply, diff};
 use keepalived_rs::event::Action;
+use keepalived_rs::ipvs::diff::{apply, diff};
 use keepalived_rs::ipvs::model::{desired, RsState, Table};
 use keepalived_rs::ipvs::runtime::{Ctx, Runtime};
 use keepalived_rs::sched::Instant;
-use std::collections::VecDeque;
 use keepalived_rs::sys::ipvs_codec::encode_op;
 use std::collections::BTreeSet;
+use std::collections::VecDeque;
 use std::fmt::Write;
 use std::hint::black_box;
 use std::path::Path;
@@ -119,17 +119,20 @@ fn runtime_path() {
     let c = config(1000, 10, false);
     let mut actions = VecDeque::new();
     let mut rt = Runtime::new(&c);
-    time("runtime: start-up 1 000 / 10 000 (start + table answer)", || {
-        let mut ctx = Ctx {
-            now,
-            actions: &mut actions,
-            prefix: "",
-            config: &c,
-            state: &up,
-        };
-        rt.start(&mut ctx, &[]);
-        rt.table(&mut ctx, Ok(Table::new()));
-    });
+    time(
+        "runtime: start-up 1 000 / 10 000 (start + table answer)",
+        || {
+            let mut ctx = Ctx {
+                now,
+                actions: &mut actions,
+                prefix: "",
+                config: &c,
+                state: &up,
+            };
+            rt.start(&mut ctx, &[]);
+            rt.table(&mut ctx, Ok(Table::new()));
+        },
+    );
     println!("  {} operations", ops_in(&actions));
     actions.clear();
     let down = |v: usize, r: usize| -> RsState { (!(v == 500 && r == 3), 2) };
