@@ -32,6 +32,7 @@ pub mod daemon;
 pub mod fifo_reader;
 pub mod fifo_writer;
 pub mod iftable;
+pub mod ipvs;
 pub mod ipvs_codec;
 pub mod ndisc;
 pub mod netlink;

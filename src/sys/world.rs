@@ -135,6 +135,8 @@ pub struct SysWorld {
     pub new_masters: Option<Vec<String>>,
     /// State changes performed so far (SNMP rebuilds its view when it moves).
     pub state_changes: u64,
+    /// The IPVS channel, opened at the first `Action::IpvsRead`.
+    pub ipvs: super::ipvs::Ipvs,
 }
 
 pub(super) fn ipv6_of(f: Family) -> bool {
@@ -176,6 +178,7 @@ impl SysWorld {
             relabel: BTreeMap::new(),
             new_masters: None,
             state_changes: 0,
+            ipvs: Default::default(),
             firewall: Firewall::new(),
             conns: Conns::new(),
         }
@@ -589,8 +592,17 @@ impl SysWorld {
                 let what = if *up { "up" } else { "down" };
                 log::debug!("{rs} of VS {vs} is {what} (weight {weight})");
             }
-            // The generic-netlink IPVS socket: wired by issue 10's sys step.
-            Action::IpvsRead | Action::Ipvs(_) | Action::IpvsDaemon { .. } => {}
+            // The generic-netlink IPVS channel (`sys::ipvs`): request / answer, bounded.
+            Action::IpvsRead => {
+                let table = self.ipvs.read();
+                self.events.push(Event::IpvsTable(table));
+            }
+            Action::Ipvs(ops) => {
+                for (op, error) in self.ipvs.apply(ops) {
+                    self.events.push(Event::IpvsFailed { op, error });
+                }
+            }
+            Action::IpvsDaemon { start, daemon } => self.ipvs.daemon(*start, daemon),
             Action::BlockAddress {
                 instance,
                 ifname,
