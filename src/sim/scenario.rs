@@ -20,7 +20,7 @@ use std::time::Duration;
 
 mod ipvs;
 mod servers;
-pub use ipvs::{DestWant, IpvsPred, OpKind, SvcWant};
+pub use ipvs::{DestWant, IpvsPred, OpKind, SvcWant, SyncWant};
 pub use servers::{Mode, ServerDecl, ServerKind, ServerOpt};
 
 /// A parse error with its 1-based line.

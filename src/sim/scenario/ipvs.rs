@@ -10,7 +10,7 @@
 //! expect 5s r1 ipvs lacks service [2001:db8::10]:80
 //! expect 5s r1 ipvs services 2          # number of services in the table
 //! expect 5s r1 ipvs dests 10.0.0.10:80 3
-//! expect 5s r1 ipvs sync master eth0 [id 5]   # a master (backup) sync daemon runs
+//! expect 5s r1 ipvs sync master eth0 [id 5] [maxlen N] [port N] [ttl N] [group IP]
 //! expect 5s r1 ipvs no sync [master|backup]
 //! expect 5s r1 ipvs adds|edits|deletes|changes [service] [SVC [-> DEST]]   # events
 //! expect 5s r1 ipvs refuses [service] [SVC [-> DEST]]
@@ -25,7 +25,7 @@
 use super::{ParseError, Words};
 use crate::ipvs::diff::Op;
 use crate::ipvs::model::{
-    Af, DestAttrs, DestKey, Forward, Proto, ServiceAttrs, ServiceKey, SVC_F_ONEPACKET,
+    Af, DestAttrs, DestKey, Forward, Proto, ServiceAttrs, ServiceKey, SyncDaemon, SVC_F_ONEPACKET,
     SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3, SYNC_BACKUP, SYNC_MASTER,
 };
 use crate::sim::ipvs::{self as kipvs, SimIpvs};
@@ -51,6 +51,28 @@ pub struct SvcWant {
     pub netmask: Option<u32>,
     /// `IP_VS_SVC_F_*` bits that must be set (`ops`, `flag-1`...).
     pub flags: u32,
+}
+
+/// What a sync daemon predicate asks of a daemon (besides its state).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyncWant {
+    pub ifname: Option<String>,
+    pub syncid: Option<u32>,
+    pub maxlen: Option<u16>,
+    pub port: Option<u16>,
+    pub ttl: Option<u8>,
+    pub group: Option<IpAddr>,
+}
+
+impl SyncWant {
+    fn accepts(&self, d: &SyncDaemon) -> bool {
+        self.ifname.as_ref().map_or(true, |x| *x == d.ifname)
+            && self.syncid.map_or(true, |x| x == d.syncid)
+            && self.maxlen.map_or(true, |x| Some(x) == d.maxlen)
+            && self.port.map_or(true, |x| Some(x) == d.port)
+            && self.ttl.map_or(true, |x| Some(x) == d.ttl)
+            && self.group.map_or(true, |x| Some(x) == d.group)
+    }
 }
 
 /// An operation kind for the event predicates.
@@ -81,12 +103,8 @@ pub enum IpvsPred {
     Services(usize),
     /// This service has exactly this many destinations.
     Dests(ServiceKey, usize),
-    /// A sync daemon of this state runs (on this interface, with this syncid).
-    Sync {
-        state: u32,
-        ifname: Option<String>,
-        syncid: Option<u32>,
-    },
+    /// A sync daemon of this state runs (with these parameters).
+    Sync { state: u32, want: SyncWant },
     /// No sync daemon (of this state) runs.
     NoSync(Option<u32>),
     /// Event: the engine's operation of this kind (any: None) on this service / destination
@@ -105,8 +123,7 @@ pub enum IpvsPred {
     Daemon {
         start: bool,
         state: Option<u32>,
-        ifname: Option<String>,
-        syncid: Option<u32>,
+        want: SyncWant,
     },
 }
 
@@ -150,23 +167,13 @@ impl IpvsPred {
             }
             (IpvsPred::Read, Rec::IpvsRead { .. }) => true,
             (
-                IpvsPred::Daemon {
-                    start,
-                    state,
-                    ifname,
-                    syncid,
-                },
+                IpvsPred::Daemon { start, state, want },
                 Rec::IpvsSync {
                     start: s,
                     daemon,
                     refused: None,
                 },
-            ) => {
-                start == s
-                    && state.map_or(true, |x| x == daemon.state)
-                    && ifname.as_ref().map_or(true, |x| *x == daemon.ifname)
-                    && syncid.map_or(true, |x| x == daemon.syncid)
-            }
+            ) => start == s && state.map_or(true, |x| x == daemon.state) && want.accepts(daemon),
             _ => false,
         }
     }
@@ -193,15 +200,10 @@ impl IpvsPred {
             },
             IpvsPred::Services(n) => k.table.len() == *n,
             IpvsPred::Dests(svc, n) => k.table.get(svc).map_or(0, |s| s.dests.len()) == *n,
-            IpvsPred::Sync {
-                state,
-                ifname,
-                syncid,
-            } => k.daemons.iter().any(|d| {
-                d.state == *state
-                    && ifname.as_ref().map_or(true, |x| *x == d.ifname)
-                    && syncid.map_or(true, |x| x == d.syncid)
-            }),
+            IpvsPred::Sync { state, want } => k
+                .daemons
+                .iter()
+                .any(|d| d.state == *state && want.accepts(d)),
             IpvsPred::NoSync(state) => !k
                 .daemons
                 .iter()
@@ -417,22 +419,26 @@ fn sync_state(w: &mut Words) -> Option<u32> {
     }
 }
 
-/// `[IFACE] [id N]` after a sync daemon's state.
-fn sync_rest(w: &mut Words) -> Result<(Option<String>, Option<u32>), ParseError> {
-    let mut ifname = None;
-    let mut syncid = None;
+/// `[IFACE] [id N] [maxlen N] [port N] [ttl N] [group IP]` after a sync daemon's state.
+fn sync_rest(w: &mut Words) -> Result<SyncWant, ParseError> {
+    let mut want = SyncWant::default();
     while let Some(k) = w.peek().filter(|k| *k != "between") {
-        if k == "id" || k == "syncid" {
-            w.pos += 1;
-            syncid = Some(w.num("a sync id")?);
-        } else if ifname.is_none() {
-            w.pos += 1;
-            ifname = Some(k.to_string());
-        } else {
-            return w.err(format!("`{k}`: expected `id N`"));
+        w.pos += 1;
+        match k {
+            "id" | "syncid" => want.syncid = Some(w.num("a sync id")?),
+            "maxlen" => want.maxlen = Some(w.num("a maximum length")?),
+            "port" => want.port = Some(w.num("a port")?),
+            "ttl" => want.ttl = Some(w.num("a TTL")?),
+            "group" => want.group = Some(w.ip()?),
+            _ if want.ifname.is_none() => want.ifname = Some(k.to_string()),
+            _ => {
+                return w.err(format!(
+                    "`{k}`: expected id N, maxlen N, port N, ttl N or group IP"
+                ))
+            }
         }
     }
-    Ok((ifname, syncid))
+    Ok(want)
 }
 
 /// The words after `ipvs` in an expectation.
@@ -481,11 +487,9 @@ pub fn predicate(w: &mut Words) -> Result<IpvsPred, ParseError> {
             let Some(state) = sync_state(w) else {
                 return w.err("write `ipvs sync master|backup [IFACE] [id N]`");
             };
-            let (ifname, syncid) = sync_rest(w)?;
             IpvsPred::Sync {
                 state,
-                ifname,
-                syncid,
+                want: sync_rest(w)?,
             }
         }
         "no" => {
@@ -526,12 +530,10 @@ pub fn predicate(w: &mut Words) -> Result<IpvsPred, ParseError> {
                 return w.err(format!("write `ipvs {verb} sync [master|backup] [IFACE] [id N]`"));
             }
             let state = sync_state(w);
-            let (ifname, syncid) = sync_rest(w)?;
             IpvsPred::Daemon {
                 start: verb == "starts",
                 state,
-                ifname,
-                syncid,
+                want: sync_rest(w)?,
             }
         }
         x => {
@@ -759,11 +761,17 @@ mod tests {
     #[test]
     fn sync_and_events() {
         assert_eq!(
-            pred("sync master eth0 id 5").unwrap(),
+            pred("sync master eth0 id 5 maxlen 1400 port 8848 ttl 2 group 224.0.0.81").unwrap(),
             IpvsPred::Sync {
                 state: SYNC_MASTER,
-                ifname: Some("eth0".into()),
-                syncid: Some(5)
+                want: SyncWant {
+                    ifname: Some("eth0".into()),
+                    syncid: Some(5),
+                    maxlen: Some(1400),
+                    port: Some(8848),
+                    ttl: Some(2),
+                    group: Some("224.0.0.81".parse().unwrap()),
+                }
             }
         );
         assert_eq!(pred("no sync").unwrap(), IpvsPred::NoSync(None));
@@ -821,6 +829,8 @@ mod tests {
             ("has service 10.0.0.10:80 sched", "scheduler"),
             ("has service [2001:db8::1]:80 netmask 255.0.0.0", "netmask"),
             ("sync eth0", "master|backup"),
+            ("sync master eth0 eth1", "expected id N"),
+            ("sync master eth0 ttl 300", "300"),
             ("no daemons", "no sync"),
             ("dances", "ipvs dances"),
             (
