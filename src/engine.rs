@@ -27,6 +27,7 @@ use std::time::Duration;
 
 mod alerts;
 mod checkers;
+mod ipvs;
 mod reload;
 mod snapshot;
 mod tracking;
@@ -70,6 +71,8 @@ pub struct Engine {
     checks: crate::check::runtime::Runtime,
     /// Real-server transitions not yet taken (`Engine::take_rs_transitions`).
     rs_transitions: Vec<crate::check::runtime::RsTransition>,
+    /// The IPVS table, quorums and sync daemons (`engine/ipvs.rs`).
+    ipvs: crate::ipvs::runtime::Runtime,
 }
 
 fn link_local(addrs: &[Ipv6Addr]) -> Option<Ipv6Addr> {
@@ -109,6 +112,7 @@ impl Engine {
             alerter: Default::default(),
             checks: crate::check::runtime::Runtime::new(config, 0x6b65_6570_616c_6976),
             rs_transitions: Vec::new(),
+            ipvs: crate::ipvs::runtime::Runtime::new(config),
         };
         engine.install(config, Parts::build(config));
         engine
@@ -152,11 +156,13 @@ impl Engine {
                 self.interfaces.insert(st.name.clone(), st);
                 self.refresh_interfaces();
                 self.retrack(now);
+                self.ipvs_interfaces();
             }
             Event::InterfaceRemoved { name } => {
                 self.interfaces.remove(&name);
                 self.refresh_interfaces();
                 self.retrack(now);
+                self.ipvs_interfaces();
             }
             Event::Packet(p) => self.packet(now, p),
             Event::Timers => self.timers(now),
@@ -184,8 +190,8 @@ impl Engine {
                 ConnOwner::Checker => self.checker_conn(now, conn, event),
             },
             Event::Host(info) => self.host_info(info),
-            // IPVS runtime: wired by the IPVS engine step (issue 10).
-            Event::IpvsTable(_) | Event::IpvsFailed { .. } => {}
+            Event::IpvsTable(answer) => self.ipvs_table(now, answer),
+            Event::IpvsFailed { op, error } => self.ipvs_failed(now, &op, &error),
             Event::AddressDeleted { ifname, addr } => {
                 for i in 0..self.instances.len() {
                     let (inst, mut ctx) = self.split(now, i);
@@ -194,6 +200,7 @@ impl Engine {
             }
         }
         self.settle(now);
+        self.ipvs_flush(now);
     }
 
     /// One instant of a world's loop, by the same-instant rule (`crate::event`): the
@@ -292,6 +299,7 @@ impl Engine {
             return;
         }
         self.checkers_start(now);
+        self.ipvs_start(now);
         if let Some(d) = self
             .config
             .global
@@ -351,6 +359,7 @@ impl Engine {
             let (inst, mut ctx) = self.split(now, i);
             inst.shutdown(&mut ctx);
         }
+        self.ipvs_shutdown(now);
     }
 
     fn split(&mut self, now: Instant, i: usize) -> (&mut Instance, Ctx<'_>) {
@@ -515,6 +524,7 @@ impl Engine {
         while k < self.transitions.len() {
             let t = self.transitions[k];
             k += 1;
+            self.ipvs_instance(now, t.inst, t.to);
             let inst = &self.instances[t.inst];
             let acts = notify::actions(
                 &inst.cfg.notify,

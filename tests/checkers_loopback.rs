@@ -168,7 +168,7 @@ fn tcp_and_misc_checkers_on_loopback() {
     let (daemon, rx) = start_daemon(&d, &conf);
     let rs = format!("[127.0.0.1]:tcp:{port}");
     let mut seen = Vec::new();
-    wait_for(&rx, &mut seen, "the IPVS table is not managed yet");
+    wait_for(&rx, &mut seen, "Activating healthchecker for service");
     wait_for(&rx, &mut seen, &format!("TCP connection to {rs} success."));
     wait_for(
         &rx,

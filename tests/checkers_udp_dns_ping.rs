@@ -196,7 +196,7 @@ fn udp_dns_and_ping_checkers_in_a_namespace() {
     let udp = "[127.0.0.1]:udp:7007";
     let dnsrs = "[127.0.0.1]:udp:5353";
     let mut seen = Vec::new();
-    let start = wait_after(&rx, &mut seen, 0, "the IPVS table is not managed yet");
+    let start = wait_after(&rx, &mut seen, 0, "Activating healthchecker for service");
     wait_after(
         &rx,
         &mut seen,

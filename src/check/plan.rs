@@ -31,7 +31,7 @@ pub struct NotImplemented(pub &'static str);
 
 /// What `-t` and start-up say about the checkers of `config` that do not run: one line per
 /// not-implemented checker (`file:line:col: warning: SMTP_CHECK is not implemented yet;
-/// this checker is ignored`), and one about IPVS when any virtual server exists.
+/// this checker is ignored`).
 pub fn notices(config: &Config) -> Vec<String> {
     let args = DialogueArgs {
         random: 0,
@@ -49,13 +49,6 @@ pub fn notices(config: &Config) -> Vec<String> {
                 }
             }
         }
-    }
-    if let Some(vs) = config.virtual_servers.first() {
-        out.push(format!(
-            "{}: warning: virtual_server: the IPVS table is not managed yet; the health \
-             checkers run (keepalived-rs issue 10)",
-            vs.span
-        ));
     }
     out
 }

@@ -52,7 +52,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use timing::{Outcome, Retry, Timing};
 
-pub use server::RsTransition;
+pub use server::{rs_name, vs_name, RsTransition};
 
 /// What the runtime needs from the engine for one call.
 pub struct Ctx<'a> {
@@ -146,6 +146,9 @@ pub struct Runtime {
     rng: Rng,
     next_id: u64,
     transitions: Vec<RsTransition>,
+    /// Virtual servers (configuration index) one of whose real servers changed state or
+    /// weight since the last [`Runtime::take_changed`] (the IPVS runtime recomputes them).
+    changed: std::collections::BTreeSet<usize>,
     /// `checker_log_all_failures` of global_defs.
     log_all: bool,
     /// `helo_name` default of SMTP_CHECK (keepalived's own name for it).
@@ -168,6 +171,7 @@ impl Runtime {
             rng: Rng::new(seed),
             next_id: 1,
             transitions: Vec::new(),
+            changed: Default::default(),
             log_all: false,
             helo_default: crate::check::smtp::DEFAULT_HELO.into(),
             track_files: BTreeMap::new(),
@@ -223,8 +227,9 @@ impl Runtime {
                     );
                     ids.push(id);
                 }
-                self.servers
-                    .push(Server::new(vs, &vs_name, rs, rs_name, ids));
+                let mut srv = Server::new(vs, &vs_name, rs, rs_name, ids);
+                srv.vsi = self.vss.len();
+                self.servers.push(srv);
                 idx.push(s);
             }
             let mut cfg = vs.clone();
@@ -241,6 +246,22 @@ impl Runtime {
     /// No virtual server is configured.
     pub fn is_empty(&self) -> bool {
         self.servers.is_empty()
+    }
+
+    /// What the checkers say of real server `rs` of virtual server `vs` (configuration
+    /// indices): up, and its effective weight (0..=65535). Unknown: down, weight 0.
+    pub fn rs_state(&self, vs: usize, rs: usize) -> (bool, u32) {
+        self.vss
+            .get(vs)
+            .and_then(|(_, _, idx)| idx.get(rs))
+            .and_then(|&s| self.servers.get(s))
+            .map_or((false, 0), |s| (s.up, s.weight.clamp(0, 65535) as u32))
+    }
+
+    /// The virtual servers (configuration indices) one of whose real servers changed
+    /// state or weight since the last call, in order.
+    pub fn take_changed(&mut self) -> Vec<usize> {
+        std::mem::take(&mut self.changed).into_iter().collect()
     }
 
     /// Starts every checker (once; `Event::Startup`). `files` are the `track_file` values
@@ -549,6 +570,10 @@ impl Runtime {
     fn reassess(&mut self, ctx: &mut Ctx<'_>, s: usize, cause: &str, why: Option<String>) {
         let (up, weight) = self.assess(s);
         let vs = self.vs_of(s);
+        let srv = &self.servers[s];
+        if (srv.up, srv.weight) != (up, weight) {
+            self.changed.insert(srv.vsi);
+        }
         let t = self.servers[s].apply(ctx, &vs, up, weight, cause, why);
         self.transitions.extend(t);
     }

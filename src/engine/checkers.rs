@@ -8,9 +8,8 @@
 //! checker timer of that instant, and each checker event does a bounded amount of work
 //! (one dialogue step, one result), so checker work never delays an advert.
 //!
-//! At start-up, when virtual servers exist, one notice says that the IPVS table is not
-//! managed yet (the checkers run, their verdicts are logged, notified and shown in the
-//! dumps).
+//! The IPVS table follows the checkers through `engine/ipvs.rs` (the runtime reads the
+//! checker runtime's `rs_state` and `take_changed` after each event).
 
 use super::Engine;
 use crate::check::runtime::{Ctx, RsTransition};
@@ -48,11 +47,6 @@ impl Engine {
         if self.checks.is_empty() {
             return;
         }
-        log::warn!(
-            "{}virtual_server: the IPVS table is not managed yet (keepalived-rs issue 10); \
-             health checkers run, and their verdicts are logged, notified and shown in the dumps",
-            self.prefix
-        );
         let files = self.files.clone();
         self.with_checks(now, |rt, ctx| rt.start(ctx, &files));
     }
@@ -63,14 +57,7 @@ impl Engine {
 
     pub(super) fn checkers_reload(&mut self, now: Instant, config: &Config) {
         let files = self.files.clone();
-        let was_empty = self.checks.is_empty();
         self.with_checks(now, |rt, ctx| rt.reload(ctx, config, &files));
-        if was_empty && !self.checks.is_empty() && self.started {
-            log::warn!(
-                "{}virtual_server: the IPVS table is not managed yet (keepalived-rs issue 10)",
-                self.prefix
-            );
-        }
     }
 
     pub(super) fn checker_timer(&mut self, now: Instant, id: u64, what: CheckTimer) {

@@ -138,6 +138,7 @@ impl Engine {
                 None => {}
             }
         }
+        self.ipvs_reload(now);
         if running {
             for (s, d) in deadlines.into_iter().enumerate() {
                 if self.script_used(s) {

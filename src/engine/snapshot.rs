@@ -119,7 +119,7 @@ impl Engine {
             interfaces,
             host_stats: self.host_stats.clone(),
             virtual_servers: self.checks.status(),
-            ipvs: Default::default(),
+            ipvs: self.ipvs.status(),
         }
     }
 

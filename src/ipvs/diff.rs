@@ -3,7 +3,9 @@
 //! edits, destination adds (each group in key order). Reconciliation: services of the
 //! current table that the configuration wants are adopted (edited in place, never
 //! flushed); services it does not want are deleted only if the daemon owns them (added
-//! them earlier), otherwise left alone. [`apply`] is the reference semantics (the
+//! them earlier), otherwise left alone. [`diff_keys`] does the same for a subset of the
+//! services (the virtual servers that changed). [`stop_ops`] is what stopping removes
+//! ([`StopMode`]: only `-I` keeps the table). [`apply`] is the reference semantics (the
 //! simulator's kernel table and the tests use it).
 
 use std::collections::BTreeSet;
@@ -25,26 +27,40 @@ pub enum Op {
 /// The operations that turn `current` into `desired`, leaving services that are neither
 /// desired nor in `owned` untouched.
 pub fn diff(current: &Table, desired: &Table, owned: &BTreeSet<ServiceKey>) -> Vec<Op> {
+    let keys: BTreeSet<ServiceKey> = current.keys().chain(desired.keys()).copied().collect();
+    diff_keys(current, desired, &keys, owned)
+}
+
+/// [`diff`] restricted to the services in `keys` (the others of both tables are not
+/// looked at): what the runtime uses to recompute only the virtual servers that changed.
+/// Same order as [`diff`].
+pub fn diff_keys(
+    current: &Table,
+    desired: &Table,
+    keys: &BTreeSet<ServiceKey>,
+    owned: &BTreeSet<ServiceKey>,
+) -> Vec<Op> {
     let mut del_dests = Vec::new();
     let mut del_svcs = Vec::new();
     let mut edit_svcs = Vec::new();
     let mut add_svcs = Vec::new();
     let mut edit_dests = Vec::new();
     let mut add_dests = Vec::new();
-    for key in current.keys() {
-        if !desired.contains_key(key) && owned.contains(key) {
-            del_svcs.push(Op::DelService(*key));
-        }
-    }
-    for (key, want) in desired {
-        match current.get(key) {
-            None => {
+    for key in keys {
+        match (current.get(key), desired.get(key)) {
+            (None, None) => {}
+            (Some(_), None) => {
+                if owned.contains(key) {
+                    del_svcs.push(Op::DelService(*key));
+                }
+            }
+            (None, Some(want)) => {
                 add_svcs.push(Op::AddService(*key, want.attrs.clone()));
                 for (dk, da) in &want.dests {
                     add_dests.push(Op::AddDest(*key, *dk, *da));
                 }
             }
-            Some(cur) => {
+            (Some(cur), Some(want)) => {
                 if cur.attrs != want.attrs {
                     edit_svcs.push(Op::EditService(*key, want.attrs.clone()));
                 }
@@ -72,17 +88,39 @@ pub fn diff(current: &Table, desired: &Table, owned: &BTreeSet<ServiceKey>) -> V
     ops
 }
 
-/// The operations on stop: with `keep` (`-I`, or no `omega`) nothing; otherwise delete
-/// exactly the owned services present in `current` (their destinations go with them).
-pub fn stop_ops(current: &Table, owned: &BTreeSet<ServiceKey>, keep: bool) -> Vec<Op> {
-    if keep {
-        return Vec::new();
+/// How the daemon leaves the table when it stops (keepalived 2.2.7, `-I` and
+/// `lvs_flush_on_stop`; `omega` changes only which notify scripts run, not the table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopMode {
+    /// `-I` / `--dont-release-ipvs`: nothing is removed.
+    Keep,
+    /// The default: each real server, then its virtual server, is deleted one by one
+    /// (every owned service: its destinations, then the service).
+    EachDest,
+    /// `lvs_flush_on_stop VS`: each owned service is deleted, its destinations going
+    /// with it (the kernel removes them).
+    EachService,
+    /// `lvs_flush_on_stop`: the whole table is flushed, services the daemon does not own
+    /// included (one delete per service of the table).
+    Flush,
+}
+
+/// The operations on stop, for the services of `current` (in key order) as `mode` says.
+pub fn stop_ops(current: &Table, owned: &BTreeSet<ServiceKey>, mode: StopMode) -> Vec<Op> {
+    let mut ops = Vec::new();
+    for (k, s) in current {
+        match mode {
+            StopMode::Keep => return ops,
+            StopMode::EachDest if owned.contains(k) => {
+                ops.extend(s.dests.keys().map(|d| Op::DelDest(*k, *d)));
+                ops.push(Op::DelService(*k));
+            }
+            StopMode::EachService if owned.contains(k) => ops.push(Op::DelService(*k)),
+            StopMode::Flush => ops.push(Op::DelService(*k)),
+            _ => {}
+        }
     }
-    current
-        .keys()
-        .filter(|k| owned.contains(k))
-        .map(|k| Op::DelService(*k))
-        .collect()
+    ops
 }
 
 /// Why an operation could not be applied (as the kernel answers EEXIST / ENOENT / ESRCH).

@@ -116,12 +116,43 @@ fn weight_change_is_one_edit() {
 
 #[test]
 fn stop_removes_exactly_what_is_owned_or_nothing_with_keep() {
-    let cur: Table = [(skey(1), svc("rr", &[(2, 1)])), (skey(5), svc("rr", &[]))].into();
+    let cur: Table = [
+        (skey(1), svc("rr", &[(2, 1), (3, 1)])),
+        (skey(5), svc("rr", &[(4, 1)])),
+    ]
+    .into();
+    let own = owned(&[1, 7]);
     assert_eq!(
-        stop_ops(&cur, &owned(&[1, 7]), false),
+        stop_ops(&cur, &own, StopMode::EachDest),
+        vec![
+            Op::DelDest(skey(1), dkey(2)),
+            Op::DelDest(skey(1), dkey(3)),
+            Op::DelService(skey(1))
+        ]
+    );
+    assert_eq!(
+        stop_ops(&cur, &own, StopMode::EachService),
         vec![Op::DelService(skey(1))]
     );
-    assert!(stop_ops(&cur, &owned(&[1]), true).is_empty());
+    assert_eq!(
+        stop_ops(&cur, &own, StopMode::Flush),
+        vec![Op::DelService(skey(1)), Op::DelService(skey(5))]
+    );
+    assert!(stop_ops(&cur, &own, StopMode::Keep).is_empty());
+}
+
+#[test]
+fn diff_keys_looks_only_at_its_keys() {
+    let cur: Table = [(skey(1), svc("rr", &[(2, 1)])), (skey(5), svc("rr", &[]))].into();
+    let want: Table = [(skey(1), svc("rr", &[(2, 3)])), (skey(6), svc("rr", &[]))].into();
+    let own = owned(&[1, 5, 6]);
+    let only1: BTreeSet<ServiceKey> = [skey(1)].into();
+    assert_eq!(
+        diff_keys(&cur, &want, &only1, &own),
+        vec![Op::EditDest(skey(1), dkey(2), dest(3))]
+    );
+    let all: BTreeSet<ServiceKey> = [skey(1), skey(5), skey(6)].into();
+    assert_eq!(diff_keys(&cur, &want, &all, &own), diff(&cur, &want, &own));
 }
 
 #[test]

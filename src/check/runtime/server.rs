@@ -77,6 +77,8 @@ pub fn rs_name(vs: &VirtualServer, rs: &RealServer) -> String {
 /// One real server.
 pub(super) struct Server {
     pub(super) vs: String,
+    /// Index of its virtual server in the configuration.
+    pub(super) vsi: usize,
     pub(super) name: String,
     pub(super) addr: IpAddr,
     pub(super) port: u16,
@@ -105,6 +107,7 @@ impl Server {
         cfg.checkers = Vec::new();
         Server {
             vs: vs_name.to_string(),
+            vsi: 0,
             name,
             addr: rs.addr,
             port: rs_port(vs, rs),
