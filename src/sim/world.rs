@@ -1187,6 +1187,9 @@ impl Sim {
         if h.decl.cli.release_vips {
             engine.set_release_vips(true);
         }
+        if h.decl.cli.dont_release_ipvs {
+            engine.set_dont_release_ipvs(true);
+        }
         h.engine = Some(engine);
         h.status = Status::Running;
         self.rec(&name, Rec::Life("started".into()));
