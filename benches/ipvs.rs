@@ -1,13 +1,18 @@
 //! IPVS model and diff benchmarks: plain `main`, `std::time::Instant`, figures printed.
 //! `cargo bench --bench ipvs`. Configurations are generated as text and loaded once
-//! (not timed); timed are the desired-table computation and the diff.
+//! (not timed); timed are the desired-table computation and the diff, then the same
+//! through the engine's IPVS runtime (`ipvs::runtime`: quorum, belief, actions).
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)] // bench code reaches the OS
 
 use keepalived_rs::config::{load_str, model::Config, LoadOptions};
+use keepalived_rs::event::Action;
 use keepalived_rs::ipvs::diff::{apply, diff};
-use keepalived_rs::ipvs::model::{desired, Table};
+use keepalived_rs::ipvs::model::{desired, RsState, Table};
+use keepalived_rs::ipvs::runtime::{Ctx, Runtime};
+use keepalived_rs::sched::Instant;
 use keepalived_rs::sys::ipvs_codec::encode_op;
 use std::collections::BTreeSet;
+use std::collections::VecDeque;
 use std::fmt::Write;
 use std::hint::black_box;
 use std::path::Path;
@@ -93,4 +98,82 @@ fn main() {
         ops.len(),
         black_box(&ops).first()
     );
+    runtime_path();
+}
+
+/// The operations `Action::Ipvs` carries in `actions`.
+fn ops_in(actions: &VecDeque<Action>) -> usize {
+    actions
+        .iter()
+        .map(|a| match a {
+            Action::Ipvs(o) => o.len(),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// The same through the runtime the engine owns.
+fn runtime_path() {
+    let up = |_: usize, _: usize| -> RsState { (true, 2) };
+    let now = Instant::from_nanos(0);
+    let c = config(1000, 10, false);
+    let mut actions = VecDeque::new();
+    let mut rt = Runtime::new(&c);
+    time(
+        "runtime: start-up 1 000 / 10 000 (start + table answer)",
+        || {
+            let mut ctx = Ctx {
+                now,
+                actions: &mut actions,
+                prefix: "",
+                config: &c,
+                state: &up,
+            };
+            rt.start(&mut ctx, &[]);
+            rt.table(&mut ctx, Ok(Table::new()));
+        },
+    );
+    println!("  {} operations", ops_in(&actions));
+    actions.clear();
+    let down = |v: usize, r: usize| -> RsState { (!(v == 500 && r == 3), 2) };
+    time("runtime: one real server down (mark + flush)", || {
+        let mut ctx = Ctx {
+            now,
+            actions: &mut actions,
+            prefix: "",
+            config: &c,
+            state: &down,
+        };
+        rt.mark(500);
+        rt.flush(&mut ctx);
+    });
+    println!("  {} operation(s)", ops_in(&actions));
+
+    let old = config(370, 100, false);
+    let new = config(370, 100, true);
+    let mut rt = Runtime::new(&old);
+    let mut actions = VecDeque::new();
+    {
+        let mut ctx = Ctx {
+            now,
+            actions: &mut actions,
+            prefix: "",
+            config: &old,
+            state: &up,
+        };
+        rt.start(&mut ctx, &[]);
+        rt.table(&mut ctx, Ok(Table::new()));
+    }
+    actions.clear();
+    time("runtime: reload 37 000 real servers (+1)", || {
+        let mut ctx = Ctx {
+            now,
+            actions: &mut actions,
+            prefix: "",
+            config: &new,
+            state: &up,
+        };
+        rt.reload(&mut ctx, &[]);
+    });
+    println!("  {} operation(s)", ops_in(&actions));
 }

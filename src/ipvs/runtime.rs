@@ -182,7 +182,8 @@ impl Runtime {
             dirty: BTreeSet::new(),
             ha: ha::Ha::new(config, &[]),
             ha_vss,
-            sync: sync::Sync::new(config, ""),
+            // Built (and its warnings said) at start-up.
+            sync: sync::Sync::default(),
             keep_on_stop: false,
             started: false,
             stopped: false,

@@ -33,11 +33,45 @@ pub fn validate(
     fixed_priority_weights(ctx, config, drafts);
     garp_groups(ctx, config);
     lvs(ctx, config, vs_protocol);
+    sync_daemon(ctx, config, drafts);
     if let Some(ifs) = &opts.host_interfaces {
         host_interfaces(ctx, config, drafts, ifs);
     }
     if let Some(host) = host {
         script_vet::vet(ctx, config, drafts, &global_span, host);
+    }
+}
+
+/// One LVS sync daemon: a global `lvs_sync_daemon` wins over an instance's deprecated
+/// `lvs_sync_daemon_interface`, and the first instance with that keyword over the later
+/// ones; the others are ignored with keepalived 2.2.7's words ("(VI_2)
+/// lvs_sync_daemon_interface has already been specified as eth0 - ignoring"). keepalived
+/// 2.2.7's `-t` says nothing about sync ids (an id shared with another director's daemon,
+/// or with another instance's VRID, is not detected): neither does this.
+fn sync_daemon(ctx: &mut Ctx, config: &Config, drafts: &mut [Draft]) {
+    let mut first: Option<String> = config
+        .global
+        .lvs_sync_daemon
+        .as_ref()
+        .map(|d| d.interface.clone());
+    for d in drafts.iter_mut() {
+        let inst = &mut d.inst;
+        let Some(ifname) = inst.lvs_sync_daemon_interface.as_deref() else {
+            continue;
+        };
+        match &first {
+            None => first = Some(ifname.clone()),
+            Some(f) => {
+                ctx.warn(
+                    &inst.span,
+                    format!(
+                        "({}) lvs_sync_daemon_interface has already been specified as {f} - ignoring",
+                        inst.name
+                    ),
+                );
+                inst.lvs_sync_daemon_interface = None;
+            }
+        }
     }
 }
 
