@@ -320,3 +320,34 @@ fn event_predicates_match_the_engine_operations() {
     assert_eq!(count("starts sync backup"), 0);
     assert_eq!(count("stops sync"), 0);
 }
+
+/// What the kernel refused is not in the replayed table: a second add of a destination
+/// with another weight, and edits of what is not there, change nothing for the
+/// expectations either.
+#[test]
+fn refused_operations_are_not_replayed() {
+    let scenario = "  ipvsadm add service 10.0.0.10:80\n\
+        \x20 ipvsadm add 10.0.0.10:80 -> 192.168.1.2:80 weight 3\n\
+        \x20 ipvsadm add 10.0.0.10:80 -> 192.168.1.2:80 weight 9\n\
+        \x20 ipvsadm edit 10.0.0.10:80 -> 192.168.1.7:80 weight 9\n\
+        \x20 ipvsadm edit service 10.0.0.11:80 sched rr\n";
+    let rest = "until 2s\n\
+        expect 1s r1 ipvs has 10.0.0.10:80 -> 192.168.1.2:80 weight 3\n\
+        expect 1s r1 ipvs lacks 10.0.0.10:80 -> 192.168.1.7:80\n\
+        expect 1s r1 ipvs services 1\n";
+    let text = format!("{HEAD}{scenario}{VRRP}{rest}");
+    let file = Path::new("refused.scn");
+    let o = crate::sim::run_text(&text, file, 1, None).unwrap_or_else(|e| panic!("{}", e.0));
+    assert!(o.passed(), "{}", o.failure_text(file));
+    let out = o.trace_text();
+    assert!(
+        out.contains(
+            "0s r1 ipvsadm add 10.0.0.10:80 -> 192.168.1.2:80 weight 9 dr refused: EEXIST"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("0s r1 ipvsadm edit service 10.0.0.11:80 sched rr refused: ESRCH"),
+        "{out}"
+    );
+}
