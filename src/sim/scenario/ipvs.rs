@@ -847,6 +847,40 @@ mod tests {
     }
 
     #[test]
+    fn whole_files_locate_ipvs_errors() {
+        let head = "segment lan\nhost r1\n  iface eth0 lan 10.0.0.1/24\n";
+        let conf = "  config <<END\nx\nEND\n";
+        let at = |extra_host: &str, tail: &str| {
+            super::super::parse(&format!("{head}{extra_host}{conf}{tail}")).unwrap_err()
+        };
+        let e = at("", "expect 1s r1 ipvs has 10.0.0.10:80\n");
+        assert_eq!(e.line, 7, "{e}");
+        assert!(e.message.contains("SERVICE -> DESTINATION"), "{e}");
+        let e = at("  ipvsadm add service 10.0.0.10:http\n", "");
+        assert_eq!(e.line, 4, "{e}");
+        assert!(e.message.contains("10.0.0.10:http"), "{e}");
+        let e = at("  no vrrp\n", "");
+        assert_eq!((e.line, e.message.contains("no ipvs")), (4, true), "{e}");
+        let e = at("  cli -P\n", "");
+        assert_eq!((e.line, e.message.contains("-P")), (4, true), "{e}");
+        let e = at("", "at 5s r1 ipvsadm flush\n");
+        assert_eq!(
+            (e.line, e.message.contains("add, edit or del")),
+            (7, true),
+            "{e}"
+        );
+        let e = at("", "at 5s r9 ipvsadm del service fwmark 1\n");
+        assert!(e.message.contains("r9"), "{e}");
+        let sc = super::super::parse(&format!(
+            "{head}  no ipvs\n  cli -I --release-vips\n  ipvsadm add service fwmark 1\n{conf}"
+        ))
+        .unwrap();
+        let h = &sc.hosts[0];
+        assert!(!h.ipvs && h.cli.dont_release_ipvs && h.cli.release_vips);
+        assert_eq!(h.ipvsadm.len(), 1);
+    }
+
+    #[test]
     fn ipvsadm_lines() {
         let Op::AddService(k, a) = adm("add service 10.0.0.20:80 sched rr persistent 30").unwrap()
         else {
