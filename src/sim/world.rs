@@ -462,8 +462,9 @@ impl Sim {
     }
 
     /// Performs every action of host `i`'s engine through its [`HostWorld`]; what the
-    /// simulated kernel reports back while doing so (a VMAC that appeared) is handled
-    /// after the batch, as `sys` does, until the engine has nothing more to do.
+    /// simulated kernel reports back while doing so (a VMAC that appeared, the IPVS table
+    /// read, a refused IPVS operation) is handled after the batch, in the same instant,
+    /// as `sys` does, until the engine has nothing more to do.
     fn drain(&mut self, i: usize) {
         loop {
             let Some(mut engine) = self.hosts[i].engine.take() else {
