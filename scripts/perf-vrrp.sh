@@ -97,6 +97,9 @@ mpid=$(start m)
 txsum() { # node
     ip netns exec "$P$1" cat /proc/net/dev | awk '$1 ~ /^eth[0-9]+:$/ { s += $11 } END { print s + 0 }'
 }
+rxsum() { # node
+    ip netns exec "$P$1" cat /proc/net/dev | awk '$1 ~ /^eth[0-9]+:$/ { s += $3 } END { print s + 0 }'
+}
 # Summed over the processes of the router's namespace (keepalived has a parent and a child).
 ticks() { # node
     for p in $(ip netns pids "$P$1"); do cat "/proc/$p/stat" 2>/dev/null; done |
@@ -115,21 +118,22 @@ for p in $mpid $bpid; do
 done
 hz=$(getconf CLK_TCK)
 m0=$(ticks m); b0=$(ticks b)
-mt0=$(txsum m); bt0=$(txsum b)
+mt0=$(txsum m); bt0=$(txsum b); br0=$(rxsum b)
 t0=$(date +%s.%N)
 sleep "$SECS"
 m1=$(ticks m); b1=$(ticks b)
-mt1=$(txsum m); bt1=$(txsum b)
+mt1=$(txsum m); bt1=$(txsum b); br1=$(rxsum b)
 t1=$(date +%s.%N)
 vips=$(ip -n "${P}m" -o addr show | grep -c ' 10\.9[0-9]\.[0-9]*\.[0-9]*/16' || true)
 vips=$((vips - SEGS))
 awk -v n="$COUNT" -v iv="$IV" -v hz="$hz" -v t0="$t0" -v t1="$t1" \
-    -v m0="$m0" -v m1="$m1" -v b0="$b0" -v b1="$b1" -v mt="$((mt1 - mt0))" -v bt="$((bt1 - bt0))" \
+    -v m0="$m0" -v m1="$m1" -v b0="$b0" -v b1="$b1" -v mt="$((mt1 - mt0))" -v bt="$((bt1 - bt0))" -v brx="$((br1 - br0))" \
     -v mr="$(rss m)" -v br="$(rss b)" -v ma="$(rss m RssAnon)" -v ba="$(rss b RssAnon)" -v impl="$IMPL" -v vips="$vips" 'BEGIN {
     d = t1 - t0
     printf "%s: instances %d @ %s s over %.1f s (master holds %d VIPs)\n", impl, n, iv, d, vips
-    printf "  master: CPU %6.2f %%  RSS %6.1f MB (anon %.1f)  sent %d pkt (%.0f/s)\n", 100 * (m1 - m0) / hz / d, mr / 1024, ma / 1024, mt, mt / d
-    printf "  backup: CPU %6.2f %%  RSS %6.1f MB (anon %.1f)  sent %d pkt\n", 100 * (b1 - b0) / hz / d, br / 1024, ba / 1024, bt
+    # CPU per packet: comparable between runs even when a loaded machine slows the rate.
+    printf "  master: CPU %6.2f %%  RSS %6.1f MB (anon %.1f)  sent %d pkt (%.0f/s, %.2f us CPU each)\n", 100 * (m1 - m0) / hz / d, mr / 1024, ma / 1024, mt, mt / d, mt ? 1e6 * (m1 - m0) / hz / mt : 0
+    printf "  backup: CPU %6.2f %%  RSS %6.1f MB (anon %.1f)  sent %d pkt, received %d (%.2f us CPU each)\n", 100 * (b1 - b0) / hz / d, br / 1024, ba / 1024, bt, brx, brx ? 1e6 * (b1 - b0) / hz / brx : 0
 }'
 if [ "${STRACE:-0}" = 1 ] && command -v strace >/dev/null; then
     for r in m b; do
