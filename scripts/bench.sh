@@ -44,15 +44,23 @@ fi
 
 prefix=kb$$
 cleanup() {
-    for ns in $(ip netns list 2>/dev/null | awk '{ print $1 }' | grep "^$prefix" || true); do
+    for ns in $(ip netns list 2>/dev/null | awk '{ print $1 }' | grep -E "^${prefix}[a-z]$" || true); do
         pids=$(ip netns pids "$ns" 2>/dev/null || true)
         [ -n "$pids" ] && kill -9 $pids 2>/dev/null || true
         ip netns del "$ns" 2>/dev/null || true
     done
 }
+py=
+# The suite runs in the background so that a signal reaches this trap at once; the suite
+# removes what it made on SIGTERM, and cleanup() removes whatever is left of the prefix.
+stop() {
+    if [ -n "$py" ]; then kill -TERM "$py" 2>/dev/null || true; wait "$py" 2>/dev/null || true; fi
+    cleanup
+}
 trap cleanup EXIT
-trap 'cleanup; exit 130' INT
-trap 'cleanup; exit 143' TERM
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM
+trap 'stop; exit 129' HUP
 
 if [ -n "${BENCH_QUICK:-}" ] && [ "${BENCH_QUICK}" != 0 ]; then
     out=${BENCH_OUT:-$root/target/bench/BENCHMARKS.quick.md}
@@ -61,7 +69,10 @@ else
 fi
 mkdir -p "$root/target/bench"
 status=0
-BENCH_PREFIX=$prefix python3 "$here/bench/suite.py" "$out" || status=1
+BENCH_PREFIX=$prefix python3 "$here/bench/suite.py" "$out" &
+py=$!
+wait "$py" || status=1
+py=
 
 if [ -n "${BENCH_EXTRA:-}" ] && [ "${BENCH_EXTRA}" != 0 ]; then
     for b in "$here"/bench-*.sh; do

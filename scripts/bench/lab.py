@@ -130,6 +130,7 @@ class Lab:
         self.namespaces = []
         self.daemons = []
         self.others = []
+        self.anchors = {}
         self.seq = 0
 
     # -- namespaces ---------------------------------------------------------------------
@@ -141,6 +142,21 @@ class Lab:
         # No IPv6 (no ND/MLD/RS noise on the counters) and no IGMP reports for 224.0.0.x.
         ns_sysctl(name, "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1",
                   "net.ipv4.igmp_link_local_mcast_reports=0")
+        # A process that stays in the namespace: its /proc/PID/net/dev gives the interface
+        # counters without entering the namespace (`ip netns exec` mounts a sysfs, which
+        # waits for the RTNL lock a daemon busy with addresses can hold for seconds).
+        self.anchors[name] = self.popen(["ip", "netns", "exec", name, "sleep", "1000000"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pid = self.anchors[name].pid
+
+        def entered():
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    return f.read().strip() == "sleep"
+            except OSError:
+                return False
+        if not wait_for(entered, 10, step=0.01):
+            raise RuntimeError(f"the anchor process of {name} did not start")
         return name
 
     def pair(self, a, b, segments):
@@ -176,10 +192,16 @@ class Lab:
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def tx_packets(self, ns):
-        """Packets transmitted by every interface of `ns` except lo (interface counters)."""
-        out = sh("ip", "netns", "exec", ns, "sh", "-c",
-                 "for d in /sys/class/net/*; do [ \"${d##*/}\" = lo ] || cat $d/statistics/tx_packets; done")
-        return sum(int(x) for x in out.split())
+        """Packets transmitted by every interface of `ns` except lo: the interface counters
+        (`tx_packets` of /sys/class/net/*/statistics), read from /proc/PID/net/dev of a
+        process in the namespace."""
+        total = 0
+        with open(f"/proc/{self.anchors[ns].pid}/net/dev") as f:
+            for line in f.readlines()[2:]:
+                name, data = line.split(":", 1)
+                if name.strip() != "lo":
+                    total += int(data.split()[9])
+        return total
 
     # -- daemons ------------------------------------------------------------------------
     def start(self, impl, ns, conf_text, tag=None):
@@ -212,8 +234,11 @@ class Lab:
             d.kill()
         self.daemons = []
         # Anything else left in the namespaces (a daemon's grandchildren).
+        keep = {str(a.pid) for a in self.anchors.values()}
         for ns in self.namespaces:
             for p in sh("ip", "netns", "pids", ns, check=False).split():
+                if p in keep:
+                    continue
                 try:
                     os.kill(int(p), signal.SIGKILL)
                 except (OSError, ValueError):
