@@ -34,6 +34,10 @@ mod tracking;
 
 pub use alerts::RsAlert;
 
+/// Capacity of the action queue kept between steps (beyond it, the queue is freed once
+/// empty): the adverts of a thousand instances due at once fit.
+const ACTIONS_KEPT: usize = 2048;
+
 /// The engine: every VRRP instance of one host, their timers, tracking and sync groups.
 pub struct Engine {
     config: Config,
@@ -225,6 +229,11 @@ impl Engine {
         while let Some(a) = self.actions.pop_front() {
             world.perform(now, a);
         }
+        // A burst (start-up, a reload, every instance changing state at once) leaves a
+        // queue sized for thousands of actions: give that memory back.
+        if self.actions.capacity() > ACTIONS_KEPT {
+            self.actions = VecDeque::new();
+        }
     }
 
     /// The next action to perform, in the order the engine produced them.
@@ -298,8 +307,8 @@ impl Engine {
         if self.started || self.startup_pending {
             return;
         }
-        self.checkers_start(now);
         self.ipvs_start(now);
+        self.checkers_start(now);
         if let Some(d) = self
             .config
             .global

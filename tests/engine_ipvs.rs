@@ -551,6 +551,59 @@ fn ha_suspend_service_exists_only_while_master() {
     assert_eq!(r.state(), State::Backup);
     assert_eq!(r.ops_since(5.0), vec![Op::DelService(k)]);
     assert!(r.kernel.is_empty());
+    let lines: Vec<String> = logged("ha")
+        .into_iter()
+        .filter(|l| l.starts_with("ha_suspend"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "ha_suspend: VS [192.0.2.100]:tcp:80 address not set, service suspended",
+            "ha_suspend: VS [192.0.2.100]:tcp:80 address set, service installed",
+            "ha_suspend: VS [192.0.2.100]:tcp:80 address not set, service removed",
+        ]
+    );
+    // The checkers ran only while MASTER (keepalived suspends them).
+    let connects: Vec<Instant> = r
+        .log
+        .iter()
+        .filter(|(_, a)| matches!(a, Action::Connect { .. }))
+        .map(|(at, _)| *at)
+        .collect();
+    let master_at = r
+        .log
+        .iter()
+        .find(|(_, a)| {
+            matches!(
+                a,
+                Action::StateChanged {
+                    to: State::Master,
+                    ..
+                }
+            )
+        })
+        .map(|(at, _)| *at)
+        .unwrap();
+    assert!(!connects.is_empty());
+    assert!(connects.iter().all(|at| *at > master_at && *at <= t(5.0)));
+    // (Until 8 s: without the peer's adverts it is MASTER again at 8.6 s.)
+    r.run_until(8.0);
+    assert!(!r
+        .log
+        .iter()
+        .any(|(at, a)| *at > t(5.0) && matches!(a, Action::Connect { .. })));
+    let lines: Vec<String> = logged("ha")
+        .into_iter()
+        .filter(|l| l.contains("healthchecker for service [192.168.1.2]"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "Suspending healthchecker for service [192.168.1.2]:tcp:80 for VS [192.0.2.100]:tcp:80",
+            "Activating healthchecker for service [192.168.1.2]:tcp:80 for VS [192.0.2.100]:tcp:80",
+            "Suspending healthchecker for service [192.168.1.2]:tcp:80 for VS [192.0.2.100]:tcp:80",
+        ]
+    );
 }
 
 #[test]
@@ -765,4 +818,87 @@ fn a_refused_operation_is_logged_where_and_retried_at_the_next_change() {
             Op::AddDest(vs(), dk("192.168.1.3", 80), dr(1)),
         ]
     );
+}
+
+#[test]
+fn ha_suspend_on_an_address_no_instance_holds_follows_the_interfaces() {
+    let mut r = Rig::new(
+        &conf(" ha_suspend", ""),
+        "ha-host",
+        &[8002, 8003],
+        Ok(Table::new()),
+    );
+    assert!(r.ops().is_empty(), "10.0.0.10 is on no interface");
+    let mut eth0 = util::eth0(
+        Ipv4Addr::new(192, 0, 2, 1),
+        "fe80::1".parse().unwrap(),
+        true,
+    );
+    eth0.ipv4.push(Ipv4Addr::new(10, 0, 0, 10));
+    r.handle(Event::Interface(eth0.clone()));
+    assert_eq!(
+        r.ops(),
+        vec![
+            Op::AddService(vs(), attrs("wrr")),
+            Op::AddDest(vs(), dk("192.168.1.2", 80), dr(3)),
+            Op::AddDest(vs(), dk("192.168.1.3", 80), dr(1)),
+        ]
+    );
+    // The same addresses again: nothing.
+    r.handle(Event::Interface(eth0.clone()));
+    assert_eq!(r.ops().len(), 3);
+    eth0.ipv4.pop();
+    r.handle(Event::Interface(eth0));
+    assert_eq!(r.ops()[3..], [Op::DelService(vs())]);
+}
+
+#[test]
+fn ha_suspend_on_an_address_set_before_start_up_installs_at_once() {
+    // The rig reports eth0 (192.0.2.1) before Startup.
+    let text = conf(" ha_suspend", "").replace("10.0.0.10", "192.0.2.1");
+    let r = Rig::new(&text, "ha-early", &[8002, 8003], Ok(Table::new()));
+    assert_eq!(
+        r.ops()[0],
+        Op::AddService(key("192.0.2.1", 80), attrs("wrr"))
+    );
+    assert_eq!(r.ops().len(), 3);
+}
+
+#[test]
+fn reload_keeps_a_lost_quorum_and_runs_no_script() {
+    let extra = " quorum 3\n sorry_server 10.0.0.99 80\n quorum_up \"/bin/true up\"\n \
+                 quorum_down \"/bin/true down\"";
+    let text = conf(extra, "");
+    let mut r = Rig::new(&text, "reload-q", &[8003], Ok(Table::new()));
+    r.run_until(1.5);
+    assert_eq!(r.scripts_since(0.0), vec!["/bin/true down"]);
+    let before = r.kernel.clone();
+    assert!(before[&vs()].dests.contains_key(&dk("10.0.0.99", 80)));
+    // A reload that changes a script of the virtual server only (a changed checker
+    // would start afresh, up).
+    r.handle(Event::Reload(Box::new(load(
+        &text.replace("/bin/true up", "/bin/true UP"),
+    ))));
+    assert_eq!(r.ops_since(1.5), vec![]);
+    assert_eq!(r.scripts_since(1.5), Vec::<String>::new());
+    assert_eq!(r.kernel, before);
+    assert_eq!(
+        r.engine.snapshot(r.now).ipvs.quorum,
+        vec![("[10.0.0.10]:tcp:80".to_string(), false)]
+    );
+}
+
+#[test]
+fn a_group_is_one_service_per_address_and_fwmark() {
+    let text = "virtual_server_group G {\n 10.0.0.1-2 80\n fwmark 7\n}\n\
+        virtual_server group G {\n lb_algo rr\n lb_kind DR\n protocol TCP\n\
+        real_server 192.168.1.2 80 {\n }\n}\n";
+    let r = Rig::new(text, "group", &[], Ok(Table::new()));
+    let fw = ServiceKey::Fwmark {
+        family: keepalived_rs::ipvs::model::Af::Inet,
+        mark: 7,
+    };
+    let keys: Vec<ServiceKey> = r.kernel.keys().copied().collect();
+    assert_eq!(keys, vec![key("10.0.0.1", 80), key("10.0.0.2", 80), fw]);
+    assert!(r.kernel.values().all(|s| s.dests.len() == 1));
 }

@@ -5,6 +5,7 @@
 //! Without an instance name, an expectation about a host looks at all its instances: it
 //! holds if any instance matches (`never`: if none does).
 
+use super::ipvs::SimIpvs;
 use super::scenario::{AdvertFilter, CmpOp, Expect, Predicate, When};
 use super::trace::{Rec, TraceLine};
 use crate::config::model::{Route, Rule};
@@ -128,6 +129,7 @@ fn event_matches(e: &Expect, l: &TraceLine) -> bool {
             from.as_ref().map_or(true, |x| x == f)
                 && text.as_ref().map_or(true, |x| t.contains(x.as_str()))
         }
+        (Predicate::Ipvs(p), rec) if p.is_event() => p.matches(rec),
         (Predicate::RunsScript(name), Rec::Script { argv, .. }) => {
             let a0 = argv.split_whitespace().next().unwrap_or("");
             let base = a0.rsplit('/').next().unwrap_or(a0);
@@ -180,6 +182,9 @@ fn dump_why(e: &Expect, trace: &[TraceLine], t: Option<Instant>) -> Option<Strin
 }
 
 fn is_event(p: &Predicate) -> bool {
+    if let Predicate::Ipvs(i) = p {
+        return i.is_event();
+    }
     !matches!(
         p,
         Predicate::State(_)
@@ -201,6 +206,8 @@ struct Snapshot {
     addrs: Vec<IpAddr>,
     routes: Vec<Route>,
     rules: Vec<Rule>,
+    /// The kernel's IPVS table and sync daemons, replayed from the applied operations.
+    ipvs: SimIpvs,
 }
 
 fn snapshot(trace: &[TraceLine], host: &str, t: Instant) -> Snapshot {
@@ -209,6 +216,7 @@ fn snapshot(trace: &[TraceLine], host: &str, t: Instant) -> Snapshot {
         addrs: Vec::new(),
         routes: Vec::new(),
         rules: Vec::new(),
+        ipvs: SimIpvs::default(),
     };
     for l in trace.iter().filter(|l| l.host == host && l.at <= t) {
         match &l.rec {
@@ -228,6 +236,7 @@ fn snapshot(trace: &[TraceLine], host: &str, t: Instant) -> Snapshot {
                     s.addrs.clear();
                     s.routes.clear();
                     s.rules.clear();
+                    s.ipvs = SimIpvs::default();
                 }
             }
             Rec::AddAddr { addr, .. } if !s.addrs.contains(addr) => s.addrs.push(*addr),
@@ -243,6 +252,19 @@ fn snapshot(trace: &[TraceLine], host: &str, t: Instant) -> Snapshot {
                 if *add {
                     s.rules.push(rule.clone());
                 }
+            }
+            // Only what the kernel applied (refused operations changed nothing).
+            Rec::Ipvs {
+                op, refused: None, ..
+            } => {
+                let _ = s.ipvs.apply(op);
+            }
+            Rec::IpvsSync {
+                start,
+                daemon,
+                refused: None,
+            } => {
+                let _ = s.ipvs.daemon(*start, daemon);
             }
             _ => {}
         }
@@ -338,6 +360,7 @@ fn state_holds(
                 Err(m) => Err(m),
             }
         }
+        Predicate::Ipvs(p) => p.holds(&snap.ipvs),
         _ => Err("not a state predicate".into()),
     }
 }

@@ -8,7 +8,9 @@
 //! - `stop`: SIGTERM: `Shutdown` is handled (priority-0 adverts, addresses released) and
 //!   the engine is dropped; the kernel keeps whatever the engine left.
 //! - `kill` / `crash`: the machine dies: engine and kernel state are lost at once,
-//!   nothing is sent; a later `start` boots a clean kernel.
+//!   nothing is sent; a later `start` boots a clean kernel (IPVS table empty, no sync
+//!   daemon; a `no ipvs` host still has none). `stop` keeps the IPVS table: the next
+//!   start reads what the previous run left.
 //! - `pause`: the process is frozen: it receives nothing (frames to it are lost), its
 //!   timers do not fire, script exits wait; on `resume` waiting events are delivered (for
 //!   each interface only its latest state) and overdue timers fire at once.
@@ -80,10 +82,12 @@ impl Host {
                 (s.name.clone(), plan)
             })
             .collect();
+        let mut kernel = Kernel::boot(index, &decl.ifaces);
+        kernel.ipvs = super::ipvs::SimIpvs::new(decl.ipvs);
         Host {
             name: decl.name.clone(),
             index,
-            kernel: Kernel::boot(index, &decl.ifaces),
+            kernel,
             decl,
             config,
             status: Status::Idle,
@@ -144,6 +148,9 @@ mod tests {
                 delay: Duration::from_millis(5),
                 jitter: Duration::ZERO,
             }],
+            ipvs: true,
+            ipvsadm: Vec::new(),
+            cli: Default::default(),
         };
         let mut h = Host::new(0, decl, Config::default());
         let fail = ScriptPlan {

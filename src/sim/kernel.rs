@@ -3,8 +3,10 @@
 //! configuration parsed them: a multipath route keeps its next hops), and the
 //! macvlan (VMAC) interfaces it created, and the firewall drop rules of Accept_Mode. It
 //! answers ARP and ICMP echo for addresses it holds (echo not for a dropped address), and
-//! accepts frames for the MACs of its up interfaces, as Linux would.
+//! accepts frames for the MACs of its up interfaces, as Linux would. Its IPVS table and
+//! sync daemons are `sim::ipvs`'s [`SimIpvs`].
 
+use super::ipvs::SimIpvs;
 use super::scenario::IfaceDecl;
 use crate::config::model::{Route, Rule};
 use crate::event::{InterfaceState, Mac};
@@ -55,6 +57,8 @@ pub struct Kernel {
     /// Accept_Mode false: (interface, address) pairs whose incoming packets are dropped,
     /// as keepalived's nftables/iptables rules do (ARP and ND are not filtered).
     pub drop_in: Vec<(String, IpAddr)>,
+    /// IPVS: availability, services and destinations, sync daemons.
+    pub ipvs: SimIpvs,
 }
 
 /// The MAC of interface `iface` of host `host` when the scenario gives none.
@@ -85,7 +89,16 @@ impl Kernel {
             routes: Vec::new(),
             rules: Vec::new(),
             drop_in: Vec::new(),
+            ipvs: SimIpvs::default(),
         }
+    }
+
+    /// The machine reboots: a fresh kernel on the same interfaces; it has IPVS or not as
+    /// before, with an empty table and no sync daemon.
+    pub fn reboot(&mut self, host_index: usize, decls: &[IfaceDecl]) {
+        let ipvs = self.ipvs.rebooted();
+        *self = Kernel::boot(host_index, decls);
+        self.ipvs = ipvs;
     }
 
     pub fn iface(&self, name: &str) -> Option<&KIface> {

@@ -1,6 +1,7 @@
 //! The simulated world: a clock that jumps to the next deadline (`clock`), a virtual
 //! network of L2 segments with seeded faults (`net`, `rng`) behind learning switches
-//! (`bridge`), a virtual kernel per host (`kernel`), host lifecycles (`host`), simulated
+//! (`bridge`), a virtual kernel per host (`kernel`, with its IPVS table and sync daemons in
+//! `ipvs`), host lifecycles (`host`), simulated
 //! servers for the checkers (`service`, `http_service`, `smtp_service`; `registry` picks a
 //! server kind's service; `world::conns` carries the engine's connections to them), the run
 //! loop (`world`), crafted packets (`craft`), the scenario language (`scenario`), the
@@ -16,6 +17,7 @@ pub mod expect;
 pub mod host;
 pub mod http_service;
 pub mod icmp_service;
+pub mod ipvs;
 pub mod kernel;
 pub mod net;
 pub mod registry;

@@ -18,7 +18,9 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
+mod ipvs;
 mod servers;
+pub use ipvs::{DestWant, IpvsPred, OpKind, SvcWant, SyncWant};
 pub use servers::{Mode, ServerDecl, ServerKind, ServerOpt};
 
 /// A parse error with its 1-based line.
@@ -92,6 +94,22 @@ pub struct HostDecl {
     /// file) when the scenario is loaded.
     pub config_file: Option<String>,
     pub scripts: Vec<ScriptDecl>,
+    /// The kernel has IPVS (false: `no ipvs`, every IPVS request is refused).
+    pub ipvs: bool,
+    /// `ipvsadm ...` lines: what the operator put in the kernel's IPVS table before the
+    /// run (applied in order at 0 s; a crash empties the table).
+    pub ipvsadm: Vec<crate::ipvs::diff::Op>,
+    /// `cli ...`: keepalived command-line options the daemon is started with.
+    pub cli: HostCli,
+}
+
+/// The command-line options a simulated host's keepalived runs with (`cli -I -X`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HostCli {
+    /// `-I` / `--dont-release-ipvs`: leave the IPVS table as it is on stop.
+    pub dont_release_ipvs: bool,
+    /// `-X` / `--release-vips`: Backup and Fault delete the VIPs even if not added.
+    pub release_vips: bool,
 }
 
 /// A crafted advert sent by a scripted peer that is not a simulated router.
@@ -193,6 +211,11 @@ pub enum Stimulus {
     Server {
         name: String,
         mode: Mode,
+    },
+    /// The operator edits the IPVS table of `host` (`at 5s r1 ipvsadm del ...`).
+    Ipvsadm {
+        host: String,
+        op: crate::ipvs::diff::Op,
     },
 }
 
@@ -329,6 +352,9 @@ pub enum Predicate {
         text: Option<String>,
         from: Option<String>,
     },
+    /// The host's IPVS table and sync daemons (`ipvs has ...`), or its IPVS operations
+    /// (`ipvs adds ...`).
+    Ipvs(IpvsPred),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -627,10 +653,13 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
                     config_line: 0,
                     config_file: None,
                     scripts: Vec::new(),
+                    ipvs: true,
+                    ipvsadm: Vec::new(),
+                    cli: HostCli::default(),
                 });
                 current_host = Some(sc.hosts.len() - 1);
             }
-            "iface" | "config" | "script" if indented => {
+            "iface" | "config" | "script" | "ipvsadm" | "no" | "cli" if indented => {
                 let Some(h) = current_host else {
                     return w.err(format!("`{first}` must follow a `host` line"));
                 };
@@ -638,6 +667,28 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
                     "iface" => {
                         let d = iface(&mut w)?;
                         sc.hosts[h].ifaces.push(d);
+                    }
+                    "ipvsadm" => {
+                        let op = ipvs::ipvsadm(&mut w)?;
+                        w.end()?;
+                        sc.hosts[h].ipvsadm.push(op);
+                    }
+                    "no" => {
+                        if !w.eat("ipvs") {
+                            return w.err("the host option is `no ipvs`");
+                        }
+                        w.end()?;
+                        sc.hosts[h].ipvs = false;
+                    }
+                    "cli" => {
+                        while let Some(o) = w.peek() {
+                            w.pos += 1;
+                            match o {
+                                "-I" | "--dont-release-ipvs" => sc.hosts[h].cli.dont_release_ipvs = true,
+                                "-X" | "--release-vips" => sc.hosts[h].cli.release_vips = true,
+                                x => return w.err(format!("`{x}`: the simulated daemon takes -I (--dont-release-ipvs) and -X (--release-vips)")),
+                            }
+                        }
                     }
                     "script" => {
                         let name = w.ident("a script name")?;
@@ -687,7 +738,7 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
             }
             other => {
                 return w.err(format!(
-                    "unknown statement `{other}` (segment, host, iface, config, script, server, until, at, expect)"
+                    "unknown statement `{other}` (segment, host, iface, config, script, ipvsadm, no ipvs, cli, server, until, at, expect)"
                 ))
             }
         }
@@ -895,7 +946,7 @@ fn stimulus(w: &mut Words) -> Result<Stimulus, ParseError> {
         host => {
             // `<host> script|track_file|processes|addr ...`
             let host = host.to_string();
-            match w.next("script, track_file, processes or addr")? {
+            match w.next("script, track_file, processes, addr or ipvsadm")? {
                 "script" => {
                     let name = w.ident("a script name")?;
                     Stimulus::Script {
@@ -920,6 +971,10 @@ fn stimulus(w: &mut Words) -> Result<Stimulus, ParseError> {
                     let count = w.num("process count")?;
                     Stimulus::Processes { host, name, count }
                 }
+                "ipvsadm" => {
+                    let op = ipvs::ipvsadm(w)?;
+                    Stimulus::Ipvsadm { host, op }
+                }
                 "addr" => {
                     let add = match w.next("add or del")? {
                         "add" => true,
@@ -936,7 +991,7 @@ fn stimulus(w: &mut Words) -> Result<Stimulus, ParseError> {
                 }
                 x => {
                     return w.err(format!(
-                        "unknown stimulus `{host} {x}` (start, stop, kill, restart, pause, resume, link, partition, heal, loss, delay, dup, inject, arp, ping, frame, reload, dump, server, <host> script|track_file|processes|addr add|del)"
+                        "unknown stimulus `{host} {x}` (start, stop, kill, restart, pause, resume, link, partition, heal, loss, delay, dup, inject, arp, ping, frame, reload, dump, server, <host> script|track_file|processes|addr add|del|ipvsadm)"
                     ))
                 }
             }
@@ -1302,8 +1357,9 @@ fn predicate(w: &mut Words) -> Result<Predicate, ParseError> {
                 x => return w.err(format!("`{x}`: expected connection or request")),
             }
         }
+        "ipvs" => Predicate::Ipvs(ipvs::predicate(w)?),
         x => return w.err(format!(
-            "unknown predicate `{x}` (state, becomes, sends, has, lacks, priority, counter, answers, forwards, runs, raises, dump, real-server, receives)"
+            "unknown predicate `{x}` (state, becomes, sends, has, lacks, priority, counter, answers, forwards, runs, raises, dump, real-server, receives, ipvs)"
         )),
     };
     Ok(p)
@@ -1343,6 +1399,7 @@ const PREDICATE_WORDS: &[&str] = &[
     "real-server",
     "rs",
     "receives",
+    "ipvs",
 ];
 
 fn dump_kind(w: &mut Words) -> Result<DumpKind, ParseError> {
@@ -1450,7 +1507,8 @@ fn validate(sc: &Scenario) -> Result<(), ParseError> {
             | Stimulus::Processes { host, .. }
             | Stimulus::DelAddress { host, .. }
             | Stimulus::AddAddress { host, .. }
-            | Stimulus::Dump { host, .. } => (vec![host], vec![]),
+            | Stimulus::Dump { host, .. }
+            | Stimulus::Ipvsadm { host, .. } => (vec![host], vec![]),
             Stimulus::Partition(g) => {
                 // Servers may be cut off too (`partition r1 | web1`).
                 let named = g.iter().flatten().map(|s| s.as_str());

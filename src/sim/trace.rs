@@ -157,6 +157,25 @@ pub enum Rec {
         up: bool,
         weight: i32,
     },
+    /// An IPVS operation on the host's kernel table (`sim::ipvs`): the engine's
+    /// (`Action::Ipvs`, printed `ipvs add ...`) or the scenario's operator's (`ipvsadm`
+    /// lines, printed `ipvsadm add ...`); `refused` says why the kernel refused it.
+    Ipvs {
+        op: crate::ipvs::diff::Op,
+        operator: bool,
+        refused: Option<String>,
+    },
+    /// The engine read the kernel's IPVS table (`Action::IpvsRead`): the numbers of
+    /// services and destinations it found, or why it could not.
+    IpvsRead {
+        answer: Result<(usize, usize), String>,
+    },
+    /// A connection-sync daemon started or stopped (`Action::IpvsDaemon`), or refused.
+    IpvsSync {
+        start: bool,
+        daemon: crate::ipvs::model::SyncDaemon,
+        refused: Option<String>,
+    },
     /// A problem of the simulation itself (unknown interface in an action, livelock).
     Warn(String),
 }
@@ -289,8 +308,37 @@ impl fmt::Display for TraceLine {
                 "rs {} {rs} weight {weight} vs {vs}",
                 if *up { "up" } else { "down" }
             ),
+            Rec::Ipvs {
+                op,
+                operator,
+                refused,
+            } => {
+                let who = if *operator { "ipvsadm" } else { "ipvs" };
+                write!(f, "{who} {}", super::ipvs::op_text(op))?;
+                refused_suffix(f, refused)
+            }
+            Rec::IpvsRead { answer: Ok((s, d)) } => {
+                write!(f, "ipvs read {s} services {d} destinations")
+            }
+            Rec::IpvsRead { answer: Err(e) } => write!(f, "ipvs read refused: {e}"),
+            Rec::IpvsSync {
+                start,
+                daemon,
+                refused,
+            } => {
+                let verb = if *start { "start" } else { "stop" };
+                write!(f, "ipvs sync {verb} {}", super::ipvs::daemon_text(daemon))?;
+                refused_suffix(f, refused)
+            }
             Rec::Warn(s) => write!(f, "WARNING {s}"),
         }
+    }
+}
+
+fn refused_suffix(f: &mut fmt::Formatter<'_>, refused: &Option<String>) -> fmt::Result {
+    match refused {
+        Some(e) => write!(f, " refused: {e}"),
+        None => Ok(()),
     }
 }
 

@@ -15,7 +15,6 @@ use super::bridge::Bridge;
 use super::clock::SimClock;
 use super::craft::summarize;
 use super::host::{Host, Status};
-use super::kernel::Kernel;
 use super::net::Net;
 use super::rng::Rng;
 use super::scenario::{Inject, InlineConfig, Scenario, ScriptResult, Stimulus};
@@ -243,6 +242,11 @@ impl Sim {
             conn_log: Vec::new(),
         };
         sim.trace_servers();
+        for (i, h) in sc.hosts.iter().enumerate() {
+            for op in &h.ipvsadm {
+                sim.ipvsadm(i, op.clone());
+            }
+        }
         for h in &sc.hosts {
             if h.autostart {
                 sim.push(
@@ -257,6 +261,21 @@ impl Sim {
             sim.push(t.at, Pending::Stimulus(t.stimulus));
         }
         sim
+    }
+
+    /// The operator runs `ipvsadm` on host `i` (before the run, or at a stimulus): the
+    /// kernel's table changes behind the daemon's back.
+    fn ipvsadm(&mut self, i: usize, op: crate::ipvs::diff::Op) {
+        let refused = self.hosts[i].kernel.ipvs.apply(&op).err();
+        let name = self.hosts[i].name.clone();
+        self.rec(
+            &name,
+            Rec::Ipvs {
+                op,
+                operator: true,
+                refused,
+            },
+        );
     }
 
     fn push(&mut self, at: Instant, p: Pending) -> (Instant, u64) {
@@ -443,8 +462,9 @@ impl Sim {
     }
 
     /// Performs every action of host `i`'s engine through its [`HostWorld`]; what the
-    /// simulated kernel reports back while doing so (a VMAC that appeared) is handled
-    /// after the batch, as `sys` does, until the engine has nothing more to do.
+    /// simulated kernel reports back while doing so (a VMAC that appeared, the IPVS table
+    /// read, a refused IPVS operation) is handled after the batch, in the same instant,
+    /// as `sys` does, until the engine has nothing more to do.
     fn drain(&mut self, i: usize) {
         loop {
             let Some(mut engine) = self.hosts[i].engine.take() else {
@@ -562,8 +582,47 @@ impl Sim {
             Action::RealServerChanged { vs, rs, up, weight } => {
                 self.rec(&hname, Rec::RealServer { vs, rs, up, weight })
             }
-            // The simulated kernel's IPVS table: wired by issue 10's sim step.
-            Action::IpvsRead | Action::Ipvs(_) | Action::IpvsDaemon { .. } => {}
+            Action::IpvsRead => {
+                // Answered like a netlink dump: in the same instant, after this batch.
+                let ipvs = &self.hosts[i].kernel.ipvs;
+                let answer = ipvs.read();
+                let counted = answer
+                    .as_ref()
+                    .map(|t| (t.len(), ipvs.dest_count()))
+                    .map_err(Clone::clone);
+                self.rec(&hname, Rec::IpvsRead { answer: counted });
+                self.feedback.push(Event::IpvsTable(answer));
+            }
+            Action::Ipvs(ops) => {
+                for op in ops {
+                    let refused = self.hosts[i].kernel.ipvs.apply(&op).err();
+                    if let Some(error) = &refused {
+                        self.feedback.push(Event::IpvsFailed {
+                            op: op.clone(),
+                            error: error.clone(),
+                        });
+                    }
+                    self.rec(
+                        &hname,
+                        Rec::Ipvs {
+                            op,
+                            operator: false,
+                            refused,
+                        },
+                    );
+                }
+            }
+            Action::IpvsDaemon { start, daemon } => {
+                let refused = self.hosts[i].kernel.ipvs.daemon(start, &daemon).err();
+                self.rec(
+                    &hname,
+                    Rec::IpvsSync {
+                        start,
+                        daemon,
+                        refused,
+                    },
+                );
+            }
             Action::BlockAddress { ifname, addr, .. } => {
                 let drop = &mut self.hosts[i].kernel.drop_in;
                 if !drop.contains(&(ifname.clone(), addr)) {
@@ -956,6 +1015,7 @@ impl Sim {
             }),
             Stimulus::Inject(inj) => self.inject(inj, 0),
             Stimulus::Server { name, mode } => self.server_mode(&name, mode),
+            Stimulus::Ipvsadm { host, op } => self.with_host(&host, |s, i| s.ipvsadm(i, op)),
             Stimulus::Arp { segment, ip } => {
                 for (hi, base) in self.ports.get(&segment).cloned().unwrap_or_default() {
                     if self.hosts[hi].status == Status::Crashed {
@@ -1113,7 +1173,7 @@ impl Sim {
             }
             Status::Crashed => {
                 let decl = self.hosts[i].decl.ifaces.clone();
-                self.hosts[i].kernel = Kernel::boot(i, &decl);
+                self.hosts[i].kernel.reboot(i, &decl);
             }
             Status::Idle => {}
         }
@@ -1125,6 +1185,12 @@ impl Sim {
         // The engine's randomness (checker warmup) from the run's seed: a restart draws
         // anew, a run repeats exactly.
         engine.set_seed(self.engine_rng.next_u64());
+        if h.decl.cli.release_vips {
+            engine.set_release_vips(true);
+        }
+        if h.decl.cli.dont_release_ipvs {
+            engine.set_dont_release_ipvs(true);
+        }
         h.engine = Some(engine);
         h.status = Status::Running;
         self.rec(&name, Rec::Life("started".into()));
@@ -1169,7 +1235,7 @@ impl Sim {
         self.drop_conns(i);
         self.bridge.flush_host(i);
         let decl = self.hosts[i].decl.ifaces.clone();
-        self.hosts[i].kernel = Kernel::boot(i, &decl);
+        self.hosts[i].kernel.reboot(i, &decl);
         self.rec(&name, Rec::Life("killed".into()));
     }
 }
@@ -1193,6 +1259,9 @@ fn outcome_text(o: &ScriptOutcome) -> String {
         ScriptOutcome::Skipped => "skipped".into(),
     }
 }
+
+#[cfg(test)]
+mod ipvs_tests;
 
 #[cfg(test)]
 mod tests {

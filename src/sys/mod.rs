@@ -45,6 +45,7 @@ pub mod nftables_sock;
 pub mod pidfile;
 pub mod process;
 pub mod rawsock;
+pub mod rawsock_mmsg;
 pub mod reactor;
 pub mod safefile;
 pub mod script_spawn;

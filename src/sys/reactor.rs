@@ -36,6 +36,8 @@ const SERVE_EVERY: Duration = Duration::from_millis(2);
 /// How long the notify FIFOs' readers get to read the last lines before they are
 /// terminated.
 const FIFO_DRAIN_WAIT: Duration = Duration::from_secs(1);
+/// After the FIFOs are drained, how long the readers have to act on the last line taken.
+const FIFO_READER_GRACE: Duration = Duration::from_millis(150);
 
 pub struct Reactor {
     poll: Poll,
@@ -285,6 +287,7 @@ impl Reactor {
         self.drive();
         self.open_control();
         self.set_snmp();
+        release_free_heap();
     }
 
     /// Performs every action the engine has (through the `World`), feeding back the events
@@ -293,6 +296,8 @@ impl Reactor {
         loop {
             let now = self.clock.now();
             self.engine.drive(now, &mut self.world);
+            // The adverts of this step, one sendmmsg per socket.
+            self.world.flush_adverts(now);
             if self.world.events.is_empty() {
                 break;
             }
@@ -487,6 +492,13 @@ impl Reactor {
         while !readers.is_empty() && self.world.fifos.unread() > 0 && self.clock.now() < drained {
             self.wait_children(self.clock.now() + Duration::from_millis(20), &readers);
         }
+        // Drained is not yet written down: a reader that has just taken the last line is
+        // still between its `read` and its own work on it. A short grace, only when
+        // readers exist, lets it finish before SIGTERM (without it the STOP line was
+        // sometimes lost by a shell reader whose trap runs on the signal).
+        if !readers.is_empty() {
+            std::thread::sleep(FIFO_READER_GRACE);
+        }
         let now = self.clock.now();
         for &pid in &readers {
             self.world.procs.terminate(now, pid);
@@ -633,6 +645,7 @@ impl Reactor {
             .set_http(new.global.metrics_listen, &mut self.world.tokens);
         self.config = new;
         self.set_snmp();
+        release_free_heap();
         log::info!("reload: new configuration applied");
     }
 
@@ -795,6 +808,16 @@ fn host_info(now: Instant) -> crate::event::HostInfo {
         user,
         wall_at_zero_ns: facts.wall_at_zero_ns,
         utc_offset_secs: facts.utc_offset_secs,
+    }
+}
+
+/// Gives the pages of the heap that start-up or a reload used and freed back to the
+/// kernel (glibc keeps them otherwise: the parse of a large file would stay in the RSS).
+fn release_free_heap() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim only releases free memory of the allocator.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

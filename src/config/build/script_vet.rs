@@ -6,8 +6,9 @@
 //! user can change (`script_check::unsafe_path`). A script that passes gets its
 //! [`RunAs`]; one that fails is disabled: a `vrrp_script` is removed with its
 //! `track_script` references (the instance tracks as if it were not there, as
-//! keepalived's "track script not found, ignoring"), a notify script is dropped, and any
-//! other script keeps no `RunAs`, which `sys` never runs. Without
+//! keepalived's "track script not found, ignoring"), a notify script is dropped, a
+//! MISC_CHECK is removed from its real server (disabled: it neither fails nor holds the
+//! server down), and any other script keeps no `RunAs`, which `sys` never runs. Without
 //! `enable_script_security`, a script that would run as root is keepalived's "SECURITY
 //! VIOLATION" (`-t` status 6).
 //!
@@ -318,12 +319,22 @@ pub fn vet(
             let span = rs.span.clone();
             v.vet_slot(ctx, &mut rs.notify_up, &span);
             v.vet_slot(ctx, &mut rs.notify_down, &span);
-            for ch in &mut rs.checkers {
-                if let CheckerKind::Misc(m) = &mut ch.kind {
-                    // A refused checker script keeps no RunAs and is never run.
-                    v.vet(ctx, &mut m.path, &ch.span, Role::Other);
+            // A MISC_CHECK whose script is refused is disabled, as keepalived disables
+            // it: the checker takes no part (it neither fails nor holds the server down).
+            rs.checkers.retain_mut(|ch| match &mut ch.kind {
+                CheckerKind::Misc(m) => {
+                    let ok = v.vet(ctx, &mut m.path, &ch.span, Role::Other);
+                    if !ok {
+                        ctx.run_time_notice(
+                            &ch.span,
+                            "MISC_CHECK: its script cannot run here; the checker is disabled"
+                                .to_string(),
+                        );
+                    }
+                    ok
                 }
-            }
+                _ => true,
+            });
         }
     }
     let g = &mut config.global;
@@ -511,6 +522,40 @@ mod tests {
             ),
         );
         assert!(track_run_as(&l).is_some_and(|r| !r.check_path));
+    }
+
+    #[test]
+    fn a_refused_misc_check_is_disabled_not_failing() {
+        let text = |global: &str| {
+            format!(
+                "global_defs {{\n{global}\n}}\nvirtual_server 10.0.0.1 80 {{\n real_server 10.0.0.2 80 {{\n  \
+                 MISC_CHECK {{\n   misc_path /etc/ka/chk\n  }}\n  TCP_CHECK {{\n  }}\n }}\n}}\n"
+            )
+        };
+        let kinds = |l: &Loaded| -> Vec<&'static str> {
+            l.config.virtual_servers[0].real_servers[0]
+                .checkers
+                .iter()
+                .map(|c| c.kind.keyword())
+                .collect()
+        };
+        let secure = " enable_script_security\n script_user root";
+        let h = FakeHost::new();
+        let l = load(&h, &text(secure));
+        assert_eq!(kinds(&l), ["MISC_CHECK", "TCP_CHECK"], "{:?}", messages(&l));
+        // World-writable while run as root: refused, so the checker is removed.
+        let mut h = FakeHost::new();
+        h.set("/etc/ka/chk", |m| m.mode = 0o777);
+        let l = load(&h, &text(secure));
+        assert_eq!(kinds(&l), ["TCP_CHECK"]);
+        assert!(
+            messages(&l)
+                .iter()
+                .any(|m| m
+                    .contains("MISC_CHECK: its script cannot run here; the checker is disabled")),
+            "{:?}",
+            messages(&l)
+        );
     }
 
     #[test]
