@@ -528,11 +528,7 @@ impl Runtime {
         self.desired = Table::new();
         if self.started && !self.stopped {
             for vi in 0..self.vss.len() {
-                let when = if fresh[vi] {
-                    When::First
-                } else {
-                    When::Later
-                };
+                let when = if fresh[vi] { When::First } else { When::Later };
                 self.evaluate(ctx, vi, when);
                 self.recompute(ctx, vi, &mut BTreeSet::new());
             }
