@@ -527,12 +527,8 @@ impl Runtime {
         self.dirty.clear();
         self.desired = Table::new();
         if self.started && !self.stopped {
-            for vi in 0..self.vss.len() {
-                let when = if fresh[vi] {
-                    When::First
-                } else {
-                    When::Later
-                };
+            for (vi, new) in fresh.into_iter().enumerate() {
+                let when = if new { When::First } else { When::Later };
                 self.evaluate(ctx, vi, when);
                 self.recompute(ctx, vi, &mut BTreeSet::new());
             }
