@@ -99,6 +99,48 @@ fn main() {
         black_box(&ops).first()
     );
     runtime_path();
+    engine_path();
+}
+
+/// Through the whole engine: `Event::Startup` (checkers armed, `IpvsRead`), then the
+/// answer `Event::IpvsTable` (the start-up operations); then a reload adding one real
+/// server to 37 000 (the checker runtime's reload included).
+fn engine_path() {
+    use keepalived_rs::engine::Engine;
+    use keepalived_rs::event::Event;
+    let count = |e: &mut Engine| {
+        let mut n = 0;
+        while let Some(a) = e.poll_action() {
+            if let Action::Ipvs(o) = a {
+                n += o.len();
+            }
+        }
+        n
+    };
+    let now = Instant::from_nanos(0);
+    let c = config(1000, 10, false);
+    let mut e = Engine::new(&c);
+    time(
+        "engine: Startup, 1 000 / 10 000 (checkers armed, IpvsRead)",
+        || e.handle(now, Event::Startup),
+    );
+    count(&mut e);
+    time("engine: IpvsTable answer (start-up operations)", || {
+        e.handle(now, Event::IpvsTable(Ok(Table::new())))
+    });
+    println!("  {} operations", count(&mut e));
+
+    let old = config(370, 100, false);
+    let new = config(370, 100, true);
+    let mut e = Engine::new(&old);
+    e.handle(now, Event::Startup);
+    e.handle(now, Event::IpvsTable(Ok(Table::new())));
+    count(&mut e);
+    time(
+        "engine: reload 37 000 real servers (+1), checkers included",
+        || e.handle(now, Event::Reload(Box::new(new.clone()))),
+    );
+    println!("  {} operation(s)", count(&mut e));
 }
 
 /// The operations `Action::Ipvs` carries in `actions`.

@@ -298,8 +298,8 @@ impl Engine {
         if self.started || self.startup_pending {
             return;
         }
-        self.checkers_start(now);
         self.ipvs_start(now);
+        self.checkers_start(now);
         if let Some(d) = self
             .config
             .global

@@ -551,6 +551,59 @@ fn ha_suspend_service_exists_only_while_master() {
     assert_eq!(r.state(), State::Backup);
     assert_eq!(r.ops_since(5.0), vec![Op::DelService(k)]);
     assert!(r.kernel.is_empty());
+    let lines: Vec<String> = logged("ha")
+        .into_iter()
+        .filter(|l| l.starts_with("ha_suspend"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "ha_suspend: VS [192.0.2.100]:tcp:80 address not set, service suspended",
+            "ha_suspend: VS [192.0.2.100]:tcp:80 address set, service installed",
+            "ha_suspend: VS [192.0.2.100]:tcp:80 address not set, service removed",
+        ]
+    );
+    // The checkers ran only while MASTER (keepalived suspends them).
+    let connects: Vec<Instant> = r
+        .log
+        .iter()
+        .filter(|(_, a)| matches!(a, Action::Connect { .. }))
+        .map(|(at, _)| *at)
+        .collect();
+    let master_at = r
+        .log
+        .iter()
+        .find(|(_, a)| {
+            matches!(
+                a,
+                Action::StateChanged {
+                    to: State::Master,
+                    ..
+                }
+            )
+        })
+        .map(|(at, _)| *at)
+        .unwrap();
+    assert!(!connects.is_empty());
+    assert!(connects.iter().all(|at| *at > master_at && *at <= t(5.0)));
+    // (Until 8 s: without the peer's adverts it is MASTER again at 8.6 s.)
+    r.run_until(8.0);
+    assert!(!r
+        .log
+        .iter()
+        .any(|(at, a)| *at > t(5.0) && matches!(a, Action::Connect { .. })));
+    let lines: Vec<String> = logged("ha")
+        .into_iter()
+        .filter(|l| l.contains("healthchecker for service [192.168.1.2]"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "Suspending healthchecker for service [192.168.1.2]:tcp:80 for VS [192.0.2.100]:tcp:80",
+            "Activating healthchecker for service [192.168.1.2]:tcp:80 for VS [192.0.2.100]:tcp:80",
+            "Suspending healthchecker for service [192.168.1.2]:tcp:80 for VS [192.0.2.100]:tcp:80",
+        ]
+    );
 }
 
 #[test]
@@ -797,6 +850,18 @@ fn ha_suspend_on_an_address_no_instance_holds_follows_the_interfaces() {
     eth0.ipv4.pop();
     r.handle(Event::Interface(eth0));
     assert_eq!(r.ops()[3..], [Op::DelService(vs())]);
+}
+
+#[test]
+fn ha_suspend_on_an_address_set_before_start_up_installs_at_once() {
+    // The rig reports eth0 (192.0.2.1) before Startup.
+    let text = conf(" ha_suspend", "").replace("10.0.0.10", "192.0.2.1");
+    let r = Rig::new(&text, "ha-early", &[8002, 8003], Ok(Table::new()));
+    assert_eq!(
+        r.ops()[0],
+        Op::AddService(key("192.0.2.1", 80), attrs("wrr"))
+    );
+    assert_eq!(r.ops().len(), 3);
 }
 
 #[test]

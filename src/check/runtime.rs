@@ -23,6 +23,9 @@
 //!   for the SMTP alerter. `inhibit_on_failure`: weight 0 instead of removal.
 //! - Shutdown closes every connection and kills every script; with `omega` the down
 //!   notifiers of the servers that are up run.
+//! - `ha_suspend` ([`Runtime::set_suspended`], decided by the IPVS runtime): the checkers
+//!   of a virtual server whose address is not set do not run. [`Runtime::take_changed`]
+//!   and [`Runtime::rs_state`] are what the IPVS runtime reads.
 //!
 //! Everything is keyed for determinism (`BTreeMap`), and a dialogue that panics is caught:
 //! its check fails, VRRP goes on (DESIGN.md §3.6).
@@ -149,6 +152,9 @@ pub struct Runtime {
     /// Virtual servers (configuration index) one of whose real servers changed state or
     /// weight since the last [`Runtime::take_changed`] (the IPVS runtime recomputes them).
     changed: std::collections::BTreeSet<usize>,
+    /// `ha_suspend` virtual servers (configuration index) whose address is not set: their
+    /// checkers do not run ([`Runtime::set_suspended`]).
+    suspended: std::collections::BTreeSet<usize>,
     /// `checker_log_all_failures` of global_defs.
     log_all: bool,
     /// `helo_name` default of SMTP_CHECK (keepalived's own name for it).
@@ -172,6 +178,7 @@ impl Runtime {
             next_id: 1,
             transitions: Vec::new(),
             changed: Default::default(),
+            suspended: Default::default(),
             log_all: false,
             helo_default: crate::check::smtp::DEFAULT_HELO.into(),
             track_files: BTreeMap::new(),
@@ -271,17 +278,72 @@ impl Runtime {
             return;
         }
         self.started = true;
-        for (vs_name, _, idx) in &self.vss {
+        for (vi, (vs_name, _, idx)) in self.vss.iter().enumerate() {
+            let what = if self.suspended.contains(&vi) {
+                "Suspending"
+            } else {
+                "Activating"
+            };
             for &s in idx {
                 log::info!(
-                    "{}Activating healthchecker for service {} for VS {vs_name}",
+                    "{}{what} healthchecker for service {} for VS {vs_name}",
                     ctx.prefix,
                     self.servers[s].name
                 );
             }
         }
-        let ids: Vec<u64> = self.checks.keys().copied().collect();
+        let ids = self.active_ids();
         self.start_checks(ctx, &ids, files);
+    }
+
+    /// The checkers whose virtual server is not suspended.
+    fn active_ids(&self) -> Vec<u64> {
+        self.checks
+            .iter()
+            .filter(|(_, c)| !self.suspended.contains(&self.servers[c.server].vsi))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// `ha_suspend`: the checkers of virtual server `vs` (configuration index) stop while
+    /// its address is not set on this director and start again when it is (keepalived's
+    /// `Suspending healthchecker for service ... for VS ...` / `Activating ...`); the real
+    /// servers keep their state meanwhile. Before start-up this only records it.
+    pub fn set_suspended(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        vs: usize,
+        on: bool,
+        files: &BTreeMap<String, Option<i64>>,
+    ) {
+        let changed = if on {
+            self.suspended.insert(vs)
+        } else {
+            self.suspended.remove(&vs)
+        };
+        if !changed || !self.started || self.stopped {
+            return;
+        }
+        let Some((vs_name, _, idx)) = self.vss.get(vs) else {
+            return;
+        };
+        let what = if on { "Suspending" } else { "Activating" };
+        let mut ids = Vec::new();
+        for &s in idx {
+            log::info!(
+                "{}{what} healthchecker for service {} for VS {vs_name}",
+                ctx.prefix,
+                self.servers[s].name
+            );
+            ids.extend(self.servers[s].checks.iter().copied());
+        }
+        if on {
+            for id in ids {
+                self.stop_check(ctx, id);
+            }
+        } else {
+            self.start_checks(ctx, &ids, files);
+        }
     }
 
     fn start_checks(
@@ -645,6 +707,19 @@ impl Runtime {
         self.started = old.started;
         self.stopped = old.stopped;
         self.load(config);
+        // Suspended virtual servers stay suspended (matched by name).
+        let was_suspended: std::collections::BTreeSet<&str> = old
+            .suspended
+            .iter()
+            .filter_map(|&v| old.vss.get(v).map(|(n, _, _)| n.as_str()))
+            .collect();
+        self.suspended = self
+            .vss
+            .iter()
+            .enumerate()
+            .filter(|(_, (n, _, _))| was_suspended.contains(n.as_str()))
+            .map(|(v, _)| v)
+            .collect();
         // Old server (vs, rs) name -> index.
         let by_name: BTreeMap<(String, String), usize> = old
             .servers
@@ -726,6 +801,11 @@ impl Runtime {
             }
         }
         if self.started && !self.stopped {
+            fresh.retain(|id| {
+                self.checks
+                    .get(id)
+                    .is_some_and(|c| !self.suspended.contains(&self.servers[c.server].vsi))
+            });
             self.start_checks(ctx, &fresh, files);
             for s in 0..self.servers.len() {
                 self.reassess(ctx, s, "reload", None);

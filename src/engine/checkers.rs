@@ -60,6 +60,12 @@ impl Engine {
         self.with_checks(now, |rt, ctx| rt.reload(ctx, config, &files));
     }
 
+    /// `ha_suspend`: the checkers of virtual server `vs` stop (`on`) or start again.
+    pub(super) fn checkers_suspend(&mut self, now: Instant, vs: usize, on: bool) {
+        let files = self.files.clone();
+        self.with_checks(now, |rt, ctx| rt.set_suspended(ctx, vs, on, &files));
+    }
+
     pub(super) fn checker_timer(&mut self, now: Instant, id: u64, what: CheckTimer) {
         self.with_checks(now, |rt, ctx| rt.timer(ctx, id, what));
     }

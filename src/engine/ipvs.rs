@@ -3,8 +3,10 @@
 //! with `Event::Startup`, routes `Event::IpvsTable` / `Event::IpvsFailed` to it, tells it
 //! the instances' state changes (`ha_suspend`, the sync daemon) and the host's addresses,
 //! and after every event recomputes the virtual servers whose real servers changed
-//! ([`Engine::ipvs_flush`]: the checker runtime's `take_changed`). Its operations are
-//! queued after the VRRP actions of the same event: IPVS work never delays an advert.
+//! ([`Engine::ipvs_flush`]: the checker runtime's `take_changed`). `ha_suspend` virtual
+//! servers whose address came or went have their checkers suspended or resumed. Its
+//! operations are queued after the VRRP actions of the same event: IPVS work never delays
+//! an advert.
 
 use super::Engine;
 use crate::ipvs::diff::Op;
@@ -39,10 +41,19 @@ impl Engine {
         self.instances.iter().map(|i| i.state).collect()
     }
 
+    /// Before the checkers start: their `ha_suspend` state is known first.
     pub(super) fn ipvs_start(&mut self, now: Instant) {
         self.checks.take_changed();
         let states = self.instance_states_now();
         self.with_ipvs(now, |rt, ctx| rt.start(ctx, &states));
+        self.ipvs_suspensions(now);
+    }
+
+    /// `ha_suspend` virtual servers whose address came or went: their checkers follow.
+    fn ipvs_suspensions(&mut self, now: Instant) {
+        for (vs, on) in self.ipvs.take_suspensions() {
+            self.checkers_suspend(now, vs, on);
+        }
     }
 
     pub(super) fn ipvs_table(&mut self, now: Instant, answer: Result<Table, String>) {
@@ -78,12 +89,14 @@ impl Engine {
             self.ipvs.mark(vi);
         }
         self.with_ipvs(now, |rt, ctx| rt.flush(ctx));
+        self.ipvs_suspensions(now);
     }
 
     pub(super) fn ipvs_reload(&mut self, now: Instant) {
         self.checks.take_changed();
         let states = self.instance_states_now();
         self.with_ipvs(now, |rt, ctx| rt.reload(ctx, &states));
+        self.ipvs_suspensions(now);
     }
 
     pub(super) fn ipvs_shutdown(&mut self, now: Instant) {

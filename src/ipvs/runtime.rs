@@ -27,8 +27,9 @@
 //!   service's destinations then the service are deleted, or with `lvs_flush_on_stop VS`
 //!   each owned service, or with `lvs_flush_on_stop` every service of the table. `omega`
 //!   runs `quorum_down` for the virtual servers whose quorum is up. The sync daemons
-//!   ([`sync`]) stop.
-//! - `ha_suspend` ([`ha`]): services exist only while their address is set.
+//!   (`runtime/sync.rs`) stop.
+//! - `ha_suspend` (`runtime/ha.rs`): services exist, and checkers run, only while their
+//!   address is set.
 
 mod ha;
 pub mod quorum;
@@ -83,6 +84,8 @@ struct Vs {
     /// The services it owns (a key listed by two virtual servers belongs to the last).
     keys: Vec<ServiceKey>,
     quorum: bool,
+    /// `ha_suspend`: whether its services were installable at the last recompute.
+    ha_set: Option<bool>,
 }
 
 /// At most this many refused operations are logged per second of engine time.
@@ -106,6 +109,8 @@ pub struct Runtime {
     keep_on_stop: bool,
     started: bool,
     stopped: bool,
+    /// `ha_suspend` changes not yet taken: (virtual server, suspended).
+    suspensions: Vec<(usize, bool)>,
     /// Refused operations logged in the current second (start of the second, count,
     /// count not logged).
     failure_log: (Option<Instant>, u32, u64),
@@ -134,6 +139,7 @@ fn build(config: &Config) -> (Vec<Vs>, BTreeMap<ServiceKey, usize>) {
                 .filter(|k| owner.get(k) == Some(&vi))
                 .collect(),
             quorum: true,
+            ha_set: None,
         })
         .collect();
     (vss, owner)
@@ -187,6 +193,7 @@ impl Runtime {
             keep_on_stop: false,
             started: false,
             stopped: false,
+            suspensions: Vec::new(),
             failure_log: (None, 0, 0),
         }
     }
@@ -207,7 +214,10 @@ impl Runtime {
             return;
         }
         self.started = true;
-        self.ha = ha::Ha::new(ctx.config, states);
+        let mut ha = ha::Ha::new(ctx.config, states);
+        // The interfaces were reported before `Startup`.
+        ha.carry_host(&self.ha);
+        self.ha = ha;
         self.sync = sync::Sync::new(ctx.config, ctx.prefix);
         for vi in 0..self.vss.len() {
             self.evaluate(ctx, vi, When::First);
@@ -304,9 +314,10 @@ impl Runtime {
         let Some(cfg) = ctx.config.virtual_servers.get(vi) else {
             return;
         };
-        let v = &self.vss[vi];
+        let v = &mut self.vss[vi];
         let state = ctx.state;
         let st = |ri: usize| state(vi, ri);
+        let mut any_set = false;
         for key in &v.keys {
             keys.insert(*key);
             let active = !cfg.ha_suspend
@@ -314,6 +325,7 @@ impl Runtime {
                     ServiceKey::Addr { addr, .. } => self.ha.present(addr),
                     ServiceKey::Fwmark { .. } => true,
                 };
+            any_set |= active;
             if !active {
                 self.desired.remove(key);
                 continue;
@@ -328,6 +340,26 @@ impl Runtime {
             };
             self.desired.insert(*key, svc);
         }
+        if cfg.ha_suspend && v.ha_set != Some(any_set) {
+            let (p, name) = (ctx.prefix, &v.name);
+            match (v.ha_set, any_set) {
+                (_, true) => log::info!("{p}ha_suspend: VS {name} address set, service installed"),
+                (Some(true), false) => {
+                    log::info!("{p}ha_suspend: VS {name} address not set, service removed")
+                }
+                (_, false) => {
+                    log::info!("{p}ha_suspend: VS {name} address not set, service suspended")
+                }
+            }
+            v.ha_set = Some(any_set);
+            self.suspensions.push((vi, !any_set));
+        }
+    }
+
+    /// The `ha_suspend` virtual servers whose address came or went since the last call:
+    /// (configuration index, suspended). The engine suspends or resumes their checkers.
+    pub fn take_suspensions(&mut self) -> Vec<(usize, bool)> {
+        std::mem::take(&mut self.suspensions)
     }
 
     /// Quorum and services of the marked virtual servers; returns their keys.
@@ -371,8 +403,9 @@ impl Runtime {
     }
 
     /// The host's addresses changed (`ha_suspend` on addresses no instance holds).
+    /// (Kept even without such a virtual server: a reload may bring one.)
     pub fn host_addresses(&mut self, addrs: BTreeSet<IpAddr>) {
-        if self.ha_vss.is_empty() || !self.ha.host_addresses(addrs) {
+        if !self.ha.host_addresses(addrs) {
             return;
         }
         for (vi, a) in &self.ha_vss {
@@ -462,16 +495,16 @@ impl Runtime {
     /// `Event::Reload`: the new configuration, in place.
     pub fn reload(&mut self, ctx: &mut Ctx<'_>, states: &[State]) {
         let (mut vss, owner) = build(ctx.config);
-        let old: BTreeMap<String, bool> = self
+        let old: BTreeMap<&str, (bool, Option<bool>)> = self
             .vss
             .iter()
-            .map(|v| (v.name.clone(), v.quorum))
+            .map(|v| (v.name.as_str(), (v.quorum, v.ha_set)))
             .collect();
-        let mut fresh = Vec::new();
+        let mut fresh = vec![false; vss.len()];
         for (vi, v) in vss.iter_mut().enumerate() {
-            match old.get(&v.name) {
-                Some(q) => v.quorum = *q,
-                None => fresh.push(vi),
+            match old.get(v.name.as_str()) {
+                Some((q, ha)) => (v.quorum, v.ha_set) = (*q, *ha),
+                None => fresh[vi] = true,
             }
         }
         if self.managed() {
@@ -494,12 +527,8 @@ impl Runtime {
         self.dirty.clear();
         self.desired = Table::new();
         if self.started && !self.stopped {
-            for vi in 0..self.vss.len() {
-                let when = if fresh.contains(&vi) {
-                    When::First
-                } else {
-                    When::Later
-                };
+            for (vi, new) in fresh.into_iter().enumerate() {
+                let when = if new { When::First } else { When::Later };
                 self.evaluate(ctx, vi, when);
                 self.recompute(ctx, vi, &mut BTreeSet::new());
             }

@@ -42,6 +42,7 @@ impl Runtime {
             .checks
             .iter()
             .filter(|(_, c)| matches!(&c.kind, Kind::File(f) if f.track_file == name))
+            .filter(|(_, c)| !self.suspended.contains(&self.servers[c.server].vsi))
             .map(|(id, _)| *id)
             .collect();
         for id in ids {

@@ -3,7 +3,9 @@
 //! process the address of a VIP is present exactly while a VRRP instance holding it
 //! (`virtual_ipaddress` or `virtual_ipaddress_excluded`) is MASTER, so the services of a
 //! `ha_suspend` virtual server exist only then. An address no instance holds is present
-//! when an interface of the host carries it (`Event::Interface`). fwmark services have no
+//! when an interface of the host carries it (`Event::Interface`). Its checkers are
+//! suspended meanwhile (`Runtime::take_suspensions`, applied by the engine to the checker
+//! runtime). fwmark services have no
 //! address: keepalived ignores `ha_suspend` for them ("cannot use ha_suspend with
 //! fwmarks"), and so does this.
 
