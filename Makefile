@@ -1,12 +1,16 @@
 # keepalived-rs build, test and install.
 #
 #   make                 release build (target/release/keepalived-rs)
+#   make router          the binary for router images (target/router/keepalived-rs:
+#                        fat LTO, one codegen unit, stripped; what `install` installs)
 #   make demo            simulated two-router failover (no root, no network)
 #   make test            fmt check, clippy, man page lint, cargo test --release
 #   make conformance     the RFC scenario suite in the simulated world
 #   make man             lint the man pages and render them to target/man/*.txt
 #   make soak            100000 random-fault simulation seeds
-#   make bench           cargo bench, then scripts/bench.sh if present
+#   make bench           cargo bench, then scripts/bench.sh: keepalived-rs beside keepalived,
+#                        table in BENCHMARKS.md (root; BENCH_QUICK=1 short, BENCH_CARGO=0
+#                        skips cargo bench)
 #   make fuzz            AFL++ on every fuzz target, FUZZ_SECONDS each (default 60)
 #   make install         PREFIX=/usr/local DESTDIR= (NOBUILD=1: do not build, e.g. as root)
 #   make uninstall
@@ -35,7 +39,7 @@ CARGOFLAGS     ?=
 INSTALL        ?= install
 GROFF          ?= groff
 
-BIN   ?= target/release/keepalived-rs
+BIN   ?= target/router/keepalived-rs
 NAME   = keepalived-rs
 MAN8   = man/keepalived-rs.8
 MAN5   = man/keepalived-rs.conf.5
@@ -44,13 +48,17 @@ EXAMPLE_CONF = docs/examples/keepalived.conf
 # Paths substituted into the installed init files.
 SUBST = sed -e 's|@SBINDIR@|$(sbindir)|g' -e 's|@CONFDIR@|$(confdir)|g'
 
-.PHONY: all build test lint fmt-check clippy man man-lint conformance demo soak bench fuzz \
+.PHONY: all build router test lint fmt-check clippy man man-lint conformance demo soak bench fuzz \
         install install-bin install-man install-init install-conf uninstall clean
 
 all: build
 
 build:
 	$(CARGO) build --release $(CARGOFLAGS)
+
+# Cargo.toml's [profile.router]: slower to build than release, smaller and stripped.
+router:
+	$(CARGO) build --profile router $(CARGOFLAGS)
 
 test: fmt-check clippy man-lint
 	$(CARGO) test --release $(CARGOFLAGS)
@@ -92,20 +100,21 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+BENCH_CARGO ?= 1
 bench:
-	$(CARGO) bench $(CARGOFLAGS)
-	@if [ -x scripts/bench.sh ]; then scripts/bench.sh; else echo "scripts/bench.sh: absent, skipped"; fi
+	@if [ "$(BENCH_CARGO)" != 0 ]; then $(CARGO) bench $(CARGOFLAGS); fi
+	scripts/bench.sh
 
 # With NOBUILD=1 nothing is compiled (build first as a normal user, install as root).
 ifeq ($(NOBUILD),)
-install: build
+install: router
 endif
 install: install-bin install-man install-init install-conf
 
 install-bin:
-	@test -x $(BIN) || { echo "$(BIN) missing: run 'make' first (or drop NOBUILD=1)"; exit 1; }
+	@test -x $(BIN) || { echo "$(BIN) missing: run 'make router' first (or drop NOBUILD=1)"; exit 1; }
 	$(INSTALL) -d $(DESTDIR)$(sbindir)
-	$(INSTALL) -m 0755 $(BIN) $(DESTDIR)$(sbindir)/$(NAME)
+	$(INSTALL) -m 0755 -s $(BIN) $(DESTDIR)$(sbindir)/$(NAME)
 
 install-man:
 	$(INSTALL) -d $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(mandir)/man5

@@ -34,6 +34,10 @@ mod tracking;
 
 pub use alerts::RsAlert;
 
+/// Capacity of the action queue kept between steps (beyond it, the queue is freed once
+/// empty): the adverts of a thousand instances due at once fit.
+const ACTIONS_KEPT: usize = 2048;
+
 /// The engine: every VRRP instance of one host, their timers, tracking and sync groups.
 pub struct Engine {
     config: Config,
@@ -224,6 +228,11 @@ impl Engine {
     pub fn drive(&mut self, now: Instant, world: &mut impl World) {
         while let Some(a) = self.actions.pop_front() {
             world.perform(now, a);
+        }
+        // A burst (start-up, a reload, every instance changing state at once) leaves a
+        // queue sized for thousands of actions: give that memory back.
+        if self.actions.capacity() > ACTIONS_KEPT {
+            self.actions = VecDeque::new();
         }
     }
 

@@ -1,7 +1,8 @@
 //! UDP_CHECK, DNS_CHECK and PING_CHECK end to end: the daemon (the real Linux world) runs
 //! in a network namespace this test creates (only `lo`, so no traffic leaves it), against
 //! a Python UDP echo server and a Python DNS responder on 127.0.0.1 and a ping to
-//! 127.0.0.3 (up), and a ping to 192.0.2.1, which has no route there (down). Stopping the
+//! 127.0.0.3 and to ::1 (up: ICMP and ICMPv6), and a ping to 192.0.2.1 and to
+//! 2001:db8::1, which have no route there (down). Stopping the
 //! servers takes their real servers down; the echo server back brings its one up.
 //! No timing is asserted (each wait is bounded; only what happens, in order).
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)] // test code reaches the OS
@@ -167,7 +168,10 @@ fn udp_dns_and_ping_checkers_in_a_namespace() {
          real_server 127.0.0.1 7007 {\n  UDP_CHECK {\n   payload 68656c6c6f\n   require_reply 6865\n   connect_timeout 1\n   retry 0\n   warmup 0\n   alpha\n  }\n }\n\
          real_server 127.0.0.1 5353 {\n  DNS_CHECK {\n   type A\n   name www.example.com\n   connect_timeout 1\n   retry 0\n   delay_before_retry 1\n   warmup 0\n   alpha\n  }\n }\n\
          real_server 127.0.0.3 1 {\n  PING_CHECK {\n   connect_timeout 1\n   retry 0\n   warmup 0\n   alpha\n  }\n }\n\
-         real_server 192.0.2.1 1 {\n  PING_CHECK {\n   connect_timeout 1\n   retry 0\n   warmup 0\n  }\n }\n}\n",
+         real_server 192.0.2.1 1 {\n  PING_CHECK {\n   connect_timeout 1\n   retry 0\n   warmup 0\n  }\n }\n}\n\
+         virtual_server ::1 9 {\n lvs_method NAT\n lvs_sched rr\n delay_loop 1\n\
+         real_server ::1 1 {\n  PING_CHECK {\n   connect_timeout 1\n   retry 0\n   warmup 0\n   alpha\n  }\n }\n\
+         real_server 2001:db8::1 1 {\n  PING_CHECK {\n   connect_timeout 1\n   retry 0\n   warmup 0\n  }\n }\n}\n",
     )
     .unwrap();
     let mut daemon = Proc(
@@ -221,6 +225,20 @@ fn udp_dns_and_ping_checkers_in_a_namespace() {
         start,
         &format!("Removing service [192.0.2.1]:udp:1 from {vs}"),
     );
+    // ICMPv6: ::1 answers, 2001:db8::1 has no route in the namespace.
+    let vs6 = "VS [::1]:udp:9";
+    wait_after(
+        &rx,
+        &mut seen,
+        start,
+        &format!("Adding service [::1]:udp:1 to {vs6}"),
+    );
+    wait_after(
+        &rx,
+        &mut seen,
+        start,
+        &format!("Removing service [2001:db8::1]:udp:1 from {vs6}"),
+    );
     // None of the checkers is reported as not implemented.
     assert!(
         !seen.iter().any(|l| l.contains("not implemented")),
@@ -256,7 +274,8 @@ fn udp_dns_and_ping_checkers_in_a_namespace() {
     assert!(
         !seen
             .iter()
-            .any(|l| l.contains("Removing service [127.0.0.3]:udp:1")),
+            .any(|l| l.contains("Removing service [127.0.0.3]:udp:1")
+                || l.contains("Removing service [::1]:udp:1")),
         "{}",
         seen.join("\n")
     );

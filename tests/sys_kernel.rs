@@ -16,6 +16,7 @@ use keepalived_rs::sys::netlink_iproute::*;
 use keepalived_rs::sys::netlink_route::*;
 use keepalived_rs::sys::netlink_sock::{CmdOutput, DumpKind, NlCommand, NlMonitor, OnAck};
 use keepalived_rs::sys::rawsock::{Recv, VrrpSocket, VRRP_GROUP_V4, VRRP_GROUP_V6};
+use keepalived_rs::sys::rawsock_mmsg::{RxBuffers, TxAdvert, TX_BATCH};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 use sys_util::*;
@@ -285,6 +286,111 @@ fn vrrp_packets_cross_between_namespaces_with_ttl_255() {
         recv_within(&own_rx, Duration::from_millis(200)).is_none(),
         "own advert looped back"
     );
+}
+
+/// sendmmsg / recvmmsg: more adverts than one batch, IPv4 and IPv6, arrive whole, in
+/// order, with their TTL; a wrong-family advert is reported and skipped, the rest go.
+#[test]
+fn batched_adverts_cross_between_namespaces_in_order() {
+    if !require_root("batched_adverts_cross_between_namespaces_in_order") {
+        return;
+    }
+    let a = Netns::new("a");
+    let b = Netns::new("b");
+    veth(&a, "eth0", &b, "eth0");
+    a.must("ip addr add 10.79.0.1/24 dev eth0");
+    b.must("ip addr add 10.79.0.2/24 dev eth0");
+    let idx = |n: &Netns| -> u32 {
+        n.must("cat /sys/class/net/eth0/ifindex")
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let (ia, ib) = (idx(&a), idx(&b));
+    for n in [&a, &b] {
+        assert!(wait_for(Duration::from_secs(5), || n
+            .must("ip -6 addr show dev eth0 scope link")
+            .contains("fe80")));
+    }
+    let ll_a: Ipv6Addr = a
+        .must("ip -6 -o addr show dev eth0 scope link")
+        .split_whitespace()
+        .find(|w| w.starts_with("fe80"))
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (rx4, rx6) = b.run(move || {
+        let r4 = VrrpSocket::open("eth0", ib, false).unwrap();
+        r4.join(IpAddr::V4(VRRP_GROUP_V4)).unwrap();
+        let r6 = VrrpSocket::open("eth0", ib, true).unwrap();
+        r6.join(IpAddr::V6(VRRP_GROUP_V6)).unwrap();
+        (r4, r6)
+    });
+    let n = TX_BATCH * 2 + 7;
+    let advert = |i: usize, src: IpAddr, dst: IpAddr, ttl: u8| TxAdvert {
+        instance: format!("VI_{i}"),
+        src,
+        dst,
+        ttl,
+        payload: vec![
+            0x31,
+            (i % 255) as u8 + 1,
+            100,
+            1,
+            0,
+            100,
+            (i >> 8) as u8,
+            i as u8,
+        ],
+    };
+    let src4: IpAddr = "10.79.0.1".parse().unwrap();
+    let mut v4: Vec<TxAdvert> = (0..n)
+        .map(|i| advert(i, src4, IpAddr::V4(VRRP_GROUP_V4), 255))
+        .collect();
+    // The wrong family: reported, and the batch goes on.
+    v4.insert(
+        5,
+        advert(9999, IpAddr::V6(ll_a), IpAddr::V6(VRRP_GROUP_V6), 255),
+    );
+    let v6: Vec<TxAdvert> = (0..n)
+        .map(|i| advert(i, IpAddr::V6(ll_a), IpAddr::V6(VRRP_GROUP_V6), 255))
+        .collect();
+    let (sent4, failed4, sent6) = a.run(move || {
+        let s4 = VrrpSocket::open("eth0", ia, false).unwrap();
+        let s6 = VrrpSocket::open("eth0", ia, true).unwrap();
+        let mut failed = Vec::new();
+        let sent4 = s4.send_batch(&v4, |m, e| failed.push((m.instance.clone(), e.kind())));
+        let sent6 = s6.send_batch(&v6, |m, e| panic!("{}: {e}", m.instance));
+        (sent4, failed, sent6)
+    });
+    assert_eq!(sent4, n);
+    assert_eq!(sent6, n);
+    assert_eq!(
+        failed4,
+        vec![("VI_9999".to_string(), std::io::ErrorKind::InvalidInput)]
+    );
+    for (sock, v6) in [(&rx4, false), (&rx6, true)] {
+        let mut rx = RxBuffers::default();
+        let mut got = Vec::new();
+        wait_for(Duration::from_secs(3), || {
+            sock.recv_batch(&mut rx, |r| match r {
+                Recv::Packet(p) => got.push(p),
+                other => panic!("{other:?}"),
+            })
+            .unwrap();
+            got.len() >= n
+        });
+        assert_eq!(got.len(), n, "v6 {v6}");
+        for (i, p) in got.iter().enumerate() {
+            assert_eq!(p.ttl, 255);
+            assert_eq!(p.ifname, "eth0");
+            assert_eq!(p.src.is_ipv6(), v6);
+            assert_eq!(p.payload[6..8], [(i >> 8) as u8, i as u8], "order, v6 {v6}");
+        }
+    }
 }
 
 #[test]

@@ -6,7 +6,10 @@
 //! Labels, indentation and units (`3.000000` seconds, `3000000 us`) are keepalived's
 //! (TCP_CHECK, HTTP_GET, SMTP_CHECK, MISC_CHECK, FILE_CHECK and fwmark services observed;
 //! group headers and the other checkers follow the same pattern). `System is compiled with LVS v1.2.1` is what keepalived
-//! prints with the kernel's IPVS; keepalived-rs does not manage IPVS yet (issue 10).
+//! prints with the kernel's IPVS. After keepalived's text, a `------< keepalived-rs IPVS >------`
+//! section (an extension, where parsers keyed on keepalived's labels skip it) shows whether
+//! IPVS is managed here and the managed table as `ipvsadm -Ln` prints it
+//! (`status::ipvs_view`).
 //!
 //! The world writes it on SIGUSR1 when virtual servers are configured
 //! ([`CHECK_DATA_FILE`] in `$TMPDIR`).
@@ -100,6 +103,8 @@ pub fn render_check_data(snap: &Snapshot, facts: &HostFacts) -> String {
         }
     }
     track_files(&mut out, snap);
+    line!(out, "------< keepalived-rs IPVS >------");
+    out.push_str(&super::ipvs_view::render_ipvs(&snap.ipvs));
     out
 }
 

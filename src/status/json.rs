@@ -124,6 +124,7 @@ pub fn render_json(snap: &Snapshot, facts: &HostFacts) -> String {
                 .raw("data", &data(i, snap, facts))
                 .raw("stats", &stats(i))
                 .raw("keepalived_rs", &extension(i))
+                .raw("ipvs", &ipvs(&snap.ipvs))
                 .finish()
         })
         .collect();
@@ -283,6 +284,87 @@ fn extension(i: &InstanceStatus) -> String {
         .finish()
 }
 
+/// The `ipvs` member (an extension after keepalived's keys and `keepalived_rs`): the IPVS
+/// table the daemon manages. keepalived's JSON is an array of VRRP instances, so the same
+/// member is in each element (a daemon without instances has it in none; its
+/// `keepalived_check.data` shows the table). `available`: null not read yet, true managed,
+/// false unavailable with `reason`. Connection counters are not read (none here).
+fn ipvs(st: &super::snapshot::IpvsStatus) -> String {
+    use super::ipvs_view::{dest_text, forward_name, service_text};
+    use crate::ipvs::model::{ServiceKey, SYNC_MASTER};
+    let mut o = Obj::new();
+    match &st.available {
+        None => o.raw("available", "null"),
+        Some(Ok(())) => o.bool("available", true),
+        Some(Err(why)) => o.bool("available", false).str("reason", why),
+    };
+    let services: Vec<String> = st
+        .table
+        .iter()
+        .map(|(k, svc)| {
+            let mut s = Obj::new();
+            s.str("service", &service_text(k));
+            match k {
+                ServiceKey::Addr { addr, port, .. } => {
+                    s.str("address", &addr.to_string()).int("port", port)
+                }
+                ServiceKey::Fwmark { mark, .. } => s.int("fwmark", mark),
+            };
+            let dests: Vec<String> = svc
+                .dests
+                .iter()
+                .map(|(d, a)| {
+                    Obj::new()
+                        .str("server", &dest_text(d))
+                        .str("address", &d.addr.to_string())
+                        .int("port", d.port)
+                        .str("forward", forward_name(&a.forward))
+                        .int("weight", a.weight)
+                        .int("u_threshold", a.u_threshold)
+                        .int("l_threshold", a.l_threshold)
+                        .finish()
+                })
+                .collect();
+            s.str("scheduler", &svc.attrs.sched)
+                .int("flags", svc.attrs.flags)
+                .int("timeout", svc.attrs.timeout)
+                .int("netmask", svc.attrs.netmask)
+                .raw("dests", &format!("[{}]", dests.join(",")))
+                .finish()
+        })
+        .collect();
+    o.raw("services", &format!("[{}]", services.join(",")));
+    let quorum: Vec<String> = st
+        .quorum
+        .iter()
+        .map(|(vs, met)| {
+            Obj::new()
+                .str("virtual_server", vs)
+                .bool("met", *met)
+                .finish()
+        })
+        .collect();
+    o.raw("quorum", &format!("[{}]", quorum.join(",")));
+    let daemons: Vec<String> = st
+        .sync_daemons
+        .iter()
+        .map(|d| {
+            let state = if d.state == SYNC_MASTER {
+                "master"
+            } else {
+                "backup"
+            };
+            Obj::new()
+                .str("state", state)
+                .str("interface", &d.ifname)
+                .int("syncid", d.syncid)
+                .finish()
+        })
+        .collect();
+    o.raw("sync_daemons", &format!("[{}]", daemons.join(",")));
+    o.finish()
+}
+
 /// The array element of instance `name` in a rendered `keepalived.json`.
 pub fn element<'a>(text: &'a str, name: &str) -> Option<&'a str> {
     let key = format!("{{\"data\":{{\"iname\":{}", string(name));
@@ -347,5 +429,24 @@ mod tests {
             Some(r#"{"data":{"iname":"B"},"stats":{"n":1}}"#)
         );
         assert_eq!(element(text, "C"), None);
+    }
+
+    #[test]
+    fn ipvs_member_has_the_managed_table() {
+        let st = super::super::ipvs_view::tests::status();
+        let j = super::ipvs(&st);
+        assert!(j.starts_with(r#"{"available":true,"services":[{"service":"TCP  10.0.0.10:80","address":"10.0.0.10","port":80,"scheduler":"wlc","flags":1,"timeout":300,"netmask":4294967040,"dests":[{"server":"192.168.1.2:80","address":"192.168.1.2","port":80,"forward":"Route","weight":3,"u_threshold":0,"l_threshold":0},"#), "{j}");
+        assert!(
+            j.contains(r#"{"service":"FWM  7","fwmark":7,"scheduler":"rr""#),
+            "{j}"
+        );
+        assert!(j.ends_with(r#""quorum":[{"virtual_server":"[10.0.0.10]:tcp:80","met":true},{"virtual_server":"FWM 7","met":false}],"sync_daemons":[{"state":"backup","interface":"eth0","syncid":5}]}"#), "{j}");
+        let mut down = st.clone();
+        down.available = Some(Err("the kernel has no IPVS".into()));
+        down.table.clear();
+        assert!(super::ipvs(&down)
+            .starts_with(r#"{"available":false,"reason":"the kernel has no IPVS","services":[]"#));
+        down.available = None;
+        assert!(super::ipvs(&down).starts_with(r#"{"available":null,"services":[]"#));
     }
 }

@@ -23,6 +23,7 @@ mod check_data;
 pub mod control;
 mod data;
 mod doc;
+pub mod ipvs_view;
 mod json;
 pub mod live;
 pub mod metrics;

@@ -470,3 +470,22 @@ fn dump_kinds_have_keepalived_s_file_names() {
     assert_eq!(DumpKind::from_name("stats"), Some(DumpKind::Stats));
     assert_eq!(DumpKind::from_name("nope"), None);
 }
+
+#[test]
+fn ipvs_view_follows_keepalived_s_text_and_keys() {
+    let e = master();
+    let snap = e.snapshot(ms(5000));
+    let json = render_json(&snap, &facts());
+    let k = json.find(r#""keepalived_rs":"#).expect("extension member");
+    let i = json.find(r#""ipvs":{"available":"#).expect("ipvs member");
+    assert!(
+        k < i,
+        "ipvs comes after keepalived's keys and keepalived_rs"
+    );
+    let data = render_check_data(&snap, &facts());
+    let at = data
+        .find("------< keepalived-rs IPVS >------\nIPVS: ")
+        .expect("ipvs section");
+    assert!(at > data.find("------< Health checkers >------").unwrap());
+    assert!(data[at..].contains("Prot LocalAddress:Port Scheduler Flags\n"));
+}

@@ -200,52 +200,20 @@ impl VrrpSocket {
         if dst.is_multicast() || (dst.segments()[0] & 0xffc0) == 0xfe80 {
             sa.sin6_scope_id = self.ifindex;
         }
-        let info = libc::in6_pktinfo {
-            ipi6_addr: libc::in6_addr {
-                s6_addr: src.octets(),
-            },
-            ipi6_ifindex: self.ifindex,
-        };
-        let hops = libc::c_int::from(hops);
-        // SAFETY: CMSG_SPACE is a pure size computation.
-        let space = unsafe {
-            libc::CMSG_SPACE(size_of::<libc::in6_pktinfo>() as u32)
-                + libc::CMSG_SPACE(size_of::<libc::c_int>() as u32)
-        } as usize;
-        let mut cbuf = vec![0u64; space.div_ceil(8)];
+        let mut cbuf = [0u64; 16];
         let mut iov = libc::iovec {
             iov_base: payload.as_ptr() as *mut libc::c_void,
             iov_len: payload.len(),
         };
+        // SAFETY: zeroed plain C struct, filled below.
         let mut msg: libc::msghdr = unsafe { zeroed() };
         msg.msg_name = (&mut sa as *mut libc::sockaddr_in6).cast();
         msg.msg_namelen = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
         msg.msg_iov = &mut iov;
         msg.msg_iovlen = 1;
         msg.msg_control = cbuf.as_mut_ptr().cast();
-        msg.msg_controllen = space as _;
-        // SAFETY: msg_control holds space for one in6_pktinfo cmsg followed by one int
-        // cmsg (the hop limit), as computed above.
-        unsafe {
-            let c = libc::CMSG_FIRSTHDR(&msg);
-            (*c).cmsg_level = libc::IPPROTO_IPV6;
-            (*c).cmsg_type = libc::IPV6_PKTINFO;
-            (*c).cmsg_len = libc::CMSG_LEN(size_of::<libc::in6_pktinfo>() as u32) as _;
-            std::ptr::copy_nonoverlapping(
-                (&info as *const libc::in6_pktinfo).cast::<u8>(),
-                libc::CMSG_DATA(c),
-                size_of::<libc::in6_pktinfo>(),
-            );
-            let h = libc::CMSG_NXTHDR(&msg, c);
-            (*h).cmsg_level = libc::IPPROTO_IPV6;
-            (*h).cmsg_type = libc::IPV6_HOPLIMIT;
-            (*h).cmsg_len = libc::CMSG_LEN(size_of::<libc::c_int>() as u32) as _;
-            std::ptr::copy_nonoverlapping(
-                (&hops as *const libc::c_int).cast::<u8>(),
-                libc::CMSG_DATA(h),
-                size_of::<libc::c_int>(),
-            );
-        }
+        // SAFETY: cbuf holds 128 bytes, more than the two control messages.
+        unsafe { write_v6_cmsgs(&mut msg, src, self.ifindex, hops) };
         // SAFETY: msg is fully initialised above.
         let n = unsafe { libc::sendmsg(self.fd.as_raw_fd(), &msg, 0) };
         if n < 0 {
@@ -316,27 +284,8 @@ impl VrrpSocket {
         if msg.msg_flags & libc::MSG_TRUNC != 0 {
             return Ok(Recv::Malformed("packet truncated".into()));
         }
-        let (mut hops, mut dst) = (None, None);
-        // SAFETY: walking the control messages the kernel wrote, within msg_controllen.
-        unsafe {
-            let mut c = libc::CMSG_FIRSTHDR(&msg);
-            while !c.is_null() {
-                let data = libc::CMSG_DATA(c);
-                let dlen = ((*c).cmsg_len as usize).saturating_sub(libc::CMSG_LEN(0) as usize);
-                if (*c).cmsg_level == libc::IPPROTO_IPV6 {
-                    if (*c).cmsg_type == libc::IPV6_HOPLIMIT && dlen >= 4 {
-                        let v = std::ptr::read_unaligned(data.cast::<libc::c_int>());
-                        hops = u8::try_from(v).ok();
-                    } else if (*c).cmsg_type == libc::IPV6_PKTINFO
-                        && dlen >= size_of::<libc::in6_pktinfo>()
-                    {
-                        let info = std::ptr::read_unaligned(data.cast::<libc::in6_pktinfo>());
-                        dst = Some(Ipv6Addr::from(info.ipi6_addr.s6_addr));
-                    }
-                }
-                c = libc::CMSG_NXTHDR(&msg, c);
-            }
-        }
+        // SAFETY: msg is the header recvmsg filled.
+        let (hops, dst) = unsafe { v6_ancillary(&msg) };
         let (Some(ttl), Some(dst)) = (hops, dst) else {
             return Ok(Recv::Malformed(
                 "no hop limit / destination control message".into(),
@@ -350,6 +299,69 @@ impl VrrpSocket {
             payload: buf[..n as usize].to_vec(),
         }))
     }
+}
+
+/// Writes the IPV6_PKTINFO (source `src`, interface `ifindex`) and IPV6_HOPLIMIT (`hops`)
+/// control messages of a sent advert into `msg`'s control buffer and sets its length.
+///
+/// # Safety
+/// `msg.msg_control` must point at zeroed, 8-byte aligned, writable memory of at least
+/// CMSG_SPACE(in6_pktinfo) + CMSG_SPACE(int) bytes.
+pub(super) unsafe fn write_v6_cmsgs(msg: &mut libc::msghdr, src: Ipv6Addr, ifindex: u32, hops: u8) {
+    let info = libc::in6_pktinfo {
+        ipi6_addr: libc::in6_addr {
+            s6_addr: src.octets(),
+        },
+        ipi6_ifindex: ifindex,
+    };
+    let hops = libc::c_int::from(hops);
+    // Exactly the space used: the kernel rejects a trailing empty control message.
+    let space = libc::CMSG_SPACE(size_of::<libc::in6_pktinfo>() as u32)
+        + libc::CMSG_SPACE(size_of::<libc::c_int>() as u32);
+    msg.msg_controllen = space as _;
+    let c = libc::CMSG_FIRSTHDR(msg);
+    (*c).cmsg_level = libc::IPPROTO_IPV6;
+    (*c).cmsg_type = libc::IPV6_PKTINFO;
+    (*c).cmsg_len = libc::CMSG_LEN(size_of::<libc::in6_pktinfo>() as u32) as _;
+    std::ptr::copy_nonoverlapping(
+        (&info as *const libc::in6_pktinfo).cast::<u8>(),
+        libc::CMSG_DATA(c),
+        size_of::<libc::in6_pktinfo>(),
+    );
+    let h = libc::CMSG_NXTHDR(msg, c);
+    (*h).cmsg_level = libc::IPPROTO_IPV6;
+    (*h).cmsg_type = libc::IPV6_HOPLIMIT;
+    (*h).cmsg_len = libc::CMSG_LEN(size_of::<libc::c_int>() as u32) as _;
+    std::ptr::copy_nonoverlapping(
+        (&hops as *const libc::c_int).cast::<u8>(),
+        libc::CMSG_DATA(h),
+        size_of::<libc::c_int>(),
+    );
+}
+
+/// The hop limit and destination of a received IPv6 packet, from its control messages.
+///
+/// # Safety
+/// `msg` must be a header recvmsg / recvmmsg filled (control length within its buffer).
+pub(super) unsafe fn v6_ancillary(msg: &libc::msghdr) -> (Option<u8>, Option<Ipv6Addr>) {
+    let (mut hops, mut dst) = (None, None);
+    let mut c = libc::CMSG_FIRSTHDR(msg);
+    while !c.is_null() {
+        let data = libc::CMSG_DATA(c);
+        let dlen = ((*c).cmsg_len as usize).saturating_sub(libc::CMSG_LEN(0) as usize);
+        if (*c).cmsg_level == libc::IPPROTO_IPV6 {
+            if (*c).cmsg_type == libc::IPV6_HOPLIMIT && dlen >= 4 {
+                let v = std::ptr::read_unaligned(data.cast::<libc::c_int>());
+                hops = u8::try_from(v).ok();
+            } else if (*c).cmsg_type == libc::IPV6_PKTINFO && dlen >= size_of::<libc::in6_pktinfo>()
+            {
+                let info = std::ptr::read_unaligned(data.cast::<libc::in6_pktinfo>());
+                dst = Some(Ipv6Addr::from(info.ipi6_addr.s6_addr));
+            }
+        }
+        c = libc::CMSG_NXTHDR(msg, c);
+    }
+    (hops, dst)
 }
 
 /// Splits a received IPv4 packet (raw sockets deliver the header) into the engine's view.

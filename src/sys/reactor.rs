@@ -287,6 +287,7 @@ impl Reactor {
         self.drive();
         self.open_control();
         self.set_snmp();
+        release_free_heap();
     }
 
     /// Performs every action the engine has (through the `World`), feeding back the events
@@ -295,6 +296,8 @@ impl Reactor {
         loop {
             let now = self.clock.now();
             self.engine.drive(now, &mut self.world);
+            // The adverts of this step, one sendmmsg per socket.
+            self.world.flush_adverts(now);
             if self.world.events.is_empty() {
                 break;
             }
@@ -642,6 +645,7 @@ impl Reactor {
             .set_http(new.global.metrics_listen, &mut self.world.tokens);
         self.config = new;
         self.set_snmp();
+        release_free_heap();
         log::info!("reload: new configuration applied");
     }
 
@@ -804,6 +808,16 @@ fn host_info(now: Instant) -> crate::event::HostInfo {
         user,
         wall_at_zero_ns: facts.wall_at_zero_ns,
         utc_offset_secs: facts.utc_offset_secs,
+    }
+}
+
+/// Gives the pages of the heap that start-up or a reload used and freed back to the
+/// kernel (glibc keeps them otherwise: the parse of a large file would stay in the RSS).
+fn release_free_heap() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim only releases free memory of the allocator.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

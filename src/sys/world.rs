@@ -14,6 +14,7 @@ use super::netlink_sock::{CmdOutput, DumpKind, NlCommand, OnAck};
 use super::nftables_fw::Firewall;
 use super::process::{Processes, Started};
 use super::rawsock::VrrpSocket;
+use super::rawsock_mmsg::{RxBuffers, TxAdvert};
 use super::sysctl::Sysctls;
 use super::token::Registry;
 use crate::config::model::{Family, Route, Rule, VirtualAddress};
@@ -74,6 +75,8 @@ pub(super) struct SockEntry {
     pub(super) token: Token,
     /// Deliver what it reads (a send-only socket, e.g. on a VMAC, discards).
     pub(super) receive: bool,
+    /// Adverts of this engine step waiting for one `sendmmsg` (world_sockets.rs).
+    pub(super) tx: Vec<TxAdvert>,
 }
 
 /// Things we created and must release at exit (unless -V).
@@ -109,7 +112,8 @@ pub struct SysWorld {
     pub(super) deferred: Vec<(Instant, Action)>,
     /// Events for the engine produced while performing or reading.
     pub events: Vec<Event>,
-    pub(super) buf: Vec<u8>,
+    /// The receive slots of `recvmmsg`, shared by every VRRP socket.
+    pub(super) rx: RxBuffers,
     /// Shutting down with -V: keep addresses, routes, rules, VMACs.
     pub keep_on_exit: bool,
     /// `-a`: log every address change the monitor reports.
@@ -131,6 +135,8 @@ pub struct SysWorld {
     pub new_masters: Option<Vec<String>>,
     /// State changes performed so far (SNMP rebuilds its view when it moves).
     pub state_changes: u64,
+    /// The IPVS channel, opened at the first `Action::IpvsRead`.
+    pub ipvs: super::ipvs::Ipvs,
 }
 
 pub(super) fn ipv6_of(f: Family) -> bool {
@@ -162,7 +168,7 @@ impl SysWorld {
             stats: Stats::default(),
             deferred: Vec::new(),
             events: Vec::new(),
-            buf: vec![0; 65536],
+            rx: RxBuffers::default(),
             keep_on_exit: false,
             address_monitoring: false,
             shutting_down: false,
@@ -172,6 +178,7 @@ impl SysWorld {
             relabel: BTreeMap::new(),
             new_masters: None,
             state_changes: 0,
+            ipvs: Default::default(),
             firewall: Firewall::new(),
             conns: Conns::new(),
         }
@@ -357,7 +364,7 @@ impl SysWorld {
 
     /// Logs an error at most once per [`LOG_EVERY`] for `key`, counting what it held back
     /// (a dead interface must not flood the log at 100 adverts a second).
-    fn error_limited(&mut self, now: Instant, key: &str, msg: String) {
+    pub(super) fn error_limited(&mut self, now: Instant, key: &str, msg: String) {
         let e = self.error_log.entry(key.to_string()).or_insert((None, 0));
         match e.0 {
             Some(last) if now.saturating_since(last) < LOG_EVERY => e.1 += 1,
@@ -402,53 +409,15 @@ impl SysWorld {
                 return;
             }
         }
+        // Adverts wait in their socket's batch (world_sockets.rs); anything else first
+        // sends what waits, so the order of actions on the wire is the engine's.
+        let action = match action {
+            Action::SendAdvert(p) => return self.queue_advert(now, p),
+            a => a,
+        };
+        self.flush_adverts(now);
         match &action {
-            Action::SendAdvert(p) => {
-                let v6 = p.dst.is_ipv6();
-                let mut via = p.ifname.clone();
-                if let Some(mac) = p.src_mac {
-                    let base = self.ifaces.by_name(&p.ifname);
-                    if base.is_some_and(|b| b.link.mac != mac) {
-                        let parent = base.map(|b| b.link.index);
-                        if let Some(v) = self
-                            .ifaces
-                            .by_mac(&mac, parent)
-                            .or_else(|| self.ifaces.by_mac(&mac, None))
-                        {
-                            via = v.link.name.clone();
-                        }
-                    }
-                }
-                let key = (via.clone(), v6);
-                if !self.socks.contains_key(&key) {
-                    let receive = self.wanted.contains_key(&key);
-                    if self.open_socket(&via, v6, receive).is_none() {
-                        self.stats.advert_send_errors += 1;
-                        self.error_limited(
-                            now,
-                            &format!("advert {via}"),
-                            format!("({}) cannot send advert: no socket on {via}", p.instance),
-                        );
-                        return;
-                    }
-                }
-                let sent = self
-                    .socks
-                    .get(&key)
-                    .map(|e| e.sock.send(p.src, p.dst, p.ttl, &p.payload));
-                match sent {
-                    Some(Ok(())) => self.stats.adverts_sent += 1,
-                    Some(Err(err)) => {
-                        self.stats.advert_send_errors += 1;
-                        self.error_limited(
-                            now,
-                            &format!("advert {via}"),
-                            format!("({}) sending advert on {via}: {err}", p.instance),
-                        );
-                    }
-                    None => {}
-                }
-            }
+            Action::SendAdvert(_) => {} // queued above
             Action::SendGratuitousArp {
                 instance,
                 ifname,
@@ -623,8 +592,17 @@ impl SysWorld {
                 let what = if *up { "up" } else { "down" };
                 log::debug!("{rs} of VS {vs} is {what} (weight {weight})");
             }
-            // The generic-netlink IPVS socket: wired by issue 10's sys step.
-            Action::IpvsRead | Action::Ipvs(_) | Action::IpvsDaemon { .. } => {}
+            // The generic-netlink IPVS channel (`sys::ipvs`): request / answer, bounded.
+            Action::IpvsRead => {
+                let table = self.ipvs.read();
+                self.events.push(Event::IpvsTable(table));
+            }
+            Action::Ipvs(ops) => {
+                for (op, error) in self.ipvs.apply(ops) {
+                    self.events.push(Event::IpvsFailed { op, error });
+                }
+            }
+            Action::IpvsDaemon { start, daemon } => self.ipvs.daemon(*start, daemon),
             Action::BlockAddress {
                 instance,
                 ifname,

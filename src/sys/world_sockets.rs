@@ -1,11 +1,15 @@
 //! The VRRP sockets of the Linux world: which (interface, family) sockets the configuration
 //! needs (with `use_vmac`, the VMAC's), opening them as interfaces appear, closing them as
-//! they go, and reading them into `Event::Packet`s.
+//! they go, sending the adverts of an engine step in batches (one `sendmmsg` per socket:
+//! `SendAdvert` queues, any other action or the end of the step flushes), and draining
+//! them with `recvmmsg` into `Event::Packet`s.
 
 use super::rawsock::{Recv, VrrpSocket, VRRP_GROUP_V4, VRRP_GROUP_V6};
+use super::rawsock_mmsg::TxAdvert;
 use super::world::{ipv6_of, SockEntry, Source, SysWorld};
 use crate::config::model::Config;
-use crate::event::Event;
+use crate::event::{Event, OutgoingPacket};
+use crate::sched::Instant;
 use mio::unix::SourceFd;
 use mio::Interest;
 use std::collections::BTreeSet;
@@ -151,6 +155,7 @@ impl SysWorld {
                 sock,
                 token,
                 receive,
+                tx: Vec::new(),
             },
         );
         Some(())
@@ -186,34 +191,100 @@ impl SysWorld {
         }
     }
 
+    /// `Action::SendAdvert`: picks the socket (the VMAC's when the advert's source MAC is
+    /// a VMAC's), opening it when needed, and queues the advert there until
+    /// [`SysWorld::flush_adverts`].
+    pub(super) fn queue_advert(&mut self, now: Instant, p: OutgoingPacket) {
+        let v6 = p.dst.is_ipv6();
+        let mut via = None;
+        if let Some(mac) = p.src_mac {
+            let base = self.ifaces.by_name(&p.ifname);
+            if base.is_some_and(|b| b.link.mac != mac) {
+                let parent = base.map(|b| b.link.index);
+                via = self
+                    .ifaces
+                    .by_mac(&mac, parent)
+                    .or_else(|| self.ifaces.by_mac(&mac, None))
+                    .map(|v| v.link.name.clone());
+            }
+        }
+        let via = via.unwrap_or(p.ifname);
+        let key = (via, v6);
+        if !self.socks.contains_key(&key) {
+            let receive = self.wanted.contains_key(&key);
+            if self.open_socket(&key.0, v6, receive).is_none() {
+                self.stats.advert_send_errors += 1;
+                let via = &key.0;
+                self.error_limited(
+                    now,
+                    &format!("advert {via}"),
+                    format!("({}) cannot send advert: no socket on {via}", p.instance),
+                );
+                return;
+            }
+        }
+        if let Some(e) = self.socks.get_mut(&key) {
+            e.tx.push(TxAdvert {
+                instance: p.instance,
+                src: p.src,
+                dst: p.dst,
+                ttl: p.ttl,
+                payload: p.payload,
+            });
+        }
+    }
+
+    /// Sends every queued advert: one `sendmmsg` per socket (per `TX_BATCH` adverts).
+    /// The reactor calls it at the end of each engine step; any other action calls it
+    /// first.
+    pub fn flush_adverts(&mut self, now: Instant) {
+        let mut failures = Vec::new();
+        for ((ifname, _), e) in self.socks.iter_mut() {
+            if e.tx.is_empty() {
+                continue;
+            }
+            let sent = e.sock.send_batch(&e.tx, |m, err| {
+                failures.push((ifname.clone(), m.instance.clone(), err));
+            });
+            self.stats.adverts_sent += sent as u64;
+            e.tx.clear();
+        }
+        for (via, instance, err) in failures {
+            self.stats.advert_send_errors += 1;
+            self.error_limited(
+                now,
+                &format!("advert {via}"),
+                format!("({instance}) sending advert on {via}: {err}"),
+            );
+        }
+    }
+
     /// Reads every waiting packet of one VRRP socket into `events`.
     pub fn read_vrrp(&mut self, ifname: &str, v6: bool) {
         let key = (ifname.to_string(), v6);
-        loop {
-            let Some(e) = self.socks.get(&key) else {
-                return;
-            };
-            match e.sock.recv(&mut self.buf) {
-                Ok(Recv::Packet(mut p)) => {
-                    if let Some(base) = self.relabel.get(&p.ifname) {
+        let Some(e) = self.socks.get(&key) else {
+            return;
+        };
+        let (events, stats, relabel) = (&mut self.events, &mut self.stats, &self.relabel);
+        let receive = e.receive;
+        let r = e.sock.recv_batch(&mut self.rx, |r| match r {
+            Recv::Packet(mut p) => {
+                if receive {
+                    if let Some(base) = relabel.get(&p.ifname) {
                         p.ifname = base.clone();
                     }
-                    if e.receive {
-                        self.stats.packets_received += 1;
-                        self.events.push(Event::Packet(p));
-                    }
-                }
-                Ok(Recv::Malformed(why)) => {
-                    self.stats.packets_malformed += 1;
-                    log::debug!("{ifname}: discarded packet: {why}");
-                }
-                Ok(Recv::WouldBlock) => return,
-                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(err) => {
-                    log::error!("{ifname}: VRRP receive: {err}");
-                    return;
+                    stats.packets_received += 1;
+                    events.push(Event::Packet(p));
                 }
             }
+            Recv::Malformed(why) => {
+                stats.packets_malformed += 1;
+                log::debug!("{ifname}: discarded packet: {why}");
+            }
+            Recv::WouldBlock => {}
+        });
+        if let Err(err) = r {
+            log::error!("{ifname}: VRRP receive: {err}");
         }
     }
 }

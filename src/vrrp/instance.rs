@@ -228,20 +228,21 @@ impl Instance {
         }
     }
 
-    fn destinations(&self) -> Vec<IpAddr> {
-        if !self.cfg.unicast_peers.is_empty() {
-            return self.cfg.unicast_peers.iter().map(|p| p.addr).collect();
-        }
+    fn destinations(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        let peers = self.cfg.unicast_peers.iter().map(|p| p.addr);
         let dflt = if self.ipv6() {
             IpAddr::V6(MCAST_V6)
         } else {
             IpAddr::V4(MCAST_V4)
         };
-        vec![self
-            .cfg
-            .mcast_dst_ip
-            .filter(|a| a.is_ipv6() == self.ipv6())
-            .unwrap_or(dflt)]
+        let group = self.cfg.unicast_peers.is_empty().then(|| {
+            self.cfg
+                .mcast_dst_ip
+                .filter(|a| a.is_ipv6() == self.ipv6())
+                .unwrap_or(dflt)
+        });
+        // Allocation-free: this runs for every advert.
+        peers.chain(group)
     }
 
     /// Master_Down_Interval with the learned interval and the effective priority.
@@ -374,15 +375,13 @@ impl Instance {
             _ => None,
         };
         let ifname = self.advert_ifname();
+        let mut sent = 0;
         for dst in self.destinations() {
             if dst.is_ipv6() != src.is_ipv6() {
                 continue;
             }
             let payload = packet::encode(&advert, src, dst, form);
-            self.stats.adverts_sent += 1;
-            if priority == 0 {
-                self.stats.priority_zero_sent += 1;
-            }
+            sent += 1;
             ctx.actions.push_back(Action::SendAdvert(OutgoingPacket {
                 instance: self.cfg.name.clone(),
                 ifname: ifname.clone(),
@@ -396,6 +395,10 @@ impl Instance {
                 },
                 payload,
             }));
+        }
+        self.stats.adverts_sent += sent;
+        if priority == 0 {
+            self.stats.priority_zero_sent += sent;
         }
     }
 
