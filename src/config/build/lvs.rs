@@ -580,6 +580,14 @@ pub fn virtual_server(ctx: &mut Ctx, node: &Node) -> Option<VirtualServer> {
         );
         vs.hysteresis = 0;
     }
+    if vs.ha_suspend && matches!(vs.key, VsKey::Fwmark(_)) {
+        // keepalived 2.2.7: "cannot use ha_suspend with fwmarks - clearing ha_suspend".
+        ctx.warn(
+            &vs.span,
+            "ha_suspend: a fwmark service has no address to follow; cleared".to_string(),
+        );
+        vs.ha_suspend = false;
+    }
     if vs.ops && vs.protocol != Protocol::Udp {
         ctx.warn(
             &vs.span,
