@@ -39,6 +39,7 @@ const ACTIONS_KEPT: usize = 2048;
 
 /// The engine: every VRRP instance of one host, their timers, tracking and sync groups.
 pub struct Engine {
+    /// The running configuration without its `instances` (they are in `instances`).
     config: Config,
     instances: Vec<Instance>,
     /// (VRID, family) -> instances, in configuration order (receive routing).
@@ -120,7 +121,12 @@ impl Engine {
 
     /// Takes `config` and the state derived from it (at start and on reload).
     fn install(&mut self, config: &Config, p: Parts) {
-        self.config = config.clone();
+        // The instances' configuration lives in the instances (`Instance::cfg`) only: a
+        // second copy here would cost ~1 KB per instance.
+        self.config = Config {
+            instances: Vec::new(),
+            ..config.clone()
+        };
         self.instances = p.instances;
         self.by_vrid = p.by_vrid;
         self.groups = p.groups;

@@ -36,6 +36,9 @@ const SERVE_EVERY: Duration = Duration::from_millis(2);
 /// How long the notify FIFOs' readers get to read the last lines before they are
 /// terminated.
 const FIFO_DRAIN_WAIT: Duration = Duration::from_secs(1);
+/// How often the loop hands the heap's free pages back to the kernel (`malloc_trim`): a
+/// burst (every instance becoming Master at once, a reload) otherwise stays in the RSS.
+const TRIM_EVERY: Duration = Duration::from_secs(10);
 
 pub struct Reactor {
     poll: Poll,
@@ -65,6 +68,8 @@ pub struct Reactor {
     max_timer_lateness: Duration,
     total_timer_lateness: Duration,
     timer_fires: u64,
+    /// When the loop next returns free heap pages to the kernel.
+    next_trim: Instant,
     /// The control socket and the metrics endpoint (`reactor/live.rs`).
     control: Control,
     /// The AgentX subagent, when SNMP is on (`reactor/snmp.rs`).
@@ -228,6 +233,7 @@ impl Reactor {
             max_timer_lateness: Duration::ZERO,
             total_timer_lateness: Duration::ZERO,
             timer_fires: 0,
+            next_trim: Instant::ZERO,
         })
     }
 
@@ -359,6 +365,10 @@ impl Reactor {
                 }
             }
             self.step();
+            if now >= self.next_trim {
+                release_free_heap();
+                self.next_trim = now + TRIM_EVERY;
+            }
         }
     }
 
