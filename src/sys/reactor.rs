@@ -41,6 +41,8 @@ const FIFO_READER_GRACE: Duration = Duration::from_millis(150);
 /// How often the loop hands the heap's free pages back to the kernel (`malloc_trim`): a
 /// burst (every instance becoming Master at once, a reload) otherwise stays in the RSS.
 const TRIM_EVERY: Duration = Duration::from_secs(10);
+/// The trim waits for a wake-up with at least this long before the next timer is due.
+const TRIM_ROOM: Duration = Duration::from_millis(20);
 
 pub struct Reactor {
     poll: Poll,
@@ -375,7 +377,11 @@ impl Reactor {
                 }
             }
             self.step();
-            if now >= self.next_trim {
+            // Trimming touches the whole heap: only with room before the next deadline.
+            let room = self
+                .next_deadline()
+                .is_none_or(|d| d > self.clock.now() + TRIM_ROOM);
+            if now >= self.next_trim && room {
                 release_free_heap();
                 self.next_trim = now + TRIM_EVERY;
             }
