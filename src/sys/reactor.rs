@@ -378,9 +378,10 @@ impl Reactor {
             }
             self.step();
             // Trimming touches the whole heap: only with room before the next deadline.
-            let room = self
-                .next_deadline()
-                .is_none_or(|d| d > self.clock.now() + TRIM_ROOM);
+            let room = match self.next_deadline() {
+                Some(d) => d > self.clock.now() + TRIM_ROOM,
+                None => true,
+            };
             if now >= self.next_trim && room {
                 release_free_heap();
                 self.next_trim = now + TRIM_EVERY;
