@@ -118,13 +118,13 @@ impl Engine {
             rs_transitions: Vec::new(),
             ipvs: crate::ipvs::runtime::Runtime::new(config),
         };
-        engine.install(config, Parts::build(config));
+        engine.install(config.clone(), Parts::build(config));
         engine
     }
 
     /// Takes `config` and the state derived from it (at start and on reload).
-    fn install(&mut self, config: &Config, p: Parts) {
-        self.config = config.clone();
+    fn install(&mut self, config: Config, p: Parts) {
+        self.config = config;
         self.instances = p.instances;
         self.by_vrid = p.by_vrid;
         self.groups = p.groups;
@@ -188,7 +188,7 @@ impl Engine {
                     self.retrack(now);
                 }
             }
-            Event::Reload(config) => self.reload(now, &config),
+            Event::Reload(config) => self.reload(now, *config),
             Event::Conn { conn, event } => match conn.owner {
                 ConnOwner::Alerter => self.alert_conn(now, conn, event),
                 ConnOwner::Checker => self.checker_conn(now, conn, event),

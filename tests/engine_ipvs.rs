@@ -902,3 +902,83 @@ fn a_group_is_one_service_per_address_and_fwmark() {
     assert_eq!(keys, vec![key("10.0.0.1", 80), key("10.0.0.2", 80), fw]);
     assert!(r.kernel.values().all(|s| s.dests.len() == 1));
 }
+
+#[test]
+fn sync_daemon_without_an_instance_runs_both_until_stop() {
+    let text = "global_defs {\n lvs_sync_daemon eth0 id 9 port 8850 ttl 2 group 224.0.0.90\n}\n";
+    let mut r = Rig::new(text, "syncd-both", &[], Ok(Table::new()));
+    assert_eq!(
+        r.daemons_since(0.0),
+        vec![(true, SYNC_MASTER), (true, SYNC_BACKUP)]
+    );
+    let d = r
+        .log
+        .iter()
+        .find_map(|(_, a)| match a {
+            Action::IpvsDaemon { daemon, .. } => Some(daemon.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        (d.syncid, d.port, d.ttl, d.group),
+        (9, Some(8850), Some(2), Some("224.0.0.90".parse().unwrap()))
+    );
+    r.run_until(1.0);
+    r.handle(Event::Shutdown);
+    assert_eq!(
+        r.daemons_since(1.0),
+        vec![(false, SYNC_MASTER), (false, SYNC_BACKUP)]
+    );
+}
+
+#[test]
+fn lvs_flush_deletes_what_was_found_then_installs() {
+    let foreign = key("10.9.9.9", 443);
+    let found: Table = [
+        (
+            foreign,
+            Service {
+                attrs: attrs("wlc"),
+                dests: Default::default(),
+            },
+        ),
+        (
+            vs(),
+            Service {
+                attrs: attrs("wrr"),
+                dests: [(dk("192.168.1.2", 80), dr(3))].into(),
+            },
+        ),
+    ]
+    .into();
+    let text = format!("global_defs {{\n lvs_flush\n}}\n{}", conf("", ""));
+    let r = Rig::new(&text, "flush", &[8002, 8003], Ok(found));
+    assert_eq!(
+        r.ops(),
+        vec![
+            Op::DelService(vs()),
+            Op::DelService(foreign),
+            Op::AddService(vs(), attrs("wrr")),
+            Op::AddDest(vs(), dk("192.168.1.2", 80), dr(3)),
+            Op::AddDest(vs(), dk("192.168.1.3", 80), dr(1)),
+        ]
+    );
+    assert_eq!(r.kernel.len(), 1);
+}
+
+#[test]
+fn ipv6_service_with_nat_destinations() {
+    let text = "virtual_server 2001:db8::10 443 {\n lb_algo lc\n lb_kind NAT\n protocol TCP\n\
+        real_server 2001:db8:1::2 8443 {\n  weight 2\n }\n}\n";
+    let r = Rig::new(text, "v6", &[], Ok(Table::new()));
+    let k = key("2001:db8::10", 443);
+    let mut a = attrs("lc");
+    a.netmask = 128;
+    assert_eq!(
+        r.ops(),
+        vec![
+            Op::AddService(k, a),
+            Op::AddDest(k, dk("2001:db8:1::2", 8443), dest(Forward::Masq, 2)),
+        ]
+    );
+}

@@ -239,8 +239,7 @@ impl Runtime {
                 self.servers.push(srv);
                 idx.push(s);
             }
-            let mut cfg = vs.clone();
-            cfg.real_servers = Vec::new();
+            let cfg = vs.without_real_servers();
             self.vss.push((vs_name, Arc::new(cfg), idx));
         }
         for s in 0..self.servers.len() {

@@ -804,6 +804,81 @@ pub struct VirtualServer {
     pub real_servers: Vec<RealServer>,
 }
 
+impl VirtualServer {
+    /// A copy without its real servers (what the checker runtime keeps per virtual
+    /// server: no copy of a pool of thousands). Every other field is listed, so a new
+    /// field cannot be forgotten.
+    #[allow(clippy::clone_on_copy)] // one form for every field, whatever its type
+    pub fn without_real_servers(&self) -> VirtualServer {
+        let VirtualServer {
+            key,
+            span,
+            lvs_sched,
+            sched_flags,
+            ops,
+            lvs_method,
+            persistence_engine,
+            persistence_timeout,
+            persistence_granularity,
+            protocol,
+            ha_suspend,
+            smtp_alert,
+            virtualhost,
+            snmp_name,
+            alpha,
+            omega,
+            quorum,
+            hysteresis,
+            quorum_up,
+            quorum_down,
+            ip_family,
+            sorry_server,
+            sorry_server_inhibit,
+            sorry_server_lvs_method,
+            delay_loop,
+            connect_timeout,
+            retry,
+            delay_before_retry,
+            warmup,
+            inhibit_on_failure,
+            real_servers: _,
+        } = self;
+        VirtualServer {
+            key: key.clone(),
+            span: span.clone(),
+            lvs_sched: lvs_sched.clone(),
+            sched_flags: sched_flags.clone(),
+            ops: ops.clone(),
+            lvs_method: lvs_method.clone(),
+            persistence_engine: persistence_engine.clone(),
+            persistence_timeout: persistence_timeout.clone(),
+            persistence_granularity: persistence_granularity.clone(),
+            protocol: protocol.clone(),
+            ha_suspend: ha_suspend.clone(),
+            smtp_alert: smtp_alert.clone(),
+            virtualhost: virtualhost.clone(),
+            snmp_name: snmp_name.clone(),
+            alpha: alpha.clone(),
+            omega: omega.clone(),
+            quorum: quorum.clone(),
+            hysteresis: hysteresis.clone(),
+            quorum_up: quorum_up.clone(),
+            quorum_down: quorum_down.clone(),
+            ip_family: ip_family.clone(),
+            sorry_server: sorry_server.clone(),
+            sorry_server_inhibit: sorry_server_inhibit.clone(),
+            sorry_server_lvs_method: sorry_server_lvs_method.clone(),
+            delay_loop: delay_loop.clone(),
+            connect_timeout: connect_timeout.clone(),
+            retry: retry.clone(),
+            delay_before_retry: delay_before_retry.clone(),
+            warmup: warmup.clone(),
+            inhibit_on_failure: inhibit_on_failure.clone(),
+            real_servers: Vec::new(),
+        }
+    }
+}
+
 /// `real_server IP [PORT] { ... }`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RealServer {

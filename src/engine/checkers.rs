@@ -13,7 +13,6 @@
 
 use super::Engine;
 use crate::check::runtime::{Ctx, RsTransition};
-use crate::config::model::Config;
 use crate::event::{CheckTimer, ConnEvent, ConnId, ScriptOutcome, ScriptRunId};
 use crate::sched::Instant;
 
@@ -55,9 +54,19 @@ impl Engine {
         self.with_checks(now, |rt, ctx| rt.shutdown(ctx));
     }
 
-    pub(super) fn checkers_reload(&mut self, now: Instant, config: &Config) {
-        let files = self.files.clone();
-        self.with_checks(now, |rt, ctx| rt.reload(ctx, config, &files));
+    /// The checker runtime takes the configuration just installed (borrowed from the
+    /// engine, not copied: a file may hold tens of thousands of real servers).
+    pub(super) fn checkers_reload(&mut self, now: Instant) {
+        let mut ctx = Ctx {
+            now,
+            wheel: &mut self.wheel,
+            actions: &mut self.actions,
+            next_conn: &mut self.next_conn,
+            next_run: &mut self.next_run,
+            prefix: &self.prefix,
+        };
+        self.checks.reload(&mut ctx, &self.config, &self.files);
+        self.settle_checks();
     }
 
     /// `ha_suspend`: the checkers of virtual server `vs` stop (`on`) or start again.

@@ -28,9 +28,9 @@ fn key(c: &VrrpInstance) -> Key {
 
 impl Engine {
     /// Applies a new configuration to the running engine.
-    pub(super) fn reload(&mut self, now: Instant, config: &Config) {
+    pub(super) fn reload(&mut self, now: Instant, config: Config) {
         log::info!("{}Reloading configuration", self.prefix);
-        let mut p = Parts::build(config);
+        let mut p = Parts::build(&config);
         let mut old: Vec<Option<Instance>> = std::mem::take(&mut self.instances)
             .into_iter()
             .map(Some)
@@ -120,8 +120,10 @@ impl Engine {
                 g.state = o.state;
             }
         }
+        let write_states = config.global.fifo_write_vrrp_states_on_reload;
+        // Taken, not copied (a file of 37 000 real servers).
         self.install(config, p);
-        self.checkers_reload(now, config);
+        self.checkers_reload(now);
         self.refresh_interfaces();
         // Phase 2: matched instances take over; new ones start.
         let running = self.started && !self.stopped;
@@ -149,7 +151,7 @@ impl Engine {
         }
         self.retrack(now);
         self.settle(now);
-        if config.global.fifo_write_vrrp_states_on_reload {
+        if write_states {
             self.write_states_to_fifos();
         }
     }

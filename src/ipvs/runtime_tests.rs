@@ -469,3 +469,15 @@ fn sync_daemon_follows_its_instance() {
         }]
     );
 }
+
+#[test]
+fn a_virtual_server_copied_without_its_real_servers_is_otherwise_equal() {
+    let c = cfg(&VS.replace(
+        " protocol TCP\n",
+        " protocol TCP\n quorum 2\n sorry_server 10.0.0.99 80\n omega\n",
+    ));
+    let vs = &c.virtual_servers[0];
+    let mut want = vs.clone();
+    want.real_servers.clear();
+    assert_eq!(vs.without_real_servers(), want);
+}

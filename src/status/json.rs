@@ -108,6 +108,15 @@ impl Obj {
         self.raw(key, &format!("[{}]", items.join(",")))
     }
 
+    /// The `ipvs` member, left out when the daemon has nothing of IPVS (no virtual
+    /// server, no sync daemon): a VRRP-only daemon's elements stay keepalived's.
+    fn ipvs(&mut self, st: &super::snapshot::IpvsStatus) -> &mut Obj {
+        if *st == super::snapshot::IpvsStatus::default() {
+            return self;
+        }
+        self.raw("ipvs", &ipvs(st))
+    }
+
     fn finish(&mut self) -> String {
         self.text.push('}');
         std::mem::take(&mut self.text)
@@ -124,7 +133,7 @@ pub fn render_json(snap: &Snapshot, facts: &HostFacts) -> String {
                 .raw("data", &data(i, snap, facts))
                 .raw("stats", &stats(i))
                 .raw("keepalived_rs", &extension(i))
-                .raw("ipvs", &ipvs(&snap.ipvs))
+                .ipvs(&snap.ipvs)
                 .finish()
         })
         .collect();
@@ -287,7 +296,8 @@ fn extension(i: &InstanceStatus) -> String {
 /// The `ipvs` member (an extension after keepalived's keys and `keepalived_rs`): the IPVS
 /// table the daemon manages. keepalived's JSON is an array of VRRP instances, so the same
 /// member is in each element (a daemon without instances has it in none; its
-/// `keepalived_check.data` shows the table). `available`: null not read yet, true managed,
+/// `keepalived_check.data` shows the table); a daemon without virtual servers or sync
+/// daemon has no `ipvs` member. `available`: null not read yet, true managed,
 /// false unavailable with `reason`. Connection counters are not read (none here).
 fn ipvs(st: &super::snapshot::IpvsStatus) -> String {
     use super::ipvs_view::{dest_text, forward_name, service_text};

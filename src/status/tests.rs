@@ -473,7 +473,18 @@ fn dump_kinds_have_keepalived_s_file_names() {
 
 #[test]
 fn ipvs_view_follows_keepalived_s_text_and_keys() {
-    let e = master();
+    // VRRP only: keepalived's elements, no ipvs member.
+    let snap = master().snapshot(ms(5000));
+    assert!(!render_json(&snap, &facts()).contains(r#""ipvs":"#));
+    // With a virtual server: the member after keepalived_rs, the section after the
+    // checkers.
+    let mut e = engine(
+        "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n \
+         virtual_ipaddress {\n 10.0.0.10\n }\n}\n\
+         virtual_server 10.0.0.10 80 {\n protocol TCP\n real_server 192.168.1.2 80 {\n  \
+         TCP_CHECK {\n  }\n }\n}\n",
+    );
+    run(&mut e, ms(5000), 0);
     let snap = e.snapshot(ms(5000));
     let json = render_json(&snap, &facts());
     let k = json.find(r#""keepalived_rs":"#).expect("extension member");

@@ -327,8 +327,10 @@ fn own_messages(data: &[u8], seq: u32) -> Vec<u8> {
         let len = 16 + m.payload.len();
         let aligned = (len + 3) & !3;
         if m.seq == seq {
-            out.extend_from_slice(&rest[..len]);
-            out.resize((out.len() + 3) & !3, 0);
+            if let Some(b) = rest.get(..len) {
+                out.extend_from_slice(b);
+                out.resize((out.len() + 3) & !3, 0);
+            }
         }
         rest = rest.get(aligned..).unwrap_or(&[]);
     }
@@ -378,7 +380,7 @@ impl Ipvs {
     }
 
     /// `Action::IpvsRead`: the kernel's table, or why IPVS cannot be managed (logged once
-    /// at info here; the engine words the operator's warning).
+    /// at debug here; the engine words the operator's warning).
     pub fn read(&mut self) -> Result<Table, String> {
         let r = self.ensure().and_then(|c| c.read_table());
         match &r {
@@ -386,10 +388,10 @@ impl Ipvs {
             Err(why) => {
                 // A channel whose reads fail is reopened at the next read.
                 self.chan = None;
+                // The engine logs the operator's warning (with this reason) once; the
+                // world's own line is detail, at debug, once.
                 if !self.logged {
                     self.logged = true;
-                    log::info!("IPVS: {why}");
-                } else {
                     log::debug!("IPVS: {why}");
                 }
                 self.unavailable = Some(why.clone());

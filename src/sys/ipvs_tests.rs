@@ -356,3 +356,21 @@ fn operations_are_described_in_ipvsadm_words() {
         "delete service FWM  4"
     );
 }
+
+#[test]
+fn answers_of_other_requests_are_set_aside() {
+    // A datagram with an ack of seq 4, a dump entry of seq 5 and DONE of seq 5, then a
+    // truncated message: only seq 5's messages are kept, nothing panics.
+    let e = Entry::Service(svc(1), attrs());
+    let mut data = ack(4, 0);
+    data.extend(entry_msg(5, &e));
+    data.extend(done(5));
+    data.extend_from_slice(&[200, 0, 0, 0, 1, 2]);
+    let mine = own_messages(&data, 5);
+    let (entries, complete) = decode_dump(&mine).expect("decodes");
+    assert_eq!(entries, vec![e]);
+    assert!(complete);
+    assert!(own_messages(&data, 9).is_empty());
+    assert_eq!(first_error(&ack(3, libc::EPERM)), Some(libc::EPERM));
+    assert_eq!(first_error(&ack(3, 0)), None);
+}
