@@ -40,6 +40,7 @@ const ACTIONS_KEPT: usize = 2048;
 
 /// The engine: every VRRP instance of one host, their timers, tracking and sync groups.
 pub struct Engine {
+    /// The running configuration without its `instances` (they are in `instances`).
     config: Config,
     instances: Vec<Instance>,
     /// (VRID, family) -> instances, in configuration order (receive routing).

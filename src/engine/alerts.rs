@@ -32,7 +32,7 @@ impl Engine {
     /// logged (at start and at reload).
     pub(super) fn configure_alerts(&mut self) {
         let (settings, notes) = Settings::from_global(&self.config.global);
-        let wanted = self.config.instances.iter().any(|i| i.smtp_alert)
+        let wanted = self.instances.iter().any(|i| i.cfg.smtp_alert)
             || self.config.sync_groups.iter().any(|g| g.smtp_alert)
             || self.config.virtual_servers.iter().any(|vs| {
                 vs.real_servers

@@ -14,10 +14,9 @@ use std::net::IpAddr;
 impl Engine {
     pub(super) fn script_used(&self, s: usize) -> bool {
         let name = &self.scripts[s].cfg.name;
-        self.config
-            .instances
+        self.instances
             .iter()
-            .any(|i| i.track_scripts.iter().any(|r| &r.name == name))
+            .any(|i| i.cfg.track_scripts.iter().any(|r| &r.name == name))
             || self
                 .config
                 .sync_groups

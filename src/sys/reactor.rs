@@ -38,6 +38,9 @@ const SERVE_EVERY: Duration = Duration::from_millis(2);
 const FIFO_DRAIN_WAIT: Duration = Duration::from_secs(1);
 /// After the FIFOs are drained, how long the readers have to act on the last line taken.
 const FIFO_READER_GRACE: Duration = Duration::from_millis(150);
+/// How often the loop hands the heap's free pages back to the kernel (`malloc_trim`): a
+/// burst (every instance becoming Master at once, a reload) otherwise stays in the RSS.
+const TRIM_EVERY: Duration = Duration::from_secs(10);
 
 pub struct Reactor {
     poll: Poll,
@@ -67,6 +70,8 @@ pub struct Reactor {
     max_timer_lateness: Duration,
     total_timer_lateness: Duration,
     timer_fires: u64,
+    /// When the loop next returns free heap pages to the kernel.
+    next_trim: Instant,
     /// The control socket and the metrics endpoint (`reactor/live.rs`).
     control: Control,
     /// The AgentX subagent, when SNMP is on (`reactor/snmp.rs`).
@@ -105,11 +110,18 @@ pub fn load_config(opts: &DaemonOptions) -> Result<Config, String> {
     Ok(filter_config(loaded.config, opts))
 }
 
-/// What this process runs of a loaded configuration (`-C` alone: no VRRP).
+/// What this process runs of a loaded configuration (`-C`: no VRRP; `-P`: no checkers).
 fn filter_config(mut cfg: Config, opts: &DaemonOptions) -> Config {
     if opts.run_checkers && !opts.run_vrrp {
+        // `-C`: no VRRP, so no sync daemon either (keepalived's VRRP process drives it).
         cfg.instances.clear();
         cfg.sync_groups.clear();
+        cfg.global.lvs_sync_daemon = None;
+    }
+    if opts.run_vrrp && !opts.run_checkers {
+        // `-P`: no checkers and no IPVS services; the sync daemon stays with VRRP.
+        cfg.virtual_servers.clear();
+        cfg.virtual_server_groups.clear();
     }
     cfg
 }
@@ -198,6 +210,7 @@ impl Reactor {
         let proc_token = watch_procs(&proc_track, &mut world, reg);
         let mut engine = Engine::new(&config);
         engine.set_release_vips(opts.release_vips);
+        engine.set_dont_release_ipvs(opts.dont_release_ipvs);
         engine.set_seed(random_seed());
         let control = Control::new(
             poll.registry()
@@ -230,6 +243,7 @@ impl Reactor {
             max_timer_lateness: Duration::ZERO,
             total_timer_lateness: Duration::ZERO,
             timer_fires: 0,
+            next_trim: Instant::ZERO,
         })
     }
 
@@ -361,6 +375,10 @@ impl Reactor {
                 }
             }
             self.step();
+            if now >= self.next_trim {
+                release_free_heap();
+                self.next_trim = now + TRIM_EVERY;
+            }
         }
     }
 
