@@ -6,11 +6,11 @@
 //! holds if any instance matches (`never`: if none does).
 
 use super::ipvs::SimIpvs;
-use super::scenario::{AdvertFilter, CmpOp, Expect, Predicate, When};
+use super::scenario::{AdvertFilter, CmpOp, Expect, Predicate, SimDump, When};
 use super::trace::{Rec, TraceLine};
 use crate::config::model::{Route, Rule};
 use crate::sched::Instant;
-use crate::status::{self, DumpKind};
+use crate::status;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -140,10 +140,12 @@ fn event_matches(e: &Expect, l: &TraceLine) -> bool {
 }
 
 /// The part of a dump an expectation looks at: one instance's when it names one.
-fn dump_part<'a>(e: &Expect, kind: DumpKind, dump: &'a str) -> Option<&'a str> {
-    match &e.instance {
-        Some(name) => status::instance_part(kind, dump, name),
-        None => Some(dump),
+fn dump_part<'a>(e: &Expect, kind: SimDump, dump: &'a str) -> Option<&'a str> {
+    match (&e.instance, kind) {
+        (Some(name), SimDump::Status(k)) => status::instance_part(k, dump, name),
+        // The checker dump has no VRRP instance.
+        (Some(_), SimDump::Check) => None,
+        (None, _) => Some(dump),
     }
 }
 

@@ -205,7 +205,7 @@ pub enum Stimulus {
     /// The dump signal (SIGUSR1 / SIGUSR2 / SIGRTMIN+2) to keepalived on a host.
     Dump {
         host: String,
-        kind: DumpKind,
+        kind: SimDump,
     },
     /// A simulated server switches to another mode (`server web1 down`).
     Server {
@@ -329,7 +329,7 @@ pub enum Predicate {
     /// A dump of this kind taken at the instant contains the text (within the named
     /// instance's part when the expectation names one).
     DumpContains {
-        kind: DumpKind,
+        kind: SimDump,
         text: String,
     },
     /// The engine decided a real server's health (`Action::RealServerChanged`): `rs` as
@@ -1402,11 +1402,30 @@ const PREDICATE_WORDS: &[&str] = &[
     "ipvs",
 ];
 
-fn dump_kind(w: &mut Words) -> Result<DumpKind, ParseError> {
-    let k = w.next("data, stats or json")?;
+/// What `dump` renders: one of the daemon's status dumps, or `check`, the checker half of
+/// SIGUSR1 (`keepalived_check.data`: the LVS topology, the checkers and, after them, the
+/// managed IPVS table as `ipvsadm -Ln` prints it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SimDump {
+    Status(DumpKind),
+    Check,
+}
+
+impl SimDump {
+    pub fn name(self) -> &'static str {
+        match self {
+            SimDump::Status(k) => k.name(),
+            SimDump::Check => "check",
+        }
+    }
+}
+
+fn dump_kind(w: &mut Words) -> Result<SimDump, ParseError> {
+    let k = w.next("data, stats, json or check")?;
     match DumpKind::from_name(k) {
-        Some(kind) => Ok(kind),
-        None => w.err(format!("`{k}`: expected data, stats or json")),
+        Some(kind) => Ok(SimDump::Status(kind)),
+        None if k == "check" => Ok(SimDump::Check),
+        None => w.err(format!("`{k}`: expected data, stats, json or check")),
     }
 }
 
@@ -1648,26 +1667,44 @@ expect 20s r1 has 192.0.2.100
             sc.timeline[0].stimulus,
             Stimulus::Dump {
                 host: "r1".into(),
-                kind: DumpKind::Json
+                kind: SimDump::Status(DumpKind::Json)
             }
         );
         assert_eq!(sc.expects[0].instance.as_deref(), Some("VI_1"));
         assert_eq!(
             sc.expects[0].predicate,
             Predicate::DumpContains {
-                kind: DumpKind::Json,
+                kind: SimDump::Status(DumpKind::Json),
                 text: "\"state\":2,".into()
             }
         );
         assert_eq!(
             sc.expects[1].predicate,
             Predicate::DumpContains {
-                kind: DumpKind::Data,
+                kind: SimDump::Status(DumpKind::Data),
                 text: "State = FAULT # not a comment".into()
             }
         );
+        let sc = parse(&format!(
+            "{head}at 5s dump r1 check\nexpect 5s r1 dump check contains \"IPVS: managed\"\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            sc.timeline[0].stimulus,
+            Stimulus::Dump {
+                host: "r1".into(),
+                kind: SimDump::Check
+            }
+        );
+        assert!(matches!(
+            sc.expects[0].predicate,
+            Predicate::DumpContains {
+                kind: SimDump::Check,
+                ..
+            }
+        ));
         let e = parse(&format!("{head}at 5s dump r1 xml\n")).unwrap_err();
-        assert!(e.message.contains("data, stats or json"), "{e}");
+        assert!(e.message.contains("data, stats, json or check"), "{e}");
         let e = parse(&format!("{head}expect r1 dump data has \"x\"\n")).unwrap_err();
         assert!(e.message.contains("contains"), "{e}");
         let e = parse(&format!("{head}at 5s dump r9 data\n")).unwrap_err();

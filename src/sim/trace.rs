@@ -5,7 +5,6 @@
 use super::craft::{hex, Summary};
 use crate::event::Mac;
 use crate::sched::Instant;
-use crate::status::DumpKind;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -125,7 +124,7 @@ pub enum Rec {
     /// A status dump taken by `at T dump HOST KIND`: its whole text (the trace line shows
     /// its size; a failed `dump ... contains` expectation shows the text).
     Dump {
-        kind: DumpKind,
+        kind: super::scenario::SimDump,
         text: String,
     },
     /// A step of a connection the engine opened (`connect ...`, `connected`, `data N

@@ -17,7 +17,7 @@ use super::craft::summarize;
 use super::host::{Host, Status};
 use super::net::Net;
 use super::rng::Rng;
-use super::scenario::{Inject, InlineConfig, Scenario, ScriptResult, Stimulus};
+use super::scenario::{Inject, InlineConfig, Scenario, ScriptResult, SimDump, Stimulus};
 use super::trace::{Rec, TraceLine};
 use crate::config::{load_str, LoadOptions};
 use crate::engine::Engine;
@@ -1104,7 +1104,10 @@ impl Sim {
                             ..Default::default()
                         };
                         let snap = engine.snapshot(s.clock.now());
-                        let text = crate::status::render(kind, &snap, &facts);
+                        let text = match kind {
+                            SimDump::Status(k) => crate::status::render(k, &snap, &facts),
+                            SimDump::Check => crate::status::render_check_data(&snap, &facts),
+                        };
                         Rec::Dump { kind, text }
                     }
                     _ => Rec::Warn(format!("dump {}: keepalived is not running", kind.name())),
