@@ -166,9 +166,11 @@ pub fn apply(table: &mut Table, op: &Op) -> Result<(), ApplyError> {
         }
         Op::AddDest(k, d, a) => {
             let s = table.get_mut(k).ok_or(ApplyError::NoService(*k))?;
-            if s.dests.insert(*d, *a).is_some() {
+            // Refused without touching the existing destination (as the kernel's EEXIST).
+            if s.dests.contains_key(d) {
                 return Err(ApplyError::DestExists(*k, *d));
             }
+            s.dests.insert(*d, *a);
         }
         Op::EditDest(k, d, a) => {
             let s = table.get_mut(k).ok_or(ApplyError::NoService(*k))?;

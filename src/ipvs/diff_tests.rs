@@ -171,6 +171,14 @@ fn apply_refuses_what_the_kernel_refuses() {
         apply(&mut t, &Op::DelDest(skey(1), dkey(1))),
         Err(ApplyError::NoDest(skey(1), dkey(1)))
     );
+    // A refused add leaves the existing destination as it was.
+    apply(&mut t, &Op::AddDest(skey(1), dkey(1), dest(1))).unwrap();
+    let before = t.clone();
+    assert_eq!(
+        apply(&mut t, &Op::AddDest(skey(1), dkey(1), dest(2))),
+        Err(ApplyError::DestExists(skey(1), dkey(1)))
+    );
+    assert_eq!(t, before);
 }
 
 /// xorshift64*: a seeded generator for the property test.
