@@ -102,7 +102,7 @@ fuzz:
 
 BENCH_CARGO ?= 1
 bench:
-	@if [ "$(BENCH_CARGO)" != 0 ]; then $(CARGO) bench $(CARGOFLAGS); fi
+	@if [ "$(BENCH_CARGO)" != 0 ]; then $(CARGO) bench --bench '*' $(CARGOFLAGS); fi
 	scripts/bench.sh
 
 # With NOBUILD=1 nothing is compiled (build first as a normal user, install as root).

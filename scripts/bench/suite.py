@@ -420,11 +420,15 @@ METHOD = """\
   (keepalived's parent and VRRP child), over a window of {cpu_window:g} s ({hold_window:g} s at
   10 ms) that starts {settle:g} s after the backup; in % of one core.
 - **Packets sent by the backup**: `tx_packets` of the backup namespace's interfaces over
-  the same window; every packet there is a spurious advert or ARP (a transient takeover).
+  the same window (the interface counters, read from `/proc/PID/net/dev` of a process
+  parked in the namespace); every packet there is a spurious advert or ARP (a transient
+  takeover). Where the backup sent packets, that CPU figure is the one of a flapping pair.
 - **Instances held at 10 ms**: the largest count probed with zero packets from the backup
   over {hold_window:g} s; doubling from 1 000 (the CPU row is the first probe), halving when it
   fails, then bisection; at most {probes} probes per daemon, up to {cap} instances. "N (< M)": N
-  held, M did not.
+  held, M did not. With a 36 ms Master_Down_Interval, any stall of either daemon longer
+  than about 26 ms (a busy machine's scheduler is enough) fails a probe: this row needs a
+  quiet machine.
 - **RSS**: `VmRSS` summed over the daemon's processes (pages shared by keepalived's forked
   processes count twice, as the issue asks); 1 instance: a lone master after a settle; 1 000:
   master and backup at the end of each CPU window (the target applies to both).
