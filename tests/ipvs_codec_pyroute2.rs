@@ -188,21 +188,25 @@ fn cases() -> Vec<Case> {
         flags: SVC_F_PERSISTENT,
         timeout: 300,
         netmask: 0xffff_ff00,
+        pe_name: None,
     };
     let sh6 = ServiceAttrs {
         sched: "sh".into(),
         flags: SVC_F_SCHED1 | SVC_F_SCHED2 | SVC_F_ONEPACKET,
         timeout: 0,
         netmask: 128,
+        pe_name: None,
     };
     let rr = ServiceAttrs {
         sched: "rr".into(),
         flags: 0,
         timeout: 0,
         netmask: u32::MAX,
+        pe_name: None,
     };
     let rr6 = ServiceAttrs {
         netmask: 64,
+        pe_name: None,
         flags: SVC_F_PERSISTENT,
         timeout: 60,
         ..rr.clone()

@@ -127,6 +127,8 @@ pub struct ServiceAttrs {
     pub timeout: u32,
     /// IPv4: the netmask as a big-endian u32 value; IPv6: the prefix length.
     pub netmask: u32,
+    /// Persistence engine (`persistence_engine`; Linux has only "sip"), or none.
+    pub pe_name: Option<String>,
 }
 
 /// Forwarding method of a destination (uapi `IP_VS_CONN_F_MASQ/TUNNEL/DROUTE`).
@@ -337,6 +339,7 @@ pub fn service_attrs(vs: &VirtualServer, family: Af) -> ServiceAttrs {
         flags,
         timeout,
         netmask,
+        pe_name: vs.persistence_engine.clone(),
     }
 }
 

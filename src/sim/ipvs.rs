@@ -2,14 +2,15 @@
 //! (a scenario's `no ipvs` host has none: every request is refused as Linux without the
 //! `ip_vs` module refuses the "IPVS" generic-netlink family), its table of services and
 //! destinations, and its connection-sync daemons (at most one master and one backup, as
-//! the kernel allows). Operations follow the kernel's rules ([`crate::ipvs::diff::apply`]:
+//! the kernel allows), and its connection timeouts (`lvs_timeouts`: TCP 900 s, TCP FIN
+//! 120 s, UDP 300 s until set, Linux's defaults). Operations follow the kernel's rules ([`crate::ipvs::diff::apply`]:
 //! no implicit creation, EEXIST / ESRCH / ENOENT), and a refused one changes nothing.
 //!
 //! Also the one text form of IPVS entries, shared by the trace, the scenario language's
 //! predicates and `ipvsadm` lines, and the failure messages: services `10.0.0.10:80`
 //! (TCP), `udp 10.0.0.10:53`, `sctp [2001:db8::10]:80`, `fwmark 7`, `fwmark 7 ipv6`;
 //! destinations `192.168.1.2:80`, `[2001:db8::2]:80`; attributes `sched wrr persistent 50
-//! netmask 255.255.255.0 ops flag-1` and `weight 3 dr` (`nat`, `tun`, `tun gue port 6080
+//! netmask 255.255.255.0 pe sip ops flag-1` and `weight 3 dr` (`nat`, `tun`, `tun gue port 6080
 //! csum`, `uthreshold N`, `lthreshold N`).
 
 use crate::ipvs::diff::{apply, ApplyError, Op};
@@ -33,6 +34,26 @@ pub struct SimIpvs {
     pub table: Table,
     /// Running sync daemons, in the order started (at most one per state).
     pub daemons: Vec<SyncDaemon>,
+    pub timeouts: Timeouts,
+}
+
+/// The kernel's connection timeouts in seconds (IPVS_CMD_SET_CONFIG / GET_CONFIG).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    pub tcp: u32,
+    pub tcpfin: u32,
+    pub udp: u32,
+}
+
+impl Default for Timeouts {
+    /// Linux's: established TCP 15 min, FIN_WAIT 2 min, UDP 5 min.
+    fn default() -> Timeouts {
+        Timeouts {
+            tcp: 900,
+            tcpfin: 120,
+            udp: 300,
+        }
+    }
 }
 
 impl SimIpvs {
@@ -44,7 +65,8 @@ impl SimIpvs {
         }
     }
 
-    /// The same kernel after a reboot: IPVS or not as before, table and daemons empty.
+    /// The same kernel after a reboot: IPVS or not as before, table and daemons empty,
+    /// the default timeouts.
     pub fn rebooted(&self) -> SimIpvs {
         SimIpvs {
             unavailable: self.unavailable.clone(),
@@ -104,6 +126,26 @@ impl SimIpvs {
                 state_name(daemon.state)
             )),
         }
+    }
+
+    /// IPVS_CMD_SET_CONFIG: sets the timeouts given (a zero one is left as it is, as
+    /// the kernel does).
+    pub fn set_timeouts(
+        &mut self,
+        tcp: Option<u32>,
+        tcpfin: Option<u32>,
+        udp: Option<u32>,
+    ) -> Result<(), String> {
+        if let Some(why) = &self.unavailable {
+            return Err(why.clone());
+        }
+        let t = &mut self.timeouts;
+        for (slot, v) in [(&mut t.tcp, tcp), (&mut t.tcpfin, tcpfin), (&mut t.udp, udp)] {
+            if let Some(v) = v.filter(|v| *v > 0) {
+                *slot = v;
+            }
+        }
+        Ok(())
     }
 
     /// Number of destinations over all services.
@@ -184,6 +226,9 @@ pub fn svc_attrs_text(family: Af, a: &ServiceAttrs) -> String {
                 let _ = write!(s, " netmask {}", a.netmask);
             }
         }
+    }
+    if let Some(pe) = &a.pe_name {
+        let _ = write!(s, " pe {pe}");
     }
     for (bit, word) in [
         (SVC_F_ONEPACKET, "ops"),
@@ -299,6 +344,17 @@ pub fn daemon_text(d: &SyncDaemon) -> String {
     s
 }
 
+/// `tcp 900 tcpfin 120 udp 300`: the timeouts an action gives (absent ones left out).
+pub fn timeouts_text(tcp: Option<u32>, tcpfin: Option<u32>, udp: Option<u32>) -> String {
+    let mut s = String::new();
+    for (word, v) in [("tcp", tcp), ("tcpfin", tcpfin), ("udp", udp)] {
+        if let Some(v) = v {
+            let _ = write!(s, "{}{word} {v}", if s.is_empty() { "" } else { " " });
+        }
+    }
+    s
+}
+
 /// The whole table, `ipvsadm -Ln`-like, one line per service then one per destination
 /// (failure messages of the IPVS predicates).
 pub fn table_text(t: &Table) -> String {
@@ -339,6 +395,7 @@ mod tests {
             flags: SVC_F_PERSISTENT,
             timeout: 50,
             netmask: u32::MAX,
+            pe_name: None,
         }
     }
 
@@ -447,6 +504,7 @@ mod tests {
             flags: SVC_F_ONEPACKET | SVC_F_SCHED2,
             timeout: 0,
             netmask: 64,
+            pe_name: None,
         };
         assert_eq!(
             op_text(&Op::EditService(v6, a6)),

@@ -54,6 +54,7 @@ fn new_tcp_service_bytes() {
         flags: SVC_F_PERSISTENT,
         timeout: 300,
         netmask: 0xffff_ff00,
+        pe_name: None,
     };
     let got = service_cmd(0x1a, 1, IPVS_CMD_NEW_SERVICE, &v4_svc(), Some(&attrs));
     let mut want: Vec<u8> = vec![
@@ -124,6 +125,7 @@ fn service_round_trips_v4_v6_fwmark() {
         flags: SVC_F_PERSISTENT | SVC_F_ONEPACKET,
         timeout: 360,
         netmask: 0xffff_0000,
+        pe_name: None,
     };
     let a6 = ServiceAttrs {
         netmask: 64,
@@ -181,6 +183,7 @@ fn hostile_input_is_an_error_not_a_panic() {
         flags: 0,
         timeout: 0,
         netmask: u32::MAX,
+        pe_name: None,
     };
     let m = service_cmd(0x1a, 1, IPVS_CMD_NEW_SERVICE, &v4_svc(), Some(&attrs));
     // Every truncation and every single-byte corruption: no panic.
@@ -252,6 +255,7 @@ fn each_op_has_its_command() {
         flags: 0,
         timeout: 0,
         netmask: u32::MAX,
+        pe_name: None,
     };
     let d = DestKey {
         addr: "192.168.1.2".parse().unwrap(),

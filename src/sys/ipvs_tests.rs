@@ -175,6 +175,7 @@ fn attrs() -> ServiceAttrs {
         flags: 0,
         timeout: 0,
         netmask: u32::MAX,
+        pe_name: None,
     }
 }
 
