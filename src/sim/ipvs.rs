@@ -450,8 +450,23 @@ mod tests {
             Err(NO_IPVS.into())
         );
         assert!(k.table.is_empty());
+        assert_eq!(k.set_timeouts(Some(10), None, None), Err(NO_IPVS.into()));
+        assert_eq!(k.timeouts, Timeouts::default());
         let r = k.rebooted();
         assert_eq!(r.unavailable.as_deref(), Some(NO_IPVS));
+    }
+
+    #[test]
+    fn timeouts_set_what_is_given_and_a_reboot_restores_the_defaults() {
+        let mut k = SimIpvs::new(true);
+        let d = Timeouts::default();
+        assert_eq!((d.tcp, d.tcpfin, d.udp), (900, 120, 300));
+        k.set_timeouts(Some(3600), None, Some(60)).unwrap();
+        assert_eq!((k.timeouts.tcp, k.timeouts.tcpfin, k.timeouts.udp), (3600, 120, 60));
+        // Zero leaves a timeout as it is (the kernel's rule).
+        k.set_timeouts(Some(0), Some(30), None).unwrap();
+        assert_eq!((k.timeouts.tcp, k.timeouts.tcpfin, k.timeouts.udp), (3600, 30, 60));
+        assert_eq!(k.rebooted().timeouts, d);
     }
 
     #[test]
@@ -534,6 +549,15 @@ mod tests {
         assert_eq!(
             svc_attrs_text(Af::Inet, &a),
             "sched wrr persistent 50 netmask 255.255.255.0"
+        );
+        a.pe_name = Some("sip".into());
+        assert_eq!(
+            svc_attrs_text(Af::Inet, &a),
+            "sched wrr persistent 50 netmask 255.255.255.0 pe sip"
+        );
+        assert_eq!(
+            timeouts_text(Some(900), None, Some(30)),
+            "tcp 900 udp 30"
         );
         let d = SyncDaemon {
             state: SYNC_BACKUP,

@@ -819,6 +819,7 @@ mod tests {
                     sched: Some("wrr".into()),
                     persistent: Some(50),
                     netmask: Some(0xffff_ff00),
+                    pe: None,
                     flags: SVC_F_ONEPACKET,
                 }
             }
@@ -888,6 +889,30 @@ mod tests {
             }
         ));
         assert_eq!(pred("reads").unwrap(), IpvsPred::Read);
+        let t = TimeoutsWant {
+            tcp: Some(900),
+            tcpfin: None,
+            udp: Some(30),
+        };
+        assert_eq!(
+            pred("timeouts tcp 900 udp 30").unwrap(),
+            IpvsPred::Timeouts(t.clone())
+        );
+        let sets = pred("sets timeouts tcp 900 udp 30").unwrap();
+        assert!(sets.is_event() && !pred("timeouts").unwrap().is_event());
+        let rec = |tcpfin, refused: Option<String>| Rec::IpvsTimeouts {
+            tcp: Some(900),
+            tcpfin,
+            udp: Some(30),
+            refused,
+        };
+        assert!(sets.matches(&rec(Some(5), None)));
+        assert!(!sets.matches(&rec(None, Some("EPERM".into()))));
+        assert!(!pred("sets timeouts tcp 901").unwrap().matches(&rec(None, None)));
+        assert!(matches!(
+            pred("has service 10.0.0.10:80 pe sip").unwrap(),
+            IpvsPred::Service { want: SvcWant { pe: Some(Some(ref p)), .. }, .. } if p == "sip"
+        ));
         assert!(matches!(
             pred("stops sync backup").unwrap(),
             IpvsPred::Daemon {
@@ -917,6 +942,9 @@ mod tests {
             ),
             ("fwmark", "expected"),
             ("services many", "many"),
+            ("timeouts tcp 900 sctp 5", "sctp"),
+            ("sets tcp 900", "sets timeouts"),
+            ("has service 10.0.0.10:80 pe", "persistence engine"),
         ] {
             let e = pred(text).unwrap_err();
             assert_eq!(e.line, 7);
@@ -1016,10 +1044,25 @@ mod tests {
         assert!(ok("services 1") && !ok("services 2"));
         assert!(ok("dests 10.0.0.10:80 2") && ok("dests 10.0.0.11:80 0"));
         assert!(ok("no sync") && !ok("sync master"));
+        assert!(ok("has service 10.0.0.10:80 pe none"));
+        assert!(!ok("has service 10.0.0.10:80 pe sip"));
         let why = pred("services 3").unwrap().holds(&k).unwrap_err();
         assert!(
             why.contains("10.0.0.10:80 sched wrr persistent 50\n  -> 192.168.1.2:80 weight 3 dr"),
             "{why}"
         );
+        k.apply(&adm("add service 10.0.0.11:5060 sched rr persistent 60 pe sip").unwrap())
+            .unwrap();
+        // The kernel's timeouts: Linux's defaults until set; a zero leaves one as it is.
+        let before = k.clone();
+        k.set_timeouts(Some(7200), None, Some(0)).unwrap();
+        let ok = |k: &SimIpvs, s: &str| pred(s).unwrap().holds(k).is_ok();
+        assert!(ok(&k, "has service 10.0.0.11:5060 persistent 60 pe sip"));
+        assert!(!ok(&k, "has service 10.0.0.11:5060 pe none"));
+        assert!(ok(&before, "timeouts tcp 900 tcpfin 120 udp 300"));
+        assert!(ok(&k, "timeouts tcp 7200 tcpfin 120 udp 300") && ok(&k, "timeouts tcp 7200"));
+        assert!(!ok(&k, "timeouts tcp 900"));
+        let why = pred("timeouts udp 5").unwrap().holds(&k).unwrap_err();
+        assert_eq!(why, "the kernel's timeouts are tcp 7200 tcpfin 120 udp 300");
     }
 }
