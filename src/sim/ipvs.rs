@@ -140,7 +140,11 @@ impl SimIpvs {
             return Err(why.clone());
         }
         let t = &mut self.timeouts;
-        for (slot, v) in [(&mut t.tcp, tcp), (&mut t.tcpfin, tcpfin), (&mut t.udp, udp)] {
+        for (slot, v) in [
+            (&mut t.tcp, tcp),
+            (&mut t.tcpfin, tcpfin),
+            (&mut t.udp, udp),
+        ] {
             if let Some(v) = v.filter(|v| *v > 0) {
                 *slot = v;
             }
@@ -462,10 +466,16 @@ mod tests {
         let d = Timeouts::default();
         assert_eq!((d.tcp, d.tcpfin, d.udp), (900, 120, 300));
         k.set_timeouts(Some(3600), None, Some(60)).unwrap();
-        assert_eq!((k.timeouts.tcp, k.timeouts.tcpfin, k.timeouts.udp), (3600, 120, 60));
+        assert_eq!(
+            (k.timeouts.tcp, k.timeouts.tcpfin, k.timeouts.udp),
+            (3600, 120, 60)
+        );
         // Zero leaves a timeout as it is (the kernel's rule).
         k.set_timeouts(Some(0), Some(30), None).unwrap();
-        assert_eq!((k.timeouts.tcp, k.timeouts.tcpfin, k.timeouts.udp), (3600, 30, 60));
+        assert_eq!(
+            (k.timeouts.tcp, k.timeouts.tcpfin, k.timeouts.udp),
+            (3600, 30, 60)
+        );
         assert_eq!(k.rebooted().timeouts, d);
     }
 
@@ -555,10 +565,7 @@ mod tests {
             svc_attrs_text(Af::Inet, &a),
             "sched wrr persistent 50 netmask 255.255.255.0 pe sip"
         );
-        assert_eq!(
-            timeouts_text(Some(900), None, Some(30)),
-            "tcp 900 udp 30"
-        );
+        assert_eq!(timeouts_text(Some(900), None, Some(30)), "tcp 900 udp 30");
         let d = SyncDaemon {
             state: SYNC_BACKUP,
             ifname: "eth1".into(),

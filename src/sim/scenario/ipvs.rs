@@ -452,11 +452,9 @@ fn svc_want(w: &mut Words, family: Af) -> Result<SvcWant, ParseError> {
             }
             x => match flag_bit(x) {
                 Some(b) => want.flags |= b,
-                None => {
-                    return w.err(format!(
-                        "`{x}`: expected sched S, persistent T, netmask M, pe NAME, ops or flag-1..3"
-                    ))
-                }
+                None => return w.err(format!(
+                    "`{x}`: expected sched S, persistent T, netmask M, pe NAME, ops or flag-1..3"
+                )),
             },
         }
     }
@@ -908,7 +906,9 @@ mod tests {
         };
         assert!(sets.matches(&rec(Some(5), None)));
         assert!(!sets.matches(&rec(None, Some("EPERM".into()))));
-        assert!(!pred("sets timeouts tcp 901").unwrap().matches(&rec(None, None)));
+        assert!(!pred("sets timeouts tcp 901")
+            .unwrap()
+            .matches(&rec(None, None)));
         assert!(matches!(
             pred("has service 10.0.0.10:80 pe sip").unwrap(),
             IpvsPred::Service { want: SvcWant { pe: Some(Some(ref p)), .. }, .. } if p == "sip"
