@@ -452,9 +452,11 @@ fn svc_want(w: &mut Words, family: Af) -> Result<SvcWant, ParseError> {
             }
             x => match flag_bit(x) {
                 Some(b) => want.flags |= b,
-                None => return w.err(format!(
+                None => {
+                    return w.err(format!(
                     "`{x}`: expected sched S, persistent T, netmask M, pe NAME, ops or flag-1..3"
-                )),
+                ))
+                }
             },
         }
     }
