@@ -984,8 +984,11 @@ fn ipv6_service_with_nat_destinations() {
     );
 }
 
-/// The `Action::IpvsTimeouts` sent, as (index in the action log, tcp, tcpfin, udp).
-fn timeouts_sent(r: &Rig) -> Vec<(usize, Option<u32>, Option<u32>, Option<u32>)> {
+/// One `Action::IpvsTimeouts`: (index in the action log, tcp, tcpfin, udp).
+type Sent = (usize, Option<u32>, Option<u32>, Option<u32>);
+
+/// The `Action::IpvsTimeouts` sent.
+fn timeouts_sent(r: &Rig) -> Vec<Sent> {
     r.log
         .iter()
         .enumerate()

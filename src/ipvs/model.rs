@@ -131,6 +131,16 @@ pub struct ServiceAttrs {
     pub pe_name: Option<String>,
 }
 
+/// `tcp 900 tcpfin 120 udp 300`: connection timeouts as `lvs_timeouts` writes them, the
+/// given ones only (logs, the simulator's trace).
+pub fn timeouts_text(tcp: Option<u32>, tcpfin: Option<u32>, udp: Option<u32>) -> String {
+    [("tcp", tcp), ("tcpfin", tcpfin), ("udp", udp)]
+        .iter()
+        .filter_map(|(n, v)| v.map(|v| format!("{n} {v}")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Forwarding method of a destination (uapi `IP_VS_CONN_F_MASQ/TUNNEL/DROUTE`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Forward {

@@ -14,6 +14,7 @@
 //! csum`, `uthreshold N`, `lthreshold N`).
 
 use crate::ipvs::diff::{apply, ApplyError, Op};
+pub use crate::ipvs::model::timeouts_text;
 use crate::ipvs::model::{
     Af, DestAttrs, DestKey, Forward, Proto, ServiceAttrs, ServiceKey, SyncDaemon, Table,
     SVC_F_ONEPACKET, SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3, SYNC_BACKUP,
@@ -344,17 +345,6 @@ pub fn daemon_text(d: &SyncDaemon) -> String {
     }
     if let Some(g) = d.group {
         let _ = write!(s, " group {g}");
-    }
-    s
-}
-
-/// `tcp 900 tcpfin 120 udp 300`: the timeouts an action gives (absent ones left out).
-pub fn timeouts_text(tcp: Option<u32>, tcpfin: Option<u32>, udp: Option<u32>) -> String {
-    let mut s = String::new();
-    for (word, v) in [("tcp", tcp), ("tcpfin", tcpfin), ("udp", udp)] {
-        if let Some(v) = v {
-            let _ = write!(s, "{}{word} {v}", if s.is_empty() { "" } else { " " });
-        }
     }
     s
 }

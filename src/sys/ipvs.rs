@@ -25,7 +25,7 @@ use super::ipvs_codec::{
 use super::netlink::{messages, parse_error, NLMSG_DONE, NLMSG_ERROR};
 use super::netlink_sock::NlSocket;
 use crate::ipvs::diff::Op;
-use crate::ipvs::model::{Service, SyncDaemon, Table};
+use crate::ipvs::model::{timeouts_text, Service, SyncDaemon, Table};
 use std::io;
 use std::time::{Duration, Instant};
 
@@ -462,15 +462,6 @@ impl Ipvs {
             Err(why) => log::error!("IPVS: global_defs lvs_timeouts {what}: refused: {why}"),
         }
     }
-}
-
-/// `tcp 900 tcpfin 120 udp 300`, the given ones only (the keyword's own syntax).
-pub fn timeouts_text(tcp: Option<u32>, tcpfin: Option<u32>, udp: Option<u32>) -> String {
-    [("tcp", tcp), ("tcpfin", tcpfin), ("udp", udp)]
-        .iter()
-        .filter_map(|(n, v)| v.map(|v| format!("{n} {v}")))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// An operation as an operator reads it (ipvsadm's words and notation).

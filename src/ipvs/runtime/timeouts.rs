@@ -7,6 +7,7 @@
 use super::Ctx;
 use crate::config::model::LvsTimeouts;
 use crate::event::Action;
+use crate::ipvs::model::timeouts_text;
 
 /// The timeouts last sent to the kernel.
 #[derive(Debug, Default)]
@@ -27,11 +28,9 @@ impl Timeouts {
         }
         if let Some(t) = &want {
             log::info!(
-                "{}IPVS: setting the connection timeouts (tcp {}, tcpfin {}, udp {})",
+                "{}IPVS: setting the connection timeouts: lvs_timeouts {}",
                 ctx.prefix,
-                show(t.tcp),
-                show(t.tcpfin),
-                show(t.udp)
+                timeouts_text(t.tcp, t.tcpfin, t.udp)
             );
             ctx.actions.push_back(Action::IpvsTimeouts {
                 tcp: t.tcp,
@@ -41,8 +40,4 @@ impl Timeouts {
         }
         self.sent = want;
     }
-}
-
-fn show(v: Option<u32>) -> String {
-    v.map_or_else(|| "unchanged".to_string(), |s| format!("{s}s"))
 }

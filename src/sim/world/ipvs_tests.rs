@@ -371,7 +371,10 @@ fn timeouts_are_set_traced_and_refused_without_ipvs() {
     // No event comes back (the world logs a refusal; the engine needs none).
     assert!(s.feedback.is_empty(), "{:?}", s.feedback);
     let out = text(&s);
-    assert!(out.contains("1s r1 ipvs timeouts tcp 7200 udp 60\n"), "{out}");
+    assert!(
+        out.contains("1s r1 ipvs timeouts tcp 7200 udp 60\n"),
+        "{out}"
+    );
 
     let mut s = sim("  no ipvs\n", "until 2s\n");
     s.run_until(Instant::from_nanos(1_000_000_000), |_| {});
