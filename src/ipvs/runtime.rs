@@ -2,8 +2,8 @@
 //! configuration, the checkers' verdicts and VRRP, pure (it answers with
 //! `Action::IpvsRead`, `Action::Ipvs`, `Action::IpvsDaemon` and `Action::IpvsTimeouts`).
 //!
-//! - **Start-up** ([`Runtime::start`]): with virtual servers or a sync daemon configured,
-//!   `Action::IpvsRead`, and no operation until `Event::IpvsTable` answers
+//! - **Start-up** ([`Runtime::start`]): with virtual servers, a sync daemon or
+//!   `lvs_timeouts` configured, `Action::IpvsRead`, and no operation until `Event::IpvsTable` answers
 //!   ([`Runtime::table`]). `Ok(table)`: with `lvs_flush` every service found is deleted
 //!   first; otherwise the services the configuration owns are adopted (edited in place)
 //!   and the others are left alone; then the diff to the desired table. `Err(why)`: said
