@@ -3,8 +3,8 @@
 //! `Action::IpvsRead`, `Action::Ipvs`, `Action::IpvsDaemon` and `Action::IpvsTimeouts`).
 //!
 //! - **Start-up** ([`Runtime::start`]): with virtual servers, a sync daemon or
-//!   `lvs_timeouts` configured, `Action::IpvsRead`, and no operation until `Event::IpvsTable` answers
-//!   ([`Runtime::table`]). `Ok(table)`: with `lvs_flush` every service found is deleted
+//!   `lvs_timeouts` configured, `Action::IpvsRead`, and no operation until
+//!   `Event::IpvsTable` answers ([`Runtime::table`]). `Ok(table)`: with `lvs_flush` every service found is deleted
 //!   first; otherwise the services the configuration owns are adopted (edited in place)
 //!   and the others are left alone; then the diff to the desired table. `Err(why)`: said
 //!   once (warning), and no IPVS operation is ever sent; quorum, notify scripts, VRRP
