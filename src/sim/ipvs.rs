@@ -1,17 +1,19 @@
 //! The simulated kernel's IPVS (LVS) state of one host: whether the host has IPVS at all
 //! (a scenario's `no ipvs` host has none: every request is refused as Linux without the
 //! `ip_vs` module refuses the "IPVS" generic-netlink family), its table of services and
-//! destinations, and its connection-sync daemons (at most one master and one backup, as
-//! the kernel allows), and its connection timeouts (`lvs_timeouts`: TCP 900 s, TCP FIN
-//! 120 s, UDP 300 s until set, Linux's defaults). Operations follow the kernel's rules ([`crate::ipvs::diff::apply`]:
-//! no implicit creation, EEXIST / ESRCH / ENOENT), and a refused one changes nothing.
+//! destinations, its connection-sync daemons (at most one master and one backup, as the
+//! kernel allows), and its connection timeouts (`lvs_timeouts`: TCP 900 s, TCP FIN 120 s,
+//! UDP 300 s until set, Linux's defaults). Operations follow the kernel's rules
+//! ([`crate::ipvs::diff::apply`]: no implicit creation, EEXIST / ESRCH / ENOENT; a
+//! persistence engine other than Linux's one, `sip`: ENOENT), and a refused one changes
+//! nothing.
 //!
 //! Also the one text form of IPVS entries, shared by the trace, the scenario language's
 //! predicates and `ipvsadm` lines, and the failure messages: services `10.0.0.10:80`
 //! (TCP), `udp 10.0.0.10:53`, `sctp [2001:db8::10]:80`, `fwmark 7`, `fwmark 7 ipv6`;
 //! destinations `192.168.1.2:80`, `[2001:db8::2]:80`; attributes `sched wrr persistent 50
-//! netmask 255.255.255.0 pe sip ops flag-1` and `weight 3 dr` (`nat`, `tun`, `tun gue port 6080
-//! csum`, `uthreshold N`, `lthreshold N`).
+//! netmask 255.255.255.0 pe sip ops flag-1` and `weight 3 dr` (`nat`, `tun`, `tun gue port
+//! 6080 csum`, `uthreshold N`, `lthreshold N`).
 
 use crate::ipvs::diff::{apply, ApplyError, Op};
 pub use crate::ipvs::model::timeouts_text;
@@ -88,6 +90,15 @@ impl SimIpvs {
     pub fn apply(&mut self, op: &Op) -> Result<(), String> {
         if let Some(why) = &self.unavailable {
             return Err(why.clone());
+        }
+        // Linux has one persistence engine module, ip_vs_pe_sip; another name is
+        // refused (ENOENT) before anything changes.
+        if let Op::AddService(_, a) | Op::EditService(_, a) = op {
+            if let Some(pe) = a.pe_name.as_deref().filter(|pe| *pe != "sip") {
+                return Err(format!(
+                    "ENOENT: persistence engine module ip_vs_pe_{pe} not found"
+                ));
+            }
         }
         // Checked before `apply`, which would have replaced the attributes already.
         if let Op::AddDest(k, d, _) = op {
@@ -427,6 +438,18 @@ mod tests {
         k.apply(&Op::EditDest(svc(), dest(2), da(0))).unwrap();
         assert_eq!(k.table[&svc()].dests[&dest(2)].weight, 0);
         assert_eq!(k.dest_count(), 1);
+        // A persistence engine Linux does not have is refused and changes nothing.
+        let mut foo = attrs();
+        foo.pe_name = Some("foo".into());
+        let e = k.apply(&Op::EditService(svc(), foo.clone())).unwrap_err();
+        assert_eq!(
+            e,
+            "ENOENT: persistence engine module ip_vs_pe_foo not found"
+        );
+        assert_eq!(k.table[&svc()].attrs, attrs());
+        foo.pe_name = Some("sip".into());
+        k.apply(&Op::EditService(svc(), foo)).unwrap();
+        assert_eq!(k.table[&svc()].attrs.pe_name.as_deref(), Some("sip"));
         k.apply(&Op::DelService(svc())).unwrap();
         assert!(k.table.is_empty());
         assert!(k
