@@ -390,6 +390,14 @@ pub enum Action {
         start: bool,
         daemon: crate::ipvs::model::SyncDaemon,
     },
+    /// Set IPVS's connection timeouts in seconds (`lvs_timeouts`; IPVS_CMD_SET_CONFIG);
+    /// `None` leaves that timeout as the kernel has it. A refusal is logged by the world
+    /// (no event).
+    IpvsTimeouts {
+        tcp: Option<u32>,
+        tcpfin: Option<u32>,
+        udp: Option<u32>,
+    },
 }
 
 /// A world executes actions. The engine side never sees anything but this.

@@ -291,6 +291,7 @@ fn attrs(sched: &str) -> ServiceAttrs {
         flags: 0,
         timeout: 0,
         netmask: u32::MAX,
+        pe_name: None,
     }
 }
 
@@ -981,4 +982,131 @@ fn ipv6_service_with_nat_destinations() {
             Op::AddDest(k, dk("2001:db8:1::2", 8443), dest(Forward::Masq, 2)),
         ]
     );
+}
+
+/// One `Action::IpvsTimeouts`: (index in the action log, tcp, tcpfin, udp).
+type Sent = (usize, Option<u32>, Option<u32>, Option<u32>);
+
+/// The `Action::IpvsTimeouts` sent.
+fn timeouts_sent(r: &Rig) -> Vec<Sent> {
+    r.log
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, a))| match a {
+            Action::IpvsTimeouts { tcp, tcpfin, udp } => Some((i, *tcp, *tcpfin, *udp)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn with_timeouts(t: &str) -> String {
+    format!("global_defs {{\n lvs_timeouts {t}\n}}\n{}", conf("", ""))
+}
+
+#[test]
+fn lvs_timeouts_are_set_after_the_table_answer_and_again_only_when_changed() {
+    let mut r = Rig::new(
+        &with_timeouts("tcp 7200 udp 60"),
+        "tmo",
+        &[8002, 8003],
+        Ok(Table::new()),
+    );
+    let read_at = r
+        .log
+        .iter()
+        .position(|(_, a)| matches!(a, Action::IpvsRead))
+        .expect("the table is read");
+    let sent = timeouts_sent(&r);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let (at, tcp, tcpfin, udp) = sent[0];
+    assert!(at > read_at, "set after the read is answered");
+    assert_eq!((tcp, tcpfin, udp), (Some(7200), None, Some(60)));
+    r.run_until(2.0);
+    // The same values at a reload: nothing sent.
+    r.handle(Event::Reload(Box::new(load(&with_timeouts(
+        "udp 60 tcp 7200",
+    )))));
+    assert_eq!(timeouts_sent(&r).len(), 1);
+    // Changed: sent again, with the new values only.
+    r.handle(Event::Reload(Box::new(load(&with_timeouts(
+        "tcp 900 tcpfin 30",
+    )))));
+    let sent = timeouts_sent(&r);
+    assert_eq!(sent.len(), 2);
+    assert_eq!(
+        (sent[1].1, sent[1].2, sent[1].3),
+        (Some(900), Some(30), None)
+    );
+    // Removed: the kernel's are left as they are (nothing to send); back: sent.
+    r.handle(Event::Reload(Box::new(load(&conf("", "")))));
+    assert_eq!(timeouts_sent(&r).len(), 2);
+    r.handle(Event::Reload(Box::new(load(&with_timeouts("tcp 900")))));
+    assert_eq!(timeouts_sent(&r).len(), 3);
+    // The service was never touched by any of this.
+    assert_eq!(r.ops_since(0.5), vec![]);
+}
+
+#[test]
+fn lvs_timeouts_are_never_sent_when_ipvs_is_unavailable() {
+    let mut r = Rig::new(
+        &with_timeouts("tcp 7200"),
+        "tmo-no",
+        &[8002],
+        Err("no IPVS".into()),
+    );
+    r.run_until(2.0);
+    r.handle(Event::Reload(Box::new(load(&with_timeouts("tcp 100")))));
+    r.run_until(3.0);
+    r.handle(Event::Shutdown);
+    assert!(timeouts_sent(&r).is_empty());
+    assert!(r.ops().is_empty());
+}
+
+#[test]
+fn lvs_timeouts_alone_read_the_table_then_set_them() {
+    let mut r = Rig::new(
+        "global_defs {\n lvs_timeouts tcpfin 10\n}\n",
+        "tmo-alone",
+        &[],
+        Ok(Table::new()),
+    );
+    r.run_until(1.0);
+    assert!(r.log.iter().any(|(_, a)| matches!(a, Action::IpvsRead)));
+    let sent = timeouts_sent(&r);
+    assert_eq!(sent.len(), 1);
+    assert_eq!((sent[0].1, sent[0].2, sent[0].3), (None, Some(10), None));
+    // A reload that brings them in on a daemon without them sets them.
+    let mut r = Rig::new(&conf("", ""), "tmo-late", &[8002, 8003], Ok(Table::new()));
+    assert!(timeouts_sent(&r).is_empty());
+    r.handle(Event::Reload(Box::new(load(&with_timeouts("udp 20")))));
+    assert_eq!(timeouts_sent(&r).len(), 1);
+}
+
+#[test]
+fn persistence_engine_is_in_the_service_and_a_reload_edits_it() {
+    let sip = " persistence_timeout 60\n persistence_engine sip";
+    let mut r = Rig::new(&conf(sip, ""), "pe", &[8002, 8003], Ok(Table::new()));
+    let want = ServiceAttrs {
+        sched: "wrr".into(),
+        flags: keepalived_rs::ipvs::model::SVC_F_PERSISTENT,
+        timeout: 60,
+        netmask: u32::MAX,
+        pe_name: Some("sip".into()),
+    };
+    assert_eq!(r.ops()[0], Op::AddService(vs(), want.clone()));
+    assert_eq!(r.kernel[&vs()].attrs.pe_name.as_deref(), Some("sip"));
+    r.run_until(1.5);
+    // Same engine again: nothing; without it: one edit with no engine.
+    r.handle(Event::Reload(Box::new(load(&conf(sip, "")))));
+    assert_eq!(r.ops_since(1.5), vec![]);
+    r.handle(Event::Reload(Box::new(load(&conf(
+        " persistence_timeout 60",
+        "",
+    )))));
+    let none = ServiceAttrs {
+        pe_name: None,
+        ..want
+    };
+    assert_eq!(r.ops_since(1.5), vec![Op::EditService(vs(), none)]);
+    assert_eq!(r.kernel[&vs()].attrs.pe_name, None);
 }

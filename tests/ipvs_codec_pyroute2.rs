@@ -28,7 +28,10 @@
 //!
 //! The sync daemon's nest is typed opaque ("hex") in pyroute2: its ordered case uses a
 //! message class written in the script from uapi's `IPVS_DAEMON_ATTR_*` (pyroute2's
-//! encoder, our attribute map) and it has no native form.
+//! encoder, our attribute map) and it has no native form. So are SET_CONFIG's timeouts
+//! (`IPVS_CMD_ATTR_TIMEOUT_*`, top level): typed `uint32` by a message class of the
+//! script, no native form. The persistence engine (`IPVS_SVC_ATTR_PE_NAME`) is
+//! pyroute2's own (`asciiz`), in both forms.
 //!
 //! Needs python3 and pyroute2 >= 0.7.3; without them the test is skipped with a note, and
 //! fails when `CI` is set.
@@ -87,6 +90,9 @@ fn svc_json(k: &ServiceKey, a: Option<&ServiceAttrs>) -> String {
             r#","sched_name":"{}","flags":{},"timeout":{},"netmask":{}"#,
             a.sched, a.flags, a.timeout, a.netmask
         );
+        if let Some(pe) = &a.pe_name {
+            s += &format!(r#","pe_name":"{pe}""#);
+        }
     }
     format!("{{{s}}}")
 }
@@ -188,18 +194,21 @@ fn cases() -> Vec<Case> {
         flags: SVC_F_PERSISTENT,
         timeout: 300,
         netmask: 0xffff_ff00,
+        pe_name: None,
     };
     let sh6 = ServiceAttrs {
         sched: "sh".into(),
         flags: SVC_F_SCHED1 | SVC_F_SCHED2 | SVC_F_ONEPACKET,
         timeout: 0,
         netmask: 128,
+        pe_name: None,
     };
     let rr = ServiceAttrs {
         sched: "rr".into(),
         flags: 0,
         timeout: 0,
         netmask: u32::MAX,
+        pe_name: None,
     };
     let rr6 = ServiceAttrs {
         netmask: 64,
@@ -229,7 +238,30 @@ fn cases() -> Vec<Case> {
             Op::AddService(fwm(Af::Inet, 7), rr.clone()),
         ),
         ("del_fwmark_v4", Op::DelService(fwm(Af::Inet, 7))),
-        ("new_fwmark_v6", Op::AddService(fwm(Af::Inet6, 9), rr6)),
+        (
+            "new_fwmark_v6",
+            Op::AddService(fwm(Af::Inet6, 9), rr6.clone()),
+        ),
+        (
+            "new_service_v4_pe",
+            Op::AddService(
+                v4(),
+                ServiceAttrs {
+                    pe_name: Some("sip".into()),
+                    ..persistent.clone()
+                },
+            ),
+        ),
+        (
+            "set_fwmark_v6_pe",
+            Op::EditService(
+                fwm(Af::Inet6, 9),
+                ServiceAttrs {
+                    pe_name: Some("sip".into()),
+                    ..rr6
+                },
+            ),
+        ),
         ("del_fwmark_v6", Op::DelService(fwm(Af::Inet6, 9))),
         (
             "new_dest_v4_dr",
@@ -375,6 +407,28 @@ fn cases() -> Vec<Case> {
             ours: daemon_cmd(FAMILY, seq, *cmd, *d),
         });
     }
+    // SET_CONFIG (lvs_timeouts): top-level u32 attributes, those given only.
+    let timeouts = [
+        ("set_config_all", Some(7200), Some(30), Some(60)),
+        ("set_config_tcp_udp", Some(900), None, Some(300)),
+        ("set_config_tcpfin", None, Some(10), None),
+    ];
+    for (i, (name, tcp, tcpfin, udp)) in timeouts.into_iter().enumerate() {
+        let seq = 300 + i as u32;
+        let mut t = String::new();
+        for (k, v) in [("tcp", tcp), ("tcpfin", tcpfin), ("udp", udp)] {
+            if let Some(v) = v {
+                t += &format!(r#","{k}":{v}"#);
+            }
+        }
+        out.push(Case {
+            name: name.to_string(),
+            json: format!(
+                r#"{{"name":"{name}","kind":"config","cmd":{IPVS_CMD_SET_CONFIG},"family":{FAMILY},"flags":5,"seq":{seq}{t}}}"#
+            ),
+            ours: set_config(FAMILY, seq, tcp, tcpfin, udp),
+        });
+    }
     out
 }
 
@@ -407,6 +461,14 @@ fn normalise(msg: &[u8]) -> Vec<u8> {
     let mut body = m.payload[..4].to_vec();
     for a in attrs(&m.payload[4..]) {
         let a = a.expect("attribute");
+        if !matches!(
+            a.ty,
+            IPVS_CMD_ATTR_SERVICE | IPVS_CMD_ATTR_DEST | IPVS_CMD_ATTR_DAEMON
+        ) {
+            // SET_CONFIG's timeouts: plain u32 attributes, no nest.
+            put_attr(&mut body, a.ty, a.data);
+            continue;
+        }
         let inner: Vec<(u16, &[u8])> = a
             .nested()
             .map(|x| x.map(|x| (x.ty, x.data)).expect("nested attribute"))
@@ -560,7 +622,7 @@ fn codec_matches_pyroute2() {
             theirs
         );
         if native == "-" {
-            continue; // family lookup (one form) and daemons (no native form)
+            continue; // family lookup (one form), daemons and timeouts (no native form)
         }
         // Native: header equal, attributes compared as sets.
         let (oh, on) = parse(&normalise(&c.ours));

@@ -49,6 +49,23 @@ class daemon_msg(genlmsg):
         )
 
 
+class config_msg(genlmsg):
+    """pyroute2 types the IPVS_CMD_ATTR_TIMEOUT_* attributes as opaque "hex": this
+    message gives them uapi's u32 (linux/ip_vs.h) so pyroute2's encoder writes them
+    (SET_CONFIG, keepalived's lvs_timeouts). Like daemon_msg: our map, pyroute2's
+    encoding."""
+
+    nla_map = (
+        ("IPVS_CMD_ATTR_UNSPEC", "none"),
+        ("IPVS_CMD_ATTR_SERVICE", "hex"),
+        ("IPVS_CMD_ATTR_DEST", "hex"),
+        ("IPVS_CMD_ATTR_DAEMON", "hex"),
+        ("IPVS_CMD_ATTR_TIMEOUT_TCP", "uint32"),
+        ("IPVS_CMD_ATTR_TIMEOUT_TCP_FIN", "uint32"),
+        ("IPVS_CMD_ATTR_TIMEOUT_UDP", "uint32"),
+    )
+
+
 def netmask_value(svc):
     # pyroute2 types IPVS_SVC_ATTR_NETMASK as ip4addr for both families. IPv4: the mask
     # (keepalived-rs holds it as the big-endian u32's value). IPv6: the kernel reads a u32
@@ -74,6 +91,8 @@ def svc_attrs(svc, full):
         a.append(("IPVS_SVC_ATTR_FLAGS", {"flags": svc["flags"], "mask": 0xFFFFFFFF}))
         a.append(("IPVS_SVC_ATTR_TIMEOUT", svc["timeout"]))
         a.append(("IPVS_SVC_ATTR_NETMASK", netmask_value(svc)))
+        if "pe_name" in svc:
+            a.append(("IPVS_SVC_ATTR_PE_NAME", svc["pe_name"]))
     return {"attrs": a}
 
 
@@ -116,6 +135,8 @@ def native_service(svc):
             timeout=svc["timeout"],
             netmask=netmask_value(svc),
         )
+    if "pe_name" in svc:
+        kw["pe_name"] = svc["pe_name"]
     return IPVSService(**kw)
 
 
@@ -174,6 +195,21 @@ def case(c):
                     a.append(("IPVS_DAEMON_ATTR_MCAST_TTL", d["ttl"]))
             m["attrs"] = [("IPVS_CMD_ATTR_DAEMON", {"attrs": a})]
         # pyroute2 has no structure for the daemon nest: no native form.
+        return "-", encode(m, c)
+    if kind == "config":
+        m = config_msg()
+        m["cmd"] = c["cmd"]
+        m["version"] = 1
+        m["attrs"] = [
+            (name, c[key])
+            for key, name in (
+                ("tcp", "IPVS_CMD_ATTR_TIMEOUT_TCP"),
+                ("tcpfin", "IPVS_CMD_ATTR_TIMEOUT_TCP_FIN"),
+                ("udp", "IPVS_CMD_ATTR_TIMEOUT_UDP"),
+            )
+            if key in c
+        ]
+        # pyroute2 has no structure for the timeouts: no native form.
         return "-", encode(m, c)
     svc = c.get("svc")
     dest = c.get("dest")

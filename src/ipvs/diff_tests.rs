@@ -25,6 +25,7 @@ fn attrs(sched: &str) -> ServiceAttrs {
         flags: 0,
         timeout: 0,
         netmask: u32::MAX,
+        pe_name: None,
     }
 }
 

@@ -127,6 +127,18 @@ pub struct ServiceAttrs {
     pub timeout: u32,
     /// IPv4: the netmask as a big-endian u32 value; IPv6: the prefix length.
     pub netmask: u32,
+    /// Persistence engine (`persistence_engine`; Linux has only "sip"), or none.
+    pub pe_name: Option<String>,
+}
+
+/// `tcp 900 tcpfin 120 udp 300`: connection timeouts as `lvs_timeouts` writes them, the
+/// given ones only (logs, the simulator's trace).
+pub fn timeouts_text(tcp: Option<u32>, tcpfin: Option<u32>, udp: Option<u32>) -> String {
+    [("tcp", tcp), ("tcpfin", tcpfin), ("udp", udp)]
+        .iter()
+        .filter_map(|(n, v)| v.map(|v| format!("{n} {v}")))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Forwarding method of a destination (uapi `IP_VS_CONN_F_MASQ/TUNNEL/DROUTE`).
@@ -337,6 +349,7 @@ pub fn service_attrs(vs: &VirtualServer, family: Af) -> ServiceAttrs {
         flags,
         timeout,
         netmask,
+        pe_name: vs.persistence_engine.clone(),
     }
 }
 

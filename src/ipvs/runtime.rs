@@ -1,10 +1,10 @@
 //! The IPVS runtime the engine owns: keeps the kernel's IPVS table in step with the
 //! configuration, the checkers' verdicts and VRRP, pure (it answers with
-//! `Action::IpvsRead`, `Action::Ipvs` and `Action::IpvsDaemon`).
+//! `Action::IpvsRead`, `Action::Ipvs`, `Action::IpvsDaemon` and `Action::IpvsTimeouts`).
 //!
-//! - **Start-up** ([`Runtime::start`]): with virtual servers or a sync daemon configured,
-//!   `Action::IpvsRead`, and no operation until `Event::IpvsTable` answers
-//!   ([`Runtime::table`]). `Ok(table)`: with `lvs_flush` every service found is deleted
+//! - **Start-up** ([`Runtime::start`]): with virtual servers, a sync daemon or
+//!   `lvs_timeouts` configured, `Action::IpvsRead`, and no operation until
+//!   `Event::IpvsTable` answers ([`Runtime::table`]). `Ok(table)`: with `lvs_flush` every service found is deleted
 //!   first; otherwise the services the configuration owns are adopted (edited in place)
 //!   and the others are left alone; then the diff to the desired table. `Err(why)`: said
 //!   once (warning), and no IPVS operation is ever sent; quorum, notify scripts, VRRP
@@ -30,10 +30,13 @@
 //!   (`runtime/sync.rs`) stop.
 //! - `ha_suspend` (`runtime/ha.rs`): services exist, and checkers run, only while their
 //!   address is set.
+//! - `lvs_timeouts` (`runtime/timeouts.rs`): set once the table answered, again at a
+//!   reload that changes them.
 
 mod ha;
 pub mod quorum;
 mod sync;
+mod timeouts;
 
 use crate::config::model::{Config, VsKey};
 use crate::event::Action;
@@ -105,6 +108,7 @@ pub struct Runtime {
     /// `ha_suspend` virtual servers, with the addresses they depend on.
     ha_vss: Vec<(usize, Vec<IpAddr>)>,
     sync: sync::Sync,
+    timeouts: timeouts::Timeouts,
     /// `-I`.
     keep_on_stop: bool,
     started: bool,
@@ -169,7 +173,7 @@ fn ha_vss(config: &Config, vss: &[Vs]) -> Vec<(usize, Vec<IpAddr>)> {
 
 /// Whether `config` gives the runtime anything to do with the kernel.
 fn wanted(config: &Config, sync: &sync::Sync) -> bool {
-    !config.virtual_servers.is_empty() || sync.configured()
+    !config.virtual_servers.is_empty() || sync.configured() || config.global.lvs_timeouts.is_some()
 }
 
 impl Runtime {
@@ -190,6 +194,7 @@ impl Runtime {
             ha_vss,
             // Built (and its warnings said) at start-up.
             sync: sync::Sync::default(),
+            timeouts: timeouts::Timeouts::default(),
             keep_on_stop: false,
             started: false,
             stopped: false,
@@ -249,6 +254,7 @@ impl Runtime {
             Ok(t) => t,
         };
         self.phase = Phase::Managed;
+        self.timeouts.converge(ctx, true);
         // What changed while the table was read.
         self.flush_quorums(ctx);
         let mut ops = Vec::new();
@@ -539,6 +545,7 @@ impl Runtime {
             self.emit(ctx, ops);
         }
         self.sync.reload(ctx, states, managed);
+        self.timeouts.converge(ctx, managed);
         if self.started
             && !self.stopped
             && self.phase == Phase::Idle

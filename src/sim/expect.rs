@@ -268,6 +268,14 @@ fn snapshot(trace: &[TraceLine], host: &str, t: Instant) -> Snapshot {
             } => {
                 let _ = s.ipvs.daemon(*start, daemon);
             }
+            Rec::IpvsTimeouts {
+                tcp,
+                tcpfin,
+                udp,
+                refused: None,
+            } => {
+                let _ = s.ipvs.set_timeouts(*tcp, *tcpfin, *udp);
+            }
             _ => {}
         }
     }

@@ -1,18 +1,22 @@
 //! The simulated kernel's IPVS (LVS) state of one host: whether the host has IPVS at all
 //! (a scenario's `no ipvs` host has none: every request is refused as Linux without the
 //! `ip_vs` module refuses the "IPVS" generic-netlink family), its table of services and
-//! destinations, and its connection-sync daemons (at most one master and one backup, as
-//! the kernel allows). Operations follow the kernel's rules ([`crate::ipvs::diff::apply`]:
-//! no implicit creation, EEXIST / ESRCH / ENOENT), and a refused one changes nothing.
+//! destinations, its connection-sync daemons (at most one master and one backup, as the
+//! kernel allows), and its connection timeouts (`lvs_timeouts`: TCP 900 s, TCP FIN 120 s,
+//! UDP 300 s until set, Linux's defaults). Operations follow the kernel's rules
+//! ([`crate::ipvs::diff::apply`]: no implicit creation, EEXIST / ESRCH / ENOENT; a
+//! persistence engine other than Linux's one, `sip`: ENOENT), and a refused one changes
+//! nothing.
 //!
 //! Also the one text form of IPVS entries, shared by the trace, the scenario language's
 //! predicates and `ipvsadm` lines, and the failure messages: services `10.0.0.10:80`
 //! (TCP), `udp 10.0.0.10:53`, `sctp [2001:db8::10]:80`, `fwmark 7`, `fwmark 7 ipv6`;
 //! destinations `192.168.1.2:80`, `[2001:db8::2]:80`; attributes `sched wrr persistent 50
-//! netmask 255.255.255.0 ops flag-1` and `weight 3 dr` (`nat`, `tun`, `tun gue port 6080
-//! csum`, `uthreshold N`, `lthreshold N`).
+//! netmask 255.255.255.0 pe sip ops flag-1` and `weight 3 dr` (`nat`, `tun`, `tun gue port
+//! 6080 csum`, `uthreshold N`, `lthreshold N`).
 
 use crate::ipvs::diff::{apply, ApplyError, Op};
+pub use crate::ipvs::model::timeouts_text;
 use crate::ipvs::model::{
     Af, DestAttrs, DestKey, Forward, Proto, ServiceAttrs, ServiceKey, SyncDaemon, Table,
     SVC_F_ONEPACKET, SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3, SYNC_BACKUP,
@@ -33,6 +37,26 @@ pub struct SimIpvs {
     pub table: Table,
     /// Running sync daemons, in the order started (at most one per state).
     pub daemons: Vec<SyncDaemon>,
+    pub timeouts: Timeouts,
+}
+
+/// The kernel's connection timeouts in seconds (IPVS_CMD_SET_CONFIG / GET_CONFIG).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    pub tcp: u32,
+    pub tcpfin: u32,
+    pub udp: u32,
+}
+
+impl Default for Timeouts {
+    /// Linux's: established TCP 15 min, FIN_WAIT 2 min, UDP 5 min.
+    fn default() -> Timeouts {
+        Timeouts {
+            tcp: 900,
+            tcpfin: 120,
+            udp: 300,
+        }
+    }
 }
 
 impl SimIpvs {
@@ -44,7 +68,8 @@ impl SimIpvs {
         }
     }
 
-    /// The same kernel after a reboot: IPVS or not as before, table and daemons empty.
+    /// The same kernel after a reboot: IPVS or not as before, table and daemons empty,
+    /// the default timeouts.
     pub fn rebooted(&self) -> SimIpvs {
         SimIpvs {
             unavailable: self.unavailable.clone(),
@@ -65,6 +90,15 @@ impl SimIpvs {
     pub fn apply(&mut self, op: &Op) -> Result<(), String> {
         if let Some(why) = &self.unavailable {
             return Err(why.clone());
+        }
+        // Linux has one persistence engine module, ip_vs_pe_sip; another name is
+        // refused (ENOENT) before anything changes.
+        if let Op::AddService(_, a) | Op::EditService(_, a) = op {
+            if let Some(pe) = a.pe_name.as_deref().filter(|pe| *pe != "sip") {
+                return Err(format!(
+                    "ENOENT: persistence engine module ip_vs_pe_{pe} not found"
+                ));
+            }
         }
         // Checked before `apply`, which would have replaced the attributes already.
         if let Op::AddDest(k, d, _) = op {
@@ -104,6 +138,30 @@ impl SimIpvs {
                 state_name(daemon.state)
             )),
         }
+    }
+
+    /// IPVS_CMD_SET_CONFIG: sets the timeouts given (a zero one is left as it is, as
+    /// the kernel does).
+    pub fn set_timeouts(
+        &mut self,
+        tcp: Option<u32>,
+        tcpfin: Option<u32>,
+        udp: Option<u32>,
+    ) -> Result<(), String> {
+        if let Some(why) = &self.unavailable {
+            return Err(why.clone());
+        }
+        let t = &mut self.timeouts;
+        for (slot, v) in [
+            (&mut t.tcp, tcp),
+            (&mut t.tcpfin, tcpfin),
+            (&mut t.udp, udp),
+        ] {
+            if let Some(v) = v.filter(|v| *v > 0) {
+                *slot = v;
+            }
+        }
+        Ok(())
     }
 
     /// Number of destinations over all services.
@@ -184,6 +242,9 @@ pub fn svc_attrs_text(family: Af, a: &ServiceAttrs) -> String {
                 let _ = write!(s, " netmask {}", a.netmask);
             }
         }
+    }
+    if let Some(pe) = &a.pe_name {
+        let _ = write!(s, " pe {pe}");
     }
     for (bit, word) in [
         (SVC_F_ONEPACKET, "ops"),
@@ -339,6 +400,7 @@ mod tests {
             flags: SVC_F_PERSISTENT,
             timeout: 50,
             netmask: u32::MAX,
+            pe_name: None,
         }
     }
 
@@ -376,6 +438,18 @@ mod tests {
         k.apply(&Op::EditDest(svc(), dest(2), da(0))).unwrap();
         assert_eq!(k.table[&svc()].dests[&dest(2)].weight, 0);
         assert_eq!(k.dest_count(), 1);
+        // A persistence engine Linux does not have is refused and changes nothing.
+        let mut foo = attrs();
+        foo.pe_name = Some("foo".into());
+        let e = k.apply(&Op::EditService(svc(), foo.clone())).unwrap_err();
+        assert_eq!(
+            e,
+            "ENOENT: persistence engine module ip_vs_pe_foo not found"
+        );
+        assert_eq!(k.table[&svc()].attrs, attrs());
+        foo.pe_name = Some("sip".into());
+        k.apply(&Op::EditService(svc(), foo)).unwrap();
+        assert_eq!(k.table[&svc()].attrs.pe_name.as_deref(), Some("sip"));
         k.apply(&Op::DelService(svc())).unwrap();
         assert!(k.table.is_empty());
         assert!(k
@@ -393,8 +467,29 @@ mod tests {
             Err(NO_IPVS.into())
         );
         assert!(k.table.is_empty());
+        assert_eq!(k.set_timeouts(Some(10), None, None), Err(NO_IPVS.into()));
+        assert_eq!(k.timeouts, Timeouts::default());
         let r = k.rebooted();
         assert_eq!(r.unavailable.as_deref(), Some(NO_IPVS));
+    }
+
+    #[test]
+    fn timeouts_set_what_is_given_and_a_reboot_restores_the_defaults() {
+        let mut k = SimIpvs::new(true);
+        let d = Timeouts::default();
+        assert_eq!((d.tcp, d.tcpfin, d.udp), (900, 120, 300));
+        k.set_timeouts(Some(3600), None, Some(60)).unwrap();
+        assert_eq!(
+            (k.timeouts.tcp, k.timeouts.tcpfin, k.timeouts.udp),
+            (3600, 120, 60)
+        );
+        // Zero leaves a timeout as it is (the kernel's rule).
+        k.set_timeouts(Some(0), Some(30), None).unwrap();
+        assert_eq!(
+            (k.timeouts.tcp, k.timeouts.tcpfin, k.timeouts.udp),
+            (3600, 30, 60)
+        );
+        assert_eq!(k.rebooted().timeouts, d);
     }
 
     #[test]
@@ -447,6 +542,7 @@ mod tests {
             flags: SVC_F_ONEPACKET | SVC_F_SCHED2,
             timeout: 0,
             netmask: 64,
+            pe_name: None,
         };
         assert_eq!(
             op_text(&Op::EditService(v6, a6)),
@@ -477,6 +573,12 @@ mod tests {
             svc_attrs_text(Af::Inet, &a),
             "sched wrr persistent 50 netmask 255.255.255.0"
         );
+        a.pe_name = Some("sip".into());
+        assert_eq!(
+            svc_attrs_text(Af::Inet, &a),
+            "sched wrr persistent 50 netmask 255.255.255.0 pe sip"
+        );
+        assert_eq!(timeouts_text(Some(900), None, Some(30)), "tcp 900 udp 30");
         let d = SyncDaemon {
             state: SYNC_BACKUP,
             ifname: "eth1".into(),

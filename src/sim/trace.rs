@@ -175,6 +175,14 @@ pub enum Rec {
         daemon: crate::ipvs::model::SyncDaemon,
         refused: Option<String>,
     },
+    /// The engine set the kernel's connection timeouts (`Action::IpvsTimeouts`; those
+    /// given), or the kernel refused.
+    IpvsTimeouts {
+        tcp: Option<u32>,
+        tcpfin: Option<u32>,
+        udp: Option<u32>,
+        refused: Option<String>,
+    },
     /// A problem of the simulation itself (unknown interface in an action, livelock).
     Warn(String),
 }
@@ -327,6 +335,16 @@ impl fmt::Display for TraceLine {
             } => {
                 let verb = if *start { "start" } else { "stop" };
                 write!(f, "ipvs sync {verb} {}", super::ipvs::daemon_text(daemon))?;
+                refused_suffix(f, refused)
+            }
+            Rec::IpvsTimeouts {
+                tcp,
+                tcpfin,
+                udp,
+                refused,
+            } => {
+                let t = super::ipvs::timeouts_text(*tcp, *tcpfin, *udp);
+                write!(f, "ipvs timeouts {t}")?;
                 refused_suffix(f, refused)
             }
             Rec::Warn(s) => write!(f, "WARNING {s}"),

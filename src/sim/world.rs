@@ -623,6 +623,22 @@ impl Sim {
                     },
                 );
             }
+            Action::IpvsTimeouts { tcp, tcpfin, udp } => {
+                let refused = self.hosts[i]
+                    .kernel
+                    .ipvs
+                    .set_timeouts(tcp, tcpfin, udp)
+                    .err();
+                self.rec(
+                    &hname,
+                    Rec::IpvsTimeouts {
+                        tcp,
+                        tcpfin,
+                        udp,
+                        refused,
+                    },
+                );
+            }
             Action::BlockAddress { ifname, addr, .. } => {
                 let drop = &mut self.hosts[i].kernel.drop_in;
                 if !drop.contains(&(ifname.clone(), addr)) {

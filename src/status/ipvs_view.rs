@@ -61,7 +61,7 @@ pub fn forward_name(f: &Forward) -> &'static str {
 }
 
 /// Scheduler and flags after the service: `rr`, `wlc persistent 300 mask 255.255.255.0`,
-/// `sh flag-1,flag-2`, ` ops`.
+/// `rr persistent 360 pe sip`, `sh flag-1,flag-2`, ` ops`.
 fn sched_flags(k: &ServiceKey, a: &ServiceAttrs) -> String {
     let mut s = a.sched.clone();
     let sched_bits: Vec<&str> = [
@@ -86,6 +86,10 @@ fn sched_flags(k: &ServiceKey, a: &ServiceAttrs) -> String {
                 let _ = write!(s, " mask {}", a.netmask);
             }
             _ => {}
+        }
+        // ipvsadm names the persistence engine within the persistence options.
+        if let Some(pe) = &a.pe_name {
+            let _ = write!(s, " pe {pe}");
         }
     }
     if a.flags & SVC_F_ONEPACKET != 0 {
@@ -216,6 +220,7 @@ pub(crate) mod tests {
                     flags: SVC_F_PERSISTENT,
                     timeout: 300,
                     netmask: 0xffff_ff00,
+                    pe_name: None,
                 },
                 dests,
             },
@@ -250,6 +255,7 @@ pub(crate) mod tests {
                     flags: SVC_F_SCHED1 | SVC_F_SCHED2 | SVC_F_ONEPACKET,
                     timeout: 0,
                     netmask: 128,
+                    pe_name: None,
                 },
                 dests: dests6,
             },
@@ -265,6 +271,7 @@ pub(crate) mod tests {
                     flags: 0,
                     timeout: 0,
                     netmask: u32::MAX,
+                    pe_name: None,
                 },
                 dests: Default::default(),
             },
@@ -326,7 +333,13 @@ Sync daemon: backup on eth0 syncid 5 group 224.0.0.81 port 8848
             flags: SVC_F_PERSISTENT,
             timeout: 60,
             netmask: 64,
+            pe_name: None,
         };
         assert_eq!(sched_flags(&k, &a), "rr persistent 60 mask 64");
+        let sip = ServiceAttrs {
+            pe_name: Some("sip".into()),
+            ..a
+        };
+        assert_eq!(sched_flags(&k, &sip), "rr persistent 60 mask 64 pe sip");
     }
 }

@@ -338,9 +338,11 @@ fn ipvs(st: &super::snapshot::IpvsStatus) -> String {
             s.str("scheduler", &svc.attrs.sched)
                 .int("flags", svc.attrs.flags)
                 .int("timeout", svc.attrs.timeout)
-                .int("netmask", svc.attrs.netmask)
-                .raw("dests", &format!("[{}]", dests.join(",")))
-                .finish()
+                .int("netmask", svc.attrs.netmask);
+            if let Some(pe) = &svc.attrs.pe_name {
+                s.str("pe_name", pe);
+            }
+            s.raw("dests", &format!("[{}]", dests.join(","))).finish()
         })
         .collect();
     o.raw("services", &format!("[{}]", services.join(",")));
@@ -451,6 +453,17 @@ mod tests {
             "{j}"
         );
         assert!(j.ends_with(r#""quorum":[{"virtual_server":"[10.0.0.10]:tcp:80","met":true},{"virtual_server":"FWM 7","met":false}],"sync_daemons":[{"state":"backup","interface":"eth0","syncid":5}]}"#), "{j}");
+        // A persistence engine is named after the netmask; none: no member.
+        assert!(!j.contains("pe_name"), "{j}");
+        let mut sip = st.clone();
+        for svc in sip.table.values_mut() {
+            svc.attrs.pe_name = Some("sip".into());
+        }
+        let j = super::ipvs(&sip);
+        assert!(
+            j.contains(r#""netmask":4294967040,"pe_name":"sip","dests":["#),
+            "{j}"
+        );
         let mut down = st.clone();
         down.available = Some(Err("the kernel has no IPVS".into()));
         down.table.clear();

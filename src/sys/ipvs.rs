@@ -1,7 +1,8 @@
 //! The IPVS channel of the Linux world: one NETLINK_GENERIC socket, opened at the first
 //! `Action::IpvsRead`, the "IPVS" family looked up (CTRL_CMD_GETFAMILY), then the kernel's
 //! table read (GET_SERVICE dump, a GET_DEST dump per service), diff operations applied with
-//! an ack each, and the sync daemon started / stopped. The bytes are `ipvs_codec`'s.
+//! an ack each, the sync daemon started / stopped, and the connection timeouts set
+//! (`lvs_timeouts`, SET_CONFIG). The bytes are `ipvs_codec`'s.
 //!
 //! The kernel runs a generic-netlink request inside the `sendmsg` that carries it, so its
 //! ack (and a dump's first part) is queued before `send` returns; later dump parts are made
@@ -19,12 +20,12 @@
 
 use super::ipvs_codec::{
     daemon_cmd, decode_dump, dump_dests, dump_services, encode_op, family_request,
-    parse_family_reply, Entry, IPVS_CMD_DEL_DAEMON, IPVS_CMD_NEW_DAEMON,
+    parse_family_reply, set_config, Entry, IPVS_CMD_DEL_DAEMON, IPVS_CMD_NEW_DAEMON,
 };
 use super::netlink::{messages, parse_error, NLMSG_DONE, NLMSG_ERROR};
 use super::netlink_sock::NlSocket;
 use crate::ipvs::diff::Op;
-use crate::ipvs::model::{Service, SyncDaemon, Table};
+use crate::ipvs::model::{timeouts_text, Service, SyncDaemon, Table};
 use std::io;
 use std::time::{Duration, Instant};
 
@@ -316,6 +317,21 @@ impl<T: Transport> Channel<T> {
         .pop()
         .unwrap_or_else(|| Err("no answer".to_string()))
     }
+
+    /// Sets the connection timeouts given (SET_CONFIG).
+    pub fn timeouts(
+        &mut self,
+        tcp: Option<u32>,
+        tcpfin: Option<u32>,
+        udp: Option<u32>,
+    ) -> Result<(), String> {
+        self.acked(
+            &mut |family, seq, _| set_config(family, seq, tcp, tcpfin, udp),
+            1,
+        )
+        .pop()
+        .unwrap_or_else(|| Err("no answer".to_string()))
+    }
 }
 
 /// The messages of `data` that answer `seq`, re-framed as one buffer.
@@ -433,6 +449,17 @@ impl Ipvs {
                 if start { "start" } else { "stop" },
                 d.ifname
             ),
+        }
+    }
+}
+
+impl Ipvs {
+    /// `Action::IpvsTimeouts`; a refusal is logged with the keyword and values.
+    pub fn timeouts(&mut self, tcp: Option<u32>, tcpfin: Option<u32>, udp: Option<u32>) {
+        let what = timeouts_text(tcp, tcpfin, udp);
+        match self.ensure().and_then(|c| c.timeouts(tcp, tcpfin, udp)) {
+            Ok(()) => log::info!("IPVS: connection timeouts set ({what})"),
+            Err(why) => log::error!("IPVS: global_defs lvs_timeouts {what}: refused: {why}"),
         }
     }
 }

@@ -35,11 +35,16 @@ pub const IPVS_CMD_GET_DEST: u8 = 8;
 pub const IPVS_CMD_NEW_DAEMON: u8 = 9;
 pub const IPVS_CMD_DEL_DAEMON: u8 = 10;
 pub const IPVS_CMD_GET_DAEMON: u8 = 11;
+pub const IPVS_CMD_SET_CONFIG: u8 = 12;
 
 /// `enum { IPVS_CMD_ATTR_UNSPEC = 0, IPVS_CMD_ATTR_SERVICE, _DEST, _DAEMON, ... }`.
 pub const IPVS_CMD_ATTR_SERVICE: u16 = 1;
 pub const IPVS_CMD_ATTR_DEST: u16 = 2;
 pub const IPVS_CMD_ATTR_DAEMON: u16 = 3;
+/// Top-level u32 attributes of SET_CONFIG / GET_CONFIG (seconds).
+pub const IPVS_CMD_ATTR_TIMEOUT_TCP: u16 = 4;
+pub const IPVS_CMD_ATTR_TIMEOUT_TCP_FIN: u16 = 5;
+pub const IPVS_CMD_ATTR_TIMEOUT_UDP: u16 = 6;
 
 /// `enum { IPVS_SVC_ATTR_UNSPEC = 0, ... }`.
 pub const IPVS_SVC_ATTR_AF: u16 = 1; // u16
@@ -51,6 +56,7 @@ pub const IPVS_SVC_ATTR_SCHED_NAME: u16 = 6; // string
 pub const IPVS_SVC_ATTR_FLAGS: u16 = 7; // struct ip_vs_flags { u32 flags; u32 mask; }
 pub const IPVS_SVC_ATTR_TIMEOUT: u16 = 8; // u32
 pub const IPVS_SVC_ATTR_NETMASK: u16 = 9; // __be32 (IPv4) / prefix length (IPv6)
+pub const IPVS_SVC_ATTR_PE_NAME: u16 = 11; // string (persistence engine)
 
 /// `enum { IPVS_DEST_ATTR_UNSPEC = 0, ... }`.
 pub const IPVS_DEST_ATTR_ADDR: u16 = 1; // union nf_inet_addr
@@ -151,6 +157,9 @@ fn service_nest(m: &mut MsgBuilder, key: &ServiceKey, attrs: Option<&ServiceAttr
             Af::Inet => m.attr(IPVS_SVC_ATTR_NETMASK, &a.netmask.to_be_bytes()),
             Af::Inet6 => m.attr_u32(IPVS_SVC_ATTR_NETMASK, a.netmask),
         };
+        if let Some(pe) = &a.pe_name {
+            m.attr_str(IPVS_SVC_ATTR_PE_NAME, pe);
+        }
     }
     m.end_nest();
 }
@@ -290,6 +299,33 @@ pub fn daemon_cmd(family: u16, seq: u32, cmd: u8, d: Option<&Daemon>) -> Vec<u8>
     m.finish()
 }
 
+/// SET_CONFIG: the connection timeouts (seconds) given; an absent one is left as it is.
+pub fn set_config(
+    family: u16,
+    seq: u32,
+    tcp: Option<u32>,
+    tcpfin: Option<u32>,
+    udp: Option<u32>,
+) -> Vec<u8> {
+    let mut m = genl(
+        family,
+        NLM_F_REQUEST | NLM_F_ACK,
+        seq,
+        IPVS_CMD_SET_CONFIG,
+        IPVS_GENL_VERSION,
+    );
+    for (ty, v) in [
+        (IPVS_CMD_ATTR_TIMEOUT_TCP, tcp),
+        (IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, tcpfin),
+        (IPVS_CMD_ATTR_TIMEOUT_UDP, udp),
+    ] {
+        if let Some(v) = v {
+            m.attr_u32(ty, v);
+        }
+    }
+    m.finish()
+}
+
 /// One decoded dump entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Entry {
@@ -333,6 +369,7 @@ fn missing(what: &str) -> NlError {
 fn decode_service(nest: &Attr<'_>) -> Result<Entry, NlError> {
     let (mut af, mut proto, mut addr, mut port, mut mark) = (None, None, None, None, None);
     let (mut sched, mut flags, mut timeout, mut netmask) = (None, 0, 0, None);
+    let mut pe_name = None;
     for a in nest.nested() {
         let a = a?;
         match a.ty {
@@ -350,6 +387,12 @@ fn decode_service(nest: &Attr<'_>) -> Result<Entry, NlError> {
             IPVS_SVC_ATTR_FLAGS => flags = u32_of(&a)?,
             IPVS_SVC_ATTR_TIMEOUT => timeout = u32_of(&a)?,
             IPVS_SVC_ATTR_NETMASK => netmask = Some(u32_of(&a)?),
+            IPVS_SVC_ATTR_PE_NAME => {
+                let pe = a
+                    .str()
+                    .ok_or_else(|| NlError("bad persistence engine name".into()))?;
+                pe_name = (!pe.is_empty()).then(|| pe.to_string());
+            }
             _ => {}
         }
     }
@@ -377,6 +420,7 @@ fn decode_service(nest: &Attr<'_>) -> Result<Entry, NlError> {
             flags: flags & !crate::ipvs::model::SVC_F_HASHED,
             timeout,
             netmask,
+            pe_name,
         },
     ))
 }

@@ -54,6 +54,7 @@ fn new_tcp_service_bytes() {
         flags: SVC_F_PERSISTENT,
         timeout: 300,
         netmask: 0xffff_ff00,
+        pe_name: None,
     };
     let got = service_cmd(0x1a, 1, IPVS_CMD_NEW_SERVICE, &v4_svc(), Some(&attrs));
     let mut want: Vec<u8> = vec![
@@ -73,6 +74,93 @@ fn new_tcp_service_bytes() {
     want[0] = len;
     want[20] = len - 20;
     assert_eq!(got, want);
+}
+
+#[cfg(target_endian = "little")]
+#[test]
+fn service_with_persistence_engine_bytes() {
+    let key = ServiceKey::Fwmark {
+        family: Af::Inet,
+        mark: 7,
+    };
+    let attrs = ServiceAttrs {
+        sched: "rr".into(),
+        flags: SVC_F_PERSISTENT,
+        timeout: 360,
+        netmask: u32::MAX,
+        pe_name: Some("sip".into()),
+    };
+    let got = service_cmd(0x1a, 5, IPVS_CMD_SET_SERVICE, &key, Some(&attrs));
+    let want: Vec<u8> = vec![
+        // nlmsghdr: len 84, type 0x1a, REQUEST|ACK, seq 5
+        84, 0, 0, 0, 0x1a, 0, 5, 0, 5, 0, 0, 0, 0, 0, 0, 0,
+        // genlmsghdr: IPVS_CMD_SET_SERVICE 2, version 1
+        2, 1, 0, 0, // IPVS_CMD_ATTR_SERVICE nested, 4 + 8 + 8 + 8 + 12 + 8 + 8 + 8 = 64
+        64, 0, 1, 0x80, // AF = AF_INET
+        6, 0, 1, 0, 2, 0, 0, 0, // FWMARK 7
+        8, 0, 5, 0, 7, 0, 0, 0, // SCHED_NAME "rr\0"
+        7, 0, 6, 0, b'r', b'r', 0, 0, // FLAGS {PERSISTENT, mask ~0}
+        12, 0, 7, 0, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, // TIMEOUT 360
+        8, 0, 8, 0, 0x68, 1, 0, 0, // NETMASK __be32 255.255.255.255
+        8, 0, 9, 0, 0xff, 0xff, 0xff, 0xff, // PE_NAME (11) "sip\0", after NETMASK
+        8, 0, 11, 0, b's', b'i', b'p', 0,
+    ];
+    assert_eq!(got, want);
+    // Without an engine there is no PE_NAME attribute at all.
+    let none = ServiceAttrs {
+        pe_name: None,
+        ..attrs
+    };
+    let got = service_cmd(0x1a, 5, IPVS_CMD_SET_SERVICE, &key, Some(&none));
+    assert_eq!((got.len(), got[20]), (76, 56));
+    assert_eq!(got[24..], want[24..76]);
+}
+
+#[cfg(target_endian = "little")]
+#[test]
+fn set_config_bytes() {
+    let got = set_config(0x1a, 9, Some(900), None, Some(300));
+    let want: Vec<u8> = vec![
+        // nlmsghdr: len 36, type 0x1a, REQUEST|ACK, seq 9
+        36, 0, 0, 0, 0x1a, 0, 5, 0, 9, 0, 0, 0, 0, 0, 0, 0,
+        // genlmsghdr: IPVS_CMD_SET_CONFIG 12, version 1
+        12, 1, 0, 0, // IPVS_CMD_ATTR_TIMEOUT_TCP (4), top level: u32 900
+        8, 0, 4, 0, 0x84, 3, 0, 0, // IPVS_CMD_ATTR_TIMEOUT_UDP (6): u32 300
+        8, 0, 6, 0, 0x2c, 1, 0, 0,
+    ];
+    assert_eq!(got, want);
+    let all = set_config(0x1a, 10, Some(1), Some(2), Some(3));
+    assert_eq!(all.len(), 44);
+    // TIMEOUT_TCP_FIN (5) between the two.
+    assert_eq!(all[28..36], [8, 0, 5, 0, 2, 0, 0, 0]);
+}
+
+#[test]
+fn persistence_engine_decodes_and_an_empty_one_is_none() {
+    let attrs = ServiceAttrs {
+        sched: "wlc".into(),
+        flags: SVC_F_PERSISTENT,
+        timeout: 60,
+        netmask: u32::MAX,
+        pe_name: Some("sip".into()),
+    };
+    let m = service_cmd(0x1a, 1, IPVS_CMD_NEW_SERVICE, &v4_svc(), Some(&attrs));
+    assert_eq!(
+        round_trip(&m),
+        vec![Entry::Service(v4_svc(), attrs.clone())]
+    );
+    // A kernel answer with an empty PE_NAME ("\0"): no engine. Rewrite "sip\0" to "\0\0\0\0".
+    let mut e = m.clone();
+    let at = e.len() - 4;
+    assert_eq!(&e[at..], b"sip\0");
+    e[at..].fill(0);
+    let Entry::Service(_, got) = &round_trip(&e)[0] else {
+        panic!()
+    };
+    assert_eq!(got.pe_name, None);
+    // A PE_NAME that is not UTF-8 is an error, not a panic.
+    e[at] = 0xff;
+    assert!(decode_dump(&e).is_err());
 }
 
 #[cfg(target_endian = "little")]
@@ -124,6 +212,7 @@ fn service_round_trips_v4_v6_fwmark() {
         flags: SVC_F_PERSISTENT | SVC_F_ONEPACKET,
         timeout: 360,
         netmask: 0xffff_0000,
+        pe_name: None,
     };
     let a6 = ServiceAttrs {
         netmask: 64,
@@ -181,6 +270,7 @@ fn hostile_input_is_an_error_not_a_panic() {
         flags: 0,
         timeout: 0,
         netmask: u32::MAX,
+        pe_name: None,
     };
     let m = service_cmd(0x1a, 1, IPVS_CMD_NEW_SERVICE, &v4_svc(), Some(&attrs));
     // Every truncation and every single-byte corruption: no panic.
@@ -252,6 +342,7 @@ fn each_op_has_its_command() {
         flags: 0,
         timeout: 0,
         netmask: u32::MAX,
+        pe_name: None,
     };
     let d = DestKey {
         addr: "192.168.1.2".parse().unwrap(),

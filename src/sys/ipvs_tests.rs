@@ -175,6 +175,7 @@ fn attrs() -> ServiceAttrs {
         flags: 0,
         timeout: 0,
         netmask: u32::MAX,
+        pe_name: None,
     }
 }
 
@@ -321,6 +322,19 @@ fn daemon_commands_are_acked() {
     let mut ch = Channel::connect(&mut k).expect("family");
     let err = ch.daemon(false, &d).expect_err("refused");
     assert!(err.contains("No such process"), "{err}");
+}
+
+#[test]
+fn timeouts_are_acked_or_refused_with_the_reason() {
+    let mut k = FakeKernel::default();
+    let mut ch = Channel::connect(&mut k).expect("family");
+    assert_eq!(ch.timeouts(Some(900), None, Some(300)), Ok(()));
+    // Requests: lookup, SET_CONFIG; then the second lookup (3), SET_CONFIG (4) refused.
+    k.refuse = vec![(4, libc::EINVAL)];
+    let mut ch = Channel::connect(&mut k).expect("family");
+    let err = ch.timeouts(None, Some(0), None).expect_err("refused");
+    assert!(err.contains("Invalid argument"), "{err}");
+    assert_eq!(timeouts_text(Some(900), None, Some(300)), "tcp 900 udp 300");
 }
 
 /// This host's kernel has no ip_vs: the real socket says so (or, unprivileged, that we

@@ -603,6 +603,7 @@ impl SysWorld {
                 }
             }
             Action::IpvsDaemon { start, daemon } => self.ipvs.daemon(*start, daemon),
+            Action::IpvsTimeouts { tcp, tcpfin, udp } => self.ipvs.timeouts(*tcp, *tcpfin, *udp),
             Action::BlockAddress {
                 instance,
                 ifname,

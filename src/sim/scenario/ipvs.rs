@@ -6,7 +6,8 @@
 //! expect 5s r1 ipvs has 10.0.0.10:80 -> 192.168.1.2:80 [weight 3] [nat|dr|tun [ipip|gue|gre]]
 //!                                                      [uthreshold N] [lthreshold N]
 //! expect 5s r1 ipvs lacks udp 10.0.0.10:53 -> 192.168.1.2:53
-//! expect 5s r1 ipvs has service fwmark 7 [sched wrr] [persistent 50] [netmask M] [ops] [flag-1]
+//! expect 5s r1 ipvs has service fwmark 7 [sched wrr] [persistent 50] [netmask M] [pe sip|none]
+//!                                         [ops] [flag-1]
 //! expect 5s r1 ipvs lacks service [2001:db8::10]:80
 //! expect 5s r1 ipvs services 2          # number of services in the table
 //! expect 5s r1 ipvs dests 10.0.0.10:80 3
@@ -16,6 +17,8 @@
 //! expect 5s r1 ipvs refuses [service] [SVC [-> DEST]]
 //! expect 5s r1 ipvs reads
 //! expect 5s r1 ipvs starts|stops sync [master|backup] [IFACE] [id N]
+//! expect 5s r1 ipvs timeouts [tcp S] [tcpfin S] [udp S]   # the kernel's connection timeouts
+//! expect 5s r1 ipvs sets timeouts [tcp S] [tcpfin S] [udp S]  # event: lvs_timeouts sent
 //! ```
 //!
 //! Services are written `10.0.0.10:80` (TCP), `udp 10.0.0.10:53`, `sctp ...`,
@@ -49,8 +52,27 @@ pub struct SvcWant {
     /// `persistent T` (0: not persistent).
     pub persistent: Option<u32>,
     pub netmask: Option<u32>,
+    /// `pe NAME` (`Some(None)`: `pe none`, no persistence engine).
+    pub pe: Option<Option<String>>,
     /// `IP_VS_SVC_F_*` bits that must be set (`ops`, `flag-1`...).
     pub flags: u32,
+}
+
+/// Connection timeouts a predicate names (seconds; absent ones are not compared).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TimeoutsWant {
+    pub tcp: Option<u32>,
+    pub tcpfin: Option<u32>,
+    pub udp: Option<u32>,
+}
+
+impl TimeoutsWant {
+    /// Whether the given values (a kernel's, or an action's) match.
+    fn accepts(&self, tcp: Option<u32>, tcpfin: Option<u32>, udp: Option<u32>) -> bool {
+        self.tcp.map_or(true, |x| Some(x) == tcp)
+            && self.tcpfin.map_or(true, |x| Some(x) == tcpfin)
+            && self.udp.map_or(true, |x| Some(x) == udp)
+    }
 }
 
 /// What a sync daemon predicate asks of a daemon (besides its state).
@@ -125,6 +147,10 @@ pub enum IpvsPred {
         state: Option<u32>,
         want: SyncWant,
     },
+    /// The kernel's connection timeouts are these.
+    Timeouts(TimeoutsWant),
+    /// Event: the engine set the connection timeouts (applied), with these values.
+    SetsTimeouts(TimeoutsWant),
 }
 
 impl IpvsPred {
@@ -132,7 +158,10 @@ impl IpvsPred {
     pub fn is_event(&self) -> bool {
         matches!(
             self,
-            IpvsPred::Op { .. } | IpvsPred::Read | IpvsPred::Daemon { .. }
+            IpvsPred::Op { .. }
+                | IpvsPred::Read
+                | IpvsPred::Daemon { .. }
+                | IpvsPred::SetsTimeouts(_)
         )
     }
 
@@ -174,6 +203,15 @@ impl IpvsPred {
                     refused: None,
                 },
             ) => start == s && state.map_or(true, |x| x == daemon.state) && want.accepts(daemon),
+            (
+                IpvsPred::SetsTimeouts(want),
+                Rec::IpvsTimeouts {
+                    tcp,
+                    tcpfin,
+                    udp,
+                    refused: None,
+                },
+            ) => want.accepts(*tcp, *tcpfin, *udp),
             _ => false,
         }
     }
@@ -208,6 +246,10 @@ impl IpvsPred {
                 .daemons
                 .iter()
                 .any(|d| state.map_or(true, |s| s == d.state)),
+            IpvsPred::Timeouts(want) => {
+                let t = &k.timeouts;
+                want.accepts(Some(t.tcp), Some(t.tcpfin), Some(t.udp))
+            }
             _ => return Err("not a state predicate".into()),
         };
         if ok {
@@ -220,6 +262,13 @@ impl IpvsPred {
             IpvsPred::Sync { .. } | IpvsPred::NoSync(_) => {
                 let v: Vec<String> = k.daemons.iter().map(kipvs::daemon_text).collect();
                 format!("sync daemons: {}", v.join("; "))
+            }
+            IpvsPred::Timeouts(_) => {
+                let t = &k.timeouts;
+                format!(
+                    "the kernel's timeouts are {}",
+                    kipvs::timeouts_text(Some(t.tcp), Some(t.tcpfin), Some(t.udp))
+                )
             }
             _ => format!("the IPVS table is:\n{}", kipvs::table_text(&k.table)),
         })
@@ -248,6 +297,7 @@ fn svc_ok(w: &SvcWant, a: &ServiceAttrs) -> bool {
     w.sched.as_ref().map_or(true, |s| *s == a.sched)
         && w.persistent.map_or(true, |t| t == timeout)
         && w.netmask.map_or(true, |m| m == a.netmask)
+        && w.pe.as_ref().map_or(true, |p| *p == a.pe_name)
         && a.flags & w.flags == w.flags
 }
 
@@ -396,12 +446,16 @@ fn svc_want(w: &mut Words, family: Af) -> Result<SvcWant, ParseError> {
             "sched" => want.sched = Some(w.ident("a scheduler")?),
             "persistent" => want.persistent = Some(w.num("a persistence timeout")?),
             "netmask" => want.netmask = Some(netmask(w, family)?),
+            "pe" => {
+                let pe = w.ident("a persistence engine (sip) or none")?;
+                want.pe = Some((pe != "none").then_some(pe));
+            }
             x => match flag_bit(x) {
                 Some(b) => want.flags |= b,
                 None => {
                     return w.err(format!(
-                        "`{x}`: expected sched S, persistent T, netmask M, ops or flag-1..3"
-                    ))
+                    "`{x}`: expected sched S, persistent T, netmask M, pe NAME, ops or flag-1..3"
+                ))
                 }
             },
         }
@@ -441,10 +495,25 @@ fn sync_rest(w: &mut Words) -> Result<SyncWant, ParseError> {
     Ok(want)
 }
 
+/// `[tcp S] [tcpfin S] [udp S]`.
+fn timeouts_want(w: &mut Words) -> Result<TimeoutsWant, ParseError> {
+    let mut want = TimeoutsWant::default();
+    while let Some(k) = w.peek().filter(|k| *k != "between") {
+        w.pos += 1;
+        match k {
+            "tcp" => want.tcp = Some(w.num("a TCP timeout in seconds")?),
+            "tcpfin" => want.tcpfin = Some(w.num("a TCP FIN timeout in seconds")?),
+            "udp" => want.udp = Some(w.num("a UDP timeout in seconds")?),
+            x => return w.err(format!("`{x}`: expected tcp S, tcpfin S or udp S")),
+        }
+    }
+    Ok(want)
+}
+
 /// The words after `ipvs` in an expectation.
 pub fn predicate(w: &mut Words) -> Result<IpvsPred, ParseError> {
     let verb = w.next(
-        "has, lacks, services, dests, sync, no sync, adds, edits, deletes, changes, refuses, reads, starts or stops",
+        "has, lacks, services, dests, sync, no sync, adds, edits, deletes, changes, refuses, reads, starts, stops, timeouts or sets timeouts",
     )?;
     Ok(match verb {
         "has" | "lacks" => {
@@ -525,6 +594,13 @@ pub fn predicate(w: &mut Words) -> Result<IpvsPred, ParseError> {
             }
         }
         "reads" | "read" => IpvsPred::Read,
+        "timeouts" => IpvsPred::Timeouts(timeouts_want(w)?),
+        "sets" => {
+            if !w.eat("timeouts") {
+                return w.err("write `ipvs sets timeouts [tcp S] [tcpfin S] [udp S]`");
+            }
+            IpvsPred::SetsTimeouts(timeouts_want(w)?)
+        }
         "starts" | "stops" => {
             if !w.eat("sync") {
                 return w.err(format!("write `ipvs {verb} sync [master|backup] [IFACE] [id N]`"));
@@ -538,14 +614,14 @@ pub fn predicate(w: &mut Words) -> Result<IpvsPred, ParseError> {
         }
         x => {
             return w.err(format!(
-                "`ipvs {x}`: expected has, lacks, services, dests, sync, no sync, adds, edits, deletes, changes, refuses, reads, starts or stops"
+                "`ipvs {x}`: expected has, lacks, services, dests, sync, no sync, adds, edits, deletes, changes, refuses, reads, starts, stops, timeouts or sets timeouts"
             ))
         }
     })
 }
 
 /// An operator's `ipvsadm add|edit|del service SVC [sched S] [persistent T] [netmask M]
-/// [ops] [flag-N]` or `ipvsadm add|edit|del SVC -> DEST [weight N] [nat|dr|tun ...]
+/// [pe NAME] [ops] [flag-N]` or `ipvsadm add|edit|del SVC -> DEST [weight N] [nat|dr|tun ...]
 /// [uthreshold N] [lthreshold N]` (the words after `ipvsadm`). Defaults are ipvsadm's:
 /// scheduler wlc, weight 1, direct routing.
 pub fn ipvsadm(w: &mut Words) -> Result<Op, ParseError> {
@@ -563,6 +639,7 @@ pub fn ipvsadm(w: &mut Words) -> Result<Op, ParseError> {
             flags: 0,
             timeout: 0,
             netmask: kipvs::default_netmask(family),
+            pe_name: None,
         };
         if kind == OpKind::Del {
             w.end()?;
@@ -581,11 +658,12 @@ pub fn ipvsadm(w: &mut Words) -> Result<Op, ParseError> {
                     }
                 }
                 "netmask" => a.netmask = netmask(w, family)?,
+                "pe" => a.pe_name = Some(w.ident("a persistence engine (sip)")?),
                 x => match flag_bit(x) {
                     Some(b) => a.flags |= b,
                     None => {
                         return w.err(format!(
-                            "`{x}`: expected sched S, persistent T, netmask M, ops or flag-1..3"
+                            "`{x}`: expected sched S, persistent T, netmask M, pe NAME, ops or flag-1..3"
                         ))
                     }
                 },
@@ -741,6 +819,7 @@ mod tests {
                     sched: Some("wrr".into()),
                     persistent: Some(50),
                     netmask: Some(0xffff_ff00),
+                    pe: None,
                     flags: SVC_F_ONEPACKET,
                 }
             }
@@ -810,6 +889,32 @@ mod tests {
             }
         ));
         assert_eq!(pred("reads").unwrap(), IpvsPred::Read);
+        let t = TimeoutsWant {
+            tcp: Some(900),
+            tcpfin: None,
+            udp: Some(30),
+        };
+        assert_eq!(
+            pred("timeouts tcp 900 udp 30").unwrap(),
+            IpvsPred::Timeouts(t.clone())
+        );
+        let sets = pred("sets timeouts tcp 900 udp 30").unwrap();
+        assert!(sets.is_event() && !pred("timeouts").unwrap().is_event());
+        let rec = |tcpfin, refused: Option<String>| Rec::IpvsTimeouts {
+            tcp: Some(900),
+            tcpfin,
+            udp: Some(30),
+            refused,
+        };
+        assert!(sets.matches(&rec(Some(5), None)));
+        assert!(!sets.matches(&rec(None, Some("EPERM".into()))));
+        assert!(!pred("sets timeouts tcp 901")
+            .unwrap()
+            .matches(&rec(None, None)));
+        assert!(matches!(
+            pred("has service 10.0.0.10:80 pe sip").unwrap(),
+            IpvsPred::Service { want: SvcWant { pe: Some(Some(ref p)), .. }, .. } if p == "sip"
+        ));
         assert!(matches!(
             pred("stops sync backup").unwrap(),
             IpvsPred::Daemon {
@@ -839,6 +944,9 @@ mod tests {
             ),
             ("fwmark", "expected"),
             ("services many", "many"),
+            ("timeouts tcp 900 sctp 5", "sctp"),
+            ("sets tcp 900", "sets timeouts"),
+            ("has service 10.0.0.10:80 pe", "persistence engine"),
         ] {
             let e = pred(text).unwrap_err();
             assert_eq!(e.line, 7);
@@ -938,10 +1046,25 @@ mod tests {
         assert!(ok("services 1") && !ok("services 2"));
         assert!(ok("dests 10.0.0.10:80 2") && ok("dests 10.0.0.11:80 0"));
         assert!(ok("no sync") && !ok("sync master"));
+        assert!(ok("has service 10.0.0.10:80 pe none"));
+        assert!(!ok("has service 10.0.0.10:80 pe sip"));
         let why = pred("services 3").unwrap().holds(&k).unwrap_err();
         assert!(
             why.contains("10.0.0.10:80 sched wrr persistent 50\n  -> 192.168.1.2:80 weight 3 dr"),
             "{why}"
         );
+        k.apply(&adm("add service 10.0.0.11:5060 sched rr persistent 60 pe sip").unwrap())
+            .unwrap();
+        // The kernel's timeouts: Linux's defaults until set; a zero leaves one as it is.
+        let before = k.clone();
+        k.set_timeouts(Some(7200), None, Some(0)).unwrap();
+        let ok = |k: &SimIpvs, s: &str| pred(s).unwrap().holds(k).is_ok();
+        assert!(ok(&k, "has service 10.0.0.11:5060 persistent 60 pe sip"));
+        assert!(!ok(&k, "has service 10.0.0.11:5060 pe none"));
+        assert!(ok(&before, "timeouts tcp 900 tcpfin 120 udp 300"));
+        assert!(ok(&k, "timeouts tcp 7200 tcpfin 120 udp 300") && ok(&k, "timeouts tcp 7200"));
+        assert!(!ok(&k, "timeouts tcp 900"));
+        let why = pred("timeouts udp 5").unwrap().holds(&k).unwrap_err();
+        assert_eq!(why, "the kernel's timeouts are tcp 7200 tcpfin 120 udp 300");
     }
 }

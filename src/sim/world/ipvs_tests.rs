@@ -37,6 +37,7 @@ fn attrs(sched: &str) -> ServiceAttrs {
         flags: 0,
         timeout: 0,
         netmask: u32::MAX,
+        pe_name: None,
     }
 }
 
@@ -348,6 +349,47 @@ fn refused_operations_are_not_replayed() {
     );
     assert!(
         out.contains("0s r1 ipvsadm edit service 10.0.0.11:80 sched rr refused: ESRCH"),
+        "{out}"
+    );
+}
+
+#[test]
+fn timeouts_are_set_traced_and_refused_without_ipvs() {
+    let mut s = sim("", "until 2s\n");
+    s.run_until(Instant::from_nanos(1_000_000_000), |_| {});
+    s.feedback.clear();
+    s.perform(
+        0,
+        Action::IpvsTimeouts {
+            tcp: Some(7200),
+            tcpfin: None,
+            udp: Some(60),
+        },
+    );
+    let k = &s.hosts[0].kernel.ipvs.timeouts;
+    assert_eq!((k.tcp, k.tcpfin, k.udp), (7200, 120, 60));
+    // No event comes back (the world logs a refusal; the engine needs none).
+    assert!(s.feedback.is_empty(), "{:?}", s.feedback);
+    let out = text(&s);
+    assert!(
+        out.contains("1s r1 ipvs timeouts tcp 7200 udp 60\n"),
+        "{out}"
+    );
+
+    let mut s = sim("  no ipvs\n", "until 2s\n");
+    s.run_until(Instant::from_nanos(1_000_000_000), |_| {});
+    s.perform(
+        0,
+        Action::IpvsTimeouts {
+            tcp: None,
+            tcpfin: Some(5),
+            udp: None,
+        },
+    );
+    assert_eq!(s.hosts[0].kernel.ipvs.timeouts.tcpfin, 120);
+    let out = text(&s);
+    assert!(
+        out.contains("1s r1 ipvs timeouts tcpfin 5 refused: IPVS is not available"),
         "{out}"
     );
 }
