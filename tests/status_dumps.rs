@@ -118,8 +118,20 @@ fn dumps(d: &Daemon, dir: &Path) -> (String, String, String) {
             d.name,
             d.log_text()
         );
-        // keepalived writes in one go (temp file + rename), as we do.
-        out.push(std::fs::read_to_string(&path).unwrap());
+        // We write in one go (temp file + rename); keepalived 2.2.7 writes the file in
+        // place, so a read may catch it half written: take it once two reads 100 ms
+        // apart agree (bounded).
+        let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+        let end = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            std::thread::sleep(Duration::from_millis(100));
+            let again = std::fs::read_to_string(&path).unwrap_or_default();
+            if again == text || std::time::Instant::now() > end {
+                break;
+            }
+            text = again;
+        }
+        out.push(text);
     }
     (out.remove(0), out.remove(0), out.remove(0))
 }
