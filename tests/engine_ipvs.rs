@@ -8,7 +8,6 @@
 #[path = "engine_util.rs"]
 mod util;
 
-use keepalived_rs::config::{self, LoadOptions};
 use keepalived_rs::engine::Engine;
 use keepalived_rs::event::{Action, ConnError, ConnEvent, Event, ScriptOutcome};
 use keepalived_rs::ipvs::diff::{apply, Op};
@@ -20,57 +19,21 @@ use keepalived_rs::sched::Instant;
 use keepalived_rs::vrrp::State;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::Path;
 
-fn load(text: &str) -> config::model::Config {
-    let loaded = config::load_str(text, Path::new("test.conf"), &LoadOptions::default());
-    let errors: Vec<_> = loaded
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == config::Severity::Error)
-        .map(|d| d.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
-    loaded.config
+fn load(text: &str) -> keepalived_rs::config::model::Config {
+    util::load_text(text)
 }
-
-static LINES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-
-struct Capture;
-
-impl log::Log for Capture {
-    fn enabled(&self, _: &log::Metadata) -> bool {
-        true
-    }
-    fn log(&self, r: &log::Record) {
-        LINES.lock().unwrap().push(r.args().to_string());
-    }
-    fn flush(&self) {}
-}
-
-static LOGGER: Capture = Capture;
 
 fn install_logger() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let _ = log::set_logger(&LOGGER);
-        log::set_max_level(log::LevelFilter::Info);
-    });
+    util::logs::install();
 }
 
-/// The lines logged by the engine named `name`, without the prefix.
 fn logged(name: &str) -> Vec<String> {
-    let p = format!("{name}: ");
-    LINES
-        .lock()
-        .unwrap()
-        .iter()
-        .filter_map(|l| l.strip_prefix(&p).map(str::to_string))
-        .collect()
+    util::logs::of(name)
 }
 
 fn t(s: f64) -> Instant {
-    Instant::from_nanos((s * 1e9).round() as u64)
+    util::secs_to_instant(s)
 }
 
 struct Rig {

@@ -410,3 +410,71 @@ pub fn advert_packet(ifname: &str, src: IpAddr, ttl: u8, advert: &Advert) -> Eve
         payload,
     })
 }
+
+/// A configuration loaded from `text`; any error fails the test.
+pub fn load_text(text: &str) -> Config {
+    let loaded = keepalived_rs::config::load_str(
+        text,
+        std::path::Path::new("test.conf"),
+        &keepalived_rs::config::LoadOptions::default(),
+    );
+    let errors: Vec<_> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == keepalived_rs::config::Severity::Error)
+        .map(|d| d.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    loaded.config
+}
+
+/// An instant from seconds (exact enough for the binary fractions the tests use).
+pub fn secs_to_instant(s: f64) -> Instant {
+    Instant::from_nanos((s * 1e9).round() as u64)
+}
+
+/// Every line logged in this test process (the `log` facade), for the engine tests that
+/// assert keepalived's log lines. Engines are named (`Engine::set_name`), so each test
+/// reads the lines of its own engine only.
+pub mod logs {
+    use std::sync::{Mutex, Once};
+
+    static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    struct Capture;
+
+    impl log::Log for Capture {
+        fn enabled(&self, _: &log::Metadata) -> bool {
+            true
+        }
+        fn log(&self, r: &log::Record) {
+            LINES
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(r.args().to_string());
+        }
+        fn flush(&self) {}
+    }
+
+    static LOGGER: Capture = Capture;
+
+    /// Installs the capture (once per process) at level Info.
+    pub fn install() {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            let _ = log::set_logger(&LOGGER);
+            log::set_max_level(log::LevelFilter::Info);
+        });
+    }
+
+    /// The lines logged by the engine named `name`, without the prefix.
+    pub fn of(name: &str) -> Vec<String> {
+        let p = format!("{name}: ");
+        LINES
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter_map(|l| l.strip_prefix(&p).map(str::to_string))
+            .collect()
+    }
+}
