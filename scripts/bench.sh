@@ -10,7 +10,7 @@
 #   BENCH_ONLY=...    some sections only: cpu,search,rss1,failover,check,size
 #   BENCH_EXTRA=1     then also every other scripts/bench-*.sh driver (checkers under load,
 #                     hostile configurations, ...), which are not part of the 15-minute budget
-#   BIN=path          keepalived-rs binary to measure (default target/router/keepalived-rs: `make router`, what `make install` installs)
+#   BIN=path          keepalived-rs binary to measure (default target/release/keepalived-rs)
 #   KEEPALIVED=path   keepalived binary (default: the one on PATH)
 # Needs root, iproute2, tcpdump, python3, binutils (strip), ldd.
 set -eu
@@ -39,7 +39,7 @@ for t in ip tcpdump python3 strip ldd; do
 done
 
 if [ -z "${BIN:-}" ]; then
-    (cd "$root" && cargo build --profile router --quiet)
+    (cd "$root" && cargo build --release --quiet)
 fi
 
 prefix=kb$$

@@ -11,7 +11,7 @@ output file's "Method" section (METHOD below). Environment:
 
     BENCH_QUICK=1           short windows, fewer runs (development; figures are not results)
     BENCH_PREFIX=kbNNN      namespace prefix (scripts/bench.sh passes a unique one)
-    BIN=path                keepalived-rs binary (default target/router/keepalived-rs)
+    BIN=path                keepalived-rs binary (default target/release/keepalived-rs)
     KEEPALIVED=path         keepalived binary (default: the one on PATH)
     BENCH_ONLY=a,b          run only some sections: cpu, search, rss1, failover, check, size
 """
@@ -486,7 +486,7 @@ def main():
         write_md(d["info"], d["results"], sys.argv[3])
         return
     out_md = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "BENCHMARKS.md")
-    bins = {"keepalived-rs": os.environ.get("BIN") or os.path.join(ROOT, "target/router/keepalived-rs"),
+    bins = {"keepalived-rs": os.environ.get("BIN") or os.path.join(ROOT, "target/release/keepalived-rs"),
             "keepalived": os.environ.get("KEEPALIVED") or "keepalived"}
     import shutil
     bins["keepalived"] = shutil.which(bins["keepalived"]) or bins["keepalived"]
