@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in scripts/
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lab import CLK_TCK, Lab, cpu_ticks, read_adverts, rss_kb, sh, wait_for  # noqa: E402
 
