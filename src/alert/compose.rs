@@ -12,6 +12,10 @@
 //! server [192.0.2.100]:tcp:80 - DOWN`, body `=> TCP CHECK failed on service <=` (and
 //! `MISC`, `UDP`, `FILE`, `DNS`, `PING` alike; `succeed` when up); HTTP_GET, SSL_GET and
 //! SMTP_CHECK say `=> CHECK failed on service : REASON <=` / `=> CHECK succeed on service <=`.
+//!
+//! Virtual server quorum (keepalived's pattern, not recorded here for the same reason):
+//! `[RID1] Virtual Server [192.0.2.100]:tcp:80 - DOWN`, body `=> Lost quorum <=` (`UP`,
+//! `=> Gained quorum <=`).
 
 use crate::vrrp::State;
 
@@ -74,6 +78,19 @@ pub fn real_server(
     }
 }
 
+/// Virtual server `vs` (named as keepalived logs it) gained or lost its quorum.
+pub fn virtual_server(router_id: &str, vs: &str, gained: bool) -> Text {
+    let (updown, what) = if gained {
+        ("UP", "Gained quorum")
+    } else {
+        ("DOWN", "Lost quorum")
+    };
+    Text {
+        subject: format!("[{router_id}] Virtual Server {vs} - {updown}"),
+        body: format!("=> {what} <="),
+    }
+}
+
 fn one_line(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -105,6 +122,19 @@ mod tests {
             t.body,
             "=> All VRRP group instances are now in BACKUP state <="
         );
+    }
+
+    #[test]
+    fn virtual_server_quorum() {
+        let t = virtual_server("lb1", "[192.0.2.100]:tcp:80", false);
+        assert_eq!(
+            t.subject,
+            "[lb1] Virtual Server [192.0.2.100]:tcp:80 - DOWN"
+        );
+        assert_eq!(t.body, "=> Lost quorum <=");
+        let t = virtual_server("lb1", "[fwmark 7]", true);
+        assert_eq!(t.subject, "[lb1] Virtual Server [fwmark 7] - UP");
+        assert_eq!(t.body, "=> Gained quorum <=");
     }
 
     #[test]

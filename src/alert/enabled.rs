@@ -5,11 +5,13 @@
 //! - a sync group: the same chain (resolved into `SyncGroup::smtp_alert`);
 //! - a real server: its own `smtp_alert`, else global `smtp_alert_checker`, else global
 //!   `smtp_alert`, else **yes** (keepalived keeps that default for backward
-//!   compatibility); the virtual server's `smtp_alert` is about quorum alerts only;
+//!   compatibility);
+//! - a virtual server's quorum gained or lost: its own `smtp_alert`, else global
+//!   `smtp_alert_checker`, else global `smtp_alert`, else no;
 //! - which VRRP states: MASTER, BACKUP and FAULT (not FAULT with `no_email_faults`);
 //!   keepalived's alerts for STOP never leave a stopping keepalived, so none is raised.
 
-use crate::config::model::{GlobalDefs, RealServer};
+use crate::config::model::{GlobalDefs, RealServer, VirtualServer};
 use crate::vrrp::State;
 
 /// Whether real server `rs` sends alerts.
@@ -22,6 +24,20 @@ pub fn real_server_flag(global: &GlobalDefs, own: Option<bool>) -> bool {
     own.or(global.smtp_alert_checker)
         .or(global.smtp_alert)
         .unwrap_or(true)
+}
+
+/// Whether virtual server `vs` sends quorum alerts: its own `smtp_alert`, else global
+/// `smtp_alert_checker`, else global `smtp_alert`, else no (quorum alerts are newer than
+/// the real servers' default of yes).
+pub fn virtual_server(global: &GlobalDefs, vs: &VirtualServer) -> bool {
+    virtual_server_flag(global, vs.smtp_alert)
+}
+
+/// The same from the virtual server's own `smtp_alert` (None: not written).
+pub fn virtual_server_flag(global: &GlobalDefs, own: Option<bool>) -> bool {
+    own.or(global.smtp_alert_checker)
+        .or(global.smtp_alert)
+        .unwrap_or(false)
 }
 
 /// Whether entering `state` is worth an alert (for an instance or group that sends them).
@@ -75,6 +91,21 @@ mod tests {
         g.smtp_alert_checker = Some(true);
         assert!(
             real_server(&g, &rs(None)),
+            "smtp_alert_checker before smtp_alert"
+        );
+    }
+
+    #[test]
+    fn virtual_server_chain() {
+        let mut g = GlobalDefs::default();
+        assert!(!virtual_server_flag(&g, None), "default no");
+        assert!(virtual_server_flag(&g, Some(true)));
+        g.smtp_alert = Some(true);
+        assert!(virtual_server_flag(&g, None));
+        assert!(!virtual_server_flag(&g, Some(false)));
+        g.smtp_alert_checker = Some(false);
+        assert!(
+            !virtual_server_flag(&g, None),
             "smtp_alert_checker before smtp_alert"
         );
     }

@@ -1,6 +1,7 @@
 //! The engine's side of the SMTP alerts: raises keepalived's alerts for the VRRP
-//! transitions of each step (instances and sync groups that have `smtp_alert`) and for
-//! real-server transitions (called by the checker runtime), routes the alerter's
+//! transitions of each step (instances and sync groups that have `smtp_alert`), for
+//! real-server transitions (called by the checker runtime) and for virtual servers'
+//! quorum changes (called by the IPVS side), routes the alerter's
 //! connection events and timers to `crate::alert::Alerter`, and keeps its settings in step
 //! with the configuration.
 
@@ -123,6 +124,18 @@ impl Engine {
             t.checker,
             t.reason,
         );
+        self.alert_io(now, |a, io| a.raise(io, text));
+    }
+
+    /// Virtual server `vi` (named `name`) gained or lost its quorum.
+    pub(crate) fn quorum_changed(&mut self, now: Instant, vi: usize, name: &str, gained: bool) {
+        let Some(vs) = self.config.virtual_servers.get(vi) else {
+            return;
+        };
+        if !alert::enabled::virtual_server(&self.config.global, vs) {
+            return;
+        }
+        let text = compose::virtual_server(&self.alerter.router_id(), name, gained);
         self.alert_io(now, |a, io| a.raise(io, text));
     }
 

@@ -50,9 +50,13 @@ impl Engine {
     }
 
     /// `ha_suspend` virtual servers whose address came or went: their checkers follow.
+    /// Quorum changes raise their e-mail alerts.
     fn ipvs_suspensions(&mut self, now: Instant) {
         for (vs, on) in self.ipvs.take_suspensions() {
             self.checkers_suspend(now, vs, on);
+        }
+        for (vi, name, gained) in self.ipvs.take_quorum_changes() {
+            self.quorum_changed(now, vi, &name, gained);
         }
     }
 

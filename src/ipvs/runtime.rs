@@ -115,6 +115,9 @@ pub struct Runtime {
     stopped: bool,
     /// `ha_suspend` changes not yet taken: (virtual server, suspended).
     suspensions: Vec<(usize, bool)>,
+    /// Quorum changes not yet taken (for the e-mail alerts): (virtual server, name,
+    /// gained).
+    quorum_changes: Vec<(usize, String, bool)>,
     /// Refused operations logged in the current second (start of the second, count,
     /// count not logged).
     failure_log: (Option<Instant>, u32, u64),
@@ -199,6 +202,7 @@ impl Runtime {
             started: false,
             stopped: false,
             suspensions: Vec::new(),
+            quorum_changes: Vec::new(),
             failure_log: (None, 0, 0),
         }
     }
@@ -313,6 +317,15 @@ impl Runtime {
             When::Later => v.quorum,
         };
         v.quorum = quorum::evaluate(ctx, vi, cfg, &v.name, prev, when);
+        // A change after start-up is worth an alert (the state found at start-up is not).
+        if when == When::Later && v.quorum != prev {
+            self.quorum_changes.push((vi, v.name.clone(), v.quorum));
+        }
+    }
+
+    /// The quorum changes since the last call: (virtual server, its name, gained).
+    pub fn take_quorum_changes(&mut self) -> Vec<(usize, String, bool)> {
+        std::mem::take(&mut self.quorum_changes)
     }
 
     /// The services of `vi` into `desired`; their keys into `keys`.
