@@ -11,6 +11,7 @@
 
 use crate::config::model::{Config, Family};
 use crate::event::*;
+use crate::sched::Crowd;
 use crate::sched::Instant;
 use crate::sched::TimerWheel;
 use crate::vrrp::group::{self, Follow, Group};
@@ -70,6 +71,8 @@ pub struct Engine {
     next_conn: u64,
     /// `-X / --release-vips` (see `vrrp::instance::Ctx`).
     release_vips: bool,
+    /// The adverts and GARP bursts armed in the current step (a crowd of them is spread).
+    crowd: Crowd,
     /// E-mail alerts (`smtp_alert`): engine/alerts.rs.
     alerter: crate::alert::Alerter,
     /// The health checkers of the virtual servers (`engine/checkers.rs`).
@@ -114,6 +117,7 @@ impl Engine {
             next_run: 1,
             next_conn: 1,
             release_vips: false,
+            crowd: Crowd::default(),
             alerter: Default::default(),
             checks: crate::check::runtime::Runtime::new(config, 0x6b65_6570_616c_6976),
             rs_transitions: Vec::new(),
@@ -381,6 +385,7 @@ impl Engine {
             prefix: &self.prefix,
             fifos: &self.fifos,
             release_vips: self.release_vips,
+            crowd: &mut self.crowd,
         };
         (&mut self.instances[i], ctx)
     }

@@ -1,7 +1,6 @@
 //! Logging set-up behind the `log` facade: the sinks the daemon writes to.
 //!
-//! - `-l/--log-console`: lines on stderr through env_logger, prefixed with the local time
-//!   as keepalived does (`Sat Nov 21 23:52:51 2026: (VI_1) Entering MASTER STATE`).
+//! - `-l/--log-console`: lines on stderr, prefixed with the local time as keepalived does (`Sat Nov 21 23:52:51 2026: (VI_1) Entering MASTER STATE`).
 //! - syslog (unless `-G/--no-syslog`): RFC 3164 datagrams on `/dev/log`
 //!   ([`syslog::Syslog`]), ident [`IDENT`] (`Keepalived`, the ident of keepalived's parent
 //!   process: one process here, so one ident, and existing `programname startswith
@@ -9,8 +8,12 @@
 //!   If `/dev/log` cannot be reached the records go to stderr instead, with one warning.
 //! - `-D/--log-detail`: debug level (`-D -D`: trace); info otherwise.
 //!
-//! The messages themselves come from the engine and the worlds; this module only owns
-//! where they go.
+//! While the loop runs, lines are queued ([`paced`]) and the loop writes at most
+//! [`LINES_PER_TURN`] after each turn's adverts have left ([`write_some`]): a step that
+//! logs a thousand lines (a GARP burst of 1 000 instances) wrote them for 10 ms before
+//! its adverts and the next ones went out. Each line keeps the time it was made; at most
+//! [`QUEUE_MAX`] wait (a full queue is written out at once, so nothing is lost), and the
+//! queue is written out when pacing ends, also when a panic unwinds.
 
 pub mod clock;
 pub mod syslog;
@@ -18,6 +21,7 @@ pub mod syslog;
 use log::{LevelFilter, Log, Metadata, Record};
 use std::io::Write;
 use std::path::Path;
+use std::sync::Mutex;
 
 /// The syslog ident (and the console prefix when syslog falls back to stderr).
 pub const IDENT: &str = "Keepalived";
@@ -117,25 +121,105 @@ impl LogOptions {
     }
 }
 
-/// The console line format: `<ctime>: <message>`.
-fn console_logger(level: LevelFilter) -> env_logger::Logger {
-    env_logger::Builder::new()
-        .filter_level(level)
-        .target(env_logger::Target::Stderr)
-        .format(|buf, record| {
-            let t = clock::LocalTime::now()
-                .map(|t| t.ctime())
-                .unwrap_or_default();
-            writeln!(buf, "{t}: {}", record.args())
-        })
-        .build()
+/// Lines waiting at most; a full queue is written out at once.
+pub const QUEUE_MAX: usize = 4096;
+
+/// Lines the loop writes per turn: a fraction of a millisecond.
+pub const LINES_PER_TURN: usize = 32;
+
+/// One record as made.
+struct Line {
+    level: log::Level,
+    at: Option<clock::LocalTime>,
+    text: String,
 }
+
+/// The lines waiting for the loop to write them.
+struct Queue {
+    on: bool,
+    lines: std::collections::VecDeque<Line>,
+}
+
+static QUEUE: Mutex<Queue> = Mutex::new(Queue {
+    on: false,
+    lines: std::collections::VecDeque::new(),
+});
+
+fn queue() -> std::sync::MutexGuard<'static, Queue> {
+    QUEUE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Queues log lines until the returned guard is dropped (then they are all written).
+pub fn paced() -> Paced {
+    queue().on = true;
+    Paced(())
+}
+
+/// See [`paced`].
+pub struct Paced(());
+
+impl Drop for Paced {
+    fn drop(&mut self) {
+        queue().on = false;
+        log::logger().flush();
+    }
+}
+
+/// Ends pacing early (the loop is stopping): what waits is written, and lines from now
+/// on are written at once.
+pub fn stop_pacing() {
+    queue().on = false;
+    log::logger().flush();
+}
+
+/// Whether lines wait: the loop then turns again without sleeping.
+pub fn pending() -> bool {
+    !queue().lines.is_empty()
+}
+
+/// Writes the oldest waiting lines: `max`, or a sixteenth of the queue when more wait
+/// (a loop that logs faster than `max` per turn keeps up without a burst).
+pub fn write_some(max: usize) {
+    let lines: Vec<Line> = {
+        let mut q = queue();
+        let n = max.max(q.lines.len() / 16).min(q.lines.len());
+        let out = q.lines.drain(..n).collect();
+        if q.lines.is_empty() {
+            q.lines = Default::default(); // a burst's buffer goes back
+        }
+        out
+    };
+    if let Some(sinks) = SINKS.get() {
+        for l in &lines {
+            sinks.write(l);
+        }
+    }
+}
+
+/// The installed sinks, for [`write_some`].
+static SINKS: std::sync::OnceLock<&'static Sinks> = std::sync::OnceLock::new();
 
 /// The installed logger: any of console and syslog.
 struct Sinks {
     level: LevelFilter,
-    console: Option<env_logger::Logger>,
+    console: bool,
     syslog: Option<syslog::Syslog>,
+}
+
+impl Sinks {
+    fn write(&self, line: &Line) {
+        if self.console {
+            let t = line.at.map(|t| t.ctime()).unwrap_or_default();
+            // One write per line (stderr is unbuffered).
+            let text = format!("{t}: {}\n", line.text);
+            let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        }
+        if let Some(s) = &self.syslog {
+            s.send_at(line.level.into(), line.at, &line.text);
+        }
+    }
 }
 
 impl Log for Sinks {
@@ -147,17 +231,30 @@ impl Log for Sinks {
         if !self.enabled(record.metadata()) {
             return;
         }
-        if let Some(c) = &self.console {
-            c.log(record);
+        let line = Line {
+            level: record.level(),
+            at: clock::LocalTime::now(),
+            text: record.args().to_string(),
+        };
+        let earlier = {
+            let mut q = queue();
+            if q.on && q.lines.len() < QUEUE_MAX {
+                q.lines.push_back(line);
+                return;
+            }
+            // Not paced (or the queue is full): what waits goes first, in order.
+            std::mem::take(&mut q.lines)
+        };
+        for l in &earlier {
+            self.write(l);
         }
-        if let Some(s) = &self.syslog {
-            s.send(record.level().into(), &record.args().to_string());
-        }
+        self.write(&line);
     }
 
     fn flush(&self) {
-        if let Some(c) = &self.console {
-            c.flush();
+        let lines = std::mem::take(&mut queue().lines);
+        for l in &lines {
+            self.write(l);
         }
     }
 }
@@ -176,15 +273,13 @@ pub enum Installed {
 /// Installs the process logger for `opts`, with syslog at `dev_log`.
 pub fn init_with(opts: &LogOptions, dev_log: &Path) -> Installed {
     let level = opts.level();
-    let mut console = opts.console.then(|| console_logger(level));
+    let mut console = opts.console;
     let mut outcome = Installed::AsRequested;
     let syslog = if opts.syslog {
         match syslog::Syslog::connect(dev_log, IDENT, opts.facility.code()) {
             Ok(s) => Some(s),
             Err(e) => {
-                if console.is_none() {
-                    console = Some(console_logger(level));
-                }
+                console = true;
                 outcome = Installed::SyslogFellBackToStderr(format!("{}: {e}", dev_log.display()));
                 None
             }
@@ -197,9 +292,11 @@ pub fn init_with(opts: &LogOptions, dev_log: &Path) -> Installed {
         console,
         syslog,
     };
-    if log::set_boxed_logger(Box::new(sinks)).is_err() {
+    let sinks: &'static Sinks = Box::leak(Box::new(sinks));
+    if log::set_logger(sinks).is_err() {
         return Installed::AlreadySet;
     }
+    let _ = SINKS.set(sinks);
     log::set_max_level(level);
     if let Installed::SyslogFellBackToStderr(why) = &outcome {
         log::warn!("syslog unavailable ({why}); logging to stderr");

@@ -163,6 +163,8 @@ pub struct Runtime {
     track_files: BTreeMap<String, (i32, bool)>,
     started: bool,
     stopped: bool,
+    /// The checks armed in the current step (a crowd of them is spread).
+    crowd: crate::sched::Crowd,
 }
 
 impl Runtime {
@@ -184,6 +186,7 @@ impl Runtime {
             track_files: BTreeMap::new(),
             started: false,
             stopped: false,
+            crowd: crate::sched::Crowd::of(crate::sched::CHECK_CROWD),
         };
         rt.load(config);
         rt
@@ -585,8 +588,10 @@ impl Runtime {
             if let Some(h) = c.timer.take() {
                 ctx.wheel.cancel(h);
             }
+            // A crowd of checks due together is spread (sched/crowd.rs).
+            let lag = self.crowd.spread(ctx.now, after, c.cfg.delay_loop);
             c.timer = Some(ctx.wheel.insert(
-                ctx.now + after,
+                ctx.now + after + lag,
                 Timer::Checker {
                     id,
                     what: CheckTimer::Run,

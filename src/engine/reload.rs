@@ -194,6 +194,7 @@ impl Engine {
             prefix: &self.prefix,
             fifos: &self.fifos,
             release_vips: self.release_vips,
+            crowd: &mut self.crowd,
         }
     }
 }

@@ -91,7 +91,12 @@ impl Syslog {
 
     /// Sends one record per line of `msg`. Errors fall back to stderr.
     pub fn send(&self, severity: Severity, msg: &str) {
-        let time = LocalTime::now().map(|t| t.rfc3164()).unwrap_or_default();
+        self.send_at(severity, LocalTime::now(), msg);
+    }
+
+    /// [`Syslog::send`] for a record made at `at` (a line held back and sent later).
+    pub fn send_at(&self, severity: Severity, at: Option<LocalTime>, msg: &str) {
+        let time = at.map(|t| t.rfc3164()).unwrap_or_default();
         let mut guard = match self.sock.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),

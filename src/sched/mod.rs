@@ -2,8 +2,10 @@
 //! indexes every deadline of the engine. Both worlds (real and simulated) drive the same
 //! wheel; neither this module nor its users ever read a clock.
 
+mod crowd;
 mod time;
 mod wheel;
 
+pub use crowd::{Crowd, CHECK_CROWD};
 pub use time::Instant;
 pub use wheel::{TimerHandle, TimerWheel};

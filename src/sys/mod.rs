@@ -56,6 +56,7 @@ pub mod trackfile;
 pub mod trackproc;
 pub mod world;
 mod world_firewall;
+pub mod world_frames;
 mod world_netcfg;
 mod world_sockets;
 

@@ -17,6 +17,7 @@ use super::rawsock::VrrpSocket;
 use super::rawsock_mmsg::{RxBuffers, TxAdvert};
 use super::sysctl::Sysctls;
 use super::token::Registry;
+use super::world_frames::{FrameKind, FrameQueue, QueuedFrame};
 use crate::config::model::{Family, Route, Rule, VirtualAddress};
 use crate::event::{Action, Event, InterfaceState, ScriptOutcome, World};
 use crate::sched::Instant;
@@ -110,6 +111,8 @@ pub struct SysWorld {
     pub stats: Stats,
     /// Actions waiting for an interface we created (a VMAC) to appear.
     pub(super) deferred: Vec<(Instant, Action)>,
+    /// GARP / NA frames waiting behind the adverts (world_frames.rs).
+    pub(super) frames: FrameQueue,
     /// Events for the engine produced while performing or reading.
     pub events: Vec<Event>,
     /// The receive slots of `recvmmsg`, shared by every VRRP socket.
@@ -167,6 +170,7 @@ impl SysWorld {
             sysctls: Sysctls::default(),
             stats: Stats::default(),
             deferred: Vec::new(),
+            frames: FrameQueue::default(),
             events: Vec::new(),
             rx: RxBuffers::default(),
             keep_on_exit: false,
@@ -379,7 +383,13 @@ impl SysWorld {
         }
     }
 
-    fn send_frame(&mut self, now: Instant, ifname: &str, frame: Vec<u8>, what: &str) -> bool {
+    pub(super) fn send_frame(
+        &mut self,
+        now: Instant,
+        ifname: &str,
+        frame: &[u8],
+        what: &str,
+    ) -> bool {
         let Some(index) = self.ifaces.index_of(ifname) else {
             self.error_limited(now, what, format!("{what}: no interface '{ifname}'"));
             return false;
@@ -387,7 +397,7 @@ impl SysWorld {
         let Some(p) = &self.packet else {
             return false;
         };
-        match p.send_frame(index, &frame) {
+        match p.send_frame(index, frame) {
             Ok(()) => true,
             Err(e) => {
                 self.stats.send_errors += 1;
@@ -409,13 +419,19 @@ impl SysWorld {
                 return;
             }
         }
-        // Adverts wait in their socket's batch (world_sockets.rs); anything else first
-        // sends what waits, so the order of actions on the wire is the engine's.
+        // Adverts wait in their socket's batch (world_sockets.rs) and GARP / NA frames
+        // behind them (world_frames.rs); any other action first sends the adverts that
+        // wait, so the order of adverts and kernel changes is the engine's.
         let action = match action {
             Action::SendAdvert(p) => return self.queue_advert(now, p),
             a => a,
         };
-        self.flush_adverts(now);
+        if !matches!(
+            action,
+            Action::SendGratuitousArp { .. } | Action::SendUnsolicitedNa { .. }
+        ) {
+            self.flush_adverts(now);
+        }
         match &action {
             Action::SendAdvert(_) => {} // queued above
             Action::SendGratuitousArp {
@@ -428,14 +444,12 @@ impl SysWorld {
                     self.deferred.push((now, action.clone()));
                     return;
                 }
-                if self.send_frame(
-                    now,
-                    ifname,
-                    garp_frame(*ip, mac),
-                    &format!("({instance}) GARP {ip}"),
-                ) {
-                    self.stats.garp_sent += 1;
-                }
+                self.frames.push(QueuedFrame {
+                    ifname: ifname.clone(),
+                    frame: garp_frame(*ip, mac),
+                    what: format!("({instance}) GARP {ip}"),
+                    kind: FrameKind::Garp,
+                });
             }
             Action::SendUnsolicitedNa {
                 instance,
@@ -464,14 +478,12 @@ impl SysWorld {
                 let src = lookup(ifname)
                     .or_else(|| parent_name.as_deref().and_then(lookup))
                     .unwrap_or(*ip);
-                if self.send_frame(
-                    now,
-                    ifname,
-                    unsolicited_na_frame(src, *ip, mac),
-                    &format!("({instance}) NA {ip}"),
-                ) {
-                    self.stats.na_sent += 1;
-                }
+                self.frames.push(QueuedFrame {
+                    ifname: ifname.clone(),
+                    frame: unsolicited_na_frame(src, *ip, mac),
+                    what: format!("({instance}) NA {ip}"),
+                    kind: FrameKind::Na,
+                });
             }
             Action::AddAddress { ifname, addr } => self.address(now, true, ifname, addr, &action),
             Action::DelAddress { ifname, addr } => self.address(now, false, ifname, addr, &action),

@@ -8,6 +8,7 @@
 
 use crate::config::model::{Family, VirtualAddress, VrrpInstance, VrrpVersion};
 use crate::event::{Action, Burst, Mac, OutgoingPacket, Timer};
+use crate::sched::Crowd;
 use crate::sched::{Instant, TimerHandle, TimerWheel};
 use crate::vrrp::conflict::{ConflictKind, Conflicts};
 use crate::vrrp::notify;
@@ -54,6 +55,8 @@ pub struct Ctx<'a> {
     /// `-X / --release-vips`: entering Backup or Fault also deletes VIPs this run did not
     /// add (left over, e.g. by a run with `-V`), so two routers never both hold them.
     pub release_vips: bool,
+    /// The adverts and bursts armed in this step, to spread a crowd of them (crowd.rs).
+    pub crowd: &'a mut Crowd,
 }
 
 /// What the instance knows of its interface.
@@ -331,7 +334,9 @@ impl Instance {
 
     fn arm_adver(&mut self, ctx: &mut Ctx) {
         Self::cancel(ctx.wheel, &mut self.adver);
-        let at = ctx.now + self.own_interval();
+        let interval = self.own_interval();
+        let lead = ctx.crowd.spread(ctx.now, interval, interval);
+        let at = ctx.now + (interval - lead);
         self.adver = Some(ctx.wheel.insert(at, Timer::Advert(self.index)));
     }
 

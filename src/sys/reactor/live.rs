@@ -79,6 +79,11 @@ impl Reactor {
                 "Largest delay between a timer's deadline and its run",
                 self.max_timer_lateness.as_secs_f64(),
             ),
+            counter(
+                "keepalived_rs_timer_runs_late",
+                "Timer runs later than 1 ms after their deadline",
+                self.late_timer_fires,
+            ),
             WorldMetric {
                 name: "keepalived_rs_timer_lateness_seconds",
                 help: "Delays between timers' deadlines and their runs, added up (divide by \

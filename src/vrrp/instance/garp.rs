@@ -97,8 +97,9 @@ impl Instance {
     }
 
     pub(super) fn schedule_burst(&mut self, ctx: &mut Ctx, after: Duration, kind: Burst) {
+        let lag = ctx.crowd.spread(ctx.now, after, after);
         let h = ctx.wheel.insert(
-            ctx.now + after,
+            ctx.now + after + lag,
             Timer::GarpBurst {
                 inst: self.index,
                 kind,
