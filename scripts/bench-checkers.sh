@@ -260,7 +260,7 @@ EOF
         -v a0="$acc0" -v a1="$acc1" -v d="$drops" -v name="$name" -v st=$((st1 - st0)) 'BEGIN {
         printf "%-9s CPU %.1f%% of one core  RSS %.1f MB (peak %.1f MB)  checks accepted/s %.0f  capture drops %d  steal %d ms%s\n",
             name, 100 * (t1 - t0) / hz / s, rss / 1024, hwm / 1024, (a1 - a0) / s, d,
-            1000 * st / hz, st > 0 ? " (the hypervisor took CPU time: lateness includes it)" : "" }'
+            1000 * st / hz, (st > 0 ? " (the hypervisor took CPU time: lateness includes it)" : "") }'
     if [ -s "$dir/$name.dump/keepalived.stats" ]; then
         late0=$(awk -F': ' '/^timer runs late by more than 1 ms/ { print $2 }' "$dir/$name.stats0" 2>/dev/null)
         late1=$(awk -F': ' '/^timer runs late by more than 1 ms/ { print $2 }' "$dir/$name.dump/keepalived.stats")
