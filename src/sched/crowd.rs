@@ -6,7 +6,8 @@
 //! burst leaves that late, and backups must take the whole burst at once. When more than
 //! [`CROWD`] adverts of a step are armed for the same instant, the later ones are armed a
 //! little earlier instead: by one step (a hundredth of the interval, at most [`STEP_MAX`])
-//! per further [`CROWD`], wrapping at half the interval. 1 000 instances at 100 ms become
+//! per further [`CROWD`] ([`CROWD`] times 100 ms / interval below 100 ms, so a 10 ms
+//! crowd wakes the loop no more often than a 100 ms one), wrapping at half the interval. 1 000 instances at 100 ms become
 //! 32 groups of 32, 1 ms apart (a group takes the kernel about 0.2 ms to send). An advert
 //! is never late because of this, only early (once, by less than half the interval), which
 //! a Backup's Master_Down_Interval (three intervals plus the skew) absorbs; from then on
@@ -28,6 +29,8 @@ pub const CROWD: u32 = 32;
 /// Checks armed for one instant before the next ones are moved: a check costs the loop
 /// ten times what an advert does (a socket, a connect, its completion, a close).
 pub const CHECK_CROWD: u32 = 8;
+/// Periods shorter than this have proportionally larger groups.
+pub const SCALE_FROM: Duration = Duration::from_millis(100);
 /// The largest step between two groups.
 pub const STEP_MAX: Duration = Duration::from_millis(1);
 
@@ -75,7 +78,11 @@ impl Crowd {
                 0
             }
         };
-        let group = rank / self.size;
+        // Below 100 ms the groups grow in proportion (10 ms: ten times larger), so the
+        // loop wakes about as often as at 100 ms: each wake-up costs a few microseconds.
+        let scale = (SCALE_FROM.as_nanos() / period.as_nanos().max(1)).max(1);
+        let size = u128::from(self.size) * scale;
+        let group = (u128::from(rank) / size) as u32;
         if group == 0 {
             return Duration::ZERO;
         }
@@ -135,15 +142,24 @@ mod tests {
             .collect();
         assert_eq!(leads[32], Duration::from_millis(1));
         assert_eq!(leads[999], Duration::from_millis(31));
-        // 10 ms: steps of 0.1 ms, 50 slots (0 .. 4.9 ms), then 2 000 instances wrap.
+        // 10 ms: groups of 320 (ten times larger), steps of 0.1 ms.
         let mut c = Crowd::default();
         let leads: Vec<Duration> = (0..2000)
             .map(|_| c.spread(at(0), Duration::from_millis(10), Duration::from_millis(10)))
             .collect();
-        assert_eq!(leads[999], Duration::from_micros(3100));
-        assert_eq!(leads[49 * 32], Duration::from_micros(4900));
-        assert_eq!(leads[50 * 32], Duration::ZERO);
-        assert!(leads.iter().all(|l| *l < Duration::from_millis(5)));
+        assert_eq!(leads[319], Duration::ZERO);
+        assert_eq!(leads[320], Duration::from_micros(100));
+        assert_eq!(leads[999], Duration::from_micros(300));
+        assert_eq!(leads[1999], Duration::from_micros(600));
+        // 50 ms: groups of 64, steps of 0.5 ms, 50 slots; 4 000 instances wrap.
+        let mut c = Crowd::default();
+        let leads: Vec<Duration> = (0..4000)
+            .map(|_| c.spread(at(0), Duration::from_millis(50), Duration::from_millis(50)))
+            .collect();
+        assert_eq!(leads[64], Duration::from_micros(500));
+        assert_eq!(leads[49 * 64], Duration::from_micros(24500));
+        assert_eq!(leads[50 * 64], Duration::ZERO);
+        assert!(leads.iter().all(|l| *l < Duration::from_millis(25)));
         // 1 s: steps of 1 ms.
         let mut c = Crowd::default();
         let last = (0..1000)
