@@ -21,9 +21,14 @@ pub fn real_server(global: &GlobalDefs, rs: &RealServer) -> bool {
 
 /// The same from the real server's own `smtp_alert` (None: not written).
 pub fn real_server_flag(global: &GlobalDefs, own: Option<bool>) -> bool {
+    checker_chain(global, own, true)
+}
+
+/// The checker side's chain: own setting, `smtp_alert_checker`, `smtp_alert`, `default`.
+fn checker_chain(global: &GlobalDefs, own: Option<bool>, default: bool) -> bool {
     own.or(global.smtp_alert_checker)
         .or(global.smtp_alert)
-        .unwrap_or(true)
+        .unwrap_or(default)
 }
 
 /// Whether virtual server `vs` sends quorum alerts: its own `smtp_alert`, else global
@@ -35,9 +40,7 @@ pub fn virtual_server(global: &GlobalDefs, vs: &VirtualServer) -> bool {
 
 /// The same from the virtual server's own `smtp_alert` (None: not written).
 pub fn virtual_server_flag(global: &GlobalDefs, own: Option<bool>) -> bool {
-    own.or(global.smtp_alert_checker)
-        .or(global.smtp_alert)
-        .unwrap_or(false)
+    checker_chain(global, own, false)
 }
 
 /// Whether entering `state` is worth an alert (for an instance or group that sends them).
