@@ -150,23 +150,30 @@ fn settled_dumps(d: &Daemon, dir: &Path) -> (String, String, String) {
         d.log_text()
     );
     let mut last = String::new();
+    let mut settled = None;
     let ok = wait_for(Duration::from_secs(30), || {
-        let (data, _, _) = dumps(d, dir);
+        let (data, stats, json) = dumps(d, dir);
         let ok = block(&data, "VRRP Topology", " VRRP Instance = VI_1").is_some_and(|b| {
             b.contains(&"   State = BACKUP".to_string())
                 && b.contains(&"   Master priority = 200".to_string())
         }) && block(&data, "VRRP Topology", " VRRP Instance = VI_2")
             .is_some_and(|b| b.contains(&"   State = MASTER".to_string()))
-            && block(&data, "VRRP Scripts", " VRRP Script = chk_ok")
-                .is_some_and(|b| b.contains(&"   Status = GOOD".to_string()));
-        last = data;
-        if !ok {
+            && block(&data, "VRRP Scripts", " VRRP Script = chk_ok").is_some_and(|b| {
+                // Between two runs of the script (it runs every second for a few ms):
+                // a dump taken while it runs says `running`, whichever daemon.
+                b.contains(&"   Status = GOOD".to_string())
+                    && b.contains(&"   State = idle".to_string())
+            });
+        if ok {
+            settled = Some((data.clone(), stats, json));
+        } else {
             std::thread::sleep(Duration::from_millis(500));
         }
+        last = data;
         ok
     });
     assert!(ok, "{}: not settled; last data dump:\n{last}", d.name);
-    dumps(d, dir)
+    settled.expect("the settled dumps")
 }
 
 // ------------------------------------------------------------------ reading keepalived.data
