@@ -1,6 +1,7 @@
 //! Logging set-up behind the `log` facade: the sinks the daemon writes to.
 //!
-//! - `-l/--log-console`: lines on stderr, prefixed with the local time as keepalived does (`Sat Nov 21 23:52:51 2026: (VI_1) Entering MASTER STATE`).
+//! - `-l/--log-console`: lines on stderr, prefixed with the local time as keepalived
+//!   does (`Sat Nov 21 23:52:51 2026: (VI_1) Entering MASTER STATE`).
 //! - syslog (unless `-G/--no-syslog`): RFC 3164 datagrams on `/dev/log`
 //!   ([`syslog::Syslog`]), ident [`IDENT`] (`Keepalived`, the ident of keepalived's parent
 //!   process: one process here, so one ident, and existing `programname startswith
@@ -162,8 +163,7 @@ pub struct Paced(());
 
 impl Drop for Paced {
     fn drop(&mut self) {
-        queue().on = false;
-        log::logger().flush();
+        stop_pacing();
     }
 }
 
@@ -236,18 +236,15 @@ impl Log for Sinks {
             at: clock::LocalTime::now(),
             text: record.args().to_string(),
         };
-        let earlier = {
+        {
             let mut q = queue();
             if q.on && q.lines.len() < QUEUE_MAX {
                 q.lines.push_back(line);
                 return;
             }
-            // Not paced (or the queue is full): what waits goes first, in order.
-            std::mem::take(&mut q.lines)
-        };
-        for l in &earlier {
-            self.write(l);
         }
+        // Not paced (or the queue is full): what waits goes first, in order.
+        self.flush();
         self.write(&line);
     }
 
