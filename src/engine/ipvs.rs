@@ -46,12 +46,13 @@ impl Engine {
         self.checks.take_changed();
         let states = self.instance_states_now();
         self.with_ipvs(now, |rt, ctx| rt.start(ctx, &states));
-        self.ipvs_suspensions(now);
+        self.ipvs_settle(now);
     }
 
-    /// `ha_suspend` virtual servers whose address came or went: their checkers follow.
-    /// Quorum changes raise their e-mail alerts.
-    fn ipvs_suspensions(&mut self, now: Instant) {
+    /// What the IPVS runtime left for the engine: `ha_suspend` virtual servers whose
+    /// address came or went (their checkers follow) and quorum changes (their e-mail
+    /// alerts).
+    fn ipvs_settle(&mut self, now: Instant) {
         for (vs, on) in self.ipvs.take_suspensions() {
             self.checkers_suspend(now, vs, on);
         }
@@ -93,14 +94,14 @@ impl Engine {
             self.ipvs.mark(vi);
         }
         self.with_ipvs(now, |rt, ctx| rt.flush(ctx));
-        self.ipvs_suspensions(now);
+        self.ipvs_settle(now);
     }
 
     pub(super) fn ipvs_reload(&mut self, now: Instant) {
         self.checks.take_changed();
         let states = self.instance_states_now();
         self.with_ipvs(now, |rt, ctx| rt.reload(ctx, &states));
-        self.ipvs_suspensions(now);
+        self.ipvs_settle(now);
     }
 
     pub(super) fn ipvs_shutdown(&mut self, now: Instant) {

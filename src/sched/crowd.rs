@@ -7,8 +7,9 @@
 //! [`CROWD`] adverts of a step are armed for the same instant, the later ones are armed a
 //! little earlier instead: by one step (a hundredth of the interval, at most [`STEP_MAX`])
 //! per further [`CROWD`] ([`CROWD`] times 100 ms / interval below 100 ms, so a 10 ms
-//! crowd wakes the loop no more often than a 100 ms one), wrapping at half the interval. 1 000 instances at 100 ms become
-//! 32 groups of 32, 1 ms apart (a group takes the kernel about 0.2 ms to send). An advert
+//! crowd wakes the loop no more often than a 100 ms one), wrapping at half the interval.
+//! 1 000 instances at 100 ms become 32 groups of 32, 1 ms apart (a group takes the kernel
+//! about 0.2 ms to send). An advert
 //! is never late because of this, only early (once, by less than half the interval), which
 //! a Backup's Master_Down_Interval (three intervals plus the skew) absorbs; from then on
 //! each group keeps its own phase. Fewer than [`CROWD`] instances per instant (every
@@ -38,7 +39,8 @@ pub const STEP_MAX: Duration = Duration::from_millis(1);
 #[derive(Debug)]
 pub struct Crowd {
     size: u32,
-    step: Option<Instant>,
+    /// The engine step being counted.
+    current: Option<Instant>,
     armed: Vec<(Instant, u32)>,
 }
 
@@ -54,7 +56,7 @@ impl Crowd {
     pub fn of(size: u32) -> Crowd {
         Crowd {
             size: size.max(1),
-            step: None,
+            current: None,
             armed: Vec::new(),
         }
     }
@@ -63,8 +65,8 @@ impl Crowd {
     /// moved (adverts: earlier; GARP bursts and checks: later), for a timer that recurs
     /// every `period` (the step is a hundredth of it, the span half of it).
     pub fn spread(&mut self, now: Instant, after: Duration, period: Duration) -> Duration {
-        if self.step != Some(now) {
-            self.step = Some(now);
+        if self.current != Some(now) {
+            self.current = Some(now);
             self.armed.clear();
         }
         let at = now + after;
@@ -104,67 +106,45 @@ mod tests {
         Instant::from_nanos(ms * 1_000_000)
     }
 
+    /// An advert of an instance at `ms` intervals armed at step `now`.
+    fn advert(c: &mut Crowd, now: Instant, ms: u64) -> Duration {
+        let every = Duration::from_millis(ms);
+        c.spread(now, every, every)
+    }
+
     #[test]
     fn a_small_crowd_is_left_alone() {
         let mut c = Crowd::default();
         for _ in 0..CROWD {
-            assert_eq!(
-                c.spread(
-                    at(5),
-                    Duration::from_millis(100),
-                    Duration::from_millis(100)
-                ),
-                Duration::ZERO
-            );
+            assert_eq!(advert(&mut c, at(5), 100), Duration::ZERO);
         }
         // The next one is moved one step (1 ms at 100 ms).
-        assert_eq!(
-            c.spread(
-                at(5),
-                Duration::from_millis(100),
-                Duration::from_millis(100)
-            ),
-            STEP_MAX
-        );
+        assert_eq!(advert(&mut c, at(5), 100), STEP_MAX);
     }
 
     #[test]
     fn groups_step_and_wrap_at_half_the_interval() {
         let mut c = Crowd::default();
-        let leads: Vec<Duration> = (0..1000)
-            .map(|_| {
-                c.spread(
-                    at(0),
-                    Duration::from_millis(100),
-                    Duration::from_millis(100),
-                )
-            })
-            .collect();
+        let leads: Vec<Duration> = (0..1000).map(|_| advert(&mut c, at(0), 100)).collect();
         assert_eq!(leads[32], Duration::from_millis(1));
         assert_eq!(leads[999], Duration::from_millis(31));
         // 10 ms: groups of 320 (ten times larger), steps of 0.1 ms.
         let mut c = Crowd::default();
-        let leads: Vec<Duration> = (0..2000)
-            .map(|_| c.spread(at(0), Duration::from_millis(10), Duration::from_millis(10)))
-            .collect();
+        let leads: Vec<Duration> = (0..2000).map(|_| advert(&mut c, at(0), 10)).collect();
         assert_eq!(leads[319], Duration::ZERO);
         assert_eq!(leads[320], Duration::from_micros(100));
         assert_eq!(leads[999], Duration::from_micros(300));
         assert_eq!(leads[1999], Duration::from_micros(600));
         // 50 ms: groups of 64, steps of 0.5 ms, 50 slots; 4 000 instances wrap.
         let mut c = Crowd::default();
-        let leads: Vec<Duration> = (0..4000)
-            .map(|_| c.spread(at(0), Duration::from_millis(50), Duration::from_millis(50)))
-            .collect();
+        let leads: Vec<Duration> = (0..4000).map(|_| advert(&mut c, at(0), 50)).collect();
         assert_eq!(leads[64], Duration::from_micros(500));
         assert_eq!(leads[49 * 64], Duration::from_micros(24500));
         assert_eq!(leads[50 * 64], Duration::ZERO);
         assert!(leads.iter().all(|l| *l < Duration::from_millis(25)));
         // 1 s: steps of 1 ms.
         let mut c = Crowd::default();
-        let last = (0..1000)
-            .map(|_| c.spread(at(0), Duration::from_secs(1), Duration::from_secs(1)))
-            .last();
+        let last = (0..1000).map(|_| advert(&mut c, at(0), 1000)).last();
         assert_eq!(last, Some(Duration::from_millis(31)));
     }
 
@@ -172,29 +152,11 @@ mod tests {
     fn counts_per_deadline_and_per_step() {
         let mut c = Crowd::default();
         for _ in 0..CROWD {
-            c.spread(
-                at(0),
-                Duration::from_millis(100),
-                Duration::from_millis(100),
-            );
+            advert(&mut c, at(0), 100);
         }
         // Another interval is another deadline: its own count.
-        assert_eq!(
-            c.spread(
-                at(0),
-                Duration::from_millis(200),
-                Duration::from_millis(200)
-            ),
-            Duration::ZERO
-        );
-        assert_eq!(
-            c.spread(
-                at(0),
-                Duration::from_millis(100),
-                Duration::from_millis(100)
-            ),
-            STEP_MAX
-        );
+        assert_eq!(advert(&mut c, at(0), 200), Duration::ZERO);
+        assert_eq!(advert(&mut c, at(0), 100), STEP_MAX);
         // A check armed for the same instant with a 1 s period: its own step (1 ms).
         let mut c = Crowd::default();
         for _ in 0..CROWD {
@@ -213,13 +175,6 @@ mod tests {
         assert_eq!(lags[8], Duration::from_millis(1));
         assert!(lags.iter().all(|l| *l < Duration::from_millis(500)));
         // A new step starts counting again.
-        assert_eq!(
-            c.spread(
-                at(1),
-                Duration::from_millis(100),
-                Duration::from_millis(100)
-            ),
-            Duration::ZERO
-        );
+        assert_eq!(advert(&mut c, at(1), 100), Duration::ZERO);
     }
 }
